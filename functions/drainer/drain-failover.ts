@@ -1,0 +1,130 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-message-queue.js';
+import { describeError } from '../../shared/errors.js';
+import type { Clock, FailoverItem, FailoverStore, MessageQueue } from '../../shared/ports.js';
+
+export interface DrainerDeps {
+  readonly failover: FailoverStore;
+  /** The delivery queue of a route, or undefined for a route this deployment does not have. */
+  readonly queueFor: (route: string) => MessageQueue | undefined;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export interface DrainOptions {
+  /** Stop starting new batches after this moment (epoch ms). */
+  readonly deadline: number;
+  /** Who holds the single-drainer lease (the invocation's request id). */
+  readonly owner: string;
+  /** How long the lease lasts if this drainer dies without giving it back. */
+  readonly leaseSeconds: number;
+  /** Failover items read per index page. */
+  readonly pageSize?: number;
+}
+
+export interface DrainReport {
+  /** Items SQS confirmed and that were then deleted from the failover table. */
+  readonly moved: number;
+  /** Items SQS did not take this run; they stay for the next one. */
+  readonly failed: number;
+  /** Items whose route has no queue in this deployment (a configuration problem, logged). */
+  readonly unroutable: number;
+  /** Why the run ended before the table was empty, if it did. */
+  readonly stoppedEarly?: 'lease-held' | 'queue-unavailable' | 'time-budget';
+}
+
+/** Failover deletes are written in BatchWriteItem-sized groups. */
+const DELETE_BATCH = 25;
+
+/**
+ * Moves failover items back to their delivery queues, oldest first, in SendMessageBatch tens. An item
+ * is deleted only after SQS confirmed it (so a crash in between re-sends it, and the forwarder's
+ * idempotency makes that harmless). Stops as soon as a whole batch fails (SQS still down) or the
+ * time budget is spent; runs only while it holds the single-drainer lease.
+ */
+export async function drainFailover(deps: DrainerDeps, options: DrainOptions): Promise<DrainReport> {
+  const { failover, logger, clock } = deps;
+  if (!(await failover.acquireLease(options.owner, options.leaseSeconds))) {
+    logger.info('another drainer holds the lease; skipping this run');
+    return { moved: 0, failed: 0, unroutable: 0, stoppedEarly: 'lease-held' };
+  }
+  let moved = 0;
+  let failed = 0;
+  let unroutable = 0;
+  let stoppedEarly: DrainReport['stoppedEarly'];
+  const pending = new Map<string, FailoverItem[]>();
+  const confirmed: string[] = [];
+  const unknownRoutes = new Set<string>();
+
+  const deleteConfirmed = async (all: boolean) => {
+    while (confirmed.length >= DELETE_BATCH || (all && confirmed.length > 0)) {
+      const ids = confirmed.splice(0, DELETE_BATCH);
+      await failover.delete(ids);
+      moved += ids.length;
+    }
+  };
+
+  /** Sends one route's buffered items; false when SQS took none of them. */
+  const flush = async (route: string, queue: MessageQueue): Promise<boolean> => {
+    const items = pending.get(route) ?? [];
+    pending.delete(route);
+    if (items.length === 0) return true;
+    const result = await queue.sendBatch(items.map((item) => item.envelope));
+    confirmed.push(...result.sent);
+    failed += result.failed.length;
+    if (result.failed.length > 0) {
+      logger.warn('SQS did not take some failover items; they stay for the next run', {
+        route,
+        failed: result.failed.length,
+        firstReason: result.failed[0]?.reason,
+      });
+    }
+    await deleteConfirmed(false);
+    return result.sent.length > 0;
+  };
+
+  try {
+    for await (const item of failover.oldest(options.pageSize ?? 100)) {
+      if (clock.now().getTime() >= options.deadline) {
+        stoppedEarly = 'time-budget';
+        break;
+      }
+      const route = item.envelope.route;
+      const queue = deps.queueFor(route);
+      if (!queue) {
+        unroutable++;
+        if (!unknownRoutes.has(route))
+          logger.error('failover item for a route with no queue; left in place', { route });
+        unknownRoutes.add(route);
+        continue;
+      }
+      const buffer = pending.get(route) ?? [];
+      buffer.push(item);
+      pending.set(route, buffer);
+      if (buffer.length === SQS_BATCH_LIMIT && !(await flush(route, queue))) {
+        stoppedEarly = 'queue-unavailable';
+        break;
+      }
+    }
+    if (stoppedEarly !== 'queue-unavailable') {
+      for (const route of [...pending.keys()]) {
+        const queue = deps.queueFor(route);
+        if (queue && !(await flush(route, queue))) stoppedEarly = 'queue-unavailable';
+      }
+    }
+    await deleteConfirmed(true);
+  } catch (error) {
+    // Whatever SQS confirmed and we could not delete is sent again next run (harmless, see above).
+    logger.error('drain interrupted', { error: describeError(error), movedBeforeError: moved });
+    throw error;
+  } finally {
+    await failover.releaseLease(options.owner).catch((error: unknown) =>
+      logger.warn('could not release the drainer lease; it expires on its own', {
+        error: describeError(error),
+      }),
+    );
+  }
+  const report: DrainReport = { moved, failed, unroutable, ...(stoppedEarly ? { stoppedEarly } : {}) };
+  if (moved > 0 || failed > 0 || unroutable > 0) logger.info('drain finished', { ...report });
+  return report;
+}

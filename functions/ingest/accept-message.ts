@@ -1,0 +1,86 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MessageEnvelope } from '../../shared/envelope.js';
+import { describeError } from '../../shared/errors.js';
+import { errorResponse, type HttpResponse, jsonResponse } from '../../shared/http-response.js';
+import type { Clock, FailoverStore, MessageQueue } from '../../shared/ports.js';
+import { type IngestRequest, type IngestRules, parseRequest } from './parse-request.js';
+
+/** What the ingest needs; built once per container by the handler, or by a test. */
+export interface IngestDeps {
+  readonly queue: MessageQueue;
+  readonly failover: FailoverStore;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  readonly rules: IngestRules;
+  /** Log message bodies too. Off by default: payloads may hold personal data. */
+  readonly logPayloads?: boolean;
+}
+
+/** Seconds a client is asked to wait when neither store took the message. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Where an accepted message was stored, as the 202 body says. */
+export type StoreName = 'queue' | 'failover';
+
+/**
+ * Stores a valid envelope durably: the delivery queue first, the failover table when the queue
+ * write fails. Resolves to the store that acknowledged it, or undefined when neither did.
+ */
+export async function storeEnvelope(
+  envelope: MessageEnvelope,
+  deps: IngestDeps,
+): Promise<StoreName | undefined> {
+  const context = { messageId: envelope.id, route: envelope.route };
+  try {
+    await deps.queue.send(envelope);
+    return 'queue';
+  } catch (queueError) {
+    deps.logger.warn('queue write failed, trying the failover table', {
+      ...context,
+      error: describeError(queueError),
+    });
+    try {
+      const outcome = await deps.failover.put(envelope);
+      if (outcome === 'already-stored') deps.logger.info('already in the failover table', context);
+      return 'failover';
+    } catch (failoverError) {
+      deps.logger.error('failover write failed too; answering 503', {
+        ...context,
+        error: describeError(failoverError),
+      });
+      return undefined;
+    }
+  }
+}
+
+/** The whole ingest: validate, store, answer 202 (durable), 4xx (bad input) or 503 (nothing stored). */
+export async function acceptMessage(request: IngestRequest, deps: IngestDeps): Promise<HttpResponse> {
+  const parsed = parseRequest(request, deps.rules, deps.newId, deps.clock.now());
+  if (!parsed.ok) {
+    deps.logger.info('rejected', {
+      route: deps.rules.route,
+      status: parsed.response.statusCode,
+      reason: JSON.parse(parsed.response.body).error,
+    });
+    return parsed.response;
+  }
+  const { envelope } = parsed;
+  const store = await storeEnvelope(envelope, deps);
+  if (!store) {
+    return errorResponse(
+      503,
+      'message not accepted: neither the queue nor the failover table is available; retry with the same Idempotency-Key',
+      { retryAfterSeconds: RETRY_AFTER_SECONDS },
+      { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    );
+  }
+  deps.logger.info('accepted', {
+    messageId: envelope.id,
+    route: envelope.route,
+    store,
+    bytes: Buffer.byteLength(envelope.body),
+    ...(deps.logPayloads ? { body: envelope.body } : {}),
+  });
+  return jsonResponse(202, { messageId: envelope.id, store });
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+  FAST_FAILOVER_TIMEOUTS,
+} from '../../shared/aws/clients.js';
+import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
+import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
+import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import { createLogger } from '../../shared/logger.js';
+import { systemClock } from '../../shared/ports.js';
+import { BODY_SCHEMAS, type BodySchemaName } from '../../shared/schemas/body-schemas.js';
+import type { IngestDeps } from './accept-message.js';
+
+/** The ingest's settings, read from its environment once at cold start. */
+export interface IngestConfig {
+  readonly routeName: string;
+  readonly queueUrl: string;
+  readonly failoverTableName: string;
+  readonly maxBodyBytes: number;
+  readonly schemaName: BodySchemaName;
+  readonly logPayloads: boolean;
+}
+
+/** Reads and checks the environment; throws naming the variable at fault. */
+export function loadIngestConfig(env: Env): IngestConfig {
+  const schemaName = env[ENV.BODY_SCHEMA] ?? 'json-object';
+  if (!(schemaName in BODY_SCHEMAS)) {
+    throw new ConfigurationError(
+      `${ENV.BODY_SCHEMA} must be one of ${Object.keys(BODY_SCHEMAS).join(', ')}, got '${schemaName}'`,
+    );
+  }
+  return {
+    routeName: requireEnv(env, ENV.ROUTE_NAME),
+    queueUrl: requireEnv(env, ENV.QUEUE_URL),
+    failoverTableName: requireEnv(env, ENV.FAILOVER_TABLE_NAME),
+    maxBodyBytes: intEnv(env, ENV.MAX_BODY_BYTES, 250_000, 1, 250_000),
+    schemaName: schemaName as BodySchemaName,
+    logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
+  };
+}
+
+/** Endpoints and logger a caller may impose (the local runner, tests); otherwise the SDK's own resolution. */
+export interface DepsOverrides {
+  readonly sqsEndpoint?: string;
+  readonly dynamoDbEndpoint?: string;
+  readonly logger?: Logger;
+}
+
+/**
+ * Builds the ingest's dependencies. Both clients use the fast-failover timeouts: a silent SQS must
+ * become a failover write in about a second, and a silent DynamoDB a 503 just as fast.
+ */
+export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides = {}): IngestDeps {
+  const sqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: overrides.sqsEndpoint });
+  const dynamoDb = createDynamoDbClient({
+    timeouts: FAST_FAILOVER_TIMEOUTS,
+    endpoint: overrides.dynamoDbEndpoint,
+  });
+  return {
+    queue: new SqsMessageQueue(sqs, config.queueUrl),
+    failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
+    logger: overrides.logger ?? createLogger('ingest'),
+    clock: systemClock,
+    newId: randomUUID,
+    logPayloads: config.logPayloads,
+    rules: {
+      route: config.routeName,
+      maxBodyBytes: config.maxBodyBytes,
+      schemaName: config.schemaName,
+      schema: BODY_SCHEMAS[config.schemaName],
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { RouteConfig } from '../shared/config/routes.js';
+import {
+  DLQ_RETENTION_SECONDS,
+  deliveryQueueSettings,
+  FAILOVER_TABLE,
+  IDEMPOTENCY_TABLE,
+  localQueueNames,
+  localTableNames,
+} from '../shared/resources.js';
+
+/**
+ * Creates, on a local AWS emulator (moto or LocalStack), the queues and tables the CDK stack
+ * creates on AWS, from the same definitions (shared/resources.ts). Idempotent: existing ones are
+ * reused, so a restart keeps undelivered messages.
+ */
+
+export interface RouteQueues {
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly queueArn: string;
+  readonly dlqArn: string;
+}
+
+export interface Tables {
+  readonly failoverTable: string;
+  readonly idempotencyTable: string;
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = output.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${queueUrl} has no QueueArn attribute`);
+  return arn;
+}
+
+/** The route's fail-messages DLQ and its delivery queue with a redrive policy to it. */
+export async function provisionRouteQueues(
+  sqs: SQSClient,
+  prefix: string,
+  route: RouteConfig,
+): Promise<RouteQueues> {
+  const names = localQueueNames(prefix, route);
+  const settings = deliveryQueueSettings(route);
+  const dlq = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.deadLetterQueue,
+      Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) },
+    }),
+  );
+  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqArn = await queueArn(sqs, dlqUrl);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.deliveryQueue,
+      Attributes: {
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(settings.retentionSeconds),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn,
+          maxReceiveCount: settings.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  const queueUrl = queue.QueueUrl ?? '';
+  return { queueUrl, dlqUrl, queueArn: await queueArn(sqs, queueUrl), dlqArn };
+}
+
+async function createTable(
+  dynamoDb: DynamoDBClient,
+  input: ConstructorParameters<typeof CreateTableCommand>[0],
+) {
+  try {
+    await dynamoDb.send(new CreateTableCommand(input));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // moto creates tables ACTIVE at once; LocalStack can take a moment.
+  for (let i = 0; i < 50; i++) {
+    const table = await dynamoDb.send(new DescribeTableCommand({ TableName: input.TableName }));
+    if (table.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`table ${input.TableName} did not become ACTIVE`);
+}
+
+/** The failover table (with its by-age index) and the idempotency table (with TTL). */
+export async function provisionTables(dynamoDb: DynamoDBClient, prefix: string): Promise<Tables> {
+  const names = localTableNames(prefix);
+  const { ageIndex } = FAILOVER_TABLE;
+  await createTable(dynamoDb, {
+    TableName: names.failoverTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: FAILOVER_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: ageIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: ageIndex.sortKey, AttributeType: 'N' },
+    ],
+    KeySchema: [{ AttributeName: FAILOVER_TABLE.partitionKey, KeyType: 'HASH' }],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: ageIndex.name,
+        KeySchema: [
+          { AttributeName: ageIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: ageIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  });
+  await createTable(dynamoDb, {
+    TableName: names.idempotencyTable,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
+    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+  });
+  await dynamoDb
+    .send(
+      new UpdateTimeToLiveCommand({
+        TableName: names.idempotencyTable,
+        TimeToLiveSpecification: { AttributeName: IDEMPOTENCY_TABLE.ttlAttribute, Enabled: true },
+      }),
+    )
+    .catch(() => undefined); // already enabled on a reused table
+  return names;
+}

@@ -1,0 +1,68 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+
+/**
+ * How long an AWS call may take. The SDK v3 has no timeouts by default, so a silent endpoint
+ * would hang a call until the Lambda itself times out: every client here gets explicit ones.
+ */
+export interface ClientTimeouts {
+  /** Time to open the TCP (and TLS) connection. */
+  readonly connectionTimeoutMs: number;
+  /** Time for the whole request once sent; exceeding it fails the attempt (not just a warning). */
+  readonly requestTimeoutMs: number;
+  /** Total attempts including the first (the SDK's standard retry strategy, with jittered backoff). */
+  readonly maxAttempts: number;
+}
+
+/**
+ * For the ingest's writes: a dead, refusing or silent store must turn into a failover (or a 503)
+ * in about a second or two. Worst case per store: 2 attempts x 700 ms + the SDK's short backoff.
+ */
+export const FAST_FAILOVER_TIMEOUTS: ClientTimeouts = {
+  connectionTimeoutMs: 400,
+  requestTimeoutMs: 700,
+  maxAttempts: 2,
+};
+
+/** For background work (forwarder bookkeeping, drainer): patient but still bounded. */
+export const BACKGROUND_TIMEOUTS: ClientTimeouts = {
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 3_000,
+  maxAttempts: 3,
+};
+
+/** Options shared by every client. `endpoint` overrides the SDK's own `AWS_ENDPOINT_URL[_SQS|_DYNAMODB]`. */
+export interface ClientOptions {
+  readonly timeouts?: ClientTimeouts;
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+function commonConfig(options: ClientOptions) {
+  const timeouts = options.timeouts ?? BACKGROUND_TIMEOUTS;
+  return {
+    maxAttempts: timeouts.maxAttempts,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: timeouts.connectionTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeouts.requestTimeoutMs,
+    }),
+  };
+}
+
+export function createSqsClient(options: ClientOptions = {}): SQSClient {
+  return new SQSClient(commonConfig(options));
+}
+
+export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
+  return new DynamoDBClient(commonConfig(options));
+}
+
+export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}

@@ -1,0 +1,220 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { MessageEnvelope } from '../envelope.js';
+import { describeError, FailoverWriteError } from '../errors.js';
+import type { Clock, FailoverItem, FailoverStore } from '../ports.js';
+import { systemClock } from '../ports.js';
+import { FAILOVER_TABLE } from '../resources.js';
+
+/** DynamoDB's limit on requests per BatchWriteItem. */
+const BATCH_WRITE_LIMIT = 25;
+/** BatchWriteItem may leave items unprocessed under throttling; retry them this many times. */
+const UNPROCESSED_RETRIES = 5;
+
+interface StoredItem {
+  messageId: string;
+  route: string;
+  body: string;
+  contentType: string;
+  receivedAt: string;
+  priorAttempts?: number;
+  shard: string;
+  storedAt: number;
+}
+
+/** Spreads ids over the index shards; any stable hash will do, this one is cheap. */
+export function shardOf(id: string): string {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (hash * 31 + id.charCodeAt(i)) >>> 0;
+  return String(hash % FAILOVER_TABLE.shards);
+}
+
+/** The {@link FailoverStore} on the DynamoDB failover table. */
+export class DynamoDbFailoverStore implements FailoverStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'> {
+    const item: StoredItem = {
+      messageId: envelope.id,
+      route: envelope.route,
+      body: envelope.body,
+      contentType: envelope.contentType,
+      receivedAt: envelope.receivedAt,
+      priorAttempts: envelope.priorAttempts,
+      shard: shardOf(envelope.id),
+      storedAt: this.clock.now().getTime(),
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          // A client retry with the same Idempotency-Key must not overwrite (or reorder) the first copy.
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': FAILOVER_TABLE.partitionKey },
+        }),
+      );
+      return 'stored';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'already-stored';
+      throw new FailoverWriteError(`PutItem to ${this.tableName} failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Merges the shards' index pages so items come out in storedAt order across the whole table. */
+  async *oldest(pageSize: number): AsyncIterable<FailoverItem> {
+    const shards = Array.from(
+      { length: FAILOVER_TABLE.shards },
+      (_, i) => new ShardReader(this, String(i), pageSize),
+    );
+    while (true) {
+      let oldest: ShardReader | undefined;
+      for (const shard of shards) {
+        const head = await shard.peek();
+        if (head && (!oldest || head.storedAt < (oldest.head?.storedAt ?? Number.POSITIVE_INFINITY)))
+          oldest = shard;
+      }
+      if (!oldest) return;
+      const item = oldest.take();
+      if (item) yield item;
+    }
+  }
+
+  /** One page of one shard's index partition, oldest first. */
+  async queryShard(shard: string, limit: number, startKey?: Record<string, unknown>) {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: FAILOVER_TABLE.ageIndex.name,
+        KeyConditionExpression: '#shard = :shard',
+        ExpressionAttributeNames: { '#shard': FAILOVER_TABLE.ageIndex.partitionKey },
+        ExpressionAttributeValues: { ':shard': shard },
+        ScanIndexForward: true,
+        Limit: limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const items = (output.Items ?? []) as StoredItem[];
+    return {
+      items: items.map(toFailoverItem),
+      next: output.LastEvaluatedKey as Record<string, unknown> | undefined,
+    };
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    for (let start = 0; start < ids.length; start += BATCH_WRITE_LIMIT) {
+      let requests = ids
+        .slice(start, start + BATCH_WRITE_LIMIT)
+        .map((id) => ({ DeleteRequest: { Key: { [FAILOVER_TABLE.partitionKey]: id } } }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_RETRIES) {
+          throw new FailoverWriteError(
+            `${requests.length} failover deletes stayed unprocessed in ${this.tableName}`,
+          );
+        }
+        if (attempt > 0) await sleep(50 * 2 ** attempt);
+        const output = await this.client.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+        );
+        requests = (output.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+      }
+    }
+  }
+
+  async acquireLease(owner: string, seconds: number): Promise<boolean> {
+    const now = this.clock.now().getTime();
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [FAILOVER_TABLE.partitionKey]: FAILOVER_TABLE.drainerLeaseKey },
+          UpdateExpression: 'SET leaseOwner = :owner, leaseUntil = :until',
+          ConditionExpression: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + seconds * 1000, ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { [FAILOVER_TABLE.partitionKey]: FAILOVER_TABLE.drainerLeaseKey },
+          ConditionExpression: 'leaseOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Someone else took it after ours expired: theirs now, nothing to give back.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+}
+
+class ShardReader {
+  private buffer: FailoverItem[] = [];
+  private next: Record<string, unknown> | undefined;
+  private exhausted = false;
+
+  constructor(
+    private readonly store: DynamoDbFailoverStore,
+    private readonly shard: string,
+    private readonly pageSize: number,
+  ) {}
+
+  get head(): FailoverItem | undefined {
+    return this.buffer[0];
+  }
+
+  async peek(): Promise<FailoverItem | undefined> {
+    // A page can come back empty yet not be the last one, so keep reading until items or the end.
+    while (this.buffer.length === 0 && !this.exhausted) {
+      const page = await this.store.queryShard(this.shard, this.pageSize, this.next);
+      this.buffer = page.items;
+      this.next = page.next;
+      this.exhausted = page.next === undefined;
+    }
+    return this.buffer[0];
+  }
+
+  take(): FailoverItem | undefined {
+    return this.buffer.shift();
+  }
+}
+
+function toFailoverItem(item: StoredItem): FailoverItem {
+  return {
+    storedAt: item.storedAt,
+    envelope: {
+      id: item.messageId,
+      route: item.route,
+      body: item.body,
+      contentType: item.contentType,
+      receivedAt: item.receivedAt,
+      priorAttempts: item.priorAttempts ?? 0,
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

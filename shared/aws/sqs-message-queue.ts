@@ -1,0 +1,77 @@
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { type DeadLetterInfo, type MessageEnvelope, toMessageAttributes } from '../envelope.js';
+import { describeError, QueueWriteError } from '../errors.js';
+import type { BatchSendResult, MessageQueue } from '../ports.js';
+
+/** SQS's limit on entries per SendMessageBatch. */
+export const SQS_BATCH_LIMIT = 10;
+
+/** A {@link MessageQueue} on one SQS queue. Accepts an existing client so callers own its settings. */
+export class SqsMessageQueue implements MessageQueue {
+  constructor(
+    private readonly client: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  async send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void> {
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: envelope.body,
+          MessageAttributes: toMessageAttributes(envelope, deadLetter),
+        }),
+      );
+    } catch (error) {
+      throw new QueueWriteError(`SendMessage to ${this.queueUrl} failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult> {
+    if (envelopes.length > SQS_BATCH_LIMIT) {
+      throw new RangeError(`sendBatch takes at most ${SQS_BATCH_LIMIT} envelopes, got ${envelopes.length}`);
+    }
+    if (envelopes.length === 0) return { sent: [], failed: [] };
+    try {
+      // Entry ids must be short and alphanumeric; message ids need not be, so use positions.
+      const output = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: envelopes.map((envelope, index) => ({
+            Id: String(index),
+            MessageBody: envelope.body,
+            MessageAttributes: toMessageAttributes(envelope),
+          })),
+        }),
+      );
+      const idAt = (entryId: string | undefined) => envelopes[Number(entryId)]?.id;
+      return {
+        sent: (output.Successful ?? []).flatMap((entry) => idAt(entry.Id) ?? []),
+        failed: (output.Failed ?? []).flatMap((entry) => {
+          const id = idAt(entry.Id);
+          return id === undefined ? [] : [{ id, reason: `${entry.Code}: ${entry.Message ?? ''}`.trim() }];
+        }),
+      };
+    } catch (error) {
+      const reason = describeError(error);
+      return { sent: [], failed: envelopes.map((envelope) => ({ id: envelope.id, reason })) };
+    }
+  }
+
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+}

@@ -1,0 +1,73 @@
+import { ConfigurationError } from '../errors.js';
+
+/**
+ * Names of the environment variables the functions read. The stack sets them through these
+ * same constants, so it cannot set a name a function does not read (and vice versa).
+ */
+export const ENV = {
+  /** Name of the route a function serves (ingest, forwarder). */
+  ROUTE_NAME: 'ROUTE_NAME',
+  /** URL of the route's delivery queue. */
+  QUEUE_URL: 'QUEUE_URL',
+  /** URL of the route's fail-messages dead-letter queue. */
+  DLQ_URL: 'DLQ_URL',
+  /** Name of the failover table (ingest writes, drainer reads). */
+  FAILOVER_TABLE_NAME: 'FAILOVER_TABLE_NAME',
+  /** Name of the forwarder's idempotency table. */
+  IDEMPOTENCY_TABLE_NAME: 'IDEMPOTENCY_TABLE_NAME',
+  /** Backend URL the forwarder POSTs to. */
+  TARGET_URL: 'TARGET_URL',
+  /** Per-attempt backend timeout, in seconds. */
+  TARGET_TIMEOUT_SECONDS: 'TARGET_TIMEOUT_SECONDS',
+  /** Delivery attempts before a message is dead-lettered (the queue's maxReceiveCount). */
+  MAX_ATTEMPTS: 'MAX_ATTEMPTS',
+  /** Exponential backoff base, in seconds. */
+  RETRY_BASE_SECONDS: 'RETRY_BASE_SECONDS',
+  /** Exponential backoff cap, in seconds. */
+  RETRY_MAX_SECONDS: 'RETRY_MAX_SECONDS',
+  /** Comma-separated backend statuses that go straight to the DLQ. */
+  NON_RETRYABLE_STATUSES: 'NON_RETRYABLE_STATUSES',
+  /** Largest accepted request body, in bytes. */
+  MAX_BODY_BYTES: 'MAX_BODY_BYTES',
+  /** Name of the body schema the ingest validates against (see shared/schemas). */
+  BODY_SCHEMA: 'BODY_SCHEMA',
+  /** JSON object mapping route name to delivery queue URL (drainer). */
+  ROUTE_QUEUE_URLS: 'ROUTE_QUEUE_URLS',
+  /** Seconds the drainer may spend per run before it stops and leaves the rest for the next run. */
+  DRAIN_TIME_BUDGET_SECONDS: 'DRAIN_TIME_BUDGET_SECONDS',
+  /** `true` to log message bodies (off by default: payloads may hold personal data). */
+  LOG_PAYLOADS: 'LOG_PAYLOADS',
+} as const;
+
+/** Variables a user sets to override the default route, locally and at synth time (DESIGN.md). */
+export const USER_ENV = {
+  CATERING_SERVICE_EP: 'CATERING_SERVICE_EP',
+  PORT: 'PORT',
+  MAX_ATTEMPTS: 'MAX_ATTEMPTS',
+  RETRY_BASE_SECONDS: 'RETRY_BASE_SECONDS',
+  RETRY_MAX_SECONDS: 'RETRY_MAX_SECONDS',
+  DRAIN_INTERVAL_SECONDS: 'DRAIN_INTERVAL_SECONDS',
+  API_KEY_REQUIRED: 'API_KEY_REQUIRED',
+} as const;
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads a variable that must be set; the message names it so a misconfigured deploy is obvious. */
+export function requireEnv(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`${name} environment variable is not set`);
+  }
+  return value;
+}
+
+/** Reads an integer variable within bounds, or the fallback when it is unset. */
+export function intEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
+  }
+  return value;
+}

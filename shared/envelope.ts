@@ -1,0 +1,132 @@
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+
+/**
+ * A message as it travels from ingest to backend. The id is fixed at ingest and kept through
+ * failover, drain and redrive: it is the backend's `Idempotency-Key` and the forwarder's
+ * idempotency key, unlike SQS's MessageId, which changes every time a message is re-sent.
+ */
+export interface MessageEnvelope {
+  /** Stable message id (the client's `Idempotency-Key`, or a UUID). */
+  readonly id: string;
+  /** Route the message came in on; decides its queue and backend. */
+  readonly route: string;
+  /** The request body exactly as received. */
+  readonly body: string;
+  /** The request's content type, passed on to the backend. */
+  readonly contentType: string;
+  /** When the ingest accepted it (ISO 8601). */
+  readonly receivedAt: string;
+  /** Attempts made before this copy was (re)queued, e.g. before a DLQ redrive. */
+  readonly priorAttempts: number;
+}
+
+/** Why a message was dead-lettered, recorded on the DLQ message as attributes. */
+export interface DeadLetterInfo {
+  readonly reason: string;
+  readonly attempts: number;
+  /** Backend status of the last attempt, when it answered at all. */
+  readonly lastStatus?: number;
+}
+
+/** SQS message attribute names. SQS keeps attributes on redrive, so the id survives DLQ round trips. */
+export const ATTR = {
+  MESSAGE_ID: 'message-id',
+  ROUTE: 'route',
+  CONTENT_TYPE: 'content-type',
+  RECEIVED_AT: 'received-at',
+  ATTEMPTS: 'attempts',
+  DEAD_LETTER_REASON: 'dead-letter-reason',
+  LAST_STATUS: 'last-status',
+  DEAD_LETTERED_AT: 'dead-lettered-at',
+} as const;
+
+const DEFAULT_CONTENT_TYPE = 'application/json';
+
+function stringAttr(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value };
+}
+
+function numberAttr(value: number): MessageAttributeValue {
+  return { DataType: 'Number', StringValue: String(value) };
+}
+
+/** The attributes that carry an envelope (and, for a dead letter, why it is one) through SQS. */
+export function toMessageAttributes(
+  envelope: MessageEnvelope,
+  deadLetter?: DeadLetterInfo,
+  deadLetteredAt?: Date,
+): Record<string, MessageAttributeValue> {
+  const attributes: Record<string, MessageAttributeValue> = {
+    [ATTR.MESSAGE_ID]: stringAttr(envelope.id),
+    [ATTR.ROUTE]: stringAttr(envelope.route),
+    [ATTR.CONTENT_TYPE]: stringAttr(envelope.contentType),
+    [ATTR.RECEIVED_AT]: stringAttr(envelope.receivedAt),
+    [ATTR.ATTEMPTS]: numberAttr(deadLetter?.attempts ?? envelope.priorAttempts),
+  };
+  if (deadLetter) {
+    // SQS string attributes must not be empty and count towards the 256 KiB limit: keep reasons short.
+    attributes[ATTR.DEAD_LETTER_REASON] = stringAttr(deadLetter.reason.slice(0, 512) || 'unknown');
+    attributes[ATTR.DEAD_LETTERED_AT] = stringAttr((deadLetteredAt ?? new Date()).toISOString());
+    if (deadLetter.lastStatus !== undefined) attributes[ATTR.LAST_STATUS] = numberAttr(deadLetter.lastStatus);
+  }
+  return attributes;
+}
+
+type AttributeReader = (name: string) => string | undefined;
+
+function envelopeFrom(
+  read: AttributeReader,
+  fallbackId: string,
+  body: string,
+  fallbackRoute: string,
+  sentAt: string | undefined,
+): MessageEnvelope {
+  const attempts = Number(read(ATTR.ATTEMPTS) ?? 0);
+  return {
+    // A message without our attributes (sent by hand from the console, say) still gets a stable id:
+    // SQS's own id, which stays the same for every receive of that message.
+    id: read(ATTR.MESSAGE_ID) ?? fallbackId,
+    route: read(ATTR.ROUTE) ?? fallbackRoute,
+    body,
+    contentType: read(ATTR.CONTENT_TYPE) ?? DEFAULT_CONTENT_TYPE,
+    receivedAt: read(ATTR.RECEIVED_AT) ?? sentAt ?? new Date(0).toISOString(),
+    priorAttempts: Number.isInteger(attempts) && attempts >= 0 ? attempts : 0,
+  };
+}
+
+/** Rebuilds the envelope from a Lambda SQS event record. */
+export function fromSqsRecord(record: SQSRecord, fallbackRoute: string): MessageEnvelope {
+  const sentMs = Number(record.attributes.SentTimestamp);
+  return envelopeFrom(
+    (name) => record.messageAttributes[name]?.stringValue,
+    record.messageId,
+    record.body,
+    fallbackRoute,
+    Number.isFinite(sentMs) ? new Date(sentMs).toISOString() : undefined,
+  );
+}
+
+/** Rebuilds the envelope from attributes in the SDK's shape (ReceiveMessage). */
+export function fromSdkAttributes(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+  fallbackId: string,
+  body: string,
+  fallbackRoute: string,
+): MessageEnvelope {
+  return envelopeFrom((name) => attributes?.[name]?.StringValue, fallbackId, body, fallbackRoute, undefined);
+}
+
+/** Reads a dead letter's recorded reason, if any. */
+export function deadLetterInfoFrom(
+  attributes: Record<string, MessageAttributeValue> | undefined,
+): Partial<DeadLetterInfo> & { deadLetteredAt?: string } {
+  const status = attributes?.[ATTR.LAST_STATUS]?.StringValue;
+  const attempts = attributes?.[ATTR.ATTEMPTS]?.StringValue;
+  return {
+    reason: attributes?.[ATTR.DEAD_LETTER_REASON]?.StringValue,
+    attempts: attempts === undefined ? undefined : Number(attempts),
+    lastStatus: status === undefined ? undefined : Number(status),
+    deadLetteredAt: attributes?.[ATTR.DEAD_LETTERED_AT]?.StringValue,
+  };
+}

@@ -1,0 +1,71 @@
+import type { RouteConfig } from './config/routes.js';
+
+/**
+ * What the stack and the local runner both create: table keys, index names and queue settings.
+ * The CDK constructs and `local/provision.ts` read these, so the local stack is built from the
+ * same definitions as the deployed one rather than from a second hand-kept list.
+ */
+
+/** The failover table: one item per message id, plus a sparse index to read the oldest first. */
+export const FAILOVER_TABLE = {
+  partitionKey: 'messageId',
+  /** Global secondary index ordered by write time within a shard. */
+  ageIndex: { name: 'by-age', partitionKey: 'shard', sortKey: 'storedAt' },
+  /**
+   * Items are spread over a few index partitions so a burst of failover writes (SQS down at full
+   * ingest rate) does not throttle on one hot index partition; the drainer merges them back in order.
+   */
+  shards: 4,
+  /** Key of the single-drainer lease item. It has no `shard`, so it never appears in the index. */
+  drainerLeaseKey: '#drainer-lease',
+} as const;
+
+/** The forwarder's idempotency table, in the layout Powertools' DynamoDB persistence layer expects. */
+export const IDEMPOTENCY_TABLE = {
+  partitionKey: 'id',
+  ttlAttribute: 'expiration',
+  /**
+   * How long an id counts as delivered. Longer than a message can live (queue retention plus the
+   * DLQ's 14 days), so a redrive weeks later still cannot deliver it twice.
+   */
+  recordTtlSeconds: 16 * 24 * 60 * 60,
+} as const;
+
+/** Dead letters stay 14 days, SQS's maximum, to leave time to fix the backend and redrive. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+/** Messages waiting for delivery stay 4 days (SQS's default); the DLQ keeps them 10 more. */
+export const QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
+
+/**
+ * Forwarder function timeout: records of a batch are delivered in parallel, so one backend timeout
+ * plus a margin for the idempotency and SQS calls around it.
+ */
+export function forwarderTimeoutSeconds(route: RouteConfig): number {
+  return route.timeoutSeconds + 20;
+}
+
+/** SQS settings of a route's delivery queue. */
+export function deliveryQueueSettings(route: RouteConfig) {
+  return {
+    // AWS recommends at least six times the function timeout, so a batch that is still being
+    // retried by Lambda's own invoke retries is not handed out a second time.
+    visibilityTimeoutSeconds: 6 * forwarderTimeoutSeconds(route),
+    retentionSeconds: QUEUE_RETENTION_SECONDS,
+    /** The forwarder dead-letters a message itself on its last attempt (with the reason); SQS's own
+     * redrive after `maxAttempts` receives is the safety net when the forwarder could not. */
+    maxReceiveCount: route.maxAttempts,
+  };
+}
+
+/** Physical table names used by the local runner (the stack lets CloudFormation name things). */
+export function localTableNames(prefix: string) {
+  return { failoverTable: `${prefix}-failover`, idempotencyTable: `${prefix}-idempotency` };
+}
+
+/** Physical queue names of a route used by the local runner. */
+export function localQueueNames(prefix: string, route: RouteConfig) {
+  return {
+    deliveryQueue: `${prefix}-${route.name}-delivery`,
+    deadLetterQueue: `${prefix}-${route.name}-fail-messages`,
+  };
+}

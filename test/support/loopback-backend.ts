@@ -1,0 +1,68 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the backend received. */
+export interface ReceivedRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** How the backend answers the next request: a status (after an optional delay), or never. */
+export type Answer = { status: number; delayMs?: number; headers?: Record<string, string> } | 'hang';
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for the unreliable backend. It records every request
+ * and answers from a script (then from `fallback`), so a test can make it fail, recover or hang.
+ */
+export class LoopbackBackend {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly script: Answer[] = [];
+  fallback: Answer = { status: 200 };
+  private server: Server | undefined;
+  private readonly hanging = new Set<import('node:http').ServerResponse>();
+
+  /** Answers the next requests with these, in order. */
+  answerNext(...answers: Answer[]): void {
+    this.script.push(...answers);
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        this.requests.push({
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString(),
+        });
+        const answer = this.script.shift() ?? this.fallback;
+        if (answer === 'hang') {
+          this.hanging.add(res);
+          return;
+        }
+        setTimeout(() => {
+          res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+          res.end(JSON.stringify({ success: answer.status < 300 }));
+        }, answer.delayMs ?? 0);
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}/catering`;
+  }
+
+  /** Message ids of the requests, in arrival order (with repeats, if any). */
+  idsReceived(): string[] {
+    return this.requests.map((r) => String(r.headers['idempotency-key']));
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { inject } from 'vitest';
+import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
+import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.js';
+import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
+import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
+import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
+import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
+import { pollOnce } from '../../local/sqs-poller.js';
+import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import { forwarderTimeoutSeconds } from '../../shared/resources.js';
+
+export interface TestRouteOptions {
+  /** Backend URL (usually a LoopbackBackend's). */
+  readonly target: string;
+  readonly route?: Partial<RouteConfig>;
+  /** Where the ingest sends SQS calls (a dead endpoint to force failover); the emulator by default. */
+  readonly ingestSqsEndpoint?: string;
+  /** Where the ingest sends DynamoDB calls. */
+  readonly ingestDynamoDbEndpoint?: string;
+  /** Where the drainer sends SQS calls. */
+  readonly drainerSqsEndpoint?: string;
+}
+
+/** A logger that records entries instead of printing them, so tests can assert what was logged. */
+export function recordingLogger(service: string) {
+  const lines: string[] = [];
+  const logger = new Logger({
+    serviceName: service,
+    logLevel: 'DEBUG',
+    logRecordOrder: ['level', 'message'],
+  });
+  // Powertools writes through console methods; capture instead of printing.
+  (logger as unknown as { console: Console }).console = {
+    ...console,
+    info: (line: string) => lines.push(line),
+    warn: (line: string) => lines.push(line),
+    error: (line: string) => lines.push(line),
+    debug: (line: string) => lines.push(line),
+    log: (line: string) => lines.push(line),
+  } as Console;
+  return { logger, lines };
+}
+
+/**
+ * A whole delivery route (queue, DLQ, failover and idempotency tables) on the test's AWS emulator,
+ * under a unique prefix, with the three real handlers wired to it exactly as the stack wires them:
+ * through their environment variables.
+ */
+export async function createTestRoute(options: TestRouteOptions) {
+  const endpoint = inject('awsEndpoint');
+  const prefix = `t-${randomUUID().slice(0, 8)}`;
+  const route = parseRoute({
+    ...DEFAULT_ROUTE,
+    schema: 'json-object',
+    ...options.route,
+    target: options.target,
+  });
+  const sqs = createSqsClient({ endpoint });
+  const dynamoDb = createDynamoDbClient({ endpoint });
+  const queues = await provisionRouteQueues(sqs, prefix, route);
+  const tables = await provisionTables(dynamoDb, prefix);
+
+  const env = {
+    [ENV.ROUTE_NAME]: route.name,
+    [ENV.QUEUE_URL]: queues.queueUrl,
+    [ENV.DLQ_URL]: queues.dlqUrl,
+    [ENV.FAILOVER_TABLE_NAME]: tables.failoverTable,
+    [ENV.IDEMPOTENCY_TABLE_NAME]: tables.idempotencyTable,
+    [ENV.TARGET_URL]: route.target,
+    [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
+    [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
+    [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
+    [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
+    [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
+    [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
+    [ENV.BODY_SCHEMA]: route.schema,
+    [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ [route.name]: queues.queueUrl }),
+    [ENV.DRAIN_TIME_BUDGET_SECONDS]: '20',
+  };
+  const logs = {
+    ingest: recordingLogger('ingest'),
+    forwarder: recordingLogger('forwarder'),
+    drainer: recordingLogger('drainer'),
+  };
+
+  const ingest = createIngestHandler(
+    createIngestDeps(loadIngestConfig(env), {
+      sqsEndpoint: options.ingestSqsEndpoint ?? endpoint,
+      dynamoDbEndpoint: options.ingestDynamoDbEndpoint ?? endpoint,
+      logger: logs.ingest.logger,
+    }),
+  );
+  const forwarderParts = createForwarderDeps(loadForwarderConfig(env), {
+    sqsEndpoint: endpoint,
+    dynamoDbEndpoint: endpoint,
+    logger: logs.forwarder.logger,
+  });
+  const forwarder = createForwarderHandler(forwarderParts.deps, forwarderParts.idempotencyConfig);
+  const drainerConfig = loadDrainerConfig(env);
+  const drainer = createDrainerHandler(
+    createDrainerDeps(drainerConfig, {
+      sqsEndpoint: options.drainerSqsEndpoint ?? endpoint,
+      dynamoDbEndpoint: endpoint,
+      logger: logs.drainer.logger,
+    }),
+    drainerConfig.timeBudgetSeconds,
+  );
+
+  const receiveAll = async (queueUrl: string, visibilityTimeout = 0): Promise<Message[]> => {
+    const output = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: visibilityTimeout,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    return output.Messages ?? [];
+  };
+
+  return {
+    route,
+    queues,
+    tables,
+    sqs,
+    dynamoDb,
+    logs,
+    /** POSTs through the real ingest handler with an API Gateway proxy event. */
+    async post(body: unknown, headers: Record<string, string> = {}): Promise<APIGatewayProxyResult> {
+      const text = typeof body === 'string' ? body : JSON.stringify(body);
+      return ingest(
+        apiGatewayEvent({
+          method: 'POST',
+          path: route.path,
+          headers: { 'Content-Type': 'application/json', ...headers },
+          body: text,
+        }),
+        lambdaContext('ingest'),
+      );
+    },
+    /** One event source mapping turn of the forwarder. */
+    forwardOnce() {
+      return pollOnce(
+        sqs,
+        {
+          queueUrl: queues.queueUrl,
+          queueArn: queues.queueArn,
+          functionName: `${prefix}-forwarder`,
+          batchSize: route.batchSize,
+          timeoutMs: forwarderTimeoutSeconds(route) * 1000,
+        },
+        forwarder,
+      );
+    },
+    /** One scheduled run of the drainer. */
+    drain() {
+      return drainer(scheduledEvent('drain'), lambdaContext(`${prefix}-drainer`, 60_000));
+    },
+    /** Messages now visible on the delivery queue (each made visible again at once). */
+    visibleOnQueue: () => receiveAll(queues.queueUrl),
+    /** Dead letters (each made visible again at once). */
+    deadLetters: () => receiveAll(queues.dlqUrl),
+    async queueCounts(queueUrl = queues.queueUrl) {
+      const output = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return {
+        visible: Number(output.Attributes?.ApproximateNumberOfMessages ?? 0),
+        inFlight: Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+      };
+    },
+    /** Message ids in the failover table (the lease item excluded). */
+    async failoverIds(): Promise<string[]> {
+      const output = await dynamoDb.send(new ScanCommand({ TableName: tables.failoverTable }));
+      return (output.Items ?? []).flatMap((item) => (item.shard ? [item.messageId?.S ?? ''] : []));
+    },
+  };
+}
+
+export type TestRoute = Awaited<ReturnType<typeof createTestRoute>>;
