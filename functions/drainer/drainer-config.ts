@@ -28,6 +28,7 @@ export function loadDrainerConfig(env: Env): DrainerConfig {
   if (
     typeof routeQueueUrls !== 'object' ||
     routeQueueUrls === null ||
+    Array.isArray(routeQueueUrls) ||
     Object.values(routeQueueUrls).some((url) => typeof url !== 'string')
   ) {
     throw new ConfigurationError(

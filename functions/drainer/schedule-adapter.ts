@@ -1,11 +1,17 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { countMetric, createMetrics, METRIC, publishMetrics } from '../../shared/metrics.js';
 import { type DrainerDeps, type DrainReport, drainFailover } from './drain-failover.js';
 
 /** Time kept back from the Lambda timeout for the last batch, the deletes and giving the lease back. */
 const SAFETY_MARGIN_MS = 10_000;
 
 /** EventBridge schedule event → {@link drainFailover}, within the time budget and the Lambda's own timeout. */
-export function createDrainerHandler(deps: DrainerDeps, timeBudgetSeconds: number) {
+export function createDrainerHandler(
+  deps: DrainerDeps,
+  timeBudgetSeconds: number,
+  metrics: Metrics = createMetrics('drainer'),
+) {
   return async (_event: ScheduledEvent, context: Context): Promise<DrainReport> => {
     deps.logger.addContext(context);
     const now = deps.clock.now().getTime();
@@ -13,11 +19,21 @@ export function createDrainerHandler(deps: DrainerDeps, timeBudgetSeconds: numbe
       now + timeBudgetSeconds * 1000,
       now + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
     );
-    return drainFailover(deps, {
+    const report = await drainFailover(deps, {
       deadline,
       owner: context.awsRequestId,
       // Outlives this run if it dies mid-way, then frees itself for the next scheduled one.
       leaseSeconds: Math.ceil((deadline - now + SAFETY_MARGIN_MS) / 1000),
     });
+    countMetric(metrics, METRIC.DRAINED, report.moved);
+    // A lower bound of what is left: what SQS refused, what has no route, and at least one more
+    // item whenever the run stopped before the table was empty.
+    const left =
+      report.failed +
+      report.unroutable +
+      (report.stoppedEarly && report.stoppedEarly !== 'lease-held' ? 1 : 0);
+    countMetric(metrics, METRIC.FAILOVER_LEFT, left);
+    publishMetrics(metrics);
+    return report;
   };
 }

@@ -1,11 +1,19 @@
 import { describeError } from '../../shared/errors.js';
 import type { Backend, DeliveryRequest, DeliveryResponse } from '../../shared/ports.js';
 
-/** Retry-After in seconds, or as an HTTP date; anything else is ignored. */
+/** RFC 9110's preferred HTTP-date (IMF-fixdate), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/**
+ * Retry-After as delay-seconds or an IMF-fixdate; anything else is ignored rather than guessed at
+ * (V8's Date.parse would read "Foo 2099" as a date and hide the message for the 12-hour maximum).
+ */
 export function parseRetryAfter(value: string | null, now: Date = new Date()): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!IMF_FIXDATE.test(text)) return undefined;
+  const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now.getTime()) / 1000));
 }
 

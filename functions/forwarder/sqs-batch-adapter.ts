@@ -1,23 +1,49 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { type ForwarderDeps, forwardRecord } from './forward-record.js';
+import { countMetric, createMetrics, METRIC, publishMetrics } from '../../shared/metrics.js';
+import { type ForwarderDeps, type ForwardOutcome, forwardRecord } from './forward-record.js';
+
+const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC]> = {
+  delivered: METRIC.DELIVERED,
+  duplicate: METRIC.DUPLICATES_SUPPRESSED,
+  'dead-lettered': METRIC.DEAD_LETTERED,
+};
 
 /**
  * SQS event → {@link forwardRecord} per record, in parallel, answering with the failed records only
  * (ReportBatchItemFailures) so delivered ones are deleted and failed ones come back after their backoff.
  */
-export function createForwarderHandler(deps: ForwarderDeps, idempotencyConfig: IdempotencyConfig) {
+export function createForwarderHandler(
+  deps: ForwarderDeps,
+  idempotencyConfig: IdempotencyConfig,
+  metrics: Metrics = createMetrics('forwarder'),
+) {
   const processor = new BatchProcessor(EventType.SQS);
+  const forwardAndCount = async (record: SQSRecord) => {
+    try {
+      const outcome = await forwardRecord(record, deps);
+      countMetric(metrics, OUTCOME_METRIC[outcome]);
+      return outcome;
+    } catch (error) {
+      countMetric(metrics, METRIC.ATTEMPTS_FAILED);
+      throw error;
+    }
+  };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps.logger.addContext(context);
     // Bounds each INPROGRESS idempotency record by this invocation's remaining time.
     idempotencyConfig.registerLambdaContext(context);
-    return processPartialResponse(event, (record: SQSRecord) => forwardRecord(record, deps), processor, {
-      context,
-      // A batch that failed whole (backend down) is routine here, not a function error: report it
-      // as item failures so each record keeps the backoff it was given.
-      throwOnFullBatchFailure: false,
-    });
+    try {
+      return await processPartialResponse(event, forwardAndCount, processor, {
+        context,
+        // A batch that failed whole (backend down) is routine here, not a function error: report it
+        // as item failures so each record keeps the backoff it was given.
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      publishMetrics(metrics, deps.settings.route);
+    }
   };
 }

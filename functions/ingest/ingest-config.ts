@@ -28,7 +28,8 @@ export interface IngestConfig {
 /** Reads and checks the environment; throws naming the variable at fault. */
 export function loadIngestConfig(env: Env): IngestConfig {
   const schemaName = env[ENV.BODY_SCHEMA] ?? 'json-object';
-  if (!(schemaName in BODY_SCHEMAS)) {
+  // hasOwn, not `in`: 'toString' and the like are on every object's prototype, not schemas.
+  if (!Object.hasOwn(BODY_SCHEMAS, schemaName)) {
     throw new ConfigurationError(
       `${ENV.BODY_SCHEMA} must be one of ${Object.keys(BODY_SCHEMAS).join(', ')}, got '${schemaName}'`,
     );

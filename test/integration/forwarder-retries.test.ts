@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ATTR } from '../../shared/envelope.js';
+import { LoopbackBackend } from '../support/loopback-backend.js';
+import { createTestRoute } from '../support/test-route.js';
+
+const MESSAGE = { passengerId: 'p-9', train: 'RLC-1' };
+
+/** Polls the forwarder until the backend has seen `count` requests or the time runs out. */
+async function forwardUntil(
+  route: { forwardOnce: () => Promise<unknown> },
+  backend: LoopbackBackend,
+  count: number,
+  ms: number,
+) {
+  const deadline = Date.now() + ms;
+  while (backend.requests.length < count && Date.now() < deadline) {
+    await route.forwardOnce();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('forwarder retries, dead letters and idempotency', () => {
+  let backend: LoopbackBackend;
+  let target: string;
+
+  beforeEach(async () => {
+    backend = new LoopbackBackend();
+    target = await backend.start();
+  });
+
+  afterEach(async () => {
+    await backend.stop();
+  });
+
+  it('hides a message for the backoff after a 503, then delivers it on the next attempt', async () => {
+    // Prepare
+    const route = await createTestRoute({
+      target,
+      route: { maxAttempts: 3, retry: { baseSeconds: 1, maxSeconds: 1 } },
+    });
+    backend.answerNext({ status: 503 });
+    const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+
+    // Act
+    const first = await route.forwardOnce();
+    const duringBackoff = await route.forwardOnce();
+    await forwardUntil(route, backend, 2, 5_000);
+
+    // Assess
+    expect(first).toEqual({ received: 1, deleted: 0, failed: 1 });
+    expect(duringBackoff.received).toBe(0);
+    expect(backend.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
+    expect(backend.idsReceived()).toEqual([messageId, messageId]);
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
+    expect(await route.deadLetters()).toEqual([]);
+  });
+
+  it('dead-letters a non-retryable status at once, with the reason recorded', async () => {
+    // Prepare
+    const route = await createTestRoute({ target, route: { maxAttempts: 5 } });
+    backend.fallback = { status: 422 };
+    const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+
+    // Act
+    const poll = await route.forwardOnce();
+    const [deadLetter, ...others] = await route.deadLetters();
+
+    // Assess
+    expect(poll).toEqual({ received: 1, deleted: 1, failed: 0 });
+    expect(backend.requests).toHaveLength(1);
+    expect(others).toEqual([]);
+    expect(deadLetter?.Body).toBe(JSON.stringify(MESSAGE));
+    const attributes = deadLetter?.MessageAttributes ?? {};
+    expect(attributes[ATTR.MESSAGE_ID]?.StringValue).toBe(messageId);
+    expect(attributes[ATTR.LAST_STATUS]?.StringValue).toBe('422');
+    expect(attributes[ATTR.ATTEMPTS]?.StringValue).toBe('1');
+    expect(attributes[ATTR.DEAD_LETTER_REASON]?.StringValue).toMatch(/422.*non-retryable/);
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('dead-letters after max attempts with the last failure as the reason', async () => {
+    // Prepare
+    const route = await createTestRoute({
+      target,
+      route: { maxAttempts: 2, retry: { baseSeconds: 1, maxSeconds: 1 } },
+    });
+    backend.fallback = { status: 500 };
+    const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+
+    // Act
+    await forwardUntil(route, backend, 2, 5_000);
+    const deadLetters = await route.deadLetters();
+
+    // Assess
+    expect(backend.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
+    expect(deadLetters).toHaveLength(1);
+    const attributes = deadLetters[0]?.MessageAttributes ?? {};
+    expect(attributes[ATTR.MESSAGE_ID]?.StringValue).toBe(messageId);
+    expect(attributes[ATTR.DEAD_LETTER_REASON]?.StringValue).toBe(
+      'gave up after 2 attempts; last: backend answered 500',
+    );
+    expect(attributes[ATTR.ATTEMPTS]?.StringValue).toBe('2');
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('retries a backend that does not answer within the route timeout', async () => {
+    // Prepare
+    const route = await createTestRoute({
+      target,
+      route: { maxAttempts: 3, timeoutSeconds: 1, retry: { baseSeconds: 1, maxSeconds: 1 } },
+    });
+    backend.answerNext('hang');
+
+    // Act
+    await route.post(MESSAGE);
+    const first = await route.forwardOnce();
+    await forwardUntil(route, backend, 2, 5_000);
+
+    // Assess
+    expect(first).toEqual({ received: 1, deleted: 0, failed: 1 });
+    expect(backend.requests).toHaveLength(2);
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('delivers a message id once when the same id is queued twice', async () => {
+    // Prepare: a client retry with the same Idempotency-Key puts two copies on the queue
+    const route = await createTestRoute({ target, route: { retry: { baseSeconds: 1, maxSeconds: 1 } } });
+    await route.post(MESSAGE, { 'Idempotency-Key': 'order-42' });
+    await route.post(MESSAGE, { 'Idempotency-Key': 'order-42' });
+
+    // Act: keep polling until both copies are gone (one delivered, one suppressed)
+    const deadline = Date.now() + 8_000;
+    let counts = await route.queueCounts();
+    while (counts.visible + counts.inFlight > 0 && Date.now() < deadline) {
+      await route.forwardOnce();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      counts = await route.queueCounts();
+    }
+
+    // Assess
+    expect(counts).toEqual({ visible: 0, inFlight: 0 });
+    expect(backend.idsReceived()).toEqual(['order-42']);
+    expect(route.logs.forwarder.lines.some((line) => line.includes('duplicate suppressed'))).toBe(true);
+  });
+
+  it('does not deliver again a message redelivered after it was delivered (e.g. lost delete)', async () => {
+    // Prepare: deliver once, then put the same envelope back as a redrive would
+    const route = await createTestRoute({ target });
+    const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+    await route.forwardOnce();
+    await route.post(MESSAGE, { 'Idempotency-Key': messageId });
+
+    // Act
+    const poll = await route.forwardOnce();
+
+    // Assess
+    expect(poll).toEqual({ received: 1, deleted: 1, failed: 0 });
+    expect(backend.idsReceived()).toEqual([messageId]);
+  });
+});

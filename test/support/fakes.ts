@@ -1,0 +1,186 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DeadLetterInfo, MessageEnvelope } from '../../shared/envelope.js';
+import type {
+  Backend,
+  BatchSendResult,
+  Clock,
+  DeliveryRequest,
+  DeliveryResponse,
+  FailoverItem,
+  FailoverStore,
+  MessageQueue,
+} from '../../shared/ports.js';
+
+/**
+ * In-memory stand-ins for the ports, for unit tests of the plain logic. The integration suite runs
+ * the same logic against the real SQS/DynamoDB adapters on the emulator; these fakes exist so unit
+ * tests can produce every outcome (partial batch failures, a throwing store) on demand.
+ */
+
+/** A logger that records entries instead of printing them, so tests can assert what was logged. */
+export function recordingLogger(service: string) {
+  const lines: string[] = [];
+  const logger = new Logger({
+    serviceName: service,
+    // Explicit level: wins over POWERTOOLS_LOG_LEVEL=SILENT, which vitest.config.ts sets for the rest.
+    logLevel: 'DEBUG',
+    logRecordOrder: ['level', 'message'],
+  });
+  // Powertools writes through console methods; capture instead of printing.
+  (logger as unknown as { console: Console }).console = {
+    ...console,
+    info: (line: string) => lines.push(line),
+    warn: (line: string) => lines.push(line),
+    error: (line: string) => lines.push(line),
+    debug: (line: string) => lines.push(line),
+    log: (line: string) => lines.push(line),
+  } as Console;
+  /** The recorded entries, parsed. */
+  const entries = (): Record<string, unknown>[] => lines.map((line) => JSON.parse(line));
+  return { logger, lines, entries };
+}
+
+/** A logger for tests that do not look at logs (level from the environment: SILENT under vitest). */
+export function silentLogger(): Logger {
+  return new Logger({ serviceName: 'unit-test' });
+}
+
+/** A clock that moves only when told to, or by `stepMs` on every reading. */
+export class FakeClock implements Clock {
+  private current: number;
+
+  constructor(
+    start: Date | number = Date.parse('2025-01-02T03:04:05.000Z'),
+    private readonly stepMs = 0,
+  ) {
+    this.current = typeof start === 'number' ? start : start.getTime();
+  }
+
+  now(): Date {
+    const reading = new Date(this.current);
+    this.current += this.stepMs;
+    return reading;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+/** A {@link MessageQueue} that records what it was given and fails when a test says so. */
+export class InMemoryQueue implements MessageQueue {
+  readonly sent: { envelope: MessageEnvelope; deadLetter?: DeadLetterInfo }[] = [];
+  readonly batches: MessageEnvelope[][] = [];
+  readonly delays: { receiptHandle: string; seconds: number }[] = [];
+  /** Thrown by `send` when set. */
+  sendError: Error | undefined;
+  /** Thrown by `delayRedelivery` when set. */
+  delayError: Error | undefined;
+  /** Thrown by `sendBatch` when set (breaks the port's "never throws" promise, on purpose). */
+  batchError: Error | undefined;
+  /** A reason for refusing one batch entry, or undefined to take it. */
+  refuse: (envelope: MessageEnvelope) => string | undefined = () => undefined;
+
+  async send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void> {
+    if (this.sendError) throw this.sendError;
+    this.sent.push(deadLetter ? { envelope, deadLetter } : { envelope });
+  }
+
+  async sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult> {
+    this.batches.push([...envelopes]);
+    if (this.batchError) throw this.batchError;
+    const sent: string[] = [];
+    const failed: { id: string; reason: string }[] = [];
+    for (const envelope of envelopes) {
+      const reason = this.refuse(envelope);
+      if (reason === undefined) sent.push(envelope.id);
+      else failed.push({ id: envelope.id, reason });
+    }
+    return { sent, failed };
+  }
+
+  async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {
+    if (this.delayError) throw this.delayError;
+    this.delays.push({ receiptHandle, seconds });
+  }
+
+  /** Ids of every envelope offered in a batch, in order. */
+  batchedIds(): string[] {
+    return this.batches.flat().map((envelope) => envelope.id);
+  }
+}
+
+/** A {@link FailoverStore} on a Map, with a single-holder lease like the DynamoDB one. */
+export class InMemoryFailoverStore implements FailoverStore {
+  readonly items = new Map<string, FailoverItem>();
+  readonly deleteCalls: string[][] = [];
+  readonly leaseCalls: { owner: string; seconds: number }[] = [];
+  readonly releases: string[] = [];
+  putCalls = 0;
+  /** Thrown by `put` when set. */
+  putError: Error | undefined;
+  /** Thrown by `delete` when set. */
+  deleteError: Error | undefined;
+  /** Thrown by `releaseLease` when set. */
+  releaseError: Error | undefined;
+  /** Who holds the drainer lease now. */
+  leaseOwner: string | undefined;
+
+  constructor(private readonly clock: Clock = new FakeClock()) {}
+
+  /** Puts an item directly, as if an ingest had failed over at `storedAt`. */
+  add(envelope: MessageEnvelope, storedAt: number): void {
+    this.items.set(envelope.id, { envelope, storedAt });
+  }
+
+  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'> {
+    this.putCalls++;
+    if (this.putError) throw this.putError;
+    if (this.items.has(envelope.id)) return 'already-stored';
+    this.items.set(envelope.id, { envelope, storedAt: this.clock.now().getTime() });
+    return 'stored';
+  }
+
+  /** Oldest first; like the index pages, items deleted meanwhile are not offered again. */
+  async *oldest(_pageSize: number): AsyncIterable<FailoverItem> {
+    const snapshot = [...this.items.values()].sort((a, b) => a.storedAt - b.storedAt);
+    for (const item of snapshot) {
+      if (this.items.has(item.envelope.id)) yield item;
+    }
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    this.deleteCalls.push([...ids]);
+    if (this.deleteError) throw this.deleteError;
+    for (const id of ids) this.items.delete(id);
+  }
+
+  async acquireLease(owner: string, seconds: number): Promise<boolean> {
+    this.leaseCalls.push({ owner, seconds });
+    if (this.leaseOwner !== undefined && this.leaseOwner !== owner) return false;
+    this.leaseOwner = owner;
+    return true;
+  }
+
+  async releaseLease(owner: string): Promise<void> {
+    this.releases.push(owner);
+    if (this.releaseError) throw this.releaseError;
+    if (this.leaseOwner === owner) this.leaseOwner = undefined;
+  }
+
+  ids(): string[] {
+    return [...this.items.keys()];
+  }
+}
+
+/** A {@link Backend} that answers from a script and records each request. */
+export class ScriptedBackend implements Backend {
+  readonly requests: DeliveryRequest[] = [];
+
+  constructor(private readonly answer: (request: DeliveryRequest) => DeliveryResponse) {}
+
+  async post(request: DeliveryRequest): Promise<DeliveryResponse> {
+    this.requests.push(request);
+    return this.answer(request);
+  }
+}
