@@ -54,7 +54,7 @@ export default defineConfig({
           name: 'scenarios',
           include: ['test/scenarios/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           testTimeout: 90_000,
           hookTimeout: 60_000,
         },

@@ -42,13 +42,29 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
  * endpoint when AWS_ENDPOINT_URL is not set. Only loopback: nothing here listens on other addresses.
  */
 export async function startMotoServer(
-  options: { port?: number; command?: string } = {},
+  options: {
+    port?: number;
+    command?: string;
+    /**
+     * Run moto in its own process group, so a terminal's Ctrl-C reaches only the caller, which can
+     * finish in-flight work against moto before stopping it. moto is still killed when this
+     * process exits. @default false
+     */
+    detached?: boolean;
+  } = {},
 ): Promise<EmbeddedAwsEndpoint> {
   const port = options.port ?? (await freePort());
   const command = options.command ?? process.env.MOTO_SERVER_COMMAND ?? 'moto_server';
   const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached ?? false,
   });
+  if (options.detached) {
+    // Out of the terminal's process group, moto would outlive a crash of this process: kill it on exit.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+  }
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);

@@ -5,7 +5,14 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { RouteConfig } from '../shared/config/routes.js';
 import {
   DLQ_RETENTION_SECONDS,
@@ -43,6 +50,28 @@ async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   return arn;
 }
 
+/**
+ * Creates a queue, or brings an existing one's attributes up to date: SQS refuses CreateQueue for an
+ * existing name with other attributes (say, after MAX_ATTEMPTS changed), and a restart must keep
+ * the messages already in it rather than fail.
+ */
+async function createOrUpdateQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
+  try {
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    return created.QueueUrl ?? '';
+  } catch (error) {
+    if (!(error instanceof QueueNameExists)) throw error;
+    const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    const queueUrl = existing.QueueUrl ?? '';
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
+    return queueUrl;
+  }
+}
+
 /** The route's fail-messages DLQ and its delivery queue with a redrive policy to it. */
 export async function provisionRouteQueues(
   sqs: SQSClient,
@@ -51,28 +80,18 @@ export async function provisionRouteQueues(
 ): Promise<RouteQueues> {
   const names = localQueueNames(prefix, route);
   const settings = deliveryQueueSettings(route);
-  const dlq = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.deadLetterQueue,
-      Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) },
-    }),
-  );
-  const dlqUrl = dlq.QueueUrl ?? '';
+  const dlqUrl = await createOrUpdateQueue(sqs, names.deadLetterQueue, {
+    MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+  });
   const dlqArn = await queueArn(sqs, dlqUrl);
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: names.deliveryQueue,
-      Attributes: {
-        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
-        MessageRetentionPeriod: String(settings.retentionSeconds),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: dlqArn,
-          maxReceiveCount: settings.maxReceiveCount,
-        }),
-      },
+  const queueUrl = await createOrUpdateQueue(sqs, names.deliveryQueue, {
+    VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(settings.retentionSeconds),
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlqArn,
+      maxReceiveCount: settings.maxReceiveCount,
     }),
-  );
-  const queueUrl = queue.QueueUrl ?? '';
+  });
   return { queueUrl, dlqUrl, queueArn: await queueArn(sqs, queueUrl), dlqArn };
 }
 

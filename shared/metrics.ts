@@ -3,6 +3,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 /** CloudWatch namespace of the functions' custom metrics (EMF through Powertools). */
 export const METRICS_NAMESPACE = 'GuaranteedDelivery';
 
+/** The functions' service names: their logs' `service` field and their metrics' `service` dimension. */
+export const SERVICE = { INGEST: 'ingest', FORWARDER: 'forwarder', DRAINER: 'drainer' } as const;
+
+export type ServiceName = (typeof SERVICE)[keyof typeof SERVICE];
+
+/** Powertools Metrics puts the function's `serviceName` in this dimension of every metric. */
+export const SERVICE_DIMENSION = 'service';
+
 /** The dimension every custom metric carries, so dashboards and alarms are per route. */
 export const ROUTE_DIMENSION = 'route';
 
@@ -33,10 +41,27 @@ export const METRIC = {
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /**
+ * Which function emits each custom metric. CloudWatch matches dimensions exactly, so an alarm on a
+ * metric must name the same `service` as the function that emits it.
+ */
+export const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
+  [METRIC.ACCEPTED_TO_QUEUE]: SERVICE.INGEST,
+  [METRIC.ACCEPTED_TO_FAILOVER]: SERVICE.INGEST,
+  [METRIC.REJECTED]: SERVICE.INGEST,
+  [METRIC.STORES_UNAVAILABLE]: SERVICE.INGEST,
+  [METRIC.DELIVERED]: SERVICE.FORWARDER,
+  [METRIC.DUPLICATES_SUPPRESSED]: SERVICE.FORWARDER,
+  [METRIC.ATTEMPTS_FAILED]: SERVICE.FORWARDER,
+  [METRIC.DEAD_LETTERED]: SERVICE.FORWARDER,
+  [METRIC.DRAINED]: SERVICE.DRAINER,
+  [METRIC.FAILOVER_LEFT]: SERVICE.DRAINER,
+};
+
+/**
  * Powertools metrics for one function. Set POWERTOOLS_METRICS_DISABLED=true to silence them
  * (the tests and the local runner do: there is no CloudWatch to read the EMF lines there).
  */
-export function createMetrics(serviceName: string): Metrics {
+export function createMetrics(serviceName: ServiceName): Metrics {
   return new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 }
 

@@ -5,6 +5,7 @@ import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { SERVICE } from '../../shared/metrics.js';
 import { type MessageQueue, systemClock } from '../../shared/ports.js';
 import type { DrainerDeps } from './drain-failover.js';
 
@@ -57,7 +58,7 @@ export function createDrainerDeps(config: DrainerConfig, overrides: DrainerOverr
   return {
     failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
     queueFor: (route) => queues.get(route),
-    logger: overrides.logger ?? createLogger('drainer'),
+    logger: overrides.logger ?? createLogger(SERVICE.DRAINER),
     clock: systemClock,
   };
 }

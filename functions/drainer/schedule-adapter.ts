@@ -1,6 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { countMetric, createMetrics, METRIC, publishMetrics } from '../../shared/metrics.js';
+import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { type DrainerDeps, type DrainReport, drainFailover } from './drain-failover.js';
 
 /** Time kept back from the Lambda timeout for the last batch, the deletes and giving the lease back. */
@@ -10,7 +10,7 @@ const SAFETY_MARGIN_MS = 10_000;
 export function createDrainerHandler(
   deps: DrainerDeps,
   timeBudgetSeconds: number,
-  metrics: Metrics = createMetrics('drainer'),
+  metrics: Metrics = createMetrics(SERVICE.DRAINER),
 ) {
   return async (_event: ScheduledEvent, context: Context): Promise<DrainReport> => {
     deps.logger.addContext(context);

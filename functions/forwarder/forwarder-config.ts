@@ -8,6 +8,7 @@ import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { SERVICE } from '../../shared/metrics.js';
 import type { Backend } from '../../shared/ports.js';
 import { IDEMPOTENCY_TABLE } from '../../shared/resources.js';
 import {
@@ -116,7 +117,7 @@ export function createForwarderDeps(config: ForwarderConfig, overrides: Forwarde
       config.idempotencyTableName,
       idempotencyConfig,
     ),
-    logger: overrides.logger ?? createLogger('forwarder'),
+    logger: overrides.logger ?? createLogger(SERVICE.FORWARDER),
     settings: config,
   };
   return { deps, idempotencyConfig };

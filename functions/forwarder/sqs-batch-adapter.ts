@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { countMetric, createMetrics, METRIC, publishMetrics } from '../../shared/metrics.js';
+import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { type ForwarderDeps, type ForwardOutcome, forwardRecord } from './forward-record.js';
 
 const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC]> = {
@@ -18,7 +18,7 @@ const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC
 export function createForwarderHandler(
   deps: ForwarderDeps,
   idempotencyConfig: IdempotencyConfig,
-  metrics: Metrics = createMetrics('forwarder'),
+  metrics: Metrics = createMetrics(SERVICE.FORWARDER),
 ) {
   const processor = new BatchProcessor(EventType.SQS);
   const forwardAndCount = async (record: SQSRecord) => {

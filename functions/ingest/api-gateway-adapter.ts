@@ -1,11 +1,11 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { countMetric, createMetrics, METRIC, publishMetrics } from '../../shared/metrics.js';
+import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { acceptMessage, type IngestDeps } from './accept-message.js';
 import type { IngestRequest } from './parse-request.js';
 
 /** API Gateway (REST, proxy integration) event → {@link acceptMessage} → proxy result. */
-export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics('ingest')) {
+export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     deps.logger.addContext(context);
     const response = await acceptMessage(toIngestRequest(event), deps);

@@ -11,6 +11,7 @@ import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
+import { SERVICE } from '../../shared/metrics.js';
 import { systemClock } from '../../shared/ports.js';
 import { BODY_SCHEMAS, type BodySchemaName } from '../../shared/schemas/body-schemas.js';
 import type { IngestDeps } from './accept-message.js';
@@ -64,7 +65,7 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
   return {
     queue: new SqsMessageQueue(sqs, config.queueUrl),
     failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
-    logger: overrides.logger ?? createLogger('ingest'),
+    logger: overrides.logger ?? createLogger(SERVICE.INGEST),
     clock: systemClock,
     newId: randomUUID,
     logPayloads: config.logPayloads,

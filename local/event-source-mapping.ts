@@ -1,0 +1,163 @@
+import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { describeError } from '../shared/errors.js';
+import { type PollTarget, pollOnce, type SqsBatchHandler } from './sqs-poller.js';
+
+/**
+ * Lambda's SQS event source mapping, emulated for the local runner: `concurrency` poll loops per
+ * queue (the mapping's maximum concurrency), each receiving up to a batch, invoking the function
+ * with the SQS event and deleting what it did not report as failed (sqs-poller.ts). Records that
+ * fail come back when their visibility timeout ends, as on AWS.
+ */
+
+/**
+ * Queue tag that pauses a route's forwarder (the reference's `is.active = false`): while the
+ * delivery queue carries `gd:paused=true`, nothing is received from it, so messages wait in the
+ * queue. A CLI (or `aws sqs tag-queue`) sets it; the mapping looks at most once a second.
+ */
+export const PAUSE_TAG = 'gd:paused';
+
+/** A running mapping. */
+export interface EventSourceMapping {
+  /** Whether the pause tag was set when last checked. */
+  readonly paused: boolean;
+  /** Stops receiving and waits (at most `graceMs`) for batches being processed to finish. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface EventSourceMappingOptions {
+  readonly sqs: SQSClient;
+  /** Queue, function name, batch size, function timeout, long-poll wait. */
+  readonly target: PollTarget;
+  readonly handler: SqsBatchHandler;
+  /** Concurrent poll loops (the route's maximum concurrency). */
+  readonly concurrency: number;
+  /** For log lines: which route this is. */
+  readonly name: string;
+  /** Where the mapping reports outages, pauses and timeouts. */
+  readonly report: (verb: string, text: string, level?: 'info' | 'warn' | 'error') => void;
+  /** Pause tag checks at most this often. @default 1000 */
+  readonly pauseCheckMs?: number;
+  /** First and largest wait before polling an unreachable queue again. @default 500, 3000 */
+  readonly backoffMs?: { readonly initial: number; readonly max: number };
+}
+
+class FunctionTimeoutError extends Error {}
+
+/** Lambda ends an invocation at its timeout; the batch then counts as failed and comes back later. */
+function withTimeout(handler: SqsBatchHandler, timeoutMs: number, onTimeout: () => void): SqsBatchHandler {
+  return (event, context) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        onTimeout();
+        reject(new FunctionTimeoutError());
+      }, timeoutMs);
+    });
+    return Promise.race([handler(event, context), timeout]).finally(() => clearTimeout(timer));
+  };
+}
+
+/** Starts the poll loops. */
+export function startEventSourceMapping(options: EventSourceMappingOptions): EventSourceMapping {
+  const { sqs, target, report, name } = options;
+  const pauseCheckMs = options.pauseCheckMs ?? 1_000;
+  const backoff = options.backoffMs ?? { initial: 500, max: 3_000 };
+  const stopSignal = new AbortController();
+  let paused = false;
+  let pauseCheckedAt = 0;
+  let pauseCheck: Promise<void> | undefined;
+  // Shared by the loops, so an outage is reported once, not once per loop.
+  let outage = false;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (stopSignal.signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        stopSignal.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      stopSignal.signal.addEventListener('abort', done);
+    });
+
+  /** Reads the pause tag, at most once per `pauseCheckMs` whatever the number of loops. */
+  const refreshPaused = async () => {
+    if (Date.now() - pauseCheckedAt < pauseCheckMs) return;
+    pauseCheck ??= (async () => {
+      try {
+        const output = await sqs.send(new ListQueueTagsCommand({ QueueUrl: target.queueUrl }));
+        const now = output.Tags?.[PAUSE_TAG]?.trim().toLowerCase() === 'true';
+        if (now !== paused) {
+          report(
+            now ? 'paused' : 'resumed',
+            now
+              ? `${name}: queue tag ${PAUSE_TAG}=true, messages wait in the queue`
+              : `${name}: queue tag ${PAUSE_TAG} cleared, delivering again`,
+          );
+        }
+        paused = now;
+      } catch {
+        // Unreachable SQS is reported by the poll itself; keep the last known state.
+      } finally {
+        pauseCheckedAt = Date.now();
+        pauseCheck = undefined;
+      }
+    })();
+    await pauseCheck;
+  };
+
+  const handler = withTimeout(options.handler, target.timeoutMs, () =>
+    report(
+      'timed out',
+      `${target.functionName} ran past its ${target.timeoutMs / 1000}s timeout; its records return after their visibility timeout`,
+      'warn',
+    ),
+  );
+
+  const loop = async () => {
+    let delay = backoff.initial;
+    while (!stopSignal.signal.aborted) {
+      await refreshPaused();
+      if (paused) {
+        await sleep(pauseCheckMs);
+        continue;
+      }
+      try {
+        await pollOnce(sqs, target, handler);
+        delay = backoff.initial;
+        if (outage) {
+          outage = false;
+          report('sqs back', `${name}: the delivery queue answers again; polling resumed`);
+        }
+      } catch (error) {
+        if (stopSignal.signal.aborted) break;
+        if (!outage) {
+          outage = true;
+          report(
+            'sqs down',
+            `${name}: cannot poll the delivery queue (${describeError(error)}); retrying with backoff`,
+            'warn',
+          );
+        }
+        await sleep(delay);
+        delay = Math.min(delay * 2, backoff.max);
+      }
+    }
+  };
+
+  const loops = Array.from({ length: options.concurrency }, () => loop());
+
+  return {
+    get paused() {
+      return paused;
+    },
+    async stop(graceMs = 10_000) {
+      stopSignal.abort();
+      await Promise.race([
+        Promise.all(loops),
+        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    },
+  };
+}

@@ -1,0 +1,409 @@
+import { createServer } from 'node:net';
+import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
+import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
+import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
+import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
+import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
+import { ENV, type Env, intEnv, USER_ENV } from '../shared/config/env-names.js';
+import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
+import { ConfigurationError, describeError } from '../shared/errors.js';
+import { deliveryQueueSettings, forwarderTimeoutSeconds, localQueueNames } from '../shared/resources.js';
+import { type ApiServer, startApiServer } from './api-server.js';
+import { lambdaContext, scheduledEvent } from './aws-events.js';
+import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
+import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
+import { createJourneyLog, type JourneyLog, type LineSink, type LogFormat } from './journey-log.js';
+import { type EmbeddedAwsEndpoint, startMotoServer } from './moto-server.js';
+import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from './provision.js';
+import { type Schedule, startSchedule } from './schedule.js';
+
+/**
+ * The local stack behind `npm start` (DESIGN.md "Local stack"): an AWS endpoint (moto started here
+ * unless AWS_ENDPOINT_URL is set), the stack's queues and tables provisioned from the same
+ * definitions, and the three real functions run in-process with AWS's event shapes: the ingest
+ * behind a local API Gateway, the forwarder behind an emulated SQS event source mapping, the
+ * drainer on a schedule. Usable in-process (tests) or through local/start.ts.
+ */
+
+/** Environment variables only the local runner reads (DESIGN.md's table covers the rest). */
+export const LOCAL_ENV = {
+  /** Prefix of the local queue and table names. @default gd-local */
+  LOCAL_PREFIX: 'LOCAL_PREFIX',
+  /** Port of the moto server started when AWS_ENDPOINT_URL is unset. @default 4599 */
+  LOCAL_AWS_PORT: 'LOCAL_AWS_PORT',
+  /** Port of the demo backend started when CATERING_SERVICE_EP is unset. @default 8291 */
+  DEMO_BACKEND_PORT: 'DEMO_BACKEND_PORT',
+  /** Make the demo backend fail: `503` (until told otherwise) or `503:3` (the next 3 messages). */
+  DEMO_BACKEND_FAIL: 'DEMO_BACKEND_FAIL',
+  /** When set, requests need `x-api-key` with this value (403 otherwise). */
+  LOCAL_API_KEY: 'LOCAL_API_KEY',
+  /** `json` prints the functions' Powertools records as they are; default is the journey view. */
+  LOG_FORMAT: 'LOG_FORMAT',
+  AWS_ENDPOINT_URL: 'AWS_ENDPOINT_URL',
+  AWS_ENDPOINT_URL_SQS: 'AWS_ENDPOINT_URL_SQS',
+  AWS_ENDPOINT_URL_DYNAMODB: 'AWS_ENDPOINT_URL_DYNAMODB',
+} as const;
+
+export const DEFAULT_PORT = 8290;
+export const DEFAULT_DEMO_BACKEND_PORT = 8291;
+export const DEFAULT_LOCAL_AWS_PORT = 4599;
+export const DEFAULT_PREFIX = 'gd-local';
+
+/** Long-poll wait of the emulated event source mapping: short, so Ctrl-C is quick. */
+const POLL_WAIT_SECONDS = 1;
+/** The drainer's time budget per run locally (its Lambda gets 60 s, as {@link lambdaContext} below). */
+const DRAIN_TIME_BUDGET_SECONDS = 20;
+const DRAINER_TIMEOUT_MS = 60_000;
+
+export interface LocalStackOptions {
+  /** Configuration, as environment variables. @default process.env */
+  readonly env?: Env;
+  /** Where log lines go. @default stdout */
+  readonly sink?: LineSink;
+}
+
+/** A route as the local stack runs it. */
+export interface LocalRoute {
+  readonly config: RouteConfig;
+  readonly queues: RouteQueues;
+  /** Its forwarder's emulated event source mapping. */
+  readonly mapping: EventSourceMapping;
+}
+
+/** The running local stack. */
+export interface LocalStack {
+  /** Base URL of the API (`POST ${apiUrl}/catering/register`). */
+  readonly apiUrl: string;
+  /** The AWS endpoint (AWS_ENDPOINT_URL, or the moto started here). */
+  readonly awsEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+  /** Whether this runner started its own moto (and stops it). */
+  readonly startedMoto: boolean;
+  readonly prefix: string;
+  readonly config: DeliveryConfig;
+  readonly routes: readonly LocalRoute[];
+  readonly tables: Tables;
+  /** The default route's backend URL. */
+  readonly backendTarget: string;
+  /** Present when CATERING_SERVICE_EP was unset. */
+  readonly demoBackend?: DemoBackend;
+  /** The `ready ...` line printed once requests are accepted. */
+  readonly readyLine: string;
+  readonly log: JourneyLog;
+  /** Stops accepting, lets in-flight batches and drains finish (bounded), stops what it started. */
+  stop(): Promise<void>;
+}
+
+/** The runner's own settings, checked before anything starts. */
+interface RunnerSettings {
+  readonly port: number;
+  readonly demoBackendPort: number;
+  readonly awsPort: number;
+  readonly prefix: string;
+  readonly apiKey: string | undefined;
+  readonly logFormat: LogFormat;
+}
+
+function loadRunnerSettings(env: Env): RunnerSettings {
+  const prefix = env[LOCAL_ENV.LOCAL_PREFIX]?.trim() || DEFAULT_PREFIX;
+  // Queue names allow letters, digits, - and _ (80 characters with the suffixes added here).
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
+    throw new ConfigurationError(
+      `${LOCAL_ENV.LOCAL_PREFIX} must be 1-40 letters, digits, '-' or '_', got '${prefix}'`,
+    );
+  }
+  const format = env[LOCAL_ENV.LOG_FORMAT]?.trim().toLowerCase() || 'journey';
+  if (format !== 'journey' && format !== 'json') {
+    throw new ConfigurationError(`${LOCAL_ENV.LOG_FORMAT} must be 'journey' or 'json', got '${format}'`);
+  }
+  const apiKey = env[LOCAL_ENV.LOCAL_API_KEY];
+  return {
+    port: intEnv(env, USER_ENV.PORT, DEFAULT_PORT, 0, 65_535),
+    demoBackendPort: intEnv(env, LOCAL_ENV.DEMO_BACKEND_PORT, DEFAULT_DEMO_BACKEND_PORT, 0, 65_535),
+    awsPort: intEnv(env, LOCAL_ENV.LOCAL_AWS_PORT, DEFAULT_LOCAL_AWS_PORT, 0, 65_535),
+    prefix,
+    apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
+    logFormat: format,
+  };
+}
+
+/** Fails with a clear message when the port is taken (moto would otherwise exit with a Python trace,
+ * or, worse, an earlier moto on that port would answer in its place). */
+async function assertPortFree(port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', () =>
+      reject(
+        new ConfigurationError(
+          `port ${port} for the local moto server is in use (an earlier moto_server?); set ` +
+            `${LOCAL_ENV.LOCAL_AWS_PORT} (0 = any free port), or ${LOCAL_ENV.AWS_ENDPOINT_URL} to use what runs there`,
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
+/**
+ * The SDK reads credentials and region from the environment; an emulator accepts any. Dummy keys
+ * also win over a configured AWS_PROFILE, so real credentials are never sent to an emulator.
+ */
+function ensureAwsDefaults(): void {
+  process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  if (!process.env.AWS_ACCESS_KEY_ID) {
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  }
+}
+
+/**
+ * The environment a route's functions get, built through the same ENV names the stack sets, so
+ * the handlers read their configuration exactly as they do on AWS.
+ */
+export function functionEnvironment(
+  route: RouteConfig,
+  queues: RouteQueues,
+  tables: Tables,
+  routeQueueUrls: Readonly<Record<string, string>>,
+  logPayloads: boolean,
+): Record<string, string> {
+  return {
+    [ENV.ROUTE_NAME]: route.name,
+    [ENV.QUEUE_URL]: queues.queueUrl,
+    [ENV.DLQ_URL]: queues.dlqUrl,
+    [ENV.FAILOVER_TABLE_NAME]: tables.failoverTable,
+    [ENV.IDEMPOTENCY_TABLE_NAME]: tables.idempotencyTable,
+    [ENV.TARGET_URL]: route.target,
+    [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
+    [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
+    [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
+    [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
+    [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
+    [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
+    [ENV.BODY_SCHEMA]: route.schema,
+    [ENV.ROUTE_QUEUE_URLS]: JSON.stringify(routeQueueUrls),
+    [ENV.DRAIN_TIME_BUDGET_SECONDS]: String(DRAIN_TIME_BUDGET_SECONDS),
+    [ENV.LOG_PAYLOADS]: String(logPayloads),
+  };
+}
+
+/** Starts the local stack; resolves once the API accepts requests (the caller prints `readyLine`). */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const env = options.env ?? process.env;
+  const settings = loadRunnerSettings(env);
+  // Validate the user's route configuration before starting anything.
+  loadDeliveryConfig(env);
+  const demoFailure = parseFailureSpec(env[LOCAL_ENV.DEMO_BACKEND_FAIL]);
+  ensureAwsDefaults();
+  // The functions' EMF metrics are for CloudWatch; the journey view has no use for them (the JSON
+  // view prints them unless POWERTOOLS_METRICS_DISABLED says otherwise).
+  if (settings.logFormat === 'journey') process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const log = createJourneyLog({
+    format: settings.logFormat,
+    ...(options.sink ? { sink: options.sink } : {}),
+    logLevel: env.POWERTOOLS_LOG_LEVEL?.trim() || 'INFO',
+  });
+
+  // Whatever started is stopped again, in reverse order, if a later step fails.
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+
+  try {
+    let moto: EmbeddedAwsEndpoint | undefined;
+    const givenEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL]?.trim();
+    if (!givenEndpoint) {
+      await assertPortFree(settings.awsPort);
+      moto = await startMotoServer({
+        ...(settings.awsPort === 0 ? {} : { port: settings.awsPort }),
+        detached: true,
+      });
+      const started = moto;
+      cleanups.push(() => started.stop());
+      log.note('aws', `started moto_server on ${moto.endpoint} (in memory: its queues go when it stops)`);
+    }
+    const awsEndpoint = givenEndpoint || (moto?.endpoint ?? '');
+    const sqsEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL_SQS]?.trim() || awsEndpoint;
+    const dynamoDbEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL_DYNAMODB]?.trim() || awsEndpoint;
+    if (givenEndpoint) log.note('aws', `using ${awsEndpoint} (AWS_ENDPOINT_URL)`);
+    if (sqsEndpoint !== awsEndpoint) log.note('aws', `SQS calls go to ${sqsEndpoint} (AWS_ENDPOINT_URL_SQS)`);
+    if (dynamoDbEndpoint !== awsEndpoint)
+      log.note('aws', `DynamoDB calls go to ${dynamoDbEndpoint} (AWS_ENDPOINT_URL_DYNAMODB)`);
+
+    let demoBackend: DemoBackend | undefined;
+    let userEnv = env;
+    if (!env[USER_ENV.CATERING_SERVICE_EP]?.trim()) {
+      const demo = await startDemoBackend({
+        port: settings.demoBackendPort,
+        failure: demoFailure,
+        onEvent: (text) => log.note('backend', text),
+      });
+      demoBackend = demo;
+      cleanups.push(() => demo.stop());
+      userEnv = { ...env, [USER_ENV.CATERING_SERVICE_EP]: demo.url };
+    }
+    const config = loadDeliveryConfig(userEnv);
+    const backendTarget = config.routes[0]?.target ?? '';
+
+    // Provisioning: bookkeeping clients with patient (background) timeouts.
+    const sqs = createSqsClient({ endpoint: sqsEndpoint });
+    const dynamoDb = createDynamoDbClient({ endpoint: dynamoDbEndpoint });
+    cleanups.push(async () => {
+      sqs.destroy();
+      dynamoDb.destroy();
+    });
+    let tables: Tables;
+    const queuesByRoute = new Map<string, RouteQueues>();
+    try {
+      tables = await provisionTables(dynamoDb, settings.prefix);
+      for (const route of config.routes) {
+        queuesByRoute.set(route.name, await provisionRouteQueues(sqs, settings.prefix, route));
+      }
+    } catch (error) {
+      throw new ConfigurationError(
+        `could not create the local queues and tables (SQS ${sqsEndpoint}, DynamoDB ${dynamoDbEndpoint}): ${describeError(error)}`,
+        { cause: error },
+      );
+    }
+    const routeQueueUrls = Object.fromEntries([...queuesByRoute].map(([name, q]) => [name, q.queueUrl]));
+    const logPayloads = env[ENV.LOG_PAYLOADS] === 'true';
+    for (const route of config.routes) {
+      const names = localQueueNames(settings.prefix, route);
+      log.note(
+        'provisioned',
+        `${route.name}: queue ${names.deliveryQueue} (${deliveryQueueSettings(route).maxReceiveCount} attempts, ` +
+          `retry ${route.retry.baseSeconds}-${route.retry.maxSeconds}s, ${route.concurrency} pollers), DLQ ${names.deadLetterQueue}`,
+      );
+    }
+    log.note('provisioned', `tables ${tables.failoverTable}, ${tables.idempotencyTable}`);
+
+    // The forwarders, each behind its emulated event source mapping.
+    const pollerSqs = createSqsClient({
+      endpoint: sqsEndpoint,
+      // The long poll itself takes POLL_WAIT_SECONDS; one retry, then the mapping's own backoff.
+      timeouts: {
+        connectionTimeoutMs: 1_000,
+        requestTimeoutMs: (POLL_WAIT_SECONDS + 2) * 1000,
+        maxAttempts: 2,
+      },
+    });
+    cleanups.push(async () => pollerSqs.destroy());
+    const routes: LocalRoute[] = [];
+    const ingestRoutes = [];
+    for (const route of config.routes) {
+      const queues = queuesByRoute.get(route.name) as RouteQueues;
+      const fnEnv = functionEnvironment(route, queues, tables, routeQueueUrls, logPayloads);
+      const endpoints = { sqsEndpoint, dynamoDbEndpoint };
+      ingestRoutes.push({
+        path: route.path,
+        functionName: `${settings.prefix}-${route.name}-ingest`,
+        handler: createIngestHandler(
+          createIngestDeps(loadIngestConfig(fnEnv), { ...endpoints, logger: log.logger('ingest') }),
+        ),
+      });
+      const forwarder = createForwarderDeps(loadForwarderConfig(fnEnv), {
+        ...endpoints,
+        logger: log.logger('forwarder'),
+      });
+      const mapping = startEventSourceMapping({
+        sqs: pollerSqs,
+        target: {
+          queueUrl: queues.queueUrl,
+          queueArn: queues.queueArn,
+          functionName: `${settings.prefix}-${route.name}-forwarder`,
+          batchSize: route.batchSize,
+          timeoutMs: forwarderTimeoutSeconds(route) * 1000,
+          waitTimeSeconds: POLL_WAIT_SECONDS,
+        },
+        handler: createForwarderHandler(forwarder.deps, forwarder.idempotencyConfig),
+        concurrency: route.concurrency,
+        name: route.name,
+        report: log.note,
+      });
+      cleanups.push(() => mapping.stop(forwarderTimeoutSeconds(route) * 1000));
+      routes.push({ config: route, queues, mapping });
+    }
+
+    // The drainer on its schedule, reporting a failing run once per outage rather than every tick.
+    const firstRoute = config.routes[0] as RouteConfig;
+    const drainerEnv = functionEnvironment(
+      firstRoute,
+      queuesByRoute.get(firstRoute.name) as RouteQueues,
+      tables,
+      routeQueueUrls,
+      logPayloads,
+    );
+    const drainerConfig = loadDrainerConfig(drainerEnv);
+    const drainer = createDrainerHandler(
+      createDrainerDeps(drainerConfig, { sqsEndpoint, dynamoDbEndpoint, logger: log.logger('drainer') }),
+      drainerConfig.timeBudgetSeconds,
+    );
+    let drainerFailing = false;
+    const schedule: Schedule = startSchedule(config.drainIntervalSeconds * 1000, async () => {
+      try {
+        await drainer(
+          scheduledEvent(`${settings.prefix}-drain`),
+          lambdaContext(`${settings.prefix}-drainer`, DRAINER_TIMEOUT_MS),
+        );
+        if (drainerFailing) log.note('drainer', 'runs succeed again');
+        drainerFailing = false;
+      } catch (error) {
+        if (!drainerFailing)
+          log.note('drainer', `run failed: ${describeError(error)}; retrying on schedule`, 'warn');
+        drainerFailing = true;
+      }
+    });
+    cleanups.push(() => schedule.stop(DRAINER_TIMEOUT_MS));
+
+    // The API last: `ready` means every part behind it is running.
+    const api: ApiServer = await startApiServer({
+      port: settings.port,
+      routes: ingestRoutes,
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      onError: (error) => log.note('api', `handler error: ${describeError(error)}`, 'error'),
+    });
+    cleanups.push(() => api.stop());
+
+    const routesText = config.routes.map((r) => `POST ${r.path} → ${r.target}`).join(', ');
+    const readyLine =
+      `ready ${api.url} · ${routesText}${demoBackend ? ' (demo backend)' : ''} · ` +
+      `AWS ${awsEndpoint}${moto ? ' (moto, started here)' : ''}` +
+      (sqsEndpoint !== awsEndpoint ? ` · SQS ${sqsEndpoint}` : '') +
+      (dynamoDbEndpoint !== awsEndpoint ? ` · DynamoDB ${dynamoDbEndpoint}` : '') +
+      (settings.apiKey ? ' · x-api-key required' : '');
+
+    let stopping: Promise<void> | undefined;
+    return {
+      apiUrl: api.url,
+      awsEndpoint,
+      sqsEndpoint,
+      dynamoDbEndpoint,
+      startedMoto: moto !== undefined,
+      prefix: settings.prefix,
+      config,
+      routes,
+      tables,
+      backendTarget,
+      ...(demoBackend ? { demoBackend } : {}),
+      readyLine,
+      log,
+      stop() {
+        stopping ??= (async () => {
+          // Reverse start order: API, drainer, pollers (in-flight batches finish), clients, backend, moto.
+          await cleanUp();
+          log.note('stopped', 'all local components are down');
+        })();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { ConfigurationError } from '../errors.js';
+import type { Env } from './env-names.js';
+
+/** Variables that tune the operations side of a deployment (alarms, continuing delivery) at synth time. */
+export const OPS_ENV = {
+  /** Address subscribed to the alarm topic; unset = alarms without notifications. */
+  ALARM_EMAIL: 'ALARM_EMAIL',
+  /** Age in seconds of the oldest waiting message that raises the "oldest message" alarm. */
+  OLDEST_MESSAGE_ALARM_SECONDS: 'OLDEST_MESSAGE_ALARM_SECONDS',
+  /** `false` leaves out the continuing-delivery state machines. */
+  AUTO_REDRIVE: 'AUTO_REDRIVE',
+  /** Start continuing delivery by itself every this many minutes; unset = only by `gd` or the console. */
+  AUTO_REDRIVE_SCHEDULE_MINUTES: 'AUTO_REDRIVE_SCHEDULE_MINUTES',
+  /** First wait after a redrive, in seconds; each later wait doubles. */
+  AUTO_REDRIVE_INITIAL_WAIT_SECONDS: 'AUTO_REDRIVE_INITIAL_WAIT_SECONDS',
+  /** Cap of the doubling wait, in seconds. */
+  AUTO_REDRIVE_MAX_WAIT_SECONDS: 'AUTO_REDRIVE_MAX_WAIT_SECONDS',
+  /** Redrives per execution before it gives up and notifies. */
+  AUTO_REDRIVE_MAX_ROUNDS: 'AUTO_REDRIVE_MAX_ROUNDS',
+} as const;
+
+/** Longest wait a round may use: a week keeps ten rounds well inside Step Functions' one-year limit. */
+export const MAX_REDRIVE_WAIT_SECONDS = 7 * 24 * 3600;
+/** Most rounds one execution may run. */
+export const MAX_REDRIVE_ROUNDS = 100;
+
+/** Continuing delivery (DESIGN.md "Continuing delivery"): redrive the DLQ with growing waits, capped. */
+export interface ContinuingDeliveryConfig {
+  /** Whether the per-route state machines are deployed at all. */
+  readonly enabled: boolean;
+  /** Minutes between scheduled starts; undefined = started only by `gd` or the console. */
+  readonly scheduleMinutes?: number;
+  /** Wait after the first redrive, in seconds. */
+  readonly initialWaitSeconds: number;
+  /** Cap of the doubling wait, in seconds. */
+  readonly maxWaitSeconds: number;
+  /** Redrives before the execution gives up and notifies. */
+  readonly maxRounds: number;
+}
+
+/** The operations side of a deployment: alarm notifications, alarm thresholds, continuing delivery. */
+export interface OperationsConfig {
+  /** Email subscribed to the alarm topic; undefined = no topic is created. */
+  readonly alarmEmail?: string;
+  /** Oldest-message age (seconds) that raises the alarm. */
+  readonly oldestMessageAlarmSeconds: number;
+  readonly continuingDelivery: ContinuingDeliveryConfig;
+}
+
+/** What {@link loadOperationsConfig} returns when no variable is set. */
+export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
+  oldestMessageAlarmSeconds: 15 * 60,
+  continuingDelivery: {
+    enabled: true,
+    initialWaitSeconds: 5 * 60,
+    maxWaitSeconds: 6 * 3600,
+    maxRounds: 10,
+  },
+};
+
+/** Whole numbers in a variable: `'10'` → 10; anything else is left for zod to reject with the raw value. */
+const wholeNumber = (min: number, max: number) =>
+  z.preprocess(
+    (raw) => (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
+    z
+      .number({ error: `must be a whole number from ${min} to ${max}` })
+      .int()
+      .min(min)
+      .max(max),
+  );
+
+const booleanText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false'], { error: "must be 'true' or 'false'" }))
+  .transform((text) => text === 'true');
+
+/** Each variable with its rule; a variable that is unset or blank keeps its default. */
+const envSchema = z.object({
+  [OPS_ENV.ALARM_EMAIL]: z.email({ error: 'must be an email address' }).optional(),
+  [OPS_ENV.OLDEST_MESSAGE_ALARM_SECONDS]: wholeNumber(60, 14 * 24 * 3600).optional(),
+  [OPS_ENV.AUTO_REDRIVE]: booleanText.optional(),
+  [OPS_ENV.AUTO_REDRIVE_SCHEDULE_MINUTES]: wholeNumber(1, 7 * 24 * 60).optional(),
+  [OPS_ENV.AUTO_REDRIVE_INITIAL_WAIT_SECONDS]: wholeNumber(1, MAX_REDRIVE_WAIT_SECONDS).optional(),
+  [OPS_ENV.AUTO_REDRIVE_MAX_WAIT_SECONDS]: wholeNumber(1, MAX_REDRIVE_WAIT_SECONDS).optional(),
+  [OPS_ENV.AUTO_REDRIVE_MAX_ROUNDS]: wholeNumber(1, MAX_REDRIVE_ROUNDS).optional(),
+});
+
+/**
+ * Builds the {@link OperationsConfig} from the environment (`cdk synth` passes process.env), validated:
+ * a bad value fails synth with the variable's name and the value it had.
+ */
+export function loadOperationsConfig(env: Env): OperationsConfig {
+  const raw = Object.fromEntries(
+    Object.values(OPS_ENV).map((name) => [name, env[name]?.trim() ? env[name]?.trim() : undefined]),
+  );
+  const result = envSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return `${name} ${issue.message}, got '${raw[name]}'`;
+    });
+    throw new ConfigurationError(`Invalid operations configuration: ${problems.join('; ')}`);
+  }
+  const values = result.data;
+  const defaults = DEFAULT_OPERATIONS_CONFIG.continuingDelivery;
+  const continuingDelivery: ContinuingDeliveryConfig = {
+    enabled: values.AUTO_REDRIVE ?? defaults.enabled,
+    scheduleMinutes: values.AUTO_REDRIVE_SCHEDULE_MINUTES,
+    initialWaitSeconds: values.AUTO_REDRIVE_INITIAL_WAIT_SECONDS ?? defaults.initialWaitSeconds,
+    maxWaitSeconds: values.AUTO_REDRIVE_MAX_WAIT_SECONDS ?? defaults.maxWaitSeconds,
+    maxRounds: values.AUTO_REDRIVE_MAX_ROUNDS ?? defaults.maxRounds,
+  };
+  if (continuingDelivery.maxWaitSeconds < continuingDelivery.initialWaitSeconds) {
+    throw new ConfigurationError(
+      `${OPS_ENV.AUTO_REDRIVE_MAX_WAIT_SECONDS} (${continuingDelivery.maxWaitSeconds}) must be at least ${OPS_ENV.AUTO_REDRIVE_INITIAL_WAIT_SECONDS} (${continuingDelivery.initialWaitSeconds})`,
+    );
+  }
+  if (!continuingDelivery.enabled && continuingDelivery.scheduleMinutes !== undefined) {
+    throw new ConfigurationError(
+      `${OPS_ENV.AUTO_REDRIVE_SCHEDULE_MINUTES} is '${continuingDelivery.scheduleMinutes}' but ${OPS_ENV.AUTO_REDRIVE} is 'false': unset one of them`,
+    );
+  }
+  return {
+    alarmEmail: values.ALARM_EMAIL,
+    oldestMessageAlarmSeconds:
+      values.OLDEST_MESSAGE_ALARM_SECONDS ?? DEFAULT_OPERATIONS_CONFIG.oldestMessageAlarmSeconds,
+    continuingDelivery,
+  };
+}

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { LoopbackBackend } from '../support/loopback-backend.js';
+import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
+import {
+  type ApiAnswer,
+  CATERING_PAYLOAD,
+  emulatorView,
+  type RunnerProcess,
+  scenarioEnv,
+  showRunnerOutput,
+  sleep,
+  startRunnerProcess,
+  waitFor,
+} from './runner-process.js';
+
+/**
+ * DESIGN.md promise 1 through `npm start`'s runner: with SQS and DynamoDB both unreachable the API
+ * answers 503 with Retry-After, and nothing of those requests is stored or delivered later.
+ */
+describe('scenario: SQS and DynamoDB both unreachable', () => {
+  let backend: LoopbackBackend;
+  let sqsProxy: TcpFaultProxy;
+  let dynamoDbProxy: TcpFaultProxy;
+  let runner: RunnerProcess | undefined;
+  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
+
+  beforeEach(() => {
+    backend = new LoopbackBackend();
+    sqsProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
+    dynamoDbProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
+  });
+
+  afterEach(async (context) => {
+    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
+    runner?.kill();
+    view?.close();
+    await Promise.all([sqsProxy.stop(), dynamoDbProxy.stop()]);
+    await backend.stop();
+  });
+
+  it('rejects with 503 and Retry-After, and stores or delivers none of those requests', async () => {
+    // Prepare
+    const env = await scenarioEnv({
+      CATERING_SERVICE_EP: await backend.start(),
+      AWS_ENDPOINT_URL_SQS: await sqsProxy.start('pass'),
+      AWS_ENDPOINT_URL_DYNAMODB: await dynamoDbProxy.start('pass'),
+    });
+    runner = await startRunnerProcess(env);
+    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const keys = [0, 1, 2].map(() => `both-down-${randomUUID()}`);
+
+    // Act: both stores refuse; the client sends its own Idempotency-Key, as a retrying client would
+    await Promise.all([sqsProxy.setMode('refuse'), dynamoDbProxy.setMode('refuse')]);
+    const answers: ApiAnswer[] = [];
+    for (const key of keys) answers.push(await runner.post(CATERING_PAYLOAD, { 'idempotency-key': key }));
+    await Promise.all([sqsProxy.setMode('pass'), dynamoDbProxy.setMode('pass')]);
+    await sleep(3_500); // a few drain intervals and forwarder polls with both stores back
+
+    // Assess: 503 + Retry-After each, and no trace of them anywhere
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(answer.body.error).toEqual(expect.any(String));
+    }
+    expect(backend.idsReceived().filter((id) => keys.includes(id))).toEqual([]);
+    expect((await view.failoverIds()).filter((id) => keys.includes(id))).toEqual([]);
+    expect(await view.count(view.queueUrl)).toBe(0);
+    expect(await view.count(view.dlqUrl)).toBe(0);
+
+    // Act: a control message once both are back, to show the runner would have delivered them
+    const control = await runner.post(CATERING_PAYLOAD, { 'idempotency-key': `control-${randomUUID()}` });
+    const controlId = String(control.body.messageId);
+    await waitFor(
+      () => backend.idsReceived(),
+      (ids) => ids.includes(controlId),
+      15_000,
+    );
+
+    // Assess
+    expect(control.status).toBe(202);
+    expect(control.body.store).toBe('queue');
+    expect(backend.idsReceived()).toEqual([controlId]);
+    console.log(
+      `both stores down: rejected ${answers.filter((a) => a.status === 503).length} with 503, ` +
+        `accepted 0, stored 0, delivered 0, lost 0 (nothing was promised); control after recovery: accepted 1, delivered 1`,
+    );
+    expect(await runner.stop()).toBe(0);
+  });
+});
