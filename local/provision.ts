@@ -7,12 +7,12 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
-  GetQueueAttributesCommand,
   GetQueueUrlCommand,
   QueueNameExists,
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { queueArn } from '../shared/aws/sqs-message-queue.js';
 import type { RouteConfig } from '../shared/config/routes.js';
 import {
   DLQ_RETENTION_SECONDS,
@@ -39,15 +39,6 @@ export interface RouteQueues {
 export interface Tables {
   readonly failoverTable: string;
   readonly idempotencyTable: string;
-}
-
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
-  const output = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const arn = output.Attributes?.QueueArn;
-  if (!arn) throw new Error(`queue ${queueUrl} has no QueueArn attribute`);
-  return arn;
 }
 
 /**

@@ -1,5 +1,6 @@
 import {
   ChangeMessageVisibilityCommand,
+  GetQueueAttributesCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
@@ -74,4 +75,14 @@ export class SqsMessageQueue implements MessageQueue {
       }),
     );
   }
+}
+
+/** A queue's ARN (what redrive policies, move tasks and event sources name), from its URL. */
+export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  const arn = output.Attributes?.QueueArn;
+  if (!arn) throw new Error(`queue ${queueUrl} has no QueueArn attribute`);
+  return arn;
 }

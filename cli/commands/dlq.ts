@@ -1,0 +1,114 @@
+import { OperationFailedError } from '../errors.js';
+import { type Column, formatTable, type Output, printJson } from '../output.js';
+import { type DeadLetter, peekMessages, toDeadLetter } from '../stack/queue-inspection.js';
+import { type StackTarget, selectRoutes } from '../stack/stack-target.js';
+
+/** Dead letters `gd dlq show` looks through per route before it gives up. */
+const SHOW_SEARCH_LIMIT = 1_000;
+const PEEK_NOTE =
+  'Peeked without consuming: every dead letter listed was received once (its receive count went up) ' +
+  'and made visible again at once.';
+
+export interface DlqListOptions {
+  readonly json: boolean;
+  readonly route?: string;
+  /** Most dead letters to list, over all selected routes. */
+  readonly limit: number;
+}
+
+const COLUMNS: readonly Column<DeadLetter>[] = [
+  { header: 'ROUTE', value: (row) => row.route },
+  { header: 'ID', value: (row) => row.id },
+  { header: 'ATTEMPTS', value: (row) => row.attempts ?? '-', align: 'right' },
+  { header: 'STATUS', value: (row) => row.lastStatus ?? '-', align: 'right' },
+  { header: 'DEAD-LETTERED', value: (row) => row.deadLetteredAt ?? '-' },
+  { header: 'REASON', value: (row) => truncate(row.reason ?? '-', 70) },
+];
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** `gd dlq list`: the dead letters with their id, attempts and why they were given up. */
+export async function dlqListCommand(
+  stack: StackTarget,
+  options: DlqListOptions,
+  output: Output,
+): Promise<number> {
+  const letters: DeadLetter[] = [];
+  for (const route of selectRoutes(stack, options.route)) {
+    if (letters.length >= options.limit) break;
+    const messages = await peekMessages(stack.sqs, route.dlqUrl, { limit: options.limit - letters.length });
+    letters.push(...messages.map((message) => toDeadLetter(route.name, message)));
+  }
+  if (options.json) {
+    // Bodies can be large and personal; `dlq show` prints one on purpose.
+    printJson(
+      output,
+      letters.map(({ body: _body, ...letter }) => letter),
+    );
+    return 0;
+  }
+  if (letters.length === 0) {
+    output.out('No dead letters.');
+    return 0;
+  }
+  output.out(formatTable(COLUMNS, letters));
+  output.err(PEEK_NOTE);
+  return 0;
+}
+
+export interface DlqShowOptions {
+  readonly json: boolean;
+  /** The message id (Idempotency-Key) or SQS's message id of the dead letter. */
+  readonly id: string;
+  readonly route?: string;
+}
+
+/** `gd dlq show <id>`: one dead letter in full, body included. */
+export async function dlqShowCommand(
+  stack: StackTarget,
+  options: DlqShowOptions,
+  output: Output,
+): Promise<number> {
+  const routes = selectRoutes(stack, options.route);
+  for (const route of routes) {
+    const matches = (letter: DeadLetter) => letter.id === options.id || letter.sqsMessageId === options.id;
+    const messages = await peekMessages(stack.sqs, route.dlqUrl, {
+      limit: SHOW_SEARCH_LIMIT,
+      until: (message) => matches(toDeadLetter(route.name, message)),
+    });
+    const letter = messages.map((message) => toDeadLetter(route.name, message)).find(matches);
+    if (!letter) continue;
+    if (options.json) {
+      printJson(output, letter);
+      return 0;
+    }
+    const field = (name: string, value: string | number | undefined) =>
+      output.out(`${`${name}:`.padEnd(16)}${value ?? '-'}`);
+    field('id', letter.id);
+    field('route', letter.route);
+    field('sqs message id', letter.sqsMessageId);
+    field('attempts', letter.attempts);
+    field('last status', letter.lastStatus);
+    field('reason', letter.reason);
+    field('dead-lettered', letter.deadLetteredAt);
+    field('received', letter.receivedAt);
+    field('receive count', `${letter.receiveCount} (peeks by gd count too)`);
+    field('content type', letter.contentType);
+    output.out('body:');
+    output.out(prettyBody(letter.body));
+    return 0;
+  }
+  throw new OperationFailedError(
+    `no dead letter with id ${options.id} in the DLQ of ${routes.map((route) => route.name).join(', ')}`,
+  );
+}
+
+function prettyBody(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}

@@ -1,0 +1,32 @@
+import { type Output, printJson } from '../output.js';
+import type { StackTarget } from '../stack/stack-target.js';
+
+/** `gd drain`: runs the drainer now instead of waiting for its schedule, and prints its report. */
+export async function drainCommand(
+  stack: StackTarget,
+  options: { json: boolean },
+  output: Output,
+): Promise<number> {
+  const report = await stack.drain();
+  const ok =
+    report.failed === 0 &&
+    report.unroutable === 0 &&
+    report.stoppedEarly !== 'lease-held' &&
+    report.stoppedEarly !== 'queue-unavailable';
+  if (options.json) {
+    printJson(output, report);
+    return ok ? 0 : 1;
+  }
+  output.out(
+    `drained: ${report.moved} moved from the failover table to their queues, ${report.failed} failed, ` +
+      `${report.unroutable} unroutable`,
+  );
+  const advice: Record<NonNullable<typeof report.stoppedEarly>, string> = {
+    'lease-held': 'another drainer run holds the lease (a scheduled run is on); try again in a minute',
+    'queue-unavailable': 'SQS took none of a batch; the items stay in the table until SQS is back',
+    'time-budget': 'the time budget ran out; run gd drain again for the rest',
+  };
+  if (report.stoppedEarly) output.out(`stopped early: ${advice[report.stoppedEarly]}`);
+  if (report.unroutable > 0) output.out('unroutable items belong to routes this stack does not have');
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,308 @@
+import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  type Output as StackOutput,
+} from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetEventSourceMappingCommand,
+  InvokeCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { DrainReport } from '../../functions/drainer/drain-failover.js';
+import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { describeError } from '../../shared/errors.js';
+import { OperationFailedError, StackAccessError } from '../errors.js';
+import { redriveRoute } from './redrive-route.js';
+import {
+  type ApiEndpoint,
+  DEFAULT_STACK_NAME,
+  type OldestAge,
+  type RedriveOptions,
+  type RedriveOutcome,
+  type RouteTarget,
+  type StackTarget,
+} from './stack-target.js';
+
+/** A route of a deployed stack, with the names of what serves it. */
+export interface DeployedRoute extends RouteTarget {
+  readonly forwarderFunctionName: string;
+  readonly eventSourceMappingId: string;
+  readonly ingestFunctionName: string;
+}
+
+/** What a deployed stack's CloudFormation outputs say (the contract with infra/). */
+export interface DeployedStackOutputs {
+  readonly apiUrl: string;
+  readonly apiKeyId?: string;
+  readonly failoverTableName: string;
+  readonly idempotencyTableName: string;
+  readonly drainerFunctionName: string;
+  readonly routes: readonly DeployedRoute[];
+}
+
+/** `catering` → `Catering`, `order-events` → `OrderEvents`: the per-route output key prefix. */
+export function routeOutputPrefix(routeName: string): string {
+  return routeName
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Reads the outputs of a guaranteed-delivery stack; a missing key names the key and the stack. */
+export function parseStackOutputs(stackName: string, outputs: readonly StackOutput[]): DeployedStackOutputs {
+  const values = new Map(outputs.map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
+  const missing: string[] = [];
+  const read = (key: string): string => {
+    const value = values.get(key)?.trim();
+    if (!value) missing.push(key);
+    return value ?? '';
+  };
+  const routeNames = read('RouteNames')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  const parsed: DeployedStackOutputs = {
+    apiUrl: read('ApiUrl'),
+    ...(values.get('ApiKeyId')?.trim() ? { apiKeyId: values.get('ApiKeyId')?.trim() } : {}),
+    failoverTableName: read('FailoverTableName'),
+    idempotencyTableName: read('IdempotencyTableName'),
+    drainerFunctionName: read('DrainerFunctionName'),
+    routes: routeNames.map((name) => {
+      const prefix = routeOutputPrefix(name);
+      return {
+        name,
+        path: read(`${prefix}RoutePath`),
+        queueUrl: read(`${prefix}QueueUrl`),
+        dlqUrl: read(`${prefix}DlqUrl`),
+        forwarderFunctionName: read(`${prefix}ForwarderFunctionName`),
+        eventSourceMappingId: read(`${prefix}EventSourceMappingId`),
+        ingestFunctionName: read(`${prefix}IngestFunctionName`),
+      };
+    }),
+  };
+  if (missing.length > 0) {
+    throw new StackAccessError(
+      `stack ${stackName} lacks the output(s) ${missing.join(', ')}; is it a guaranteed-delivery ` +
+        'stack, deployed from this version? Redeploy it with `npm run deploy`',
+    );
+  }
+  return parsed;
+}
+
+/** Turns the errors of the first AWS call into advice; anything unexpected keeps its own message. */
+export function explainAccessError(error: unknown, stackName: string, region: string): Error {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (name === 'ValidationError' && /does not exist/i.test(message)) {
+    return new StackAccessError(
+      `stack ${stackName} not found in region ${region}; deploy it with \`npm run deploy\` or pass --stack`,
+      { cause: error },
+    );
+  }
+  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
+    return new StackAccessError(
+      'no AWS credentials found; set AWS_PROFILE (after `aws sso login` or `aws configure`) or ' +
+        'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --local for the local stack',
+      { cause: error },
+    );
+  }
+  if (/^(ExpiredToken|ExpiredTokenException|TokenRefreshRequired)$/.test(name)) {
+    return new StackAccessError('the AWS credentials have expired; renew them (e.g. `aws sso login`)', {
+      cause: error,
+    });
+  }
+  if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|AccessDenied)/.test(name)) {
+    return new StackAccessError(
+      `AWS refused the credentials or the call (${describeError(error)}); check AWS_PROFILE and its permissions`,
+      { cause: error },
+    );
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+/** Timeouts for the CLI's calls; the drainer invocation waits for the whole run. */
+function clientConfig(region: string | undefined, endpoint: string | undefined, requestTimeoutMs = 10_000) {
+  return {
+    maxAttempts: 3,
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    requestHandler: new NodeHttpHandler({
+      connectionTimeout: 3_000,
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    }),
+  };
+}
+
+/** A deployed stack, found by name through its CloudFormation outputs. */
+class DeployedStack implements StackTarget {
+  readonly kind = 'deployed';
+  readonly routes: readonly DeployedRoute[];
+  readonly failoverTableName: string;
+
+  constructor(
+    readonly description: string,
+    private readonly outputs: DeployedStackOutputs,
+    readonly sqs: SQSClient,
+    readonly dynamoDb: DynamoDBClient,
+    private readonly clients: {
+      readonly lambda: LambdaClient;
+      readonly drainInvoker: LambdaClient;
+      readonly cloudWatch: CloudWatchClient;
+      readonly apiGateway: APIGatewayClient;
+    },
+  ) {
+    this.routes = outputs.routes;
+    this.failoverTableName = outputs.failoverTableName;
+  }
+
+  private deployed(route: RouteTarget): DeployedRoute {
+    const found = this.routes.find((candidate) => candidate.name === route.name);
+    if (!found) throw new StackAccessError(`route ${route.name} is not in this stack`);
+    return found;
+  }
+
+  /** CloudWatch's ApproximateAgeOfOldestMessage: SQS's API has no such attribute. */
+  async oldestMessageAge(route: RouteTarget): Promise<OldestAge> {
+    const now = Date.now();
+    const output = await this.clients.cloudWatch.send(
+      new GetMetricDataCommand({
+        StartTime: new Date(now - 15 * 60_000),
+        EndTime: new Date(now),
+        ScanBy: 'TimestampDescending',
+        MetricDataQueries: [
+          {
+            Id: 'age',
+            MetricStat: {
+              Metric: {
+                Namespace: 'AWS/SQS',
+                MetricName: 'ApproximateAgeOfOldestMessage',
+                Dimensions: [{ Name: 'QueueName', Value: route.queueUrl.split('/').pop() ?? '' }],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+          },
+        ],
+      }),
+    );
+    const latest = output.MetricDataResults?.[0]?.Values?.[0];
+    return latest === undefined ? { method: 'cloudwatch' } : { seconds: latest, method: 'cloudwatch' };
+  }
+
+  async isPaused(route: RouteTarget): Promise<boolean> {
+    const mapping = await this.clients.lambda.send(
+      new GetEventSourceMappingCommand({ UUID: this.deployed(route).eventSourceMappingId }),
+    );
+    // 'Disabling' already stops new batches; report it as paused so `resume` is the obvious next step.
+    return mapping.State === 'Disabled' || mapping.State === 'Disabling';
+  }
+
+  async setPaused(route: RouteTarget, paused: boolean): Promise<void> {
+    await this.clients.lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: this.deployed(route).eventSourceMappingId,
+        Enabled: !paused,
+      }),
+    );
+  }
+
+  /** Invokes the drainer function and waits for its report. */
+  async drain(): Promise<DrainReport> {
+    const output = await this.clients.drainInvoker.send(
+      new InvokeCommand({
+        FunctionName: this.outputs.drainerFunctionName,
+        InvocationType: 'RequestResponse',
+        Payload: new TextEncoder().encode(JSON.stringify({ source: 'gd.cli', 'detail-type': 'Drain now' })),
+      }),
+    );
+    const text = output.Payload ? new TextDecoder().decode(output.Payload) : '';
+    if (output.FunctionError) {
+      const detail = safeJson(text) as { errorType?: string; errorMessage?: string } | undefined;
+      throw new OperationFailedError(
+        `the drainer ${this.outputs.drainerFunctionName} failed: ${detail?.errorType ?? output.FunctionError}: ` +
+          `${detail?.errorMessage ?? text}`,
+      );
+    }
+    const report = safeJson(text) as DrainReport | undefined;
+    if (!report || typeof report.moved !== 'number') {
+      throw new OperationFailedError(`the drainer answered something that is not a drain report: ${text}`);
+    }
+    return report;
+  }
+
+  redrive(route: RouteTarget, options: RedriveOptions): Promise<RedriveOutcome> {
+    return redriveRoute(this.sqs, route, options);
+  }
+
+  async api(): Promise<ApiEndpoint> {
+    if (!this.outputs.apiKeyId) return { baseUrl: this.outputs.apiUrl };
+    const key = await this.clients.apiGateway.send(
+      new GetApiKeyCommand({ apiKey: this.outputs.apiKeyId, includeValue: true }),
+    );
+    if (!key.value) throw new OperationFailedError(`API key ${this.outputs.apiKeyId} has no readable value`);
+    return { baseUrl: this.outputs.apiUrl, apiKey: key.value };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DeployedStackOptions {
+  /** @default DEFAULT_STACK_NAME */
+  readonly stackName?: string;
+  /** @default the SDK's (AWS_REGION, the profile's region) */
+  readonly region?: string;
+  /** An endpoint for every service (LocalStack, moto); the SDK's AWS_ENDPOINT_URL* otherwise. */
+  readonly endpoint?: string;
+}
+
+/** Finds the stack by name and reads its outputs; errors say what to do (deploy, set credentials, ...). */
+export async function openDeployedStack(options: DeployedStackOptions = {}): Promise<StackTarget> {
+  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const cloudFormation = new CloudFormationClient(clientConfig(options.region, options.endpoint));
+  let region: string;
+  try {
+    region = await cloudFormation.config.region();
+  } catch (error) {
+    throw new StackAccessError(
+      "no AWS region set; set AWS_REGION (or the profile's region) or pass --region",
+      {
+        cause: error,
+      },
+    );
+  }
+  let outputs: StackOutput[];
+  try {
+    const described = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+    outputs = described.Stacks?.[0]?.Outputs ?? [];
+  } catch (error) {
+    throw explainAccessError(error, stackName, region);
+  }
+  const parsed = parseStackOutputs(stackName, outputs);
+  const services = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  return new DeployedStack(
+    `stack ${stackName} in ${region}`,
+    parsed,
+    createSqsClient(services),
+    createDynamoDbClient(services),
+    {
+      lambda: new LambdaClient(clientConfig(region, options.endpoint)),
+      // A drain runs up to its time budget (50 s by default) plus the Lambda's margin.
+      drainInvoker: new LambdaClient({ ...clientConfig(region, options.endpoint, 900_000), maxAttempts: 1 }),
+      cloudWatch: new CloudWatchClient(clientConfig(region, options.endpoint)),
+      apiGateway: new APIGatewayClient(clientConfig(region, options.endpoint)),
+    },
+  );
+}

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  type SQSClient,
+  TagQueueCommand,
+  UntagQueueCommand,
+} from '@aws-sdk/client-sqs';
+import { type DrainReport, drainFailover } from '../../functions/drainer/drain-failover.js';
+import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
+import { PAUSE_TAG } from '../../local/event-source-mapping.js';
+import { DEFAULT_LOCAL_AWS_PORT, DEFAULT_PORT, DEFAULT_PREFIX, LOCAL_ENV } from '../../local/runner.js';
+import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { type Env, USER_ENV } from '../../shared/config/env-names.js';
+import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { describeError } from '../../shared/errors.js';
+import { localQueueNames, localTableNames } from '../../shared/resources.js';
+import { StackAccessError } from '../errors.js';
+import { peekOldestAgeSeconds } from './queue-inspection.js';
+import { redriveRoute } from './redrive-route.js';
+import type {
+  ApiEndpoint,
+  OldestAge,
+  RedriveOptions,
+  RedriveOutcome,
+  RouteTarget,
+  StackTarget,
+} from './stack-target.js';
+
+/** Time the CLI's own drain run may take; the Lambda drainer's default budget. */
+const DRAIN_BUDGET_SECONDS = 50;
+
+/** Where the local stack's AWS APIs and API are: the variables and defaults `npm start` uses. */
+export function localEndpoints(env: Env) {
+  const base =
+    env[LOCAL_ENV.AWS_ENDPOINT_URL]?.trim() ||
+    `http://127.0.0.1:${env[LOCAL_ENV.LOCAL_AWS_PORT]?.trim() || DEFAULT_LOCAL_AWS_PORT}`;
+  return {
+    base,
+    // DESIGN.md: the per-service variables win (a fault-injection proxy may sit in front of one).
+    sqs: env[LOCAL_ENV.AWS_ENDPOINT_URL_SQS]?.trim() || base,
+    dynamoDb: env[LOCAL_ENV.AWS_ENDPOINT_URL_DYNAMODB]?.trim() || base,
+    api: `http://localhost:${env[USER_ENV.PORT]?.trim() || DEFAULT_PORT}`,
+    apiKey: env[LOCAL_ENV.LOCAL_API_KEY] || undefined,
+  };
+}
+
+/** The local stack of `npm start` on an emulator: resources named from LOCAL_PREFIX and the route config. */
+class LocalStack implements StackTarget {
+  readonly kind = 'local';
+
+  constructor(
+    readonly description: string,
+    readonly routes: readonly RouteTarget[],
+    readonly sqs: SQSClient,
+    readonly dynamoDb: DynamoDBClient,
+    readonly failoverTableName: string,
+    private readonly endpoints: ReturnType<typeof localEndpoints>,
+  ) {}
+
+  async oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge> {
+    if (!options.peek) return { method: 'not-measured' };
+    const seconds = await peekOldestAgeSeconds(this.sqs, route.queueUrl);
+    return seconds === undefined ? { method: 'peek' } : { seconds, method: 'peek' };
+  }
+
+  /** The pause switch is the local runner's queue tag (local/event-source-mapping.ts). */
+  async isPaused(route: RouteTarget): Promise<boolean> {
+    const output = await this.sqs.send(new ListQueueTagsCommand({ QueueUrl: route.queueUrl }));
+    return output.Tags?.[PAUSE_TAG] === 'true';
+  }
+
+  async setPaused(route: RouteTarget, paused: boolean): Promise<void> {
+    if (paused) {
+      await this.sqs.send(new TagQueueCommand({ QueueUrl: route.queueUrl, Tags: { [PAUSE_TAG]: 'true' } }));
+    } else {
+      await this.sqs.send(new UntagQueueCommand({ QueueUrl: route.queueUrl, TagKeys: [PAUSE_TAG] }));
+    }
+  }
+
+  /** The drainer's own logic, run here with the local names (there is no Lambda to invoke). */
+  drain(): Promise<DrainReport> {
+    const deps = createDrainerDeps(
+      {
+        failoverTableName: this.failoverTableName,
+        routeQueueUrls: Object.fromEntries(this.routes.map((route) => [route.name, route.queueUrl])),
+        timeBudgetSeconds: DRAIN_BUDGET_SECONDS,
+      },
+      {
+        sqsEndpoint: this.endpoints.sqs,
+        dynamoDbEndpoint: this.endpoints.dynamoDb,
+        // The report is the output; the drainer's JSON log lines would only garble it.
+        logger: new Logger({ serviceName: 'drainer', logLevel: 'SILENT' }),
+      },
+    );
+    return drainFailover(deps, {
+      deadline: Date.now() + DRAIN_BUDGET_SECONDS * 1000,
+      owner: `gd-cli-${randomUUID()}`,
+      leaseSeconds: DRAIN_BUDGET_SECONDS + 10,
+    });
+  }
+
+  redrive(route: RouteTarget, options: RedriveOptions): Promise<RedriveOutcome> {
+    return redriveRoute(this.sqs, route, options);
+  }
+
+  async api(): Promise<ApiEndpoint> {
+    const { api, apiKey } = this.endpoints;
+    return apiKey === undefined ? { baseUrl: api } : { baseUrl: api, apiKey };
+  }
+}
+
+/**
+ * Opens the local stack: routes from the route configuration (with the same environment overrides
+ * as `npm start`), queue and table names from shared/resources.ts under LOCAL_PREFIX. Checks that
+ * each route's queues exist, so a stack that is not running is reported here, once and clearly.
+ */
+export async function openLocalStack(env: Env): Promise<StackTarget> {
+  const endpoints = localEndpoints(env);
+  const prefix = env[LOCAL_ENV.LOCAL_PREFIX]?.trim() || DEFAULT_PREFIX;
+  const region = env.AWS_REGION?.trim() || 'us-east-1';
+  // Emulators accept any credentials, but the SDK will not sign without some. Only the local stack
+  // gets these stand-ins, and only when the shell has none of its own.
+  if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE) {
+    process.env.AWS_ACCESS_KEY_ID = 'test';
+    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+  }
+  const sqs = createSqsClient({ endpoint: endpoints.sqs, region });
+  const dynamoDb = createDynamoDbClient({ endpoint: endpoints.dynamoDb, region });
+  const config = loadDeliveryConfig(env);
+  const queueUrl = async (name: string) => {
+    try {
+      const output = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+      return output.QueueUrl ?? '';
+    } catch (error) {
+      const answered = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      throw new StackAccessError(
+        answered
+          ? `the local stack '${prefix}' has no queue ${name} at ${endpoints.sqs}; start it with ` +
+              '`npm start`, or set LOCAL_PREFIX to the prefix it runs with'
+          : `no AWS emulator answers at ${endpoints.sqs} (${describeError(error)}); start the local ` +
+              'stack with `npm start`, or set AWS_ENDPOINT_URL to where it runs',
+        { cause: error },
+      );
+    }
+  };
+  const routes = await Promise.all(
+    config.routes.map(async (route) => {
+      const names = localQueueNames(prefix, route);
+      return {
+        name: route.name,
+        path: route.path,
+        queueUrl: await queueUrl(names.deliveryQueue),
+        dlqUrl: await queueUrl(names.deadLetterQueue),
+      };
+    }),
+  );
+  return new LocalStack(
+    `local stack '${prefix}' at ${endpoints.base}`,
+    routes,
+    sqs,
+    dynamoDb,
+    localTableNames(prefix).failoverTable,
+    endpoints,
+  );
+}

@@ -1,0 +1,102 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DrainReport } from '../../functions/drainer/drain-failover.js';
+import { UsageError } from '../errors.js';
+import type { Progress } from '../progress-bar.js';
+
+/**
+ * Stack name used when `--stack` is not given: the CDK app's default (infra/delivery-app.ts, not
+ * imported here because it loads aws-cdk-lib).
+ */
+export const DEFAULT_STACK_NAME = 'GuaranteedDelivery';
+
+/** One delivery route of a stack: its API path and its two queues. */
+export interface RouteTarget {
+  readonly name: string;
+  /** API path, e.g. `/catering/register`. */
+  readonly path: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+}
+
+/** How the age of a queue's oldest message was found (SQS's API has no such attribute). */
+export type AgeMethod =
+  /** CloudWatch's `ApproximateAgeOfOldestMessage` metric (AWS; a minute or more behind). */
+  | 'cloudwatch'
+  /** Oldest `SentTimestamp` of a peek (local stack with `--peek`; counts as a receive). */
+  | 'peek'
+  /** Not measured (local stack without `--peek`). */
+  | 'not-measured';
+
+export interface OldestAge {
+  /** Age in seconds; undefined when the queue is empty or the age was not measured. */
+  readonly seconds?: number;
+  readonly method: AgeMethod;
+}
+
+export interface RedriveOptions {
+  /** Messages per second; undefined for as fast as SQS goes. */
+  readonly ratePerSecond?: number;
+  readonly onProgress?: (progress: Progress) => void;
+}
+
+/** What a redrive of one route did. */
+export interface RedriveOutcome {
+  /** `message-move-task`: SQS's StartMessageMoveTask; `receive-send-delete`: the batched fallback. */
+  readonly method: 'message-move-task' | 'receive-send-delete';
+  readonly moved: number;
+  /** Messages that stayed in the DLQ because a step failed; they can be redriven again. */
+  readonly failed: number;
+  /** Why it stopped before the DLQ was empty (a failed SQS call), if it did. */
+  readonly stoppedEarly?: string;
+}
+
+/** Where `gd send` posts. */
+export interface ApiEndpoint {
+  /** Base URL the route path is appended to. */
+  readonly baseUrl: string;
+  /** Value for the `x-api-key` header when the API requires one. */
+  readonly apiKey?: string;
+}
+
+/**
+ * The stack the CLI operates on: a deployed CloudFormation stack or the local stack on an emulator.
+ * Commands only use this interface, so each one works on both. Reads that are the same on both
+ * (queue attributes, dead letters, the failover table) go through `sqs` / `dynamoDb` directly.
+ */
+export interface StackTarget {
+  readonly kind: 'deployed' | 'local';
+  /** One line saying which stack this is, for the top of human output. */
+  readonly description: string;
+  readonly routes: readonly RouteTarget[];
+  readonly sqs: SQSClient;
+  readonly dynamoDb: DynamoDBClient;
+  readonly failoverTableName: string;
+  /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
+  oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
+  /** Whether deliveries of the route are stopped (see {@link setPaused}). */
+  isPaused(route: RouteTarget): Promise<boolean>;
+  /** Stops (true) or restarts (false) deliveries: the event source mapping on AWS, a queue tag locally. */
+  setPaused(route: RouteTarget, paused: boolean): Promise<void>;
+  /** Runs the drainer once now: failover table → delivery queues. */
+  drain(): Promise<DrainReport>;
+  /** Moves the route's dead letters back to its delivery queue, ids and attributes kept. */
+  redrive(route: RouteTarget, options: RedriveOptions): Promise<RedriveOutcome>;
+  /** Where the API answers, and the API key when one is needed. */
+  api(): Promise<ApiEndpoint>;
+}
+
+/** The route called `name`, or a usage error that lists the routes there are. */
+export function findRoute(stack: StackTarget, name: string): RouteTarget {
+  const route = stack.routes.find((candidate) => candidate.name === name);
+  if (!route) {
+    const known = stack.routes.map((candidate) => candidate.name).join(', ') || 'none';
+    throw new UsageError(`unknown route '${name}'; this stack has: ${known}`);
+  }
+  return route;
+}
+
+/** The routes a command acts on: the one `--route` names, or all of them. */
+export function selectRoutes(stack: StackTarget, name: string | undefined): readonly RouteTarget[] {
+  return name === undefined ? stack.routes : [findRoute(stack, name)];
+}

@@ -1,0 +1,323 @@
+import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
+import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import {
+  GetEventSourceMappingCommand,
+  InvokeCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { drainCommand } from '../../cli/commands/drain.js';
+import { OperationFailedError, StackAccessError } from '../../cli/errors.js';
+import { memoryOutput } from '../../cli/output.js';
+import { renderProgressBar } from '../../cli/progress-bar.js';
+import { openDeployedStack, parseStackOutputs, routeOutputPrefix } from '../../cli/stack/deployed-stack.js';
+import { redriveRoute } from '../../cli/stack/redrive-route.js';
+
+/** Outputs of a two-route stack, in the keys infra/ publishes (the contract `gd` reads). */
+function stackOutputs(): Output[] {
+  const outputs: Record<string, string> = {
+    ApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
+    ApiKeyId: 'key-id-1',
+    FailoverTableName: 'gd-failover',
+    IdempotencyTableName: 'gd-idempotency',
+    DrainerFunctionName: 'gd-drainer',
+    RouteNames: 'catering, order-events',
+  };
+  for (const [prefix, name] of [
+    ['Catering', 'catering'],
+    ['OrderEvents', 'order-events'],
+  ] as const) {
+    outputs[`${prefix}RoutePath`] = `/${name}/register`;
+    outputs[`${prefix}QueueUrl`] = `https://sqs.eu-west-1.amazonaws.com/111111111111/${name}-delivery`;
+    outputs[`${prefix}DlqUrl`] = `https://sqs.eu-west-1.amazonaws.com/111111111111/${name}-dlq`;
+    outputs[`${prefix}ForwarderFunctionName`] = `${name}-forwarder`;
+    outputs[`${prefix}EventSourceMappingId`] = `${name}-esm-uuid`;
+    outputs[`${prefix}IngestFunctionName`] = `${name}-ingest`;
+  }
+  return Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+}
+
+describe('deployed stack outputs', () => {
+  it('reads the routes and their resources from the outputs', () => {
+    // Act
+    const parsed = parseStackOutputs('GuaranteedDelivery', stackOutputs());
+
+    // Assess
+    expect(routeOutputPrefix('order-events')).toBe('OrderEvents');
+    expect(parsed).toMatchObject({
+      apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
+      apiKeyId: 'key-id-1',
+      failoverTableName: 'gd-failover',
+      drainerFunctionName: 'gd-drainer',
+    });
+    expect(parsed.routes.map((route) => [route.name, route.path, route.eventSourceMappingId])).toEqual([
+      ['catering', '/catering/register', 'catering-esm-uuid'],
+      ['order-events', '/order-events/register', 'order-events-esm-uuid'],
+    ]);
+  });
+
+  it('fails naming every output a stack lacks', () => {
+    // Prepare
+    const outputs = stackOutputs().filter(
+      (output) => output.OutputKey !== 'FailoverTableName' && output.OutputKey !== 'OrderEventsDlqUrl',
+    );
+
+    // Act
+    const parse = () => parseStackOutputs('Old', outputs);
+
+    // Assess
+    expect(parse).toThrow(StackAccessError);
+    expect(parse).toThrow('stack Old lacks the output(s) FailoverTableName, OrderEventsDlqUrl;');
+  });
+});
+
+describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
+  // Mocks replace the clients' `send` for every instance: made per test and restored after, so the
+  // emulator tests below talk to the real API.
+  const createMocks = () => ({
+    cloudFormation: mockClient(CloudFormationClient),
+    lambda: mockClient(LambdaClient),
+    apiGateway: mockClient(APIGatewayClient),
+  });
+  let cloudFormation: ReturnType<typeof createMocks>['cloudFormation'];
+  let lambda: ReturnType<typeof createMocks>['lambda'];
+  let apiGateway: ReturnType<typeof createMocks>['apiGateway'];
+
+  beforeEach(() => {
+    ({ cloudFormation, lambda, apiGateway } = createMocks());
+  });
+
+  afterEach(() => {
+    cloudFormation.restore();
+    lambda.restore();
+    apiGateway.restore();
+  });
+
+  const open = () => {
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'GuaranteedDelivery',
+          CreationTime: new Date(),
+          StackStatus: 'UPDATE_COMPLETE',
+          Outputs: stackOutputs(),
+        },
+      ],
+    });
+    return openDeployedStack({ region: 'eu-west-1' });
+  };
+
+  it('finds the default stack by name and pauses a route by disabling its event source mapping', async () => {
+    // Prepare
+    const stack = await open();
+    lambda.on(UpdateEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    lambda.on(GetEventSourceMappingCommand).resolves({ State: 'Disabling' });
+    const [catering] = stack.routes;
+    if (!catering) throw new Error('no route');
+
+    // Act
+    await stack.setPaused(catering, true);
+    const paused = await stack.isPaused(catering);
+
+    // Assess
+    expect(stack.description).toBe('stack GuaranteedDelivery in eu-west-1');
+    expect(cloudFormation.commandCalls(DescribeStacksCommand)[0]?.args[0].input).toEqual({
+      StackName: 'GuaranteedDelivery',
+    });
+    expect(lambda.commandCalls(UpdateEventSourceMappingCommand)[0]?.args[0].input).toEqual({
+      UUID: 'catering-esm-uuid',
+      Enabled: false,
+    });
+    expect(paused).toBe(true);
+  });
+
+  it('drains by invoking the drainer function and reading its report', async () => {
+    // Prepare
+    const stack = await open();
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      Payload: new TextEncoder().encode(JSON.stringify({ moved: 7, failed: 0, unroutable: 0 })) as never,
+    });
+    const memory = memoryOutput();
+
+    // Act
+    const code = await drainCommand(stack, { json: true }, memory.output);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(memory.json()).toEqual({ moved: 7, failed: 0, unroutable: 0 });
+    expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
+      FunctionName: 'gd-drainer',
+      InvocationType: 'RequestResponse',
+    });
+  });
+
+  it('fails a drain whose function failed, with its error message', async () => {
+    // Prepare
+    const stack = await open();
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: new TextEncoder().encode(
+        JSON.stringify({ errorType: 'ConfigurationError', errorMessage: 'ROUTE_QUEUE_URLS is not set' }),
+      ) as never,
+    });
+
+    // Act
+    const draining = stack.drain();
+
+    // Assess
+    await expect(draining).rejects.toThrow(OperationFailedError);
+    await expect(draining).rejects.toThrow(
+      'the drainer gd-drainer failed: ConfigurationError: ROUTE_QUEUE_URLS is not set',
+    );
+  });
+
+  it('fetches the API key value for send', async () => {
+    // Prepare
+    const stack = await open();
+    apiGateway
+      .on(GetApiKeyCommand, { apiKey: 'key-id-1', includeValue: true })
+      .resolves({ value: 'secret-value' });
+
+    // Act
+    const api = await stack.api();
+
+    // Assess
+    expect(api).toEqual({
+      baseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
+      apiKey: 'secret-value',
+    });
+  });
+
+  it('fails with advice when no credentials are found', async () => {
+    // Prepare
+    const noCredentials = Object.assign(new Error('Could not load credentials from any providers'), {
+      name: 'CredentialsProviderError',
+    });
+    cloudFormation.on(DescribeStacksCommand).rejects(noCredentials);
+
+    // Act
+    const opening = openDeployedStack({ region: 'eu-west-1' });
+
+    // Assess
+    await expect(opening).rejects.toThrow(
+      'no AWS credentials found; set AWS_PROFILE (after `aws sso login` or `aws configure`) or ' +
+        'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --local for the local stack',
+    );
+  });
+});
+
+describe('deployed stack lookup on the emulator', () => {
+  it('fails for a stack that does not exist, saying how to deploy or pick another', async () => {
+    // Act
+    const opening = openDeployedStack({
+      stackName: 'NoSuchStack',
+      region: 'us-east-1',
+      endpoint: inject('awsEndpoint'),
+    });
+
+    // Assess
+    await expect(opening).rejects.toThrow(StackAccessError);
+    await expect(opening).rejects.toThrow(
+      'stack NoSuchStack not found in region us-east-1; deploy it with `npm run deploy` or pass --stack',
+    );
+  });
+});
+
+describe('redrive with a message move task (AWS; moto has no such API)', () => {
+  const createMock = () => mockClient(SQSClient);
+  let sqs: ReturnType<typeof createMock>;
+
+  beforeEach(() => {
+    sqs = createMock();
+  });
+
+  afterEach(() => {
+    sqs.restore();
+  });
+
+  it('starts a move task at the given rate and follows it to completion', async () => {
+    // Prepare
+    const route = {
+      name: 'catering',
+      path: '/catering/register',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/q',
+      dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/dlq',
+    };
+    // The most specific matcher is declared last: aws-sdk-client-mock lets it win.
+    sqs
+      .on(GetQueueAttributesCommand)
+      .resolves({
+        Attributes: { ApproximateNumberOfMessages: '4', ApproximateNumberOfMessagesNotVisible: '0' },
+      })
+      .on(GetQueueAttributesCommand, { QueueUrl: route.dlqUrl, AttributeNames: ['QueueArn'] })
+      .resolves({ Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:111111111111:dlq' } })
+      .on(GetQueueAttributesCommand, { QueueUrl: route.queueUrl, AttributeNames: ['QueueArn'] })
+      .resolves({ Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:111111111111:q' } });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({
+        Results: [
+          { Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 4 },
+        ],
+      })
+      .resolves({
+        Results: [
+          { Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 4 },
+        ],
+      });
+    const progress: string[] = [];
+    const client = new SQSClient({ region: 'eu-west-1' });
+
+    // Act
+    const outcome = await redriveRoute(client, route, {
+      ratePerSecond: 5,
+      pollIntervalMs: 1,
+      onProgress: (update) => progress.push(renderProgressBar(update, 'moved')),
+    });
+
+    // Assess
+    expect(outcome).toEqual({ method: 'message-move-task', moved: 4, failed: 0 });
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({
+      SourceArn: 'arn:aws:sqs:eu-west-1:111111111111:dlq',
+      DestinationArn: 'arn:aws:sqs:eu-west-1:111111111111:q',
+      MaxNumberOfMessagesPerSecond: 5,
+    });
+    expect(progress).toEqual([
+      '[########......................] 1/4 moved',
+      '[##############################] 4/4 moved',
+    ]);
+  });
+
+  it('fails when the move task fails, with its reason', async () => {
+    // Prepare
+    const route = { name: 'catering', path: '/c', queueUrl: 'https://q/1/q', dlqUrl: 'https://q/1/dlq' };
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:1:x', ApproximateNumberOfMessages: '2' },
+    });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs.on(ListMessageMoveTasksCommand).resolves({
+      Results: [
+        { Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied on the queue' },
+      ],
+    });
+
+    // Act
+    const redriving = redriveRoute(new SQSClient({ region: 'eu-west-1' }), route, { pollIntervalMs: 1 });
+
+    // Assess
+    await expect(redriving).rejects.toThrow(
+      'message move task failed after moving 1 message(s): AccessDenied on the queue',
+    );
+  });
+});
