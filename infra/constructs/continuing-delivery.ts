@@ -1,0 +1,398 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  Errors,
+  Fail,
+  type IChainable,
+  JsonPath,
+  LogLevel,
+  Pass,
+  StateMachine,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { MAX_REDRIVE_ROUNDS, MAX_REDRIVE_WAIT_SECONDS } from '../../shared/config/operations.js';
+import { ConfigurationError } from '../../shared/errors.js';
+
+/** A Standard workflow runs at most a year; the worst case of all waits must fit with room to spare. */
+const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
+/** Room for the SQS calls and the move tasks themselves on top of the waits. */
+const EXECUTION_MARGIN = Duration.hours(1);
+
+/** Defaults of the optional {@link ContinuingDeliveryProps}, merged in the constructor. */
+export const CONTINUING_DELIVERY_DEFAULTS = {
+  initialWait: Duration.minutes(5),
+  maxWait: Duration.hours(6),
+  maxRounds: 10,
+  logRetention: RetentionDays.ONE_MONTH,
+} as const;
+
+/** What continuing delivery needs of a route. A `DeliveryRoute` (infra/constructs/delivery-route.ts) fits as is. */
+export interface RedriveRoute {
+  /** The route's configuration; only its name is used. */
+  readonly route: { readonly name: string };
+  /** The delivery queue: the destination of the redrive. */
+  readonly queue: IQueue;
+  /** The route's dead-letter queue: the source of the redrive. Its redrive allow policy must allow {@link queue}. */
+  readonly deadLetterQueue: IQueue;
+}
+
+/** Properties of {@link ContinuingDelivery}. */
+export interface ContinuingDeliveryProps {
+  /** One state machine is created per route, so a failing backend never holds up another route's redrives. */
+  readonly routes: readonly RedriveRoute[];
+  /**
+   * Wait after the first redrive before the DLQ is looked at again. Make it at least as long as the
+   * forwarder needs to use up a message's attempts, or a redriven message still being retried is
+   * counted as delivered. Each later wait doubles, up to {@link maxWait}.
+   * @default Duration.minutes(5)
+   */
+  readonly initialWait?: Duration;
+  /**
+   * Cap of the doubling wait.
+   * @default Duration.hours(6)
+   */
+  readonly maxWait?: Duration;
+  /**
+   * Redrives per execution. After the last one's wait, dead letters still there make the execution
+   * notify {@link notificationTopic} and fail.
+   * @default 10
+   */
+  readonly maxRounds?: number;
+  /**
+   * Starts every route's state machine on this schedule (EventBridge). A start finding the DLQ empty
+   * succeeds at once; one finding a move task running waits for it instead of starting another.
+   * @default - no schedule: started by `gd` (the CLI) or the Step Functions console
+   */
+  readonly schedule?: Schedule;
+  /**
+   * Topic told when an execution gives up (typically the alarm topic of `DeliveryMonitoring`).
+   * @default - no notification; the failed execution and the DLQ alarm remain
+   */
+  readonly notificationTopic?: ITopic;
+  /**
+   * Messages per second each move task moves (StartMessageMoveTask's MaxNumberOfMessagesPerSecond, 1-500),
+   * to spare a backend that has just come back.
+   * @default - SQS's own optimized rate
+   */
+  readonly maxMessagesPerSecond?: number;
+  /**
+   * Retention of the state machines' log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/** The continuing-delivery workflow of one route. */
+export interface ContinuingDeliveryRoute {
+  readonly name: string;
+  readonly stateMachine: StateMachine;
+  /** The schedule that starts it, when {@link ContinuingDeliveryProps.schedule} is set. */
+  readonly rule?: Rule;
+}
+
+/**
+ * "Keep trying until delivered" (reference scenario 2, DESIGN.md "Continuing delivery"): per route,
+ * a Step Functions workflow that redrives the DLQ into the delivery queue with StartMessageMoveTask,
+ * waits with doubling waits (capped) while dead letters remain, and after `maxRounds` redrives
+ * notifies and fails with a cause that says what to do.
+ *
+ * Each round: count the DLQ (none left → succeed) → start a move task (one already running, e.g.
+ * a `gd redrive`, counts as this round's) → wait → next round with twice the wait.
+ */
+export class ContinuingDelivery extends Construct {
+  /** One workflow per route, in the order given. */
+  public readonly routes: readonly ContinuingDeliveryRoute[];
+  /** Execution logs of every route's state machine. */
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ContinuingDeliveryProps) {
+    super(scope, id);
+    const settings = { ...CONTINUING_DELIVERY_DEFAULTS, ...definedOnly(props) };
+    const plan = validate(props, settings.initialWait, settings.maxWait, settings.maxRounds);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.routes = props.routes.map((route) => {
+      const stateMachine = this.createStateMachine(route, plan, props);
+      const rule = props.schedule
+        ? new Rule(this, `${pascalCase(route.route.name)}Schedule`, {
+            description: `Starts continuing delivery (DLQ redrive with growing waits) of route ${route.route.name}`,
+            schedule: props.schedule,
+            targets: [
+              new SfnStateMachine(stateMachine, {
+                input: RuleTargetInput.fromObject({ startedBy: 'schedule' }),
+              }),
+            ],
+          })
+        : undefined;
+      return { name: route.route.name, stateMachine, rule };
+    });
+  }
+
+  /** The workflow of a route; throws naming the known routes when there is none. */
+  public stateMachineFor(routeName: string): StateMachine {
+    const found = this.routes.find((r) => r.name === routeName);
+    if (!found) {
+      throw new ConfigurationError(
+        `ContinuingDelivery: no route '${routeName}'; known: ${this.routes.map((r) => r.name).join(', ')}`,
+      );
+    }
+    return found.stateMachine;
+  }
+
+  /** Lets `grantee` (e.g. an operator role running `gd`) start and follow every route's executions. */
+  public grantStartAndRead(grantee: IGrantable): Grant[] {
+    return this.routes.flatMap((r) => [
+      r.stateMachine.grantStartExecution(grantee),
+      r.stateMachine.grantRead(grantee),
+    ]);
+  }
+
+  private createStateMachine(
+    route: RedriveRoute,
+    plan: WaitPlan,
+    props: ContinuingDeliveryProps,
+  ): StateMachine {
+    const name = route.route.name;
+    const id = pascalCase(name);
+    const dlq = route.deadLetterQueue;
+    const scope = new Construct(this, id);
+
+    const start = new Pass(scope, 'Start', {
+      comment: 'Round 0 with the initial wait; the execution input is not used',
+      parameters: { round: 0, waitSeconds: plan.initialWaitSeconds },
+    });
+    const countDeadLetters = new CallAwsService(scope, 'CountDeadLetters', {
+      comment: 'ApproximateNumberOfMessages of the DLQ',
+      service: 'sqs',
+      action: 'getQueueAttributes',
+      parameters: { QueueUrl: dlq.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] },
+      iamResources: [dlq.queueArn],
+      iamAction: 'sqs:GetQueueAttributes',
+      resultSelector: { 'depth.$': 'States.StringToJson($.Attributes.ApproximateNumberOfMessages)' },
+      resultPath: '$.dlq',
+    });
+    countDeadLetters.addRetry({
+      errors: [Errors.TASKS_FAILED],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
+
+    const moveParameters: Record<string, unknown> = {
+      SourceArn: dlq.queueArn,
+      DestinationArn: route.queue.queueArn,
+    };
+    if (props.maxMessagesPerSecond !== undefined)
+      moveParameters.MaxNumberOfMessagesPerSecond = props.maxMessagesPerSecond;
+    const startMove = new CallAwsService(scope, 'StartMoveTask', {
+      comment:
+        'Redrive: move the DLQ back into the delivery queue (asynchronous, one task per queue at a time)',
+      service: 'sqs',
+      action: 'startMessageMoveTask',
+      parameters: moveParameters,
+      iamResources: [dlq.queueArn],
+      iamAction: 'sqs:StartMessageMoveTask',
+      resultSelector: { 'taskHandle.$': '$.TaskHandle' },
+      resultPath: '$.move',
+    });
+
+    // SQS answers "a task is already running" with an error whose name differs between sources
+    // (InvalidParameterValue, UnsupportedOperation): rather than matching names, ask SQS whether a
+    // task is running. If one is, this round's redrive is under way; if not, the error was real.
+    const listMoves = new CallAwsService(scope, 'ListMoveTasks', {
+      comment: 'Is a move task from the DLQ running already?',
+      service: 'sqs',
+      action: 'listMessageMoveTasks',
+      parameters: { SourceArn: dlq.queueArn, MaxResults: 1 },
+      iamResources: [dlq.queueArn],
+      iamAction: 'sqs:ListMessageMoveTasks',
+      resultSelector: { 'tasks.$': '$.Results' },
+      resultPath: '$.moveTasks',
+    });
+    const couldNotStart = new Fail(scope, 'CouldNotStartMove', {
+      comment: 'StartMessageMoveTask failed and no task is running',
+      errorPath: '$.moveError.Error',
+      causePath: '$.moveError.Cause',
+    });
+    startMove.addCatch(listMoves, { errors: [Errors.TASKS_FAILED], resultPath: '$.moveError' });
+
+    const wait = new Wait(scope, 'WaitRound', {
+      comment: 'Let the forwarder work through the redriven messages',
+      time: WaitTime.secondsPath('$.waitSeconds'),
+    });
+    const nextRound = new Pass(scope, 'NextRound', {
+      comment: 'One more round, twice the wait',
+      parameters: {
+        'round.$': 'States.MathAdd($.round, 1)',
+        'waitSeconds.$': 'States.MathAdd($.waitSeconds, $.waitSeconds)',
+      },
+    });
+    const capWait = new Pass(scope, 'CapWait', {
+      comment: `Waits stop growing at ${plan.maxWaitSeconds} s`,
+      parameters: { 'round.$': '$.round', waitSeconds: plan.maxWaitSeconds },
+    });
+    const waitCapped = new Choice(scope, 'WaitAboveCap?')
+      .when(Condition.numberGreaterThan('$.waitSeconds', plan.maxWaitSeconds), capWait.next(countDeadLetters))
+      .otherwise(countDeadLetters);
+    const runningAlready = new Choice(scope, 'MoveRunning?')
+      .when(
+        // Two steps: comparing a path that is missing (no task ever) would be a runtime error.
+        Condition.isPresent('$.moveTasks.tasks[0].Status'),
+        new Choice(scope, 'MoveTaskStatus?')
+          .when(Condition.stringEquals('$.moveTasks.tasks[0].Status', 'RUNNING'), wait)
+          .otherwise(couldNotStart),
+      )
+      .otherwise(couldNotStart);
+    listMoves.next(runningAlready);
+    startMove.next(wait);
+    wait.next(nextRound);
+    nextRound.next(waitCapped);
+
+    const cause =
+      `Dead letters remain in the ${name} DLQ after ${plan.maxRounds} redrives. ` +
+      `Inspect: npx gd dlq list --route ${name}; after fixing the backend: npx gd redrive --route ${name}`;
+    const gaveUp = new Fail(scope, 'GaveUp', { error: 'DeadLettersRemain', cause });
+    let giveUp: IChainable = gaveUp;
+    if (props.notificationTopic) {
+      const notify = new SnsPublish(scope, 'NotifyGaveUp', {
+        comment: 'Tell on-call before failing',
+        topic: props.notificationTopic,
+        subject: `Continuing delivery of ${name} gave up`,
+        message: TaskInput.fromText(
+          JsonPath.format(
+            `Continuing delivery of route ${name} gave up: {} dead letters remain after {} redrives. Inspect: npx gd dlq list --route ${name}. After fixing the backend: npx gd redrive --route ${name}`,
+            JsonPath.stringAt('$.dlq.depth'),
+            JsonPath.stringAt('$.round'),
+          ),
+        ),
+        resultPath: JsonPath.DISCARD,
+      });
+      // Failing to notify must not hide the outcome: the execution fails either way.
+      notify.addCatch(gaveUp, { errors: [Errors.ALL], resultPath: '$.notifyError' });
+      giveUp = notify.next(gaveUp);
+    }
+
+    const delivered = new Succeed(scope, 'NoDeadLetters', { comment: 'The DLQ is empty' });
+    const decide = new Choice(scope, 'DeadLettersLeft?')
+      .when(Condition.numberEquals('$.dlq.depth', 0), delivered)
+      .when(Condition.numberGreaterThanEquals('$.round', plan.maxRounds), giveUp)
+      .otherwise(startMove);
+    countDeadLetters.next(decide);
+
+    const stateMachine = new StateMachine(scope, 'StateMachine', {
+      comment: `Continuing delivery of route ${name}: redrive its DLQ with growing waits, at most ${plan.maxRounds} times`,
+      definitionBody: DefinitionBody.fromChainable(start.next(countDeadLetters)),
+      timeout: Duration.seconds(plan.worstCaseSeconds).plus(EXECUTION_MARGIN),
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+    // The move task reads and deletes on the DLQ and sends to the queue with the caller's rights
+    // (StartMessageMoveTask's documented permissions); nothing else of either queue.
+    dlq.grant(stateMachine, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes');
+    dlq.encryptionMasterKey?.grantDecrypt(stateMachine);
+    route.queue.grant(stateMachine, 'sqs:SendMessage');
+    route.queue.encryptionMasterKey?.grantEncryptDecrypt(stateMachine);
+    Validations.of(stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments, ...) support no resource-level permissions; the SQS and SNS actions are on exact ARNs.',
+    });
+    return stateMachine;
+  }
+}
+
+/** The waits of every round, in seconds, as validated. */
+interface WaitPlan {
+  readonly initialWaitSeconds: number;
+  readonly maxWaitSeconds: number;
+  readonly maxRounds: number;
+  /** Sum of all waits: how long an execution that gives up runs (plus the calls). */
+  readonly worstCaseSeconds: number;
+}
+
+function validate(
+  props: ContinuingDeliveryProps,
+  initialWait: Duration,
+  maxWait: Duration,
+  maxRounds: number,
+): WaitPlan {
+  if (props.routes.length === 0) {
+    throw new ConfigurationError('ContinuingDelivery: routes must name at least one route, got []');
+  }
+  const ids = props.routes.map((r) => pascalCase(r.route.name));
+  const clash = ids.find((value, index) => ids.indexOf(value) !== index);
+  if (clash !== undefined) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: route names ${JSON.stringify(props.routes.map((r) => r.route.name))} give the same id '${clash}'`,
+    );
+  }
+  const initialWaitSeconds = initialWait.toSeconds();
+  const maxWaitSeconds = maxWait.toSeconds();
+  if (!Number.isInteger(initialWaitSeconds) || initialWaitSeconds < 1) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: initialWait must be at least 1 whole second, got ${initialWaitSeconds} s`,
+    );
+  }
+  if (
+    !Number.isInteger(maxWaitSeconds) ||
+    maxWaitSeconds < initialWaitSeconds ||
+    maxWaitSeconds > MAX_REDRIVE_WAIT_SECONDS
+  ) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: maxWait must be whole seconds from initialWait (${initialWaitSeconds} s) to ${MAX_REDRIVE_WAIT_SECONDS} s, got ${maxWaitSeconds} s`,
+    );
+  }
+  if (!Number.isInteger(maxRounds) || maxRounds < 1 || maxRounds > MAX_REDRIVE_ROUNDS) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: maxRounds must be a whole number from 1 to ${MAX_REDRIVE_ROUNDS}, got ${maxRounds}`,
+    );
+  }
+  const rate = props.maxMessagesPerSecond;
+  if (rate !== undefined && (!Number.isInteger(rate) || rate < 1 || rate > 500)) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: maxMessagesPerSecond must be a whole number from 1 to 500, got ${rate}`,
+    );
+  }
+  let worstCaseSeconds = 0;
+  let wait = initialWaitSeconds;
+  for (let round = 0; round < maxRounds; round++) {
+    worstCaseSeconds += wait;
+    wait = Math.min(wait * 2, maxWaitSeconds);
+  }
+  if (worstCaseSeconds + EXECUTION_MARGIN.toSeconds() > MAX_EXECUTION_SECONDS) {
+    throw new ConfigurationError(
+      `ContinuingDelivery: ${maxRounds} rounds waiting up to ${maxWaitSeconds} s take ${worstCaseSeconds} s, more than a Step Functions execution may run (one year); lower maxRounds or maxWait`,
+    );
+  }
+  return { initialWaitSeconds, maxWaitSeconds, maxRounds, worstCaseSeconds };
+}
+
+/** `catering` → `Catering`, `order-events` → `OrderEvents`: route names in construct ids. */
+function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Keeps `undefined` props from overwriting defaults in the spread merge. */
+function definedOnly<T extends object>(props: T): Partial<T> {
+  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

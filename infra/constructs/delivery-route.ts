@@ -1,0 +1,258 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { IRestApi, Method, Resource } from 'aws-cdk-lib/aws-apigateway';
+import { LambdaIntegration } from 'aws-cdk-lib/aws-apigateway';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../shared/config/env-names.js';
+import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import {
+  DLQ_RETENTION_SECONDS,
+  deliveryQueueSettings,
+  forwarderTimeoutSeconds,
+  localQueueNames,
+} from '../../shared/resources.js';
+import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
+
+/** SQS's limit on queue name length. */
+const MAX_QUEUE_NAME_LENGTH = 80;
+/** Lambda's limit on an SQS event source's batching window. */
+const MAX_BATCHING_WINDOW_SECONDS = 300;
+
+/** Defaults of the optional {@link DeliveryRouteProps}, kept in one place and merged in the constructor. */
+export const DELIVERY_ROUTE_DEFAULTS = {
+  apiKeyRequired: true,
+  /**
+   * One second: a burst fills batches (fewer invocations, fewer concurrent calls to the backend)
+   * while a single message still waits at most a second before its first delivery attempt.
+   */
+  maxBatchingWindow: Duration.seconds(1),
+  ingestMemorySize: DEFAULT_MEMORY_MB,
+  forwarderMemorySize: DEFAULT_MEMORY_MB,
+  ingestTimeout: Duration.seconds(10),
+} as const;
+
+/** Properties of a {@link DeliveryRoute}. */
+export interface DeliveryRouteProps {
+  /** The route: path, target, retry policy, concurrency (shared/config/routes.ts). Validated again here. */
+  readonly route: RouteConfig;
+  /** The REST API the route's `POST <path>` method is added to. */
+  readonly api: IRestApi;
+  /** The failover table; the ingest may only put items into it. */
+  readonly failoverTable: ITable;
+  /** The idempotency table the forwarder records delivered message ids in. */
+  readonly idempotencyTable: ITable;
+  /**
+   * Whether `POST <path>` requires an API key (the stack adds the usage plan).
+   * @default true
+   */
+  readonly apiKeyRequired?: boolean;
+  /**
+   * How long the event source gathers records before invoking the forwarder (0-300 s).
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Ingest memory in MB.
+   * @default 256
+   */
+  readonly ingestMemorySize?: number;
+  /**
+   * Forwarder memory in MB.
+   * @default 256
+   */
+  readonly forwarderMemorySize?: number;
+  /**
+   * Ingest timeout. Its SDK clients give up within about two seconds per store, so this is headroom
+   * for a cold start, well under API Gateway's 29 s integration limit.
+   * @default Duration.seconds(10)
+   */
+  readonly ingestTimeout?: Duration;
+  /**
+   * Prefix of the queues' physical names: `<prefix>-<route>-delivery` and
+   * `<prefix>-<route>-fail-messages`, as the local runner names them (shared/resources.ts).
+   * @default - the stack name
+   */
+  readonly queueNamePrefix?: string;
+}
+
+/**
+ * One delivery route (DESIGN.md's flow, once per route): `POST <path>` → ingest → delivery queue →
+ * forwarder → backend, with the route's `fail-messages` dead-letter queue. Each route has its own
+ * queue, DLQ and forwarder so one failing backend cannot slow the others.
+ */
+export class DeliveryRoute extends Construct {
+  /** The validated route configuration. */
+  public readonly route: RouteConfig;
+  /** Messages waiting for delivery. */
+  public readonly queue: Queue;
+  /** The `fail-messages` dead-letter queue: non-retryable answers and exhausted attempts. */
+  public readonly deadLetterQueue: Queue;
+  /** Validates a request and stores it in the queue (or the failover table). */
+  public readonly ingestFunction: DeliveryFunction;
+  /** Delivers queued messages to the route's target. */
+  public readonly forwarderFunction: DeliveryFunction;
+  /** The forwarder's SQS event source. */
+  public readonly eventSource: SqsEventSource;
+  /** The event source mapping (disable it to pause delivery; its id is a stack output). */
+  public readonly eventSourceMapping: EventSourceMapping;
+  /** The API resource of the route's path. */
+  public readonly apiResource: Resource;
+  /** `POST <path>`. */
+  public readonly method: Method;
+
+  constructor(scope: Construct, id: string, props: DeliveryRouteProps) {
+    // Validation first, before the construct joins the tree: a rejected route leaves nothing behind.
+    const settings = { ...DELIVERY_ROUTE_DEFAULTS, ...stripUndefined(props) };
+    const route = validateRoute(props.route);
+    const batchingSeconds = settings.maxBatchingWindow.toSeconds();
+    if (batchingSeconds > MAX_BATCHING_WINDOW_SECONDS) {
+      throw new ConfigurationError(
+        `DeliveryRoute '${route.name}': maxBatchingWindow must be at most ${MAX_BATCHING_WINDOW_SECONDS} seconds, got ${batchingSeconds}`,
+      );
+    }
+    const stack = Stack.of(scope);
+    const names = localQueueNames(settings.queueNamePrefix ?? stack.stackName, route);
+    for (const name of Object.values(names)) {
+      if (name.length > MAX_QUEUE_NAME_LENGTH) {
+        throw new ConfigurationError(
+          `DeliveryRoute '${route.name}': queue name '${name}' is longer than SQS's ${MAX_QUEUE_NAME_LENGTH} characters; shorten queueNamePrefix (the stack name, STACK_NAME) or the route name`,
+        );
+      }
+    }
+    super(scope, id);
+    this.route = route;
+    const queueSettings = deliveryQueueSettings(route);
+
+    // The delivery queue has a fixed name so the DLQ can allow it as a redrive source by ARN:
+    // referencing the queue itself would make the two queues depend on each other.
+    const deliveryQueueArn = stack.formatArn({ service: 'sqs', resource: names.deliveryQueue });
+    this.deadLetterQueue = new Queue(this, 'FailMessages', {
+      queueName: names.deadLetterQueue,
+      retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lets the console's "Start DLQ redrive" (StartMessageMoveTask) move dead letters back, and only there.
+      redriveAllowPolicy: {
+        redrivePermission: RedrivePermission.BY_QUEUE,
+        sourceQueues: [Queue.fromQueueArn(this, 'DeliveryQueueRef', deliveryQueueArn)],
+      },
+    });
+
+    this.queue = new Queue(this, 'Delivery', {
+      queueName: names.deliveryQueue,
+      visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.seconds(queueSettings.retentionSeconds),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueSettings.maxReceiveCount },
+    });
+
+    this.ingestFunction = new DeliveryFunction(this, 'Ingest', {
+      name: 'ingest',
+      description: `Accepts POST ${route.path} into the ${route.name} delivery queue`,
+      memorySize: settings.ingestMemorySize,
+      timeout: settings.ingestTimeout,
+    });
+    const ingest = this.ingestFunction;
+    ingest.addEnvironment(ENV.ROUTE_NAME, route.name);
+    ingest.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
+    this.queue.grantSendMessages(ingest);
+    ingest.addEnvironment(ENV.FAILOVER_TABLE_NAME, props.failoverTable.tableName);
+    // Table.grant would also cover `<table>/index/*`; a put only ever touches the table itself.
+    Grant.addToPrincipal({
+      grantee: ingest,
+      actions: ['dynamodb:PutItem'],
+      resourceArns: [props.failoverTable.tableArn],
+    });
+    ingest.addEnvironment(ENV.MAX_BODY_BYTES, String(route.maxBodyBytes));
+    ingest.addEnvironment(ENV.BODY_SCHEMA, route.schema);
+
+    this.apiResource = props.api.root.resourceForPath(route.path);
+    this.method = this.apiResource.addMethod('POST', new LambdaIntegration(ingest, { proxy: true }), {
+      apiKeyRequired: settings.apiKeyRequired,
+    });
+    const auth = settings.apiKeyRequired
+      ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
+      : 'API key auth is switched off in configuration (API_KEY_REQUIRED=false) on purpose; nothing else is expected.';
+    Validations.of(this.method).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: auth },
+      { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
+    );
+
+    this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
+      name: 'forwarder',
+      description: `Delivers the ${route.name} queue to ${route.target}`,
+      memorySize: settings.forwarderMemorySize,
+      timeout: Duration.seconds(forwarderTimeoutSeconds(route)),
+    });
+    const forwarder = this.forwarderFunction;
+    forwarder.addEnvironment(ENV.ROUTE_NAME, route.name);
+    forwarder.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
+    // Backoff: the forwarder sets the visibility of a record it failed to deliver.
+    this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
+    forwarder.addEnvironment(ENV.DLQ_URL, this.deadLetterQueue.queueUrl);
+    this.deadLetterQueue.grantSendMessages(forwarder);
+    forwarder.addEnvironment(ENV.IDEMPOTENCY_TABLE_NAME, props.idempotencyTable.tableName);
+    // What Powertools' DynamoDB persistence layer calls, nothing more.
+    props.idempotencyTable.grant(
+      forwarder,
+      'dynamodb:PutItem',
+      'dynamodb:GetItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    forwarder.addEnvironment(ENV.TARGET_URL, route.target);
+    forwarder.addEnvironment(ENV.TARGET_TIMEOUT_SECONDS, String(route.timeoutSeconds));
+    forwarder.addEnvironment(ENV.MAX_ATTEMPTS, String(route.maxAttempts));
+    forwarder.addEnvironment(ENV.RETRY_BASE_SECONDS, String(route.retry.baseSeconds));
+    forwarder.addEnvironment(ENV.RETRY_MAX_SECONDS, String(route.retry.maxSeconds));
+    forwarder.addEnvironment(ENV.NON_RETRYABLE_STATUSES, route.nonRetryableStatuses.join(','));
+
+    // Grants the consume actions (receive, delete, change visibility) on the queue.
+    this.eventSource = new SqsEventSource(this.queue, {
+      batchSize: route.batchSize,
+      maxBatchingWindow: settings.maxBatchingWindow,
+      // member.count of the reference: at most this many batches reach the backend at once.
+      maxConcurrency: route.concurrency,
+      reportBatchItemFailures: true,
+    });
+    forwarder.addEventSource(this.eventSource);
+    const mapping = forwarder.node.children.find((child) => child instanceof EventSourceMapping);
+    if (!(mapping instanceof EventSourceMapping)) {
+      throw new Error(`DeliveryRoute '${route.name}': the forwarder's event source mapping was not created`);
+    }
+    this.eventSourceMapping = mapping;
+  }
+
+  /** Dead letters waiting for attention: anything above zero means a message could not be delivered. */
+  public metricDeadLetters(options?: MetricOptions): Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(options);
+  }
+
+  /** Age of the oldest message waiting for delivery: grows while the backend is down or slow. */
+  public metricOldestMessageAge(options?: MetricOptions): Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage(options);
+  }
+}
+
+/** Re-checks the route with its schema so a hand-built RouteConfig fails here, naming field and value. */
+function validateRoute(route: RouteConfig): RouteConfig {
+  try {
+    return parseRoute(route);
+  } catch (error) {
+    throw new ConfigurationError(`DeliveryRoute: props.route is invalid: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Keeps `undefined` props from overwriting defaults in the spread merge. */
+function stripUndefined<T extends object>(props: T): Partial<T> {
+  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,389 @@
+import {
+  type Acknowledgment,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  Period,
+  type QuotaSettings,
+  RestApi,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV, USER_ENV } from '../shared/config/env-names.js';
+import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
+import type { DeliveryConfig } from '../shared/config/routes.js';
+import { ConfigurationError } from '../shared/errors.js';
+import { FAILOVER_TABLE, IDEMPOTENCY_TABLE } from '../shared/resources.js';
+import { ContinuingDelivery } from './constructs/continuing-delivery.js';
+import { DeliveryFunction } from './constructs/delivery-function.js';
+import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
+import { DeliveryRoute } from './constructs/delivery-route.js';
+
+/** The API stage; part of every URL. */
+export const API_STAGE_NAME = 'v1';
+/** Lambda's longest timeout. */
+const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+/** Time the drainer keeps beyond its budget for the last batch, the deletes and the lease. */
+const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
+/** The drainer's own ceiling on its budget (functions/drainer/drainer-config.ts). */
+const MAX_DRAIN_TIME_BUDGET_SECONDS = 840;
+
+/** Defaults of the optional {@link GuaranteedDeliveryStackProps}, merged in the constructor. */
+export const STACK_DEFAULTS: StackDefaults = {
+  tableRemovalPolicy: RemovalPolicy.RETAIN,
+  apiCloudWatchRole: false,
+  stageThrottle: { rateLimit: 100, burstLimit: 200 },
+  usagePlanThrottle: { rateLimit: 50, burstLimit: 100 },
+  usagePlanQuota: { limit: 1_000_000, period: Period.DAY },
+  logRetention: RetentionDays.ONE_MONTH,
+};
+
+type StackDefaults = Required<
+  Pick<
+    GuaranteedDeliveryStackProps,
+    | 'tableRemovalPolicy'
+    | 'apiCloudWatchRole'
+    | 'stageThrottle'
+    | 'usagePlanThrottle'
+    | 'usagePlanQuota'
+    | 'logRetention'
+  >
+>;
+type StackSettings = StackDefaults & Omit<GuaranteedDeliveryStackProps, keyof StackDefaults>;
+
+/** Properties of the {@link GuaranteedDeliveryStack}. */
+export interface GuaranteedDeliveryStackProps extends StackProps {
+  /** Routes and shared settings, from `loadDeliveryConfig` (shared/config/routes.ts). */
+  readonly config: DeliveryConfig;
+  /**
+   * Alarms, alarm email and continuing delivery, from `loadOperationsConfig` (shared/config/operations.ts).
+   * @default DEFAULT_OPERATIONS_CONFIG (no email, 15 min oldest-message alarm, continuing delivery without schedule)
+   */
+  readonly operations?: OperationsConfig;
+  /**
+   * Removal policy of both tables. The failover table holds accepted messages that are not in a
+   * queue yet, so deleting the stack must not delete them unless asked to.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * Whether this stack sets API Gateway's account-wide CloudWatch role (AWS::ApiGateway::Account).
+   * API Gateway writes access and execution logs through that role, so a region where it was never
+   * set needs it once; it is an account singleton, hence off by default (cdk.json also sets
+   * `@aws-cdk/aws-apigateway:disableCloudWatchRole`). When on, execution logging (ERROR) is enabled too.
+   * @default false
+   */
+  readonly apiCloudWatchRole?: boolean;
+  /**
+   * Throttling of the whole stage (all clients together).
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly stageThrottle?: ThrottleSettings;
+  /**
+   * Throttling per API key (usage plan), when keys are required.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly usagePlanThrottle?: ThrottleSettings;
+  /**
+   * Request quota per API key (usage plan), when keys are required.
+   * @default { limit: 1_000_000, period: Period.DAY }
+   */
+  readonly usagePlanQuota?: QuotaSettings;
+  /**
+   * Seconds the drainer may work per run; its timeout is this plus 15 s.
+   * @default - the drain interval minus 10 s, at most 840
+   */
+  readonly drainTimeBudgetSeconds?: number;
+  /**
+   * Retention of the API access log group (function log groups keep theirs from DeliveryFunction).
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The guaranteed-delivery service (DESIGN.md's flow): a REST API, one {@link DeliveryRoute} per
+ * configured route, the failover table and its scheduled drainer, and the forwarders' idempotency table.
+ */
+export class GuaranteedDeliveryStack extends Stack {
+  /** The REST API; each route adds `POST <path>`. */
+  public readonly api: RestApi;
+  /** Messages the ingest could not put into SQS, waiting for the drainer. */
+  public readonly failoverTable: Table;
+  /** Ids the forwarders have delivered (Powertools idempotency records). */
+  public readonly idempotencyTable: Table;
+  /** One per configured route, in configuration order. */
+  public readonly routes: readonly DeliveryRoute[];
+  /** Moves failover items back to their routes' queues. */
+  public readonly drainerFunction: DeliveryFunction;
+  /** The drainer's EventBridge schedule. */
+  public readonly drainSchedule: Rule;
+  /** Alarms (with the optional SNS topic) and the dashboard. */
+  public readonly monitoring: DeliveryMonitoring;
+  /** "Keep trying until delivered": one DLQ-redrive state machine per route, unless AUTO_REDRIVE=false. */
+  public readonly continuingDelivery?: ContinuingDelivery;
+
+  constructor(scope: Construct, id: string, props: GuaranteedDeliveryStackProps) {
+    // Validation first: a bad configuration fails before anything joins the app.
+    const settings: StackSettings = { ...STACK_DEFAULTS, ...definedOnly(props), config: props.config };
+    const { config } = props;
+    const drainInterval = validateDrainInterval(config.drainIntervalSeconds);
+    const drainBudget =
+      settings.drainTimeBudgetSeconds ?? Math.min(drainInterval - 10, MAX_DRAIN_TIME_BUDGET_SECONDS);
+    if (!Number.isInteger(drainBudget) || drainBudget < 1 || drainBudget > MAX_DRAIN_TIME_BUDGET_SECONDS) {
+      throw new ConfigurationError(
+        `drainTimeBudgetSeconds must be a whole number from 1 to ${MAX_DRAIN_TIME_BUDGET_SECONDS}, got ${drainBudget}`,
+      );
+    }
+    const outputIds = config.routes.map((route) => pascalCase(route.name));
+    const clash = outputIds.find((name, index) => outputIds.indexOf(name) !== index);
+    if (clash !== undefined) {
+      throw new ConfigurationError(
+        `Route names ${config.routes.map((r) => `'${r.name}'`).join(', ')} give the same output prefix '${clash}'; rename one`,
+      );
+    }
+
+    super(scope, id, props);
+
+    this.api = this.createApi(settings);
+    if (config.apiKeyRequired) {
+      const plan = this.api.addUsagePlan('UsagePlan', {
+        description: 'Per-client throttling and quota of the delivery API',
+        throttle: settings.usagePlanThrottle,
+        quota: settings.usagePlanQuota,
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      });
+      const apiKey = this.api.addApiKey('ApiKey', { description: 'Default client key of the delivery API' });
+      plan.addApiKey(apiKey);
+      new CfnOutput(this, 'ApiKeyId', {
+        value: apiKey.keyId,
+        description: 'Id of the API key (aws apigateway get-api-key --include-value --api-key <id>)',
+      });
+    }
+
+    this.failoverTable = new Table(this, 'FailoverTable', {
+      partitionKey: { name: FAILOVER_TABLE.partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: settings.tableRemovalPolicy,
+    });
+    this.failoverTable.addGlobalSecondaryIndex({
+      indexName: FAILOVER_TABLE.ageIndex.name,
+      partitionKey: { name: FAILOVER_TABLE.ageIndex.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: FAILOVER_TABLE.ageIndex.sortKey, type: AttributeType.NUMBER },
+      // The drainer rebuilds whole messages from the index alone.
+      projectionType: ProjectionType.ALL,
+    });
+
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
+      timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: settings.tableRemovalPolicy,
+    });
+
+    this.routes = config.routes.map(
+      (route, index) =>
+        new DeliveryRoute(this, `${outputIds[index]}Route`, {
+          route,
+          api: this.api,
+          failoverTable: this.failoverTable,
+          idempotencyTable: this.idempotencyTable,
+          apiKeyRequired: config.apiKeyRequired,
+        }),
+    );
+
+    this.drainerFunction = new DeliveryFunction(this, 'Drainer', {
+      name: 'drainer',
+      description: 'Moves failover items back to their delivery queues, oldest first',
+      timeout: Duration.seconds(
+        Math.min(drainBudget + DRAINER_TIMEOUT_MARGIN_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS),
+      ),
+      // A failed drain is retried by the next scheduled run; Lambda's own retries would only overlap it.
+      retryAttempts: 0,
+    });
+    const drainer = this.drainerFunction;
+    drainer.addEnvironment(ENV.FAILOVER_TABLE_NAME, this.failoverTable.tableName);
+    // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:
+    // reads go through the by-age index only; deletes and the lease item touch the table only.
+    Grant.addToPrincipal({
+      grantee: drainer,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.failoverTable.tableArn}/index/${FAILOVER_TABLE.ageIndex.name}`],
+    });
+    Grant.addToPrincipal({
+      grantee: drainer,
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [this.failoverTable.tableArn],
+    });
+    drainer.addEnvironment(
+      ENV.ROUTE_QUEUE_URLS,
+      this.toJsonString(Object.fromEntries(this.routes.map((r) => [r.route.name, r.queue.queueUrl]))),
+    );
+    for (const route of this.routes) route.queue.grantSendMessages(drainer);
+    drainer.addEnvironment(ENV.DRAIN_TIME_BUDGET_SECONDS, String(drainBudget));
+
+    this.drainSchedule = new Rule(this, 'DrainSchedule', {
+      description: `Runs the failover drainer every ${drainInterval / 60} minute(s)`,
+      schedule: Schedule.rate(Duration.seconds(drainInterval)),
+      targets: [new LambdaFunction(drainer)],
+    });
+
+    const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
+    this.monitoring = new DeliveryMonitoring(this, 'Monitoring', {
+      routes: this.routes,
+      apiStage: this.api.deploymentStage, // per-method 5XXError: deployOptions.metricsEnabled is on
+      drainerFunction: this.drainerFunction,
+      alarmEmail: operations.alarmEmail,
+      oldestMessageAgeThreshold: Duration.seconds(operations.oldestMessageAlarmSeconds),
+    });
+    const redrive = operations.continuingDelivery;
+    if (redrive.enabled) {
+      this.continuingDelivery = new ContinuingDelivery(this, 'ContinuingDelivery', {
+        routes: this.routes,
+        initialWait: Duration.seconds(redrive.initialWaitSeconds),
+        maxWait: Duration.seconds(redrive.maxWaitSeconds),
+        maxRounds: redrive.maxRounds,
+        schedule:
+          redrive.scheduleMinutes === undefined
+            ? undefined
+            : Schedule.rate(Duration.minutes(redrive.scheduleMinutes)),
+        notificationTopic: this.monitoring.alarmTopic,
+      });
+    }
+
+    this.addOutputs();
+    this.addNagAcknowledgements(settings.apiCloudWatchRole);
+  }
+
+  private createApi(settings: StackSettings): RestApi {
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const executionLogging = settings.apiCloudWatchRole
+      ? // Errors only and never the request data: bodies may hold personal data.
+        { loggingLevel: MethodLoggingLevel.ERROR, dataTraceEnabled: false }
+      : {};
+    return new RestApi(this, 'Api', {
+      description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: settings.apiCloudWatchRole,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: settings.stageThrottle.rateLimit,
+        throttlingBurstLimit: settings.stageThrottle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        ...executionLogging,
+      },
+    });
+  }
+
+  private addOutputs(): void {
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API stage' });
+    new CfnOutput(this, 'FailoverTableName', { value: this.failoverTable.tableName });
+    new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
+    new CfnOutput(this, 'DrainerFunctionName', { value: this.drainerFunction.functionName });
+    new CfnOutput(this, 'RouteNames', { value: this.routes.map((r) => r.route.name).join(',') });
+    for (const route of this.routes) {
+      const prefix = pascalCase(route.route.name);
+      new CfnOutput(this, `${prefix}RoutePath`, { value: route.route.path });
+      new CfnOutput(this, `${prefix}QueueUrl`, { value: route.queue.queueUrl });
+      new CfnOutput(this, `${prefix}DlqUrl`, { value: route.deadLetterQueue.queueUrl });
+      new CfnOutput(this, `${prefix}ForwarderFunctionName`, { value: route.forwarderFunction.functionName });
+      new CfnOutput(this, `${prefix}EventSourceMappingId`, {
+        value: route.eventSourceMapping.eventSourceMappingId,
+        description: 'Disable to pause delivery of the route, enable to resume',
+      });
+      new CfnOutput(this, `${prefix}IngestFunctionName`, { value: route.ingestFunction.functionName });
+    }
+    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    if (this.monitoring.alarmTopic) {
+      new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+    }
+    for (const workflow of this.continuingDelivery?.routes ?? []) {
+      new CfnOutput(this, `${pascalCase(workflow.name)}ContinuingDeliveryArn`, {
+        value: workflow.stateMachine.stateMachineArn,
+        description:
+          'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',
+      });
+    }
+  }
+
+  /** Each acknowledged cdk-nag finding with why it does not apply or is accepted. */
+  private addNagAcknowledgements(apiCloudWatchRole: boolean): void {
+    const apiFindings: Acknowledgment[] = [
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'The ingest validates bodies itself to answer 400/413/415 with details (DESIGN.md); an API Gateway validator would answer first in its own format.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'No WAF web ACL by default: the API takes only POSTs to configured paths, throttled per stage and per key; a web ACL costs per month and its rules depend on the deployment, so attach one where exposure needs it.',
+      },
+    ];
+    if (apiCloudWatchRole) {
+      apiFindings.push({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          "API Gateway's account CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, which AWS keeps in step with what API Gateway logging needs.",
+      });
+    } else {
+      apiFindings.push({
+        id: 'AwsSolutions-APIG6',
+        reason:
+          "Execution logging needs API Gateway's account-wide CloudWatch role, which this stack does not create by default (apiCloudWatchRole, cdk.json disableCloudWatchRole); access logging is on.",
+      });
+    }
+    Validations.of(this.api).acknowledge(...apiFindings);
+  }
+}
+
+/**
+ * EventBridge rates are whole minutes, at least one. The local runner drains at any interval, so
+ * the message says where the limit comes from.
+ */
+function validateDrainInterval(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
+    throw new ConfigurationError(
+      `${USER_ENV.DRAIN_INTERVAL_SECONDS} must be a whole number of minutes in seconds (60, 120, ...) on AWS, because EventBridge schedules are whole minutes; got ${seconds}. Locally any value works.`,
+    );
+  }
+  return seconds;
+}
+
+/** `catering` → `Catering`, `order-events` → `OrderEvents`: route names as output id prefixes. */
+export function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** Keeps `undefined` props from overwriting defaults in the spread merge. */
+function definedOnly<T extends object>(props: T): Partial<T> {
+  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

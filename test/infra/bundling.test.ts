@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
+import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { idOf, resourcesOf, synthStack, userEnv } from './synth.js';
+
+/**
+ * Bundles stay well under Lambda's 50 MB zipped limit and small enough for quick cold starts; today
+ * they are about 0.4-0.9 MB minified. A jump past this means something (e.g. a second SDK) slipped in.
+ */
+const MAX_BUNDLE_BYTES = 1_500_000;
+
+/** Stand-in values for everything the functions read at cold start; nothing is called at load. */
+const COLD_START_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  [ENV.ROUTE_NAME]: 'catering',
+  [ENV.QUEUE_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+  [ENV.DLQ_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/d',
+  [ENV.FAILOVER_TABLE_NAME]: 'failover',
+  [ENV.IDEMPOTENCY_TABLE_NAME]: 'idempotency',
+  [ENV.TARGET_URL]: 'http://127.0.0.1:9/',
+  [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' }),
+};
+
+describe('function bundles (local esbuild, no Docker)', () => {
+  let outdir: string;
+  let stack: GuaranteedDeliveryStack;
+  let assetDirs: Map<string, string>;
+
+  beforeAll(() => {
+    // Prepare: one synth with real bundling into a scratch cloud assembly.
+    outdir = mkdtempSync(join(tmpdir(), 'gd-infra-bundle-'));
+    const synthesized = synthStack({ config: loadDeliveryConfig(userEnv()) }, { bundle: true, outdir });
+    stack = synthesized.stack;
+    const functions = resourcesOf(synthesized.template, 'AWS::Lambda::Function');
+    assetDirs = new Map(
+      Object.entries(functions).map(([id, fn]) => {
+        const key = (fn.Properties.Code as { S3Key: string }).S3Key;
+        return [id, join(outdir, `asset.${key.replace(/\.zip$/, '')}`)];
+      }),
+    );
+  });
+
+  afterAll(() => {
+    rmSync(outdir, { recursive: true, force: true });
+  });
+
+  function bundleOf(fn: DeliveryFunction): string {
+    const dir = assetDirs.get(idOf(fn));
+    if (!dir) throw new Error(`no asset for ${fn.node.path}`);
+    return join(dir, 'index.js');
+  }
+
+  function functionsByName(): Array<[string, DeliveryFunction]> {
+    const [route] = stack.routes;
+    if (!route) throw new Error('no route');
+    return [
+      ['ingest', route.ingestFunction],
+      ['forwarder', route.forwarderFunction],
+      ['drainer', stack.drainerFunction],
+    ];
+  }
+
+  it('emits one minified CommonJS index.js per function, with its source map, under the size bound', () => {
+    for (const [name, fn] of functionsByName()) {
+      // Act
+      const bundle = bundleOf(fn);
+      const code = readFileSync(bundle, 'utf8');
+
+      // Assess
+      expect(statSync(bundle).size, name).toBeLessThan(MAX_BUNDLE_BYTES);
+      // Booleans, not the code itself: a failure should not print a megabyte of bundle.
+      expect(code.includes('module.exports'), name).toBe(true);
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.js.map'), name).toBe(true);
+      expect(existsSync(`${bundle}.map`), name).toBe(true);
+    }
+  });
+
+  it('bundles the SQS and DynamoDB clients instead of relying on the runtime copy of the SDK', () => {
+    for (const [name, fn] of functionsByName()) {
+      // Act
+      const code = readFileSync(bundleOf(fn), 'utf8');
+
+      // Assess: the services' wire-protocol target prefixes live in the clients' own code.
+      expect(code.includes('AmazonSQS'), `${name} has the SQS client`).toBe(true);
+      expect(code.includes('DynamoDB_20120810'), `${name} has the DynamoDB client`).toBe(true);
+    }
+  });
+
+  it('loads each bundle in plain Node and exports a handler function', () => {
+    for (const [name, fn] of functionsByName()) {
+      // Act: a fresh process outside the repository (no node_modules to fall back on), as Lambda
+      // loads it; the cold start reads its environment and builds its clients here.
+      const exported = execFileSync(
+        process.execPath,
+        ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundleOf(fn))}).handler)`],
+        { env: { PATH: process.env.PATH, ...COLD_START_ENV }, encoding: 'utf8', timeout: 30_000 },
+      );
+
+      // Assess
+      expect(exported, name).toBe('function');
+    }
+  });
+});

@@ -1,0 +1,224 @@
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
+import { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
+import { GuaranteedDeliveryStack, pascalCase } from '../../infra/guaranteed-delivery-stack.js';
+import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import { idOf, ORDERS_ROUTE, resourcesOf, synthStack, testContext, userEnv } from './synth.js';
+
+/** The error a call throws (fails the test if it throws none). */
+function errorOf(call: () => unknown): Error {
+  try {
+    call();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to throw');
+}
+
+/** A bare stack with what a DeliveryRoute needs around it, for constructor validation tests. */
+function routeScaffold() {
+  const stack = new Stack(new App({ context: testContext() }), 'RouteScaffold');
+  const api = new RestApi(stack, 'Api');
+  const failoverTable = new Table(stack, 'Failover', {
+    partitionKey: { name: 'messageId', type: AttributeType.STRING },
+  });
+  const idempotencyTable = new Table(stack, 'Idempotency', {
+    partitionKey: { name: 'id', type: AttributeType.STRING },
+  });
+  return { stack, api, failoverTable, idempotencyTable };
+}
+
+describe('configuration switches', () => {
+  describe('API keys switched off (API_KEY_REQUIRED=false), drain every 5 minutes, tables destroyable', () => {
+    let stack: GuaranteedDeliveryStack;
+    let template: Template;
+
+    beforeAll(() => {
+      // Prepare
+      const config = loadDeliveryConfig(
+        userEnv({ API_KEY_REQUIRED: 'false', DRAIN_INTERVAL_SECONDS: '300' }),
+      );
+      ({ stack, template } = synthStack({ config, tableRemovalPolicy: RemovalPolicy.DESTROY }));
+    });
+
+    it('creates no key, usage plan or ApiKeyId output and opens the method', () => {
+      // Act
+      const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+
+      // Assess
+      expect(methods.map((method) => method.Properties.ApiKeyRequired)).toEqual([false]);
+      template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+      template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+      expect(template.findOutputs('ApiKeyId')).toEqual({});
+    });
+
+    it('schedules the drainer in whole minutes and gives it a longer budget', () => {
+      // Act
+      const drainer = resourcesOf(template, 'AWS::Lambda::Function')[idOf(stack.drainerFunction)];
+
+      // Assess
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+      expect(drainer?.Properties).toMatchObject({
+        Timeout: 305,
+        Environment: { Variables: { DRAIN_TIME_BUDGET_SECONDS: '290' } },
+      });
+    });
+
+    it('deletes the tables with the stack when asked to', () => {
+      // Act
+      const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
+
+      // Assess
+      expect(tables.map((table) => table.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+    });
+  });
+
+  describe('API Gateway account CloudWatch role switched on', () => {
+    it('sets the account role and turns on execution logging without request data', () => {
+      // Act
+      const { template } = synthStack({ config: loadDeliveryConfig(userEnv()), apiCloudWatchRole: true });
+
+      // Assess
+      template.resourceCountIs('AWS::ApiGateway::Account', 1);
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: [
+          {
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            LoggingLevel: 'ERROR',
+            DataTraceEnabled: false,
+            MetricsEnabled: true,
+            ThrottlingRateLimit: 100,
+            ThrottlingBurstLimit: 200,
+          },
+        ],
+      });
+    });
+  });
+
+  describe('validation', () => {
+    it('fails when DRAIN_INTERVAL_SECONDS is not whole minutes, naming the variable and the value', () => {
+      // Prepare
+      const config = loadDeliveryConfig(userEnv({ DRAIN_INTERVAL_SECONDS: '90' }));
+
+      // Act
+      const synth = () => new GuaranteedDeliveryStack(new App({ context: testContext() }), 'Bad', { config });
+
+      // Assess
+      const error = errorOf(synth);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toMatch(
+        /DRAIN_INTERVAL_SECONDS .*whole number of minutes.*got 90\. Locally any value works/,
+      );
+    });
+
+    it('fails when DRAIN_INTERVAL_SECONDS is under a minute', () => {
+      // Prepare
+      const config = loadDeliveryConfig(userEnv({ DRAIN_INTERVAL_SECONDS: '30' }));
+
+      // Act
+      const synth = () => new GuaranteedDeliveryStack(new App({ context: testContext() }), 'Bad', { config });
+
+      // Assess
+      expect(synth).toThrow(/DRAIN_INTERVAL_SECONDS .*got 30/);
+    });
+
+    it('fails on a route with a bad target, naming the prop, the field and the value', () => {
+      // Prepare
+      const scaffold = routeScaffold();
+      const route = { ...DEFAULT_ROUTE, target: 'ftp://backend.example.com' };
+
+      // Act
+      const create = () => new DeliveryRoute(scaffold.stack, 'Route', { ...scaffold, route });
+
+      // Assess
+      const error = errorOf(create);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error.message).toMatch(/props\.route is invalid: .*target: .*"ftp:\/\/backend\.example\.com"/);
+    });
+
+    it('fails on a route concurrency below what SQS event sources allow', () => {
+      // Prepare
+      const scaffold = routeScaffold();
+
+      // Act
+      const create = () =>
+        new DeliveryRoute(scaffold.stack, 'Route', {
+          ...scaffold,
+          route: { ...DEFAULT_ROUTE, concurrency: 1 },
+        });
+
+      // Assess
+      expect(create).toThrow(/concurrency: .*\(got 1\)/);
+    });
+
+    it('fails on a batching window beyond 300 seconds', () => {
+      // Prepare
+      const scaffold = routeScaffold();
+
+      // Act
+      const create = () =>
+        new DeliveryRoute(scaffold.stack, 'Route', {
+          ...scaffold,
+          route: DEFAULT_ROUTE,
+          maxBatchingWindow: Duration.seconds(301),
+        });
+
+      // Assess
+      expect(create).toThrow(/maxBatchingWindow must be at most 300 seconds, got 301/);
+    });
+
+    it('fails when a queue name would exceed SQS limits, naming the name and how to fix it', () => {
+      // Prepare
+      const scaffold = routeScaffold();
+      const queueNamePrefix = 'x'.repeat(70);
+
+      // Act
+      const create = () =>
+        new DeliveryRoute(scaffold.stack, 'Route', { ...scaffold, route: DEFAULT_ROUTE, queueNamePrefix });
+
+      // Assess
+      expect(create).toThrow(
+        new RegExp(`queue name '${queueNamePrefix}-catering-delivery' is longer than .*STACK_NAME`),
+      );
+    });
+
+    it('fails when two route names give the same output id prefix', () => {
+      // Prepare
+      const config = loadDeliveryConfig(userEnv(), [
+        { ...DEFAULT_ROUTE, name: 'order-events' },
+        { ...ORDERS_ROUTE, name: 'order-events-', path: '/orders/other' },
+      ]);
+
+      // Act
+      const synth = () => new GuaranteedDeliveryStack(new App({ context: testContext() }), 'Bad', { config });
+
+      // Assess
+      expect(synth).toThrow(/'order-events', 'order-events-' give the same output prefix 'OrderEvents'/);
+    });
+
+    it('fails on a function memory size Lambda does not offer', () => {
+      // Prepare
+      const stack = new Stack(new App({ context: testContext() }), 'Memory');
+
+      // Act
+      const create = () => new DeliveryFunction(stack, 'Fn', { name: 'drainer', memorySize: 64 });
+
+      // Assess
+      expect(create).toThrow(/memorySize must be a whole number of MB from 128 to 10240, got 64/);
+    });
+  });
+
+  it('turns route names into output id prefixes', () => {
+    // Act
+    const names = ['catering', 'order-events', 'a1-b2'].map(pascalCase);
+
+    // Assess
+    expect(names).toEqual(['Catering', 'OrderEvents', 'A1B2']);
+  });
+});

@@ -1,0 +1,237 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
+import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
+import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
+
+interface PolicyStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+/** Names a policy resource: `*`, `<LogicalId>` for a GetAtt Arn, `<LogicalId>/index/by-age` for a joined ARN. */
+function describeResource(resource: unknown): string {
+  if (resource === '*') return '*';
+  const value = resource as Record<string, unknown>;
+  const getAtt = value['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt) return getAtt[0];
+  const join = value['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map((part) => (typeof part === 'string' ? part : describeResource(part))).join('');
+  throw new Error(`unexpected policy resource ${JSON.stringify(resource)}`);
+}
+
+/**
+ * Every `action on resource` pair the function's role allows, whatever way the policies group
+ * them (cdk.json's minimizePolicies merges statements), sorted.
+ */
+function grantsOf(template: Template, fn: IFunction): string[] {
+  const roleId = idOf(fn.role ?? fn);
+  const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
+    (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
+  );
+  const pairs = policies.flatMap((policy) =>
+    (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement.flatMap((statement) => {
+      expect(statement.Effect).toBe('Allow');
+      const actions = [statement.Action].flat();
+      const resources = [statement.Resource].flat().map(describeResource);
+      return actions.flatMap((action) => resources.map((resource) => `${action} on ${resource}`));
+    }),
+  );
+  return [...new Set(pairs)].sort();
+}
+
+/** What DeliveryFunction gives every function: its own log group and X-Ray. */
+function baseline(fn: DeliveryFunction): string[] {
+  const logGroup = idOf(fn.functionLogGroup);
+  return [
+    `logs:CreateLogStream on ${logGroup}`,
+    `logs:PutLogEvents on ${logGroup}`,
+    'xray:PutTelemetryRecords on *',
+    'xray:PutTraceSegments on *',
+  ];
+}
+
+function sorted(values: string[]): string[] {
+  return [...values].sort();
+}
+
+describe('least privilege (two routes)', () => {
+  let stack: GuaranteedDeliveryStack;
+  let template: Template;
+  let catering: DeliveryRoute;
+  let orders: DeliveryRoute;
+
+  beforeAll(() => {
+    // Prepare: the default route plus a second one, so per-route grants can be told apart.
+    const config = loadDeliveryConfig(userEnv(), [
+      { ...ORDERS_ROUTE, name: 'catering', path: '/catering/register', schema: 'catering-registration' },
+      ORDERS_ROUTE,
+    ]);
+    ({ stack, template } = synthStack({ config }));
+    [catering, orders] = stack.routes as [DeliveryRoute, DeliveryRoute];
+  });
+
+  it('lets each ingest send to its own queue and only put items into the failover table', () => {
+    for (const route of [catering, orders]) {
+      // Act
+      const grants = grantsOf(template, route.ingestFunction);
+
+      // Assess
+      const queue = idOf(route.queue);
+      expect(grants).toEqual(
+        sorted([
+          ...baseline(route.ingestFunction),
+          `sqs:SendMessage on ${queue}`,
+          `sqs:GetQueueAttributes on ${queue}`,
+          `sqs:GetQueueUrl on ${queue}`,
+          `dynamodb:PutItem on ${idOf(stack.failoverTable)}`,
+        ]),
+      );
+    }
+  });
+
+  it('lets each forwarder consume and delay its own queue, dead-letter to its own DLQ and keep idempotency records', () => {
+    for (const route of [catering, orders]) {
+      // Act
+      const grants = grantsOf(template, route.forwarderFunction);
+
+      // Assess
+      const queue = idOf(route.queue);
+      const dlq = idOf(route.deadLetterQueue);
+      const idempotency = idOf(stack.idempotencyTable);
+      expect(grants).toEqual(
+        sorted([
+          ...baseline(route.forwarderFunction),
+          `sqs:ReceiveMessage on ${queue}`,
+          `sqs:DeleteMessage on ${queue}`,
+          `sqs:ChangeMessageVisibility on ${queue}`,
+          `sqs:GetQueueAttributes on ${queue}`,
+          `sqs:GetQueueUrl on ${queue}`,
+          `sqs:SendMessage on ${dlq}`,
+          `sqs:GetQueueAttributes on ${dlq}`,
+          `sqs:GetQueueUrl on ${dlq}`,
+          `dynamodb:PutItem on ${idempotency}`,
+          `dynamodb:GetItem on ${idempotency}`,
+          `dynamodb:UpdateItem on ${idempotency}`,
+          `dynamodb:DeleteItem on ${idempotency}`,
+        ]),
+      );
+    }
+  });
+
+  it('lets the drainer read the by-age index, delete items, hold its lease and send to every route queue', () => {
+    // Act
+    const grants = grantsOf(template, stack.drainerFunction);
+
+    // Assess
+    const table = idOf(stack.failoverTable);
+    expect(grants).toEqual(
+      sorted([
+        ...baseline(stack.drainerFunction),
+        `dynamodb:Query on ${table}/index/by-age`,
+        `dynamodb:BatchWriteItem on ${table}`,
+        `dynamodb:UpdateItem on ${table}`,
+        `dynamodb:DeleteItem on ${table}`,
+        ...[catering, orders].flatMap((route) => [
+          `sqs:SendMessage on ${idOf(route.queue)}`,
+          `sqs:GetQueueAttributes on ${idOf(route.queue)}`,
+          `sqs:GetQueueUrl on ${idOf(route.queue)}`,
+        ]),
+      ]),
+    );
+  });
+
+  it('grants no wildcard action, no managed policy and no inline role policy anywhere', () => {
+    // Act
+    const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
+      (policy) => (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement,
+    );
+    const roles = Object.values(resourcesOf(template, 'AWS::IAM::Role'));
+
+    // Assess
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+    }
+    const assumedBy = (role: (typeof roles)[number]) =>
+      (role.Properties.AssumeRolePolicyDocument as { Statement: { Principal: { Service: string } }[] })
+        .Statement[0]?.Principal.Service;
+    // Two ingests, two forwarders and the drainer; one continuing-delivery state machine per route.
+    expect(roles.map(assumedBy).sort()).toEqual([
+      ...Array(5).fill('lambda.amazonaws.com'),
+      ...Array(2).fill('states.amazonaws.com'),
+    ]);
+    for (const role of roles) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.Policies).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+        Statement: [{ Action: 'sts:AssumeRole' }],
+      });
+    }
+  });
+
+  describe('per-route resources', () => {
+    it('gives every route its own queue, DLQ, forwarder and event source settings', () => {
+      // Act
+      const mappings = resourcesOf(template, 'AWS::Lambda::EventSourceMapping');
+      const queues = resourcesOf(template, 'AWS::SQS::Queue');
+
+      // Assess
+      expect(Object.keys(queues)).toHaveLength(4);
+      expect(mappings[idOf(orders.eventSourceMapping)]?.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [idOf(orders.queue), 'Arn'] },
+        FunctionName: { Ref: idOf(orders.forwarderFunction) },
+        BatchSize: 4,
+        ScalingConfig: { MaximumConcurrency: 5 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+      expect(queues[idOf(orders.queue)]?.Properties).toMatchObject({
+        QueueName: 'TestDelivery-order-events-delivery',
+        RedrivePolicy: { maxReceiveCount: 7 },
+      });
+      expect(queues[idOf(orders.deadLetterQueue)]?.Properties.QueueName).toBe(
+        'TestDelivery-order-events-fail-messages',
+      );
+    });
+
+    it('maps every route name to its queue URL for the drainer', () => {
+      // Act
+      const value = environmentOf(template, idOf(stack.drainerFunction))[ENV.ROUTE_QUEUE_URLS] as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const json = value['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+        .join('');
+
+      // Assess
+      expect(JSON.parse(json)).toEqual({
+        catering: `<${idOf(catering.queue)}>`,
+        'order-events': `<${idOf(orders.queue)}>`,
+      });
+    });
+
+    it('exports every route output with the route name in PascalCase', () => {
+      // Act
+      const outputs = template.findOutputs('*');
+
+      // Assess
+      expect(outputs.RouteNames?.Value).toBe('catering,order-events');
+      expect(outputs.OrderEventsRoutePath?.Value).toBe('/orders/events');
+      expect(outputs.OrderEventsQueueUrl?.Value).toEqual({ Ref: idOf(orders.queue) });
+      expect(outputs.OrderEventsDlqUrl?.Value).toEqual({ Ref: idOf(orders.deadLetterQueue) });
+      expect(outputs.OrderEventsForwarderFunctionName?.Value).toEqual({
+        Ref: idOf(orders.forwarderFunction),
+      });
+      expect(outputs.OrderEventsEventSourceMappingId?.Value).toEqual({
+        Ref: idOf(orders.eventSourceMapping),
+      });
+      expect(outputs.OrderEventsIngestFunctionName?.Value).toEqual({ Ref: idOf(orders.ingestFunction) });
+      expect(outputs.CateringQueueUrl?.Value).toEqual({ Ref: idOf(catering.queue) });
+    });
+  });
+});

@@ -1,0 +1,496 @@
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
+import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
+import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { ENV } from '../../shared/config/env-names.js';
+import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import {
+  DLQ_RETENTION_SECONDS,
+  deliveryQueueSettings,
+  FAILOVER_TABLE,
+  forwarderTimeoutSeconds,
+  IDEMPOTENCY_TABLE,
+} from '../../shared/resources.js';
+import { environmentOf, idOf, resourcesOf, synthStack, TEST_TARGET, userEnv } from './synth.js';
+
+/** A function's environment with every CloudFormation reference replaced by a readable stand-in. */
+function plainEnvironment(template: Template, functionId: string): Record<string, string> {
+  const variables = environmentOf(template, functionId);
+  return Object.fromEntries(
+    Object.entries(variables).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : `resolved:${JSON.stringify(value)}`,
+    ]),
+  );
+}
+
+describe('GuaranteedDeliveryStack resources (default configuration)', () => {
+  let stack: GuaranteedDeliveryStack;
+  let template: Template;
+  let catering: DeliveryRoute;
+
+  beforeAll(() => {
+    // Prepare: one synth shared by every test of the file.
+    ({ stack, template } = synthStack({ config: loadDeliveryConfig(userEnv()) }));
+    catering = stack.routes[0] as DeliveryRoute;
+  });
+
+  describe('queues', () => {
+    it('redrives the delivery queue to its fail-messages DLQ after maxAttempts receives', () => {
+      // Act
+      const queue = resourcesOf(template, 'AWS::SQS::Queue')[idOf(catering.queue)];
+
+      // Assess
+      const settings = deliveryQueueSettings(catering.route);
+      expect(queue?.Properties).toMatchObject({
+        QueueName: 'TestDelivery-catering-delivery',
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [idOf(catering.deadLetterQueue), 'Arn'] },
+          maxReceiveCount: catering.route.maxAttempts,
+        },
+        VisibilityTimeout: settings.visibilityTimeoutSeconds,
+        MessageRetentionPeriod: settings.retentionSeconds,
+      });
+      expect(catering.route.maxAttempts).toBe(4);
+    });
+
+    it('keeps dead letters 14 days and lets only the delivery queue redrive them', () => {
+      // Act
+      const dlq = resourcesOf(template, 'AWS::SQS::Queue')[idOf(catering.deadLetterQueue)];
+
+      // Assess
+      expect(DLQ_RETENTION_SECONDS).toBe(1_209_600);
+      expect(dlq?.Properties).toEqual({
+        QueueName: 'TestDelivery-catering-fail-messages',
+        MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
+        SqsManagedSseEnabled: true,
+        RedriveAllowPolicy: {
+          redrivePermission: 'byQueue',
+          sourceQueueArns: [
+            {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':sqs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':TestDelivery-catering-delivery',
+                ],
+              ],
+            },
+          ],
+        },
+      });
+    });
+
+    it('encrypts every queue with SQS-managed keys', () => {
+      // Act
+      const queues = Object.values(resourcesOf(template, 'AWS::SQS::Queue'));
+
+      // Assess
+      expect(queues).toHaveLength(2);
+      for (const queue of queues) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+    });
+
+    it('denies every request to either queue that does not use TLS', () => {
+      // Act
+      const policies = Object.values(resourcesOf(template, 'AWS::SQS::QueuePolicy'));
+
+      // Assess
+      const queueIds = policies.flatMap((p) =>
+        (p.Properties.Queues as Array<{ Ref: string }>).map((q) => q.Ref),
+      );
+      expect(queueIds.sort()).toEqual([idOf(catering.queue), idOf(catering.deadLetterQueue)].sort());
+      for (const policy of policies) {
+        expect(policy.Properties.PolicyDocument).toMatchObject({
+          Statement: [
+            {
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        });
+      }
+    });
+  });
+
+  describe('forwarder event source', () => {
+    it('reports partial batch failures with the route batch size, window and maximum concurrency', () => {
+      // Act
+      const mappings = Object.values(resourcesOf(template, 'AWS::Lambda::EventSourceMapping'));
+
+      // Assess
+      expect(mappings).toHaveLength(1);
+      expect(mappings[0]?.Properties).toEqual({
+        EventSourceArn: { 'Fn::GetAtt': [idOf(catering.queue), 'Arn'] },
+        FunctionName: { Ref: idOf(catering.forwarderFunction) },
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 1,
+        ScalingConfig: { MaximumConcurrency: 2 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('exposes the mapping whose id the CLI pauses and resumes', () => {
+      // Act
+      const id = idOf(catering.eventSourceMapping);
+
+      // Assess
+      expect(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[id]).toBeDefined();
+      template.hasOutput('CateringEventSourceMappingId', { Value: { Ref: id } });
+    });
+  });
+
+  describe('drainer schedule', () => {
+    it('runs the drainer every minute with the drain budget inside its timeout', () => {
+      // Act
+      const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+      const drainer = resourcesOf(template, 'AWS::Lambda::Function')[idOf(stack.drainerFunction)];
+
+      // Assess
+      expect(rules).toHaveLength(1);
+      expect(rules[0]?.Properties).toMatchObject({
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [{ Arn: { 'Fn::GetAtt': [idOf(stack.drainerFunction), 'Arn'] } }],
+      });
+      const budget = Number(
+        plainEnvironment(template, idOf(stack.drainerFunction))[ENV.DRAIN_TIME_BUDGET_SECONDS],
+      );
+      expect(budget).toBe(50);
+      expect(drainer?.Properties.Timeout).toBeGreaterThanOrEqual(budget + 15);
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: idOf(stack.drainerFunction) },
+        MaximumRetryAttempts: 0,
+      });
+    });
+  });
+
+  describe('tables', () => {
+    it('keys the failover table by message id with the by-age index over shard and storedAt', () => {
+      // Act
+      const table = resourcesOf(template, 'AWS::DynamoDB::Table')[idOf(stack.failoverTable)];
+
+      // Assess
+      expect(table?.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: FAILOVER_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: 'messageId', AttributeType: 'S' },
+          { AttributeName: 'shard', AttributeType: 'S' },
+          { AttributeName: 'storedAt', AttributeType: 'N' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'by-age',
+            KeySchema: [
+              { AttributeName: FAILOVER_TABLE.ageIndex.partitionKey, KeyType: 'HASH' },
+              { AttributeName: FAILOVER_TABLE.ageIndex.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+    });
+
+    it('keys the idempotency table by id and expires records through the expiration attribute', () => {
+      // Act
+      const table = resourcesOf(template, 'AWS::DynamoDB::Table')[idOf(stack.idempotencyTable)];
+
+      // Assess
+      expect(table?.Properties).toMatchObject({
+        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        BillingMode: 'PAY_PER_REQUEST',
+      });
+    });
+
+    it('encrypts both tables, keeps point-in-time recovery and retains them on stack deletion', () => {
+      // Act
+      const tables = Object.values(resourcesOf(template, 'AWS::DynamoDB::Table'));
+
+      // Assess
+      expect(tables).toHaveLength(2);
+      for (const table of tables) {
+        expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+        expect(table.Properties.PointInTimeRecoverySpecification).toEqual({
+          PointInTimeRecoveryEnabled: true,
+        });
+        expect(table.DeletionPolicy).toBe('Retain');
+        expect(table.UpdateReplacePolicy).toBe('Retain');
+      }
+    });
+  });
+
+  describe('functions', () => {
+    it('runs every function on nodejs24.x, arm64, with active tracing and source maps', () => {
+      // Act
+      const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+
+      // Assess
+      expect(functions).toHaveLength(3);
+      for (const fn of functions) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          MemorySize: 256,
+          TracingConfig: { Mode: 'Active' },
+          Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
+        });
+      }
+    });
+
+    it('logs each function to its own log group kept one month', () => {
+      // Act
+      const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
+      const logGroups = resourcesOf(template, 'AWS::Logs::LogGroup');
+
+      // Assess
+      const used = functions.map(
+        (fn) => (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
+      );
+      expect(new Set(used).size).toBe(3);
+      for (const id of used) {
+        expect(logGroups[id]?.Properties.RetentionInDays).toBe(30);
+        expect(logGroups[id]?.DeletionPolicy).toBe('Delete');
+      }
+    });
+
+    it('gives the forwarder a timeout from the route and the queue six times that visibility', () => {
+      // Act
+      const forwarder = resourcesOf(template, 'AWS::Lambda::Function')[idOf(catering.forwarderFunction)];
+      const queue = resourcesOf(template, 'AWS::SQS::Queue')[idOf(catering.queue)];
+
+      // Assess
+      expect(forwarder?.Properties.Timeout).toBe(forwarderTimeoutSeconds(catering.route));
+      expect(queue?.Properties.VisibilityTimeout).toBe(6 * forwarderTimeoutSeconds(catering.route));
+    });
+
+    it('sets exactly the ingest variables of ENV, and the ingest reads them back as the route', () => {
+      // Act
+      const env = plainEnvironment(template, idOf(catering.ingestFunction));
+      const config = loadIngestConfig(env);
+
+      // Assess
+      expect(Object.keys(env).sort()).toEqual(
+        [
+          'NODE_OPTIONS',
+          ENV.ROUTE_NAME,
+          ENV.QUEUE_URL,
+          ENV.FAILOVER_TABLE_NAME,
+          ENV.MAX_BODY_BYTES,
+          ENV.BODY_SCHEMA,
+        ].sort(),
+      );
+      expect(config).toMatchObject({
+        routeName: 'catering',
+        maxBodyBytes: catering.route.maxBodyBytes,
+        schemaName: 'catering-registration',
+      });
+      expect(env[ENV.QUEUE_URL]).toBe(`resolved:${JSON.stringify({ Ref: idOf(catering.queue) })}`);
+      expect(env[ENV.FAILOVER_TABLE_NAME]).toBe(
+        `resolved:${JSON.stringify({ Ref: idOf(stack.failoverTable) })}`,
+      );
+    });
+
+    it('sets exactly the forwarder variables of ENV, and the forwarder reads them back as the route', () => {
+      // Act
+      const env = plainEnvironment(template, idOf(catering.forwarderFunction));
+      const config = loadForwarderConfig(env);
+
+      // Assess
+      expect(Object.keys(env).sort()).toEqual(
+        [
+          'NODE_OPTIONS',
+          ENV.ROUTE_NAME,
+          ENV.QUEUE_URL,
+          ENV.DLQ_URL,
+          ENV.IDEMPOTENCY_TABLE_NAME,
+          ENV.TARGET_URL,
+          ENV.TARGET_TIMEOUT_SECONDS,
+          ENV.MAX_ATTEMPTS,
+          ENV.RETRY_BASE_SECONDS,
+          ENV.RETRY_MAX_SECONDS,
+          ENV.NON_RETRYABLE_STATUSES,
+        ].sort(),
+      );
+      expect(config).toMatchObject({
+        route: 'catering',
+        targetUrl: TEST_TARGET,
+        timeoutSeconds: catering.route.timeoutSeconds,
+        maxAttempts: catering.route.maxAttempts,
+        retry: catering.route.retry,
+      });
+      expect([...config.nonRetryableStatuses]).toEqual(catering.route.nonRetryableStatuses);
+      expect(env[ENV.DLQ_URL]).toBe(`resolved:${JSON.stringify({ Ref: idOf(catering.deadLetterQueue) })}`);
+      expect(env[ENV.IDEMPOTENCY_TABLE_NAME]).toBe(
+        `resolved:${JSON.stringify({ Ref: idOf(stack.idempotencyTable) })}`,
+      );
+    });
+
+    it('sets exactly the drainer variables of ENV, with a JSON map of route to queue URL', () => {
+      // Act
+      const variables = environmentOf(template, idOf(stack.drainerFunction));
+
+      // Assess
+      expect(Object.keys(variables).sort()).toEqual(
+        ['NODE_OPTIONS', ENV.FAILOVER_TABLE_NAME, ENV.ROUTE_QUEUE_URLS, ENV.DRAIN_TIME_BUDGET_SECONDS].sort(),
+      );
+      expect(variables[ENV.ROUTE_QUEUE_URLS]).toEqual({
+        'Fn::Join': ['', ['{"catering":"', { Ref: idOf(catering.queue) }, '"}']],
+      });
+      const config = loadDrainerConfig({
+        ...plainEnvironment(template, idOf(stack.drainerFunction)),
+        [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: 'https://sqs.example/queue' }),
+      });
+      expect(config.timeBudgetSeconds).toBe(50);
+    });
+  });
+
+  describe('API', () => {
+    it('proxies POST /catering/register to the ingest and requires an API key', () => {
+      // Act
+      const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+
+      // Assess
+      expect(methods).toHaveLength(1);
+      expect(methods[0]?.Properties).toMatchObject({
+        HttpMethod: 'POST',
+        ApiKeyRequired: true,
+        Integration: {
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          Uri: {
+            'Fn::Join': [
+              '',
+              expect.arrayContaining([{ 'Fn::GetAtt': [idOf(catering.ingestFunction), 'Arn'] }]),
+            ],
+          },
+        },
+      });
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'register' });
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'catering' });
+    });
+
+    it('serves stage v1 with JSON access logs, throttling and tracing', () => {
+      // Act
+      const stages = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'));
+
+      // Assess
+      expect(stages).toHaveLength(1);
+      expect(stages[0]?.Properties).toMatchObject({
+        StageName: 'v1',
+        TracingEnabled: true,
+        AccessLogSetting: {
+          DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
+          Format: expect.stringContaining('"requestId":"$context.requestId"'),
+        },
+        MethodSettings: [
+          expect.objectContaining({
+            HttpMethod: '*',
+            ResourcePath: '/*',
+            ThrottlingRateLimit: 100,
+            ThrottlingBurstLimit: 200,
+          }),
+        ],
+      });
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+
+    it('throttles and caps each key through a usage plan on the stage', () => {
+      // Act
+      const plans = Object.values(resourcesOf(template, 'AWS::ApiGateway::UsagePlan'));
+
+      // Assess
+      expect(plans).toHaveLength(1);
+      expect(plans[0]?.Properties).toMatchObject({
+        Throttle: { RateLimit: 50, BurstLimit: 100 },
+        Quota: { Limit: 1_000_000, Period: 'DAY' },
+        ApiStages: [{ ApiId: { Ref: idOf(stack.api) }, Stage: { Ref: idOf(stack.api.deploymentStage) } }],
+      });
+      template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+      template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    });
+  });
+
+  describe('outputs', () => {
+    it('exports every value the CLI reads, under the agreed ids', () => {
+      // Act
+      const outputs = template.findOutputs('*');
+
+      // Assess
+      expect(Object.keys(outputs)).toEqual(
+        expect.arrayContaining([
+          'ApiUrl',
+          'ApiKeyId',
+          'FailoverTableName',
+          'IdempotencyTableName',
+          'DrainerFunctionName',
+          'RouteNames',
+          'CateringRoutePath',
+          'CateringQueueUrl',
+          'CateringDlqUrl',
+          'CateringForwarderFunctionName',
+          'CateringEventSourceMappingId',
+          'CateringIngestFunctionName',
+        ]),
+      );
+      expect(outputs.RouteNames?.Value).toBe('catering');
+      expect(outputs.CateringRoutePath?.Value).toBe('/catering/register');
+      const [apiKeyId] = Object.keys(resourcesOf(template, 'AWS::ApiGateway::ApiKey'));
+      expect(outputs.ApiKeyId?.Value).toEqual({ Ref: apiKeyId });
+      expect(outputs.FailoverTableName?.Value).toEqual({ Ref: idOf(stack.failoverTable) });
+      expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: idOf(stack.idempotencyTable) });
+      expect(outputs.DrainerFunctionName?.Value).toEqual({ Ref: idOf(stack.drainerFunction) });
+      expect(outputs.CateringQueueUrl?.Value).toEqual({ Ref: idOf(catering.queue) });
+      expect(outputs.CateringDlqUrl?.Value).toEqual({ Ref: idOf(catering.deadLetterQueue) });
+      expect(outputs.CateringForwarderFunctionName?.Value).toEqual({ Ref: idOf(catering.forwarderFunction) });
+      expect(outputs.CateringIngestFunctionName?.Value).toEqual({ Ref: idOf(catering.ingestFunction) });
+      expect(outputs.ApiUrl?.Value['Fn::Join'][1]).toEqual(
+        expect.arrayContaining([{ Ref: idOf(stack.api) }, { Ref: idOf(stack.api.deploymentStage) }]),
+      );
+    });
+  });
+
+  describe('operations', () => {
+    it('alarms on every route and the failover backlog, and shows them on a dashboard', () => {
+      // Act
+      const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
+      const outputs = template.findOutputs('*');
+
+      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog
+      expect(alarms).toHaveLength(6);
+      expect(stack.monitoring.dashboard).toBeDefined();
+      expect(outputs.DashboardName?.Value).toEqual({ Ref: idOf(stack.monitoring.dashboard) });
+      // No ALARM_EMAIL in the default configuration: no topic to notify.
+      expect(outputs.AlarmTopicArn).toBeUndefined();
+    });
+
+    it('deploys the continuing-delivery state machine per route without a schedule by default', () => {
+      // Act
+      const machines = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
+      const outputs = template.findOutputs('*');
+      const [workflow] = stack.continuingDelivery?.routes ?? [];
+
+      // Assess
+      expect(Object.keys(machines)).toHaveLength(1);
+      expect(workflow?.name).toBe('catering');
+      expect(outputs.CateringContinuingDeliveryArn?.Value).toEqual({
+        Ref: idOf(workflow?.stateMachine as IConstruct),
+      });
+      const schedules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+      expect(schedules).toHaveLength(1); // the drainer's only
+    });
+  });
+});

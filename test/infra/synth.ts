@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import {
+  GuaranteedDeliveryStack,
+  type GuaranteedDeliveryStackProps,
+} from '../../infra/guaranteed-delivery-stack.js';
+import type { Env } from '../../shared/config/env-names.js';
+import { DEFAULT_ROUTE, type RouteConfig } from '../../shared/config/routes.js';
+
+/** The feature flags of cdk.json: `cdk synth` applies them, so the tests must too. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
+/**
+ * Context for a test app. Bundling is skipped unless asked for: it does not change the template
+ * (only asset hashes), and esbuild is the slow part of a synth. bundling.test.ts bundles for real.
+ */
+export function testContext(options: { bundle?: boolean } = {}): Record<string, unknown> {
+  return { ...CDK_JSON_CONTEXT, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) };
+}
+
+/** A backend URL that is not the reference's fake one. */
+export const TEST_TARGET = 'https://backend.example.com/catering';
+
+/** A second route, to check that everything per route is per route. */
+export const ORDERS_ROUTE: RouteConfig = {
+  ...DEFAULT_ROUTE,
+  name: 'order-events',
+  path: '/orders/events',
+  target: 'https://orders.example.com/events',
+  schema: 'json-object',
+  maxAttempts: 7,
+  retry: { baseSeconds: 5, maxSeconds: 600 },
+  nonRetryableStatuses: [400, 422],
+  concurrency: 5,
+  batchSize: 4,
+  timeoutSeconds: 25,
+  maxBodyBytes: 100_000,
+};
+
+/** A stack and its template, synthesized without cdk-nag (cdk-nag.test.ts checks the real app). */
+export interface SynthesizedStack {
+  readonly stack: GuaranteedDeliveryStack;
+  readonly template: Template;
+}
+
+/** Builds the stack in a fresh app with cdk.json's context and synthesizes its template. */
+export function synthStack(
+  props: Partial<GuaranteedDeliveryStackProps> & Pick<GuaranteedDeliveryStackProps, 'config'>,
+  options: { bundle?: boolean; outdir?: string } = {},
+): SynthesizedStack {
+  const app = new App({ context: testContext(options), outdir: options.outdir });
+  const stack = new GuaranteedDeliveryStack(app, 'TestDelivery', props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+/** The environment a user would set: a real backend, everything else default. */
+export function userEnv(overrides: Env = {}): Env {
+  return { CATERING_SERVICE_EP: TEST_TARGET, ...overrides };
+}
+
+/** CloudFormation resources of one type, by logical id. */
+export function resourcesOf(template: Template, type: string): Record<string, CfnResource> {
+  return template.findResources(type) as Record<string, CfnResource>;
+}
+
+/** The part of a template resource the tests read. */
+export interface CfnResource {
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+/** A function's environment variables as written in the template (values may be references). */
+export function environmentOf(template: Template, functionId: string): Record<string, unknown> {
+  const fn = resourcesOf(template, 'AWS::Lambda::Function')[functionId];
+  const environment = fn?.Properties.Environment as { Variables?: Record<string, unknown> } | undefined;
+  if (!environment?.Variables) throw new Error(`function ${functionId} has no environment`);
+  return environment.Variables;
+}
+
+/** Logical id of the CloudFormation resource behind an L2 construct (its default child). */
+export function idOf(construct: IConstruct): string {
+  const resource = construct.node.defaultChild;
+  if (!(resource instanceof CfnElement))
+    throw new Error(`${construct.node.path} has no CloudFormation resource`);
+  return Stack.of(construct).getLogicalId(resource);
+}
