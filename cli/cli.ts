@@ -3,6 +3,7 @@ import type { Env } from '../shared/config/env-names.js';
 import { describeError, GuaranteedDeliveryError } from '../shared/errors.js';
 import { dlqListCommand, dlqShowCommand } from './commands/dlq.js';
 import { drainCommand } from './commands/drain.js';
+import { keepTryingCommand } from './commands/keep-trying.js';
 import { pauseCommand } from './commands/pause.js';
 import { redriveCommand } from './commands/redrive.js';
 import { sendCommand } from './commands/send.js';
@@ -115,6 +116,39 @@ Redrive after the backend is fixed: the forwarder tries each message again, up t
       redriveCommand(
         stack,
         { json: flag(values, 'json'), route: str(values, 'route'), rate: intOption(values, 'rate', 1, 500) },
+        output,
+      ),
+  },
+  {
+    name: 'keep-trying',
+    summary: "redrive a route's DLQ with growing waits until it stays empty (continuing delivery)",
+    usage:
+      'gd keep-trying [--route R] [--detach] [--initial-wait S] [--max-wait S] [--max-rounds N] [--json]',
+    details: `  --route R          the route (default: the first)
+  --detach           AWS: return once the execution started instead of following it
+  --initial-wait S   local stack: first wait in seconds (default AUTO_REDRIVE_INITIAL_WAIT_SECONDS or 300)
+  --max-wait S       local stack: cap of the doubling wait (default AUTO_REDRIVE_MAX_WAIT_SECONDS or 21600)
+  --max-rounds N     local stack: redrives before giving up (default AUTO_REDRIVE_MAX_ROUNDS or 10)
+On AWS starts the route's continuing-delivery Step Functions execution and follows it; locally runs
+the same rounds here. Exits 1 when it gives up with dead letters left.`,
+    options: {
+      route: { type: 'string' },
+      detach: { type: 'boolean' },
+      'initial-wait': { type: 'string' },
+      'max-wait': { type: 'string' },
+      'max-rounds': { type: 'string' },
+    },
+    run: (stack, values, _positionals, output) =>
+      keepTryingCommand(
+        stack,
+        {
+          json: flag(values, 'json'),
+          route: str(values, 'route'),
+          detach: flag(values, 'detach'),
+          initialWaitSeconds: intOption(values, 'initial-wait', 1, 604_800),
+          maxWaitSeconds: intOption(values, 'max-wait', 1, 604_800),
+          maxRounds: intOption(values, 'max-rounds', 1, 100),
+        },
         output,
       ),
   },

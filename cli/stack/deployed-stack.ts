@@ -12,16 +12,19 @@ import {
   LambdaClient,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { describeError } from '../../shared/errors.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
+import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
 import { redriveRoute } from './redrive-route.js';
 import {
   type ApiEndpoint,
   DEFAULT_STACK_NAME,
+  type KeepTryingOptions,
   type OldestAge,
   type RedriveOptions,
   type RedriveOutcome,
@@ -34,6 +37,8 @@ export interface DeployedRoute extends RouteTarget {
   readonly forwarderFunctionName: string;
   readonly eventSourceMappingId: string;
   readonly ingestFunctionName: string;
+  /** The route's continuing-delivery state machine, unless the stack was deployed with AUTO_REDRIVE=false. */
+  readonly continuingDeliveryArn?: string;
 }
 
 /** What a deployed stack's CloudFormation outputs say (the contract with infra/). */
@@ -83,6 +88,9 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
         forwarderFunctionName: read(`${prefix}ForwarderFunctionName`),
         eventSourceMappingId: read(`${prefix}EventSourceMappingId`),
         ingestFunctionName: read(`${prefix}IngestFunctionName`),
+        ...(values.get(`${prefix}ContinuingDeliveryArn`)?.trim()
+          ? { continuingDeliveryArn: values.get(`${prefix}ContinuingDeliveryArn`)?.trim() }
+          : {}),
       };
     }),
   };
@@ -156,7 +164,10 @@ class DeployedStack implements StackTarget {
       readonly drainInvoker: LambdaClient;
       readonly cloudWatch: CloudWatchClient;
       readonly apiGateway: APIGatewayClient;
+      readonly stepFunctions: SFNClient;
     },
+    /** Seconds between checks of a followed execution. */
+    private readonly followIntervalSeconds = 15,
   ) {
     this.routes = outputs.routes;
     this.failoverTableName = outputs.failoverTableName;
@@ -249,6 +260,32 @@ class DeployedStack implements StackTarget {
     if (!key.value) throw new OperationFailedError(`API key ${this.outputs.apiKeyId} has no readable value`);
     return { baseUrl: this.outputs.apiUrl, apiKey: key.value };
   }
+
+  /** Starts the route's continuing-delivery execution and, when following, reports each status change. */
+  async keepTrying(route: RouteTarget, options: KeepTryingOptions): Promise<KeepTryingOutcome> {
+    const stateMachineArn = this.deployed(route).continuingDeliveryArn;
+    if (!stateMachineArn) {
+      throw new OperationFailedError(
+        `route ${route.name} has no continuing-delivery state machine (deployed with AUTO_REDRIVE=false); ` +
+          'redeploy without it, or use gd redrive',
+      );
+    }
+    const { stepFunctions } = this.clients;
+    const started = await stepFunctions.send(
+      new StartExecutionCommand({ stateMachineArn, name: `gd-${route.name}-${Date.now()}` }),
+    );
+    const executionArn = started.executionArn ?? '';
+    options.onUpdate?.(`${route.name}: started ${executionArn}`);
+    if (!options.follow) return { status: 'RUNNING', executionArn };
+    for (;;) {
+      const execution = await stepFunctions.send(new DescribeExecutionCommand({ executionArn }));
+      const status = (execution.status ?? 'RUNNING') as KeepTryingStatus;
+      if (status !== 'RUNNING') {
+        return { status, executionArn, ...(execution.cause ? { cause: execution.cause } : {}) };
+      }
+      await new Promise((resolve) => setTimeout(resolve, this.followIntervalSeconds * 1000));
+    }
+  }
 }
 
 function safeJson(text: string): unknown {
@@ -266,6 +303,8 @@ export interface DeployedStackOptions {
   readonly region?: string;
   /** An endpoint for every service (LocalStack, moto); the SDK's AWS_ENDPOINT_URL* otherwise. */
   readonly endpoint?: string;
+  /** Seconds between checks of a followed continuing-delivery execution. @default 15 */
+  readonly followIntervalSeconds?: number;
 }
 
 /** Finds the stack by name and reads its outputs; errors say what to do (deploy, set credentials, ...). */
@@ -303,6 +342,8 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
       drainInvoker: new LambdaClient({ ...clientConfig(region, options.endpoint, 900_000), maxAttempts: 1 }),
       cloudWatch: new CloudWatchClient(clientConfig(region, options.endpoint)),
       apiGateway: new APIGatewayClient(clientConfig(region, options.endpoint)),
+      stepFunctions: new SFNClient(clientConfig(region, options.endpoint)),
     },
+    options.followIntervalSeconds,
   );
 }

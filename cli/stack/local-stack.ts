@@ -14,14 +14,17 @@ import { PAUSE_TAG } from '../../local/event-source-mapping.js';
 import { DEFAULT_LOCAL_AWS_PORT, DEFAULT_PORT, DEFAULT_PREFIX, LOCAL_ENV } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { type Env, USER_ENV } from '../../shared/config/env-names.js';
+import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { describeError } from '../../shared/errors.js';
 import { localQueueNames, localTableNames } from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
-import { peekOldestAgeSeconds } from './queue-inspection.js';
+import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
+import { peekOldestAgeSeconds, queueCounts } from './queue-inspection.js';
 import { redriveRoute } from './redrive-route.js';
 import type {
   ApiEndpoint,
+  KeepTryingOptions,
   OldestAge,
   RedriveOptions,
   RedriveOutcome,
@@ -109,6 +112,29 @@ class LocalStack implements StackTarget {
   async api(): Promise<ApiEndpoint> {
     const { api, apiKey } = this.endpoints;
     return apiKey === undefined ? { baseUrl: api } : { baseUrl: api, apiKey };
+  }
+
+  /** No Step Functions locally: the state machine's rounds run here, with the same configuration. */
+  keepTrying(route: RouteTarget, options: KeepTryingOptions): Promise<KeepTryingOutcome> {
+    const configured = loadOperationsConfig(process.env).continuingDelivery;
+    const policy = {
+      initialWaitSeconds: options.initialWaitSeconds ?? configured.initialWaitSeconds,
+      maxWaitSeconds:
+        options.maxWaitSeconds ?? Math.max(configured.maxWaitSeconds, options.initialWaitSeconds ?? 0),
+      maxRounds: options.maxRounds ?? configured.maxRounds,
+    };
+    return runContinuingDelivery(
+      {
+        countDeadLetters: async () => (await queueCounts(this.sqs, route.dlqUrl)).visible,
+        redrive: async () => (await this.redrive(route, {})).moved,
+        sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+        onRound: (round, moved, wait) =>
+          options.onUpdate?.(
+            `${route.name}: round ${round}: redrove ${moved}; checking the DLQ again in ${wait}s`,
+          ),
+      },
+      policy,
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
+import type { KeepTryingOutcome } from './continuing-delivery-rounds.js';
 
 /**
  * Stack name used when `--stack` is not given: the CDK app's default (infra/delivery-app.ts, not
@@ -51,6 +52,18 @@ export interface RedriveOutcome {
   readonly stoppedEarly?: string;
 }
 
+/** How `gd keep-trying` runs. */
+export interface KeepTryingOptions {
+  /** Wait for the run to end (true) or return once it started (false; AWS only). */
+  readonly follow: boolean;
+  /** Local stack: overrides of the operations configuration's waits and rounds. */
+  readonly initialWaitSeconds?: number;
+  readonly maxWaitSeconds?: number;
+  readonly maxRounds?: number;
+  /** One line per step (round made, status change), for a person watching. */
+  readonly onUpdate?: (line: string) => void;
+}
+
 /** Where `gd send` posts. */
 export interface ApiEndpoint {
   /** Base URL the route path is appended to. */
@@ -84,6 +97,12 @@ export interface StackTarget {
   redrive(route: RouteTarget, options: RedriveOptions): Promise<RedriveOutcome>;
   /** Where the API answers, and the API key when one is needed. */
   api(): Promise<ApiEndpoint>;
+  /**
+   * "Keep trying until delivered": redrive the route's DLQ with growing waits until it stays empty
+   * or the rounds run out. On AWS, an execution of the route's continuing-delivery state machine;
+   * locally the same rounds in-process.
+   */
+  keepTrying(route: RouteTarget, options: KeepTryingOptions): Promise<KeepTryingOutcome>;
 }
 
 /** The route called `name`, or a usage error that lists the routes there are. */

@@ -6,6 +6,7 @@ import {
   LambdaClient,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
@@ -42,6 +43,9 @@ function stackOutputs(): Output[] {
     outputs[`${prefix}EventSourceMappingId`] = `${name}-esm-uuid`;
     outputs[`${prefix}IngestFunctionName`] = `${name}-ingest`;
   }
+  // Only catering has continuing delivery here, as if a second route's had been left out.
+  outputs.CateringContinuingDeliveryArn =
+    'arn:aws:states:eu-west-1:111111111111:stateMachine:catering-redrive';
   return Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 }
 
@@ -196,6 +200,53 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
       baseUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
       apiKey: 'secret-value',
     });
+  });
+
+  it('keeps trying by starting the route state machine and following the execution to its end', async () => {
+    // Prepare
+    const sfn = mockClient(SFNClient);
+    try {
+      cloudFormation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'GuaranteedDelivery',
+            CreationTime: new Date(),
+            StackStatus: 'UPDATE_COMPLETE',
+            Outputs: stackOutputs(),
+          },
+        ],
+      });
+      const stack = await openDeployedStack({ region: 'eu-west-1', followIntervalSeconds: 0.01 });
+      const executionArn = 'arn:aws:states:eu-west-1:111111111111:execution:catering-redrive:gd-1';
+      sfn.on(StartExecutionCommand).resolves({ executionArn, startDate: new Date() });
+      sfn
+        .on(DescribeExecutionCommand)
+        .resolvesOnce({ executionArn, status: 'RUNNING', stateMachineArn: 'x', startDate: new Date() })
+        .resolves({ executionArn, status: 'SUCCEEDED', stateMachineArn: 'x', startDate: new Date() });
+      const [catering, orders] = stack.routes;
+      if (!catering || !orders) throw new Error('routes missing');
+      const updates: string[] = [];
+
+      // Act
+      const outcome = await stack.keepTrying(catering, {
+        follow: true,
+        onUpdate: (line) => updates.push(line),
+      });
+      const withoutMachine = stack.keepTrying(orders, { follow: true });
+
+      // Assess
+      expect(outcome).toEqual({ status: 'SUCCEEDED', executionArn });
+      expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(
+        'arn:aws:states:eu-west-1:111111111111:stateMachine:catering-redrive',
+      );
+      expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
+      expect(updates).toEqual([`catering: started ${executionArn}`]);
+      await expect(withoutMachine).rejects.toThrow(
+        /order-events has no continuing-delivery state machine.*AUTO_REDRIVE=false/,
+      );
+    } finally {
+      sfn.restore();
+    }
   });
 
   it('fails with advice when no credentials are found', async () => {

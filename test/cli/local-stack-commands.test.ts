@@ -60,6 +60,20 @@ describe('gd against the local stack', () => {
     expect((await fixture.queuedIds()).sort()).toEqual(['dead-1', 'dead-2', 'waiting-1']);
   });
 
+  it('keeps trying: redrives the DLQ, waits, and succeeds once it stays empty', async () => {
+    // Prepare
+    await fixture.deadLetter('dead-1', { reason: 'backend answered 503', attempts: 4, lastStatus: 503 });
+    await fixture.deadLetter('dead-2', { reason: 'backend answered 503', attempts: 4, lastStatus: 503 });
+
+    // Act
+    const result = await fixture.run(['keep-trying', '--initial-wait', '1', '--max-rounds', '3', '--json']);
+
+    // Assess
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual({ route: 'catering', status: 'SUCCEEDED', rounds: 1 });
+    expect((await fixture.queuedIds()).sort()).toEqual(['dead-1', 'dead-2']);
+  });
+
   it('measures the age of the oldest message from a peek only when asked', async () => {
     // Prepare
     await fixture.enqueue('waiting-1');
