@@ -5,7 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
-import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
+import { DEFAULT_ROUTE } from '../../shared/config/route-defaults.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';

@@ -20,7 +20,6 @@ export function createForwarderHandler(
   idempotencyConfig: IdempotencyConfig,
   metrics: Metrics = createMetrics(SERVICE.FORWARDER),
 ) {
-  const processor = new BatchProcessor(EventType.SQS);
   const forwardAndCount = async (record: SQSRecord) => {
     try {
       const outcome = await forwardRecord(record, deps);
@@ -35,6 +34,10 @@ export function createForwarderHandler(
     deps.logger.addContext(context);
     // Bounds each INPROGRESS idempotency record by this invocation's remaining time.
     idempotencyConfig.registerLambdaContext(context);
+    // One processor per invocation: a BatchProcessor keeps the batch's successes and failures as
+    // state, so one shared by overlapping invocations (the local runner's concurrent poll loops)
+    // would report another batch's results and let a failed record be deleted.
+    const processor = new BatchProcessor(EventType.SQS);
     try {
       return await processPartialResponse(event, forwardAndCount, processor, {
         context,

@@ -1,6 +1,6 @@
-import type { z } from 'zod';
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { errorResponse, type HttpResponse } from '../../shared/http-response.js';
+import type { BodySchema } from '../../shared/schemas/body-schemas.js';
 
 /** The parts of an HTTP request the ingest looks at; header names lower-cased. */
 export interface IngestRequest {
@@ -15,7 +15,7 @@ export interface IngestRules {
   readonly route: string;
   readonly maxBodyBytes: number;
   readonly schemaName: string;
-  readonly schema: z.ZodType;
+  readonly schema: BodySchema;
 }
 
 export type ParseResult =

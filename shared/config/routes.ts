@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
 import { type Env, USER_ENV } from './env-names.js';
+import { DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
 
 /**
  * Typed configuration of one delivery route: where messages come in, where they go, and how hard
@@ -51,26 +52,11 @@ export interface DeliveryConfig {
   readonly apiKeyRequired: boolean;
 }
 
-/** The reference scenario's backend (seeds/003), which does not exist: every delivery fails until
- * `CATERING_SERVICE_EP` points at a real one. */
-export const REFERENCE_CATERING_ENDPOINT = 'http://www.urldoesnotexist.com';
-
-/** The default route: the catering scenario of seeds/003. */
-export const DEFAULT_ROUTE: RouteConfig = {
-  name: 'catering',
-  path: '/catering/register',
-  target: REFERENCE_CATERING_ENDPOINT,
-  schema: 'catering-registration',
-  maxAttempts: 4,
-  retry: { baseSeconds: 2, maxSeconds: 300 },
-  nonRetryableStatuses: [400, 401, 403, 404, 405, 410, 413, 415, 422],
-  concurrency: 2,
-  batchSize: 10,
-  timeoutSeconds: 10,
-  maxBodyBytes: 250_000,
-};
-
-export const DEFAULT_DRAIN_INTERVAL_SECONDS = 60;
+export {
+  DEFAULT_DRAIN_INTERVAL_SECONDS,
+  DEFAULT_ROUTE,
+  REFERENCE_CATERING_ENDPOINT,
+} from './route-defaults.js';
 
 /** Parses a route, turning schema failures into one message that names each bad field and value. */
 export function parseRoute(input: unknown): RouteConfig {

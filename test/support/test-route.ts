@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -12,11 +11,13 @@ import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.
 import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
+import { functionEnvironment } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { forwarderTimeoutSeconds } from '../../shared/resources.js';
+import { recordingLogger } from './fakes.js';
 
 export interface TestRouteOptions {
   /** Backend URL (usually a LoopbackBackend's). */
@@ -28,26 +29,6 @@ export interface TestRouteOptions {
   readonly ingestDynamoDbEndpoint?: string;
   /** Where the drainer sends SQS calls. */
   readonly drainerSqsEndpoint?: string;
-}
-
-/** A logger that records entries instead of printing them, so tests can assert what was logged. */
-export function recordingLogger(service: string) {
-  const lines: string[] = [];
-  const logger = new Logger({
-    serviceName: service,
-    logLevel: 'DEBUG',
-    logRecordOrder: ['level', 'message'],
-  });
-  // Powertools writes through console methods; capture instead of printing.
-  (logger as unknown as { console: Console }).console = {
-    ...console,
-    info: (line: string) => lines.push(line),
-    warn: (line: string) => lines.push(line),
-    error: (line: string) => lines.push(line),
-    debug: (line: string) => lines.push(line),
-    log: (line: string) => lines.push(line),
-  } as Console;
-  return { logger, lines };
 }
 
 /**
@@ -70,20 +51,7 @@ export async function createTestRoute(options: TestRouteOptions) {
   const tables = await provisionTables(dynamoDb, prefix);
 
   const env = {
-    [ENV.ROUTE_NAME]: route.name,
-    [ENV.QUEUE_URL]: queues.queueUrl,
-    [ENV.DLQ_URL]: queues.dlqUrl,
-    [ENV.FAILOVER_TABLE_NAME]: tables.failoverTable,
-    [ENV.IDEMPOTENCY_TABLE_NAME]: tables.idempotencyTable,
-    [ENV.TARGET_URL]: route.target,
-    [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
-    [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
-    [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
-    [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
-    [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
-    [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
-    [ENV.BODY_SCHEMA]: route.schema,
-    [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ [route.name]: queues.queueUrl }),
+    ...functionEnvironment(route, queues, tables, { [route.name]: queues.queueUrl }, false),
     [ENV.DRAIN_TIME_BUDGET_SECONDS]: '20',
   };
   const logs = {

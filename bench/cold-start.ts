@@ -1,0 +1,176 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type BuildOptions, build } from 'esbuild';
+import type { BenchContext } from './context.js';
+import { median } from './stats.js';
+
+const run = promisify(execFile);
+const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const FUNCTIONS = ['ingest', 'forwarder', 'drainer'] as const;
+
+/**
+ * esbuild options as infra/constructs/delivery-function.ts gives NodejsFunction: CJS, node24,
+ * module-first main fields, minified, linked source map without sources, everything bundled (the
+ * AWS SDK too), for a Node platform. Kept in step by hand: the construct does not export them.
+ */
+const STACK_BUILD_OPTIONS: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  external: [],
+  logLevel: 'silent',
+};
+
+/** The SDK packages whose clients a function constructs; the baseline bundles only these. */
+const SDK_CLIENTS = {
+  '@aws-sdk/client-sqs': "import { SQSClient } from '@aws-sdk/client-sqs';\nclients.push(new SQSClient({}));",
+  '@aws-sdk/client-dynamodb':
+    "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nclients.push(new DynamoDBClient({}));",
+  '@aws-sdk/lib-dynamodb':
+    "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nclients.push(DynamoDBDocumentClient.from(new DynamoDBClient({})));",
+} as const;
+
+/** Dummy values for every variable the handlers read at cold start; nothing is called at init. */
+const DUMMY_ENV = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'dummy',
+  AWS_SECRET_ACCESS_KEY: 'dummy',
+  ROUTE_NAME: 'catering',
+  QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',
+  DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-fail-messages',
+  FAILOVER_TABLE_NAME: 'dummy-failover',
+  IDEMPOTENCY_TABLE_NAME: 'dummy-idempotency',
+  TARGET_URL: 'http://127.0.0.1:9/catering',
+  ROUTE_QUEUE_URLS: JSON.stringify({
+    catering: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',
+  }),
+  // As the stack sets it (DeliveryFunction's environment).
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
+/** Child script: require the bundle, time it in-process, check it exports a handler. */
+const MEASURE = [
+  "const { performance } = require('node:perf_hooks');",
+  'const t0 = performance.now();',
+  'const mod = require(process.env.BENCH_BUNDLE);',
+  'const ms = performance.now() - t0;',
+  "if (typeof mod.handler !== 'function') throw new Error('no handler export');",
+  'process.stdout.write(JSON.stringify({ ms }));',
+].join('\n');
+
+export interface BundleFigure {
+  readonly name: string;
+  readonly bytes: number;
+  readonly initMsRuns: number[];
+  readonly medianInitMs: number;
+}
+
+export interface ColdStartPair {
+  readonly function: string;
+  readonly sdkClients: string[];
+  readonly handler: BundleFigure;
+  readonly baseline: BundleFigure;
+  /** Median over runs of handler / baseline init time, measured back to back. */
+  readonly initRatio: number;
+  readonly sizeRatio: number;
+}
+
+export interface ColdStartResult {
+  readonly runs: number;
+  readonly nodeVersion: string;
+  readonly pairs: ColdStartPair[];
+}
+
+/**
+ * Figure 5: each function bundled as the stack bundles it, next to a baseline bundle that only
+ * imports and constructs the same AWS SDK clients; size on disk and module initialisation time
+ * (require of the bundle, timed inside a fresh node process, several runs, median).
+ */
+export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult> {
+  const runs = ctx.quick ? 3 : 9;
+  const dir = await mkdtemp(join(tmpdir(), 'gd-bench-bundles-'));
+  try {
+    const bundles: { fn: string; kind: 'handler' | 'baseline'; file: string; sdk: string[] }[] = [];
+    for (const fn of FUNCTIONS) {
+      const outfile = join(dir, fn, 'index.js');
+      const result = await build({
+        ...STACK_BUILD_OPTIONS,
+        absWorkingDir: PROJECT_ROOT,
+        entryPoints: [join(PROJECT_ROOT, 'functions', fn, 'handler.ts')],
+        outfile,
+        metafile: true,
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      const sdk = Object.keys(SDK_CLIENTS).filter((pkg) =>
+        inputs.some((input) => input.includes(`node_modules/${pkg}/`)),
+      );
+      bundles.push({ fn, kind: 'handler', file: outfile, sdk });
+      const baselineFile = join(dir, `${fn}-baseline`, 'index.js');
+      const needsDynamoDbImport =
+        sdk.includes('@aws-sdk/lib-dynamodb') && !sdk.includes('@aws-sdk/client-dynamodb');
+      await build({
+        ...STACK_BUILD_OPTIONS,
+        absWorkingDir: PROJECT_ROOT,
+        stdin: {
+          contents: [
+            'const clients: unknown[] = [];',
+            ...(needsDynamoDbImport ? ["import { DynamoDBClient } from '@aws-sdk/client-dynamodb';"] : []),
+            ...sdk.map((pkg) => SDK_CLIENTS[pkg as keyof typeof SDK_CLIENTS]),
+            'export const handler = async () => clients.length;',
+          ].join('\n'),
+          resolveDir: PROJECT_ROOT,
+          sourcefile: `${fn}-baseline.ts`,
+          loader: 'ts',
+        },
+        outfile: baselineFile,
+      });
+      bundles.push({ fn, kind: 'baseline', file: baselineFile, sdk });
+    }
+    ctx.log(`cold start: ${bundles.length} bundles built in ${dir}`);
+
+    const times = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
+    for (let i = 0; i < runs; i++) {
+      // Interleaved, so a noisy moment hits a function and its baseline alike.
+      for (const bundle of bundles) {
+        const { stdout } = await run(process.execPath, ['-e', MEASURE], {
+          env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, BENCH_BUNDLE: bundle.file },
+          timeout: 30_000,
+        });
+        times.get(bundle.file)?.push((JSON.parse(stdout) as { ms: number }).ms);
+      }
+    }
+
+    const figure = async (file: string, name: string): Promise<BundleFigure> => {
+      const initMsRuns = times.get(file) ?? [];
+      return { name, bytes: (await stat(file)).size, initMsRuns, medianInitMs: median(initMsRuns) };
+    };
+    const pairs: ColdStartPair[] = [];
+    for (const fn of FUNCTIONS) {
+      const handlerBundle = bundles.find((b) => b.fn === fn && b.kind === 'handler');
+      const baselineBundle = bundles.find((b) => b.fn === fn && b.kind === 'baseline');
+      if (!handlerBundle || !baselineBundle) continue;
+      const handler = await figure(handlerBundle.file, fn);
+      const baseline = await figure(baselineBundle.file, `${fn} SDK clients only`);
+      pairs.push({
+        function: fn,
+        sdkClients: handlerBundle.sdk,
+        handler,
+        baseline,
+        initRatio: median(handler.initMsRuns.map((ms, i) => ms / (baseline.initMsRuns[i] ?? Number.NaN))),
+        sizeRatio: handler.bytes / baseline.bytes,
+      });
+    }
+    return { runs, nodeVersion: process.version, pairs };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}

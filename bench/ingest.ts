@@ -1,0 +1,201 @@
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
+import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { apiGatewayEvent, lambdaContext } from '../local/aws-events.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+  FAST_FAILOVER_TIMEOUTS,
+} from '../shared/aws/clients.js';
+import { DynamoDbFailoverStore } from '../shared/aws/dynamodb-failover-store.js';
+import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
+import { toMessageAttributes } from '../shared/envelope.js';
+import { AwsCallCounter } from './aws-call-counter.js';
+import {
+  benchEnvelope,
+  cateringBody,
+  createBenchRoute,
+  keepQueueShallow,
+  mutedLogger,
+  mutedMetrics,
+  purge,
+} from './bench-route.js';
+import type { BenchContext } from './context.js';
+import { type LatencySummary, median, runConcurrently, summarize } from './stats.js';
+
+/** Figure 1's settings. */
+export const INGEST_CONCURRENCY = 16;
+
+export interface IngestVariantResult {
+  /** Messages per second, per round. */
+  readonly ratesPerRound: number[];
+  readonly medianRate: number;
+  /** Latencies of all measured rounds together. */
+  readonly latency: LatencySummary;
+  /** Outcomes: '202 queue', '202 failover', 'error', ... */
+  readonly outcomes: Record<string, number>;
+}
+
+export interface IngestResult {
+  readonly concurrency: number;
+  readonly messagesPerRound: number;
+  readonly rounds: number;
+  readonly handler: IngestVariantResult;
+  readonly rawSendMessage: IngestVariantResult;
+  /** Median over rounds of handler rate / raw rate measured back to back. */
+  readonly medianRatio: number;
+  /** AWS HTTP attempts per accepted message, through the handler. */
+  readonly awsAttemptsPerMessage: number;
+  /**
+   * One request at a time, as one Lambda instance serves them: the duration Lambda would bill for a
+   * warm invocation against this endpoint (the concurrent latencies include queueing in this process).
+   */
+  readonly sequential: LatencySummary;
+}
+
+/**
+ * Figure 1: the real ingest handler (API Gateway proxy events in, SQS SendMessage out) against raw
+ * SendMessage calls of the same message (same body and attributes) through an SQS client with the
+ * same settings, to the same queue, at the same concurrency. Rounds alternate between the two so
+ * that machine noise hits both alike.
+ */
+export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
+  const rounds = ctx.quick ? 2 : 5;
+  const perRound = ctx.quick ? 100 : 400;
+  const bench = await createBenchRoute(ctx.endpoint);
+  const config = loadIngestConfig(bench.env);
+
+  // The handler's deps come from the real factory; queue and failover store are rebuilt the same way
+  // (same client factory, same FAST_FAILOVER_TIMEOUTS) on clients that carry the call counter.
+  const counter = new AwsCallCounter();
+  const handlerSqs = counter.attach(
+    createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint }),
+  );
+  const handlerDynamoDb = counter.attach(
+    createDynamoDbClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint }),
+  );
+  const handler = createIngestHandler(
+    {
+      ...createIngestDeps(config, {
+        sqsEndpoint: ctx.endpoint,
+        dynamoDbEndpoint: ctx.endpoint,
+        logger: mutedLogger('ingest'),
+      }),
+      queue: new SqsMessageQueue(handlerSqs, config.queueUrl),
+      failover: new DynamoDbFailoverStore(createDocumentClient(handlerDynamoDb), config.failoverTableName),
+    },
+    mutedMetrics('ingest'),
+  );
+  const rawSqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint });
+  keepQueueShallow(handlerSqs, bench.sqs, config.queueUrl);
+  keepQueueShallow(rawSqs, bench.sqs, config.queueUrl);
+
+  const eventsFor = (round: number, count: number): APIGatewayProxyEvent[] =>
+    // Built before timing: making the event is API Gateway's work, not the function's.
+    Array.from({ length: count }, (_, i) =>
+      apiGatewayEvent({
+        method: 'POST',
+        path: bench.route.path,
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '127.0.0.1' },
+        body: cateringBody(round * perRound + i),
+      }),
+    );
+
+  const runHandler = async (
+    events: APIGatewayProxyEvent[],
+    outcomes: Record<string, number>,
+    concurrency = INGEST_CONCURRENCY,
+  ) =>
+    runConcurrently(events.length, concurrency, async (i) => {
+      const event = events[i] as APIGatewayProxyEvent;
+      const result = await handler(event, lambdaContext('bench-ingest'));
+      const store = result.statusCode === 202 ? JSON.parse(result.body).store : '';
+      const key = `${result.statusCode}${store ? ` ${store}` : ''}`;
+      outcomes[key] = (outcomes[key] ?? 0) + 1;
+    });
+
+  const runRaw = async (round: number, count: number, outcomes: Record<string, number>) => {
+    const commands = Array.from({ length: count }, (_, i) => {
+      const envelope = benchEnvelope(bench.route.name, round * perRound + i, 'raw');
+      return new SendMessageCommand({
+        QueueUrl: config.queueUrl,
+        MessageBody: envelope.body,
+        MessageAttributes: toMessageAttributes(envelope),
+      });
+    });
+    return runConcurrently(count, INGEST_CONCURRENCY, async (i) => {
+      try {
+        await rawSqs.send(commands[i] as SendMessageCommand);
+        outcomes.ok = (outcomes.ok ?? 0) + 1;
+      } catch {
+        outcomes.error = (outcomes.error ?? 0) + 1;
+      }
+    });
+  };
+
+  // Warm-up (not measured): connections, JIT, moto's first-call costs.
+  await runHandler(eventsFor(1000, 48), {});
+  await runRaw(1000, 48, {});
+
+  const handlerRates: number[] = [];
+  const rawRates: number[] = [];
+  const ratios: number[] = [];
+  const handlerLatencies: number[] = [];
+  const rawLatencies: number[] = [];
+  const handlerOutcomes: Record<string, number> = {};
+  const rawOutcomes: Record<string, number> = {};
+  counter.reset();
+  for (let round = 0; round < rounds; round++) {
+    // Alternate which goes first, so neither always runs on a just-purged (or fuller) queue.
+    const order = round % 2 === 0 ? ['handler', 'raw'] : ['raw', 'handler'];
+    let handlerRate = 0;
+    let rawRate = 0;
+    for (const which of order) {
+      await purge(bench.sqs, config.queueUrl);
+      if (which === 'handler') {
+        const events = eventsFor(round, perRound);
+        const run = await runHandler(events, handlerOutcomes);
+        handlerRate = perRound / (run.wallMs / 1000);
+        handlerLatencies.push(...run.latenciesMs);
+      } else {
+        const run = await runRaw(round, perRound, rawOutcomes);
+        rawRate = perRound / (run.wallMs / 1000);
+        rawLatencies.push(...run.latenciesMs);
+      }
+    }
+    handlerRates.push(handlerRate);
+    rawRates.push(rawRate);
+    ratios.push(handlerRate / rawRate);
+    ctx.log(
+      `ingest round ${round + 1}/${rounds}: handler ${handlerRate.toFixed(0)} msg/s, raw ${rawRate.toFixed(0)} msg/s`,
+    );
+  }
+  const sequentialEvents = eventsFor(2000, ctx.quick ? 20 : 60);
+  const sequential = await runHandler(sequentialEvents, handlerOutcomes, 1);
+  const accepted = (handlerOutcomes['202 queue'] ?? 0) + (handlerOutcomes['202 failover'] ?? 0);
+  handlerSqs.destroy();
+  handlerDynamoDb.destroy();
+  rawSqs.destroy();
+  return {
+    concurrency: INGEST_CONCURRENCY,
+    messagesPerRound: perRound,
+    rounds,
+    handler: {
+      ratesPerRound: handlerRates,
+      medianRate: median(handlerRates),
+      latency: summarize(handlerLatencies),
+      outcomes: handlerOutcomes,
+    },
+    rawSendMessage: {
+      ratesPerRound: rawRates,
+      medianRate: median(rawRates),
+      latency: summarize(rawLatencies),
+      outcomes: rawOutcomes,
+    },
+    medianRatio: median(ratios),
+    awsAttemptsPerMessage: accepted > 0 ? counter.totalAttempts() / accepted : Number.NaN,
+    sequential: summarize(sequential.latenciesMs),
+  };
+}

@@ -1,0 +1,112 @@
+import type { ColdStartResult } from './cold-start.js';
+import type { CostResult } from './cost.js';
+import type { DrainResult } from './drain.js';
+import type { FailoverCase, FailoverResult } from './failover.js';
+import type { ForwarderResult } from './forwarder.js';
+import type { IngestResult } from './ingest.js';
+
+/** Everything one run measured; a figure that failed carries its error instead. */
+export interface BenchResults {
+  ingest?: IngestResult;
+  failover?: FailoverResult;
+  drain?: DrainResult;
+  forwarder?: ForwarderResult;
+  coldStart?: ColdStartResult;
+  cost?: CostResult;
+  errors: Record<string, string>;
+}
+
+const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
+const rate = (value: number) => `${value.toFixed(0)} msg/s`;
+const ratio = (value: number) => `${value.toFixed(2)}×`;
+const usd = (value: number) => `$${value.toFixed(2)}`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+function failoverCell(c: FailoverCase | undefined): string {
+  if (!c) return 'n/a';
+  if (c.capped > 0 && c.cappedAt !== undefined) {
+    return `≥ ${ms(c.cappedAt)} cap: ${c.capped}/${c.requests} got no answer`;
+  }
+  const outcome = Object.entries(c.outcomes)
+    .map(([k, n]) => `${n}× ${k}`)
+    .join(', ');
+  return `p50 ${ms(c.latency.p50Ms)} / p99 ${ms(c.latency.p99Ms)} (${outcome})`;
+}
+
+/** The summary table, as Markdown (printed, stored in the JSON, pasted into BENCHMARKS.md). */
+export function renderTable(r: BenchResults): string {
+  const rows: string[][] = [];
+  const { ingest, failover, drain, forwarder, coldStart, cost } = r;
+  if (ingest) {
+    rows.push([
+      `1 Ingest, ${ingest.concurrency} concurrent, ${ingest.rounds}×${ingest.messagesPerRound} msgs`,
+      `handler ${rate(ingest.handler.medianRate)}; p50 ${ms(ingest.handler.latency.p50Ms)} / p99 ${ms(ingest.handler.latency.p99Ms)}`,
+      `raw SendMessage ${rate(ingest.rawSendMessage.medianRate)}; p50 ${ms(ingest.rawSendMessage.latency.p50Ms)} / p99 ${ms(ingest.rawSendMessage.latency.p99Ms)}`,
+      ratio(ingest.medianRatio),
+      `1 request at a time: p50 ${ms(ingest.sequential.p50Ms)}; AWS calls/msg ${ingest.awsAttemptsPerMessage.toFixed(2)}`,
+    ]);
+  }
+  if (failover) {
+    for (const kind of ['refusing', 'silent'] as const) {
+      const built = failover.cases.find((c) => c.variant === 'as-built' && c.endpoint === kind);
+      const plain = failover.cases.find((c) => c.variant === 'sdk-defaults' && c.endpoint === kind);
+      const cappedRatio =
+        plain && built && plain.capped > 0 ? `≥ ${ratio(plain.latency.p50Ms / built.latency.p99Ms)}` : '';
+      rows.push([
+        `2 Failover to 202, SQS ${kind === 'refusing' ? 'refusing (closed port)' : 'silent (accepts, never answers)'}`,
+        `as built: ${failoverCell(built)}`,
+        `SDK defaults: ${failoverCell(plain)}`,
+        cappedRatio || (plain && built ? `${ratio(plain.latency.p99Ms / built.latency.p99Ms)} (p99)` : 'n/a'),
+        kind === 'silent'
+          ? 'as built: 2 attempts × 700 ms request timeout'
+          : 'connection refused fails fast with or without timeouts',
+      ]);
+    }
+  }
+  if (drain) {
+    const round = drain.rounds[0];
+    rows.push([
+      `3 Drain ${drain.itemsPerRound} failover items`,
+      `${round ? ms(round.drainMs) : 'n/a'}, ${rate(drain.medianDrainMsgPerSec)}; ${drain.medianAttemptsPerMessage.toFixed(3)} AWS calls/msg`,
+      `raw SendMessageBatch ×10, sequential: ${rate(drain.medianRawMsgPerSec)}`,
+      ratio(drain.medianRatio),
+      `calls/msg: SQS ${drain.perMessage.sqs.toFixed(3)}, DDB query ${drain.perMessage.dynamoDbReads.toFixed(4)}, DDB write ${drain.perMessage.dynamoDbWrites.toFixed(3)} (target < 0.3)`,
+    ]);
+  }
+  if (forwarder) {
+    rows.push([
+      `4 Forwarder, ${forwarder.concurrency} pollers × batch ${forwarder.batchSize}, backend ${forwarder.backendLatencyMs} ms`,
+      `${rate(forwarder.medianMsgPerSec)}; invocation p50 ${ms(forwarder.medianInvocationMs)}`,
+      `ideal ${rate(forwarder.idealMsgPerSec)} (bare poll loop ${rate(forwarder.medianBareMsgPerSec)})`,
+      `${ratio(forwarder.ratioToIdeal)} of ideal (${ratio(forwarder.ratioToBare)} of bare)`,
+      `AWS calls/msg ${forwarder.totalAttemptsPerMessage.toFixed(2)} (${forwarder.dynamoDbWritesPerMessage.toFixed(2)} DDB writes)`,
+    ]);
+  }
+  if (coldStart) {
+    for (const pair of coldStart.pairs) {
+      rows.push([
+        `5 Cold start proxy: ${pair.function}`,
+        `${kb(pair.handler.bytes)}, init ${ms(pair.handler.medianInitMs)}`,
+        `SDK clients only: ${kb(pair.baseline.bytes)}, init ${ms(pair.baseline.medianInitMs)}`,
+        `${ratio(pair.initRatio)} init, ${ratio(pair.sizeRatio)} size`,
+        `median of ${coldStart.runs} fresh node processes`,
+      ]);
+    }
+  }
+  if (cost) {
+    const happy = cost.perMillionDelivered;
+    rows.push([
+      '6 Cost per 1M delivered (us-east-1)',
+      `${usd(happy.usd)}; ${(happy.awsCalls / 1e6).toFixed(2)}M AWS calls, ${happy.lambdaGbSeconds.toFixed(0)} GB-s`,
+      `EventBridge API Destinations ${usd(cost.eventBridge.usd)} (${usd(cost.eventBridge.withApiGatewayUsd)} behind API Gateway REST)`,
+      `${ratio(happy.usd / cost.eventBridge.withApiGatewayUsd)} (vs EB + API GW)`,
+      `+${usd(cost.perMillionFailedOver.usd)} per 1M that go through failover`,
+    ]);
+  }
+  for (const [figure, error] of Object.entries(r.errors)) rows.push([figure, `FAILED: ${error}`, '', '', '']);
+  const header = ['figure', 'measured', 'reference (same run)', 'ratio', 'note'];
+  const escapeCell = (cell: string) => cell.replaceAll('|', '\\|');
+  return [header, header.map(() => '---'), ...rows]
+    .map((row) => `| ${row.map(escapeCell).join(' | ')} |`)
+    .join('\n');
+}
