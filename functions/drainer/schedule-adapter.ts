@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
@@ -12,6 +13,10 @@ export function createDrainerHandler(
   timeBudgetSeconds: number,
   metrics: Metrics = createMetrics(SERVICE.DRAINER),
 ) {
+  // The lease owner is this container, not the invocation: Lambda runs one invocation at a time per
+  // container, and a run that could not give the lease back (DynamoDB failing) can then take it again
+  // on the next schedule instead of waiting for it to expire.
+  const owner = `drainer-${randomUUID()}`;
   return async (_event: ScheduledEvent, context: Context): Promise<DrainReport> => {
     deps.logger.addContext(context);
     const now = deps.clock.now().getTime();
@@ -21,7 +26,7 @@ export function createDrainerHandler(
     );
     const report = await drainFailover(deps, {
       deadline,
-      owner: context.awsRequestId,
+      owner,
       // Outlives this run if it dies mid-way, then frees itself for the next scheduled one.
       leaseSeconds: Math.ceil((deadline - now + SAFETY_MARGIN_MS) / 1000),
     });
