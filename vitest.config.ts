@@ -59,6 +59,31 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // Fault injection (DESIGN.md promises 1-4): the fault proxy, and the chaos run against the local
+      // stack in-process. One file at a time: the chaos run needs the CPU (CHAOS_MESSAGES sets its size).
+      {
+        extends: true,
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      // Bad input (fast-check over real HTTP, promise 5) and security checks (API key, logs, IAM).
+      {
+        extends: true,
+        test: {
+          name: 'security',
+          include: ['test/security/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
