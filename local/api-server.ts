@@ -177,10 +177,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       sendJson(res, 500, { error: 'internal error in the local runner; see its log' });
     });
   });
-  // Malformed HTTP never reaches a handler: answer 400 as API Gateway would, and never crash.
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable)
-      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  // Malformed HTTP never reaches a handler: answer it in the same JSON error shape, and never crash.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: tooLarge ? 'request headers are too large' : 'malformed HTTP request',
+    });
+    if (socket.writable) {
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+          `content-type: application/json\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    }
     socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
