@@ -25,10 +25,12 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV, USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
+import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { FAILOVER_TABLE, IDEMPOTENCY_TABLE } from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
+import { definedOnly } from './constructs/defined-props.js';
 import { DeliveryFunction } from './constructs/delivery-function.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
@@ -149,7 +151,7 @@ export class GuaranteedDeliveryStack extends Stack {
         `drainTimeBudgetSeconds must be a whole number from 1 to ${MAX_DRAIN_TIME_BUDGET_SECONDS}, got ${drainBudget}`,
       );
     }
-    const outputIds = config.routes.map((route) => pascalCase(route.name));
+    const outputIds = config.routes.map((route) => routeOutputPrefix(route.name));
     const clash = outputIds.find((name, index) => outputIds.indexOf(name) !== index);
     if (clash !== undefined) {
       throw new ConfigurationError(
@@ -306,7 +308,7 @@ export class GuaranteedDeliveryStack extends Stack {
     new CfnOutput(this, 'DrainerFunctionName', { value: this.drainerFunction.functionName });
     new CfnOutput(this, 'RouteNames', { value: this.routes.map((r) => r.route.name).join(',') });
     for (const route of this.routes) {
-      const prefix = pascalCase(route.route.name);
+      const prefix = routeOutputPrefix(route.route.name);
       new CfnOutput(this, `${prefix}RoutePath`, { value: route.route.path });
       new CfnOutput(this, `${prefix}QueueUrl`, { value: route.queue.queueUrl });
       new CfnOutput(this, `${prefix}DlqUrl`, { value: route.deadLetterQueue.queueUrl });
@@ -322,7 +324,7 @@ export class GuaranteedDeliveryStack extends Stack {
       new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
     }
     for (const workflow of this.continuingDelivery?.routes ?? []) {
-      new CfnOutput(this, `${pascalCase(workflow.name)}ContinuingDeliveryArn`, {
+      new CfnOutput(this, `${routeOutputPrefix(workflow.name)}ContinuingDeliveryArn`, {
         value: workflow.stateMachine.stateMachineArn,
         description:
           'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',
@@ -372,18 +374,4 @@ function validateDrainInterval(seconds: number): number {
     );
   }
   return seconds;
-}
-
-/** `catering` → `Catering`, `order-events` → `OrderEvents`: route names as output id prefixes. */
-export function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-/** Keeps `undefined` props from overwriting defaults in the spread merge. */
-function definedOnly<T extends object>(props: T): Partial<T> {
-  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

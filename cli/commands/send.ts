@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describeError } from '../../shared/errors.js';
+import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schemas.js';
 import { OperationFailedError, UsageError } from '../errors.js';
 import { type Output, printJson } from '../output.js';
 import { findRoute, type RouteTarget, type StackTarget } from '../stack/stack-target.js';
@@ -13,17 +14,6 @@ export interface SendOptions {
   readonly file?: string;
   readonly idempotencyKey?: string;
 }
-
-/** The reference scenario's registration (seeds/003): valid for the default route's schema. */
-export const SAMPLE_BODY = {
-  passengerId: '241241d',
-  class: 'first',
-  train: 'RLC-5051',
-  departure: { time: '2021-07-16 11:45', station: 'King Cross' },
-  arrival: { time: '2021-07-16 16:40', station: 'Edinburgh' },
-  duration: '4h 55m',
-  food: [{ serving: 'lunch', type: 'vegetarian', comments: ['sent by gd send'] }],
-};
 
 const SEND_TIMEOUT_MS = 15_000;
 
@@ -44,7 +34,7 @@ async function bodyText(options: SendOptions): Promise<string> {
     source = '--body';
     text = options.body;
   } else {
-    return JSON.stringify(SAMPLE_BODY);
+    return JSON.stringify(REFERENCE_CATERING_REGISTRATION);
   }
   try {
     JSON.parse(text);

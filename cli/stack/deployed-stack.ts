@@ -17,6 +17,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { describeError } from '../../shared/errors.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
@@ -49,14 +50,6 @@ export interface DeployedStackOutputs {
   readonly idempotencyTableName: string;
   readonly drainerFunctionName: string;
   readonly routes: readonly DeployedRoute[];
-}
-
-/** `catering` → `Catering`, `order-events` → `OrderEvents`: the per-route output key prefix. */
-export function routeOutputPrefix(routeName: string): string {
-  return routeName
-    .split('-')
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /** Reads the outputs of a guaranteed-delivery stack; a missing key names the key and the stack. */

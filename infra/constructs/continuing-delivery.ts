@@ -24,7 +24,9 @@ import {
 import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { MAX_REDRIVE_ROUNDS, MAX_REDRIVE_WAIT_SECONDS } from '../../shared/config/operations.js';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
+import { definedOnly } from './defined-props.js';
 
 /** A Standard workflow runs at most a year; the worst case of all waits must fit with room to spare. */
 const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
@@ -130,7 +132,7 @@ export class ContinuingDelivery extends Construct {
     this.routes = props.routes.map((route) => {
       const stateMachine = this.createStateMachine(route, plan, props);
       const rule = props.schedule
-        ? new Rule(this, `${pascalCase(route.route.name)}Schedule`, {
+        ? new Rule(this, `${routeOutputPrefix(route.route.name)}Schedule`, {
             description: `Starts continuing delivery (DLQ redrive with growing waits) of route ${route.route.name}`,
             schedule: props.schedule,
             targets: [
@@ -169,7 +171,7 @@ export class ContinuingDelivery extends Construct {
     props: ContinuingDeliveryProps,
   ): StateMachine {
     const name = route.route.name;
-    const id = pascalCase(name);
+    const id = routeOutputPrefix(name);
     const dlq = route.deadLetterQueue;
     const scope = new Construct(this, id);
 
@@ -335,7 +337,7 @@ function validate(
   if (props.routes.length === 0) {
     throw new ConfigurationError('ContinuingDelivery: routes must name at least one route, got []');
   }
-  const ids = props.routes.map((r) => pascalCase(r.route.name));
+  const ids = props.routes.map((r) => routeOutputPrefix(r.route.name));
   const clash = ids.find((value, index) => ids.indexOf(value) !== index);
   if (clash !== undefined) {
     throw new ConfigurationError(
@@ -381,18 +383,4 @@ function validate(
     );
   }
   return { initialWaitSeconds, maxWaitSeconds, maxRounds, worstCaseSeconds };
-}
-
-/** `catering` → `Catering`, `order-events` → `OrderEvents`: route names in construct ids. */
-function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-/** Keeps `undefined` props from overwriting defaults in the spread merge. */
-function definedOnly<T extends object>(props: T): Partial<T> {
-  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

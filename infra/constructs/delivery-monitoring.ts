@@ -23,6 +23,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import {
   METRIC,
@@ -32,6 +33,7 @@ import {
   ROUTE_DIMENSION,
   SERVICE_DIMENSION,
 } from '../../shared/metrics.js';
+import { definedOnly } from './defined-props.js';
 
 /** The drainer publishes without a route: its metrics are stack-wide. */
 const STACK_WIDE_METRICS: ReadonlySet<MetricName> = new Set([METRIC.DRAINED, METRIC.FAILOVER_LEFT]);
@@ -274,7 +276,7 @@ export class DeliveryMonitoring extends Construct {
     oldestAge: Duration,
   ): RouteAlarms {
     const name = route.route.name;
-    const id = pascalCase(name);
+    const id = routeOutputPrefix(name);
     const period = this.period;
     const deadLetters = new Alarm(this, `${id}DeadLetters`, {
       alarmDescription:
@@ -454,7 +456,7 @@ function validate(props: DeliveryMonitoringProps, oldestAge: Duration, period: D
     throw new ConfigurationError('DeliveryMonitoring: routes must name at least one route, got []');
   }
   const names = props.routes.map((r) => r.route.name);
-  const ids = names.map(pascalCase);
+  const ids = names.map(routeOutputPrefix);
   const clash = ids.find((value, index) => ids.indexOf(value) !== index);
   if (clash !== undefined) {
     throw new ConfigurationError(
@@ -478,18 +480,4 @@ function validate(props: DeliveryMonitoringProps, oldestAge: Duration, period: D
       `DeliveryMonitoring: alarmEmail must be an email address, got '${props.alarmEmail}'`,
     );
   }
-}
-
-/** `catering` → `Catering`, `order-events` → `OrderEvents`: route names in construct ids. */
-function pascalCase(name: string): string {
-  return name
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-}
-
-/** Keeps `undefined` props from overwriting defaults in the spread merge. */
-function definedOnly<T extends object>(props: T): Partial<T> {
-  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -17,6 +17,7 @@ import {
   forwarderTimeoutSeconds,
   localQueueNames,
 } from '../../shared/resources.js';
+import { definedOnly } from './defined-props.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 
 /** SQS's limit on queue name length. */
@@ -108,7 +109,7 @@ export class DeliveryRoute extends Construct {
 
   constructor(scope: Construct, id: string, props: DeliveryRouteProps) {
     // Validation first, before the construct joins the tree: a rejected route leaves nothing behind.
-    const settings = { ...DELIVERY_ROUTE_DEFAULTS, ...stripUndefined(props) };
+    const settings = { ...DELIVERY_ROUTE_DEFAULTS, ...definedOnly(props) };
     const route = validateRoute(props.route);
     const batchingSeconds = settings.maxBatchingWindow.toSeconds();
     if (batchingSeconds > MAX_BATCHING_WINDOW_SECONDS) {
@@ -250,9 +251,4 @@ function validateRoute(route: RouteConfig): RouteConfig {
       cause: error,
     });
   }
-}
-
-/** Keeps `undefined` props from overwriting defaults in the spread merge. */
-function stripUndefined<T extends object>(props: T): Partial<T> {
-  return Object.fromEntries(Object.entries(props).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -32,6 +32,23 @@ export const cateringRegistrationSchema = z.looseObject({
   ),
 });
 
+/**
+ * The reference scenario's request body (seeds/003, "Step 1: Invoke the API"), verbatim: the sample
+ * `gd send` posts by default and the scenario tests send. Valid for {@link cateringRegistrationSchema}.
+ */
+export const REFERENCE_CATERING_REGISTRATION = {
+  passengerId: '241241d',
+  class: 'first',
+  train: 'RLC-5051',
+  departure: { time: '2021-07-16 11:45', station: 'King Cross' },
+  arrival: { time: '2021-07-16 16:40', station: 'Edinburgh' },
+  duration: '4h 55m',
+  food: [
+    { serving: 'lunch', type: 'Asian', comments: ['Not too spicy'] },
+    { serving: 'snacks', type: 'Normal', comments: [] },
+  ],
+};
+
 /** What the ingest needs of a schema: zod's safeParse, whichever zod API built it. */
 export interface BodySchema {
   safeParse(

@@ -19,8 +19,9 @@ import { drainCommand } from '../../cli/commands/drain.js';
 import { OperationFailedError, StackAccessError } from '../../cli/errors.js';
 import { memoryOutput } from '../../cli/output.js';
 import { renderProgressBar } from '../../cli/progress-bar.js';
-import { openDeployedStack, parseStackOutputs, routeOutputPrefix } from '../../cli/stack/deployed-stack.js';
+import { openDeployedStack, parseStackOutputs } from '../../cli/stack/deployed-stack.js';
 import { redriveRoute } from '../../cli/stack/redrive-route.js';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 
 /** Outputs of a two-route stack, in the keys infra/ publishes (the contract `gd` reads). */
 function stackOutputs(): Output[] {

@@ -5,7 +5,8 @@ import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import { GuaranteedDeliveryStack, pascalCase } from '../../infra/guaranteed-delivery-stack.js';
+import { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { idOf, ORDERS_ROUTE, resourcesOf, synthStack, testContext, userEnv } from './synth.js';
@@ -216,7 +217,7 @@ describe('configuration switches', () => {
 
   it('turns route names into output id prefixes', () => {
     // Act
-    const names = ['catering', 'order-events', 'a1-b2'].map(pascalCase);
+    const names = ['catering', 'order-events', 'a1-b2'].map(routeOutputPrefix);
 
     // Assess
     expect(names).toEqual(['Catering', 'OrderEvents', 'A1B2']);

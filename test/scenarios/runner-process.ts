@@ -14,6 +14,7 @@ import { freePort } from '../../local/moto-server.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { localQueueNames, localTableNames } from '../../shared/resources.js';
+import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schemas.js';
 
 /**
  * The local runner as a user starts it (`npm start` = `tsx local/start.ts`), as a child process the
@@ -23,19 +24,8 @@ import { localQueueNames, localTableNames } from '../../shared/resources.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 
-/** The reference scenario's request body (seeds/003, "Step 1: Invoke the API"). */
-export const CATERING_PAYLOAD = {
-  passengerId: '241241d',
-  class: 'first',
-  train: 'RLC-5051',
-  departure: { time: '2021-07-16 11:45', station: 'King Cross' },
-  arrival: { time: '2021-07-16 16:40', station: 'Edinburgh' },
-  duration: '4h 55m',
-  food: [
-    { serving: 'lunch', type: 'Asian', comments: ['Not too spicy'] },
-    { serving: 'snacks', type: 'Normal', comments: [] },
-  ],
-};
+/** The reference scenario's request body (seeds/003). */
+export const CATERING_PAYLOAD = REFERENCE_CATERING_REGISTRATION;
 
 /** Variables a developer's shell might hold that would change what a scenario tests. */
 const CLEARED = [
