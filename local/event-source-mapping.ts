@@ -1,6 +1,6 @@
 import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../shared/errors.js';
-import { type PollTarget, pollOnce, type SqsBatchHandler } from './sqs-poller.js';
+import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } from './sqs-poller.js';
 
 /**
  * Lambda's SQS event source mapping, emulated for the local runner: `concurrency` poll loops per
@@ -115,6 +115,23 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     ),
   );
 
+  // The loops take turns to *receive* (their batches still run concurrently). SQS never hands one
+  // message to two receivers within its visibility timeout, but moto's threaded server can when two
+  // ReceiveMessage calls overlap: the message's receive count then jumps by two and it can reach the
+  // DLQ attempts early. One receive at a time per queue keeps the emulation faithful to SQS.
+  // The pause tag is read inside the turn, right before the receive: so when `paused` turns true,
+  // no receive that began before the tag was seen can still be open.
+  let receiving: Promise<unknown> = Promise.resolve();
+  const oneReceiveAtATime: ReceiveGate = (receive) => {
+    const whenItsTurn = async () => {
+      await refreshPaused();
+      return paused || stopSignal.signal.aborted ? undefined : receive();
+    };
+    const turn = receiving.then(whenItsTurn, whenItsTurn);
+    receiving = turn.catch(() => undefined);
+    return turn;
+  };
+
   const loop = async () => {
     let delay = backoff.initial;
     while (!stopSignal.signal.aborted) {
@@ -124,7 +141,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
         continue;
       }
       try {
-        await pollOnce(sqs, target, handler);
+        await pollOnce(sqs, target, handler, oneReceiveAtATime);
         delay = backoff.initial;
         if (outage) {
           outage = false;

@@ -16,6 +16,12 @@ export interface PollTarget {
   readonly waitTimeSeconds?: number;
 }
 
+/**
+ * Runs a receive when its turn comes, or declines it (undefined) when, by then, there should be none
+ * (the route was paused, the mapping is stopping). Lets poll loops on one queue take turns.
+ */
+export type ReceiveGate = <T>(receive: () => Promise<T>) => Promise<T | undefined>;
+
 export interface PollResult {
   readonly received: number;
   readonly deleted: number;
@@ -31,17 +37,20 @@ export async function pollOnce(
   sqs: SQSClient,
   target: PollTarget,
   handler: SqsBatchHandler,
+  gate: ReceiveGate = (receive) => receive(),
 ): Promise<PollResult> {
-  const output = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: target.queueUrl,
-      MaxNumberOfMessages: target.batchSize,
-      WaitTimeSeconds: target.waitTimeSeconds ?? 0,
-      MessageAttributeNames: ['All'],
-      MessageSystemAttributeNames: ['All'],
-    }),
+  const output = await gate(() =>
+    sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: target.queueUrl,
+        MaxNumberOfMessages: target.batchSize,
+        WaitTimeSeconds: target.waitTimeSeconds ?? 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    ),
   );
-  const messages = output.Messages ?? [];
+  const messages = output?.Messages ?? [];
   if (messages.length === 0) return { received: 0, deleted: 0, failed: 0 };
   let response: SQSBatchResponse | undefined;
   try {
