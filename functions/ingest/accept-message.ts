@@ -68,10 +68,12 @@ export async function acceptMessage(request: IngestRequest, deps: IngestDeps): P
   const { envelope } = parsed;
   const store = await storeEnvelope(envelope, deps);
   if (!store) {
+    // The id goes back even on a 503: a write that timed out may still have landed in a store, and
+    // a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.
     return errorResponse(
       503,
       'message not accepted: neither the queue nor the failover table is available; retry with the same Idempotency-Key',
-      { retryAfterSeconds: RETRY_AFTER_SECONDS },
+      { messageId: envelope.id, retryAfterSeconds: RETRY_AFTER_SECONDS },
       { 'retry-after': String(RETRY_AFTER_SECONDS) },
     );
   }

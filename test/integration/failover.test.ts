@@ -79,7 +79,10 @@ describe('ingest failover and drain', () => {
     // Assess
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBe('5');
-    expect(JSON.parse(response.body).error).toMatch(/neither the queue nor the failover table/);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: expect.stringMatching(/neither the queue nor the failover table/),
+      messageId: 'both-down-1',
+    });
     expect(ms).toBeLessThan(2 * FAILOVER_BOUND_MS);
     expect(await route.failoverIds()).toEqual([]);
     expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });

@@ -101,6 +101,12 @@ describe('acceptMessage', () => {
 
     // Act
     const response = await acceptMessage(anIngestRequest(), deps);
+    const keyed = await acceptMessage(
+      anIngestRequest(undefined, {
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'client-key-9' },
+      }),
+      deps,
+    );
 
     // Assess
     expect(response.statusCode).toBe(503);
@@ -108,10 +114,13 @@ describe('acceptMessage', () => {
       'content-type': 'application/json',
       'retry-after': String(RETRY_AFTER_SECONDS),
     });
+    // The id the message would have had, so a retry with it as Idempotency-Key cannot make a second one.
     expect(JSON.parse(response.body)).toEqual({
       error: expect.stringContaining('retry with the same Idempotency-Key'),
+      messageId: 'new-id-1',
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     });
+    expect(JSON.parse(keyed.body).messageId).toBe('client-key-9');
     expect(logs.entries()).toContainEqual(
       expect.objectContaining({ level: 'ERROR', message: 'failover write failed too; answering 503' }),
     );
