@@ -5,7 +5,7 @@ import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type DrainerDeps, drainFailover } from '../functions/drainer/drain-failover.js';
 import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
-import { DynamoDbFailoverStore, shardOf } from '../shared/aws/dynamodb-failover-store.js';
+import { DynamoDbFailoverStore, toStoredItem } from '../shared/aws/dynamodb-failover-store.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
 import { toMessageAttributes } from '../shared/envelope.js';
 import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
@@ -77,7 +77,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
     const runId = randomUUID().slice(0, 8);
     const envelopes = Array.from({ length: items }, (_, i) => benchEnvelope(bench.route.name, i, runId));
 
-    // Load: the items exactly as DynamoDbFailoverStore.put writes them, in BatchWriteItem 25s.
+    // Load: the items DynamoDbFailoverStore.put writes (toStoredItem), in BatchWriteItem 25s.
     ctx.log(`drain round ${round + 1}/${roundCount}: loading ${items} failover items`);
     const storedAt = Date.now();
     await runConcurrently(Math.ceil(items / 25), 4, async (batch) => {
@@ -86,18 +86,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
         new BatchWriteCommand({
           RequestItems: {
             [config.failoverTableName]: slice.map((envelope, i) => ({
-              PutRequest: {
-                Item: {
-                  messageId: envelope.id,
-                  route: envelope.route,
-                  body: envelope.body,
-                  contentType: envelope.contentType,
-                  receivedAt: envelope.receivedAt,
-                  priorAttempts: envelope.priorAttempts,
-                  shard: shardOf(envelope.id),
-                  storedAt: storedAt + batch * 25 + i,
-                },
-              },
+              PutRequest: { Item: toStoredItem(envelope, storedAt + batch * 25 + i) },
             })),
           },
         }),

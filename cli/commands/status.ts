@@ -1,5 +1,6 @@
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { type Column, formatDuration, formatTable, type Output, printJson } from '../output.js';
-import { failoverBacklog, queueCounts } from '../stack/queue-inspection.js';
+import { failoverBacklog } from '../stack/queue-inspection.js';
 import { type AgeMethod, type StackTarget, selectRoutes } from '../stack/stack-target.js';
 
 export interface StatusOptions {

@@ -13,6 +13,7 @@ import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
 import { PAUSE_TAG } from '../../local/event-source-mapping.js';
 import { DEFAULT_LOCAL_AWS_PORT, DEFAULT_PORT, DEFAULT_PREFIX, LOCAL_ENV } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { type Env, USER_ENV } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
@@ -20,7 +21,7 @@ import { describeError } from '../../shared/errors.js';
 import { localQueueNames, localTableNames } from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
-import { peekOldestAgeSeconds, queueCounts } from './queue-inspection.js';
+import { peekOldestAgeSeconds } from './queue-inspection.js';
 import { redriveRoute } from './redrive-route.js';
 import type {
   ApiEndpoint,

@@ -1,7 +1,6 @@
 import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityBatchCommand,
-  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   type SQSClient,
@@ -19,39 +18,6 @@ import { FAILOVER_TABLE } from '../../shared/resources.js';
 const SQS_BATCH = 10;
 /** How long a peeked message stays hidden while a listing pages on; all are released at the end. */
 const PEEK_HIDE_SECONDS = 30;
-
-export interface QueueCounts {
-  /** Messages waiting to be received (ApproximateNumberOfMessages). */
-  readonly visible: number;
-  /** Received and not yet deleted: being delivered, or waiting out a retry backoff. */
-  readonly inFlight: number;
-  /** Sent with a delay that has not passed yet. */
-  readonly delayed: number;
-}
-
-export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<QueueCounts> {
-  const output = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const count = (
-    name:
-      | 'ApproximateNumberOfMessages'
-      | 'ApproximateNumberOfMessagesNotVisible'
-      | 'ApproximateNumberOfMessagesDelayed',
-  ) => Number(output.Attributes?.[name] ?? 0);
-  return {
-    visible: count('ApproximateNumberOfMessages'),
-    inFlight: count('ApproximateNumberOfMessagesNotVisible'),
-    delayed: count('ApproximateNumberOfMessagesDelayed'),
-  };
-}
 
 /**
  * Up to `limit` messages of a queue without consuming them. Each page is hidden for a short while so

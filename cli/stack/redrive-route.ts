@@ -5,9 +5,8 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
-import { queueArn } from '../../shared/aws/sqs-message-queue.js';
+import { queueArn, queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { OperationFailedError } from '../errors.js';
-import { queueCounts } from './queue-inspection.js';
 import type { RedriveOptions, RedriveOutcome, RouteTarget } from './stack-target.js';
 
 /** How often a running message move task is looked at. */

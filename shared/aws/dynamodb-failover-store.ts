@@ -18,7 +18,8 @@ const BATCH_WRITE_LIMIT = 25;
 /** BatchWriteItem may leave items unprocessed under throttling; retry them this many times. */
 const UNPROCESSED_RETRIES = 5;
 
-interface StoredItem {
+/** The failover table's item layout (the by-age index reads `shard` and `storedAt`). */
+export interface StoredItem {
   messageId: string;
   route: string;
   body: string;
@@ -45,16 +46,7 @@ export class DynamoDbFailoverStore implements FailoverStore {
   ) {}
 
   async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'> {
-    const item: StoredItem = {
-      messageId: envelope.id,
-      route: envelope.route,
-      body: envelope.body,
-      contentType: envelope.contentType,
-      receivedAt: envelope.receivedAt,
-      priorAttempts: envelope.priorAttempts,
-      shard: shardOf(envelope.id),
-      storedAt: this.clock.now().getTime(),
-    };
+    const item = toStoredItem(envelope, this.clock.now().getTime());
     try {
       await this.client.send(
         new PutCommand({
@@ -199,6 +191,20 @@ class ShardReader {
   take(): FailoverItem | undefined {
     return this.buffer.shift();
   }
+}
+
+/** The item {@link DynamoDbFailoverStore.put} writes for an envelope parked at `storedAt` (epoch ms). */
+export function toStoredItem(envelope: MessageEnvelope, storedAt: number): StoredItem {
+  return {
+    messageId: envelope.id,
+    route: envelope.route,
+    body: envelope.body,
+    contentType: envelope.contentType,
+    receivedAt: envelope.receivedAt,
+    priorAttempts: envelope.priorAttempts,
+    shard: shardOf(envelope.id),
+    storedAt,
+  };
 }
 
 function toFailoverItem(item: StoredItem): FailoverItem {

@@ -86,3 +86,37 @@ export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string
   if (!arn) throw new Error(`queue ${queueUrl} has no QueueArn attribute`);
   return arn;
 }
+
+/** How many messages a queue holds, by state (SQS's approximate counts). */
+export interface QueueCounts {
+  /** Messages waiting to be received (ApproximateNumberOfMessages). */
+  readonly visible: number;
+  /** Received and not yet deleted: being delivered, or waiting out a retry backoff. */
+  readonly inFlight: number;
+  /** Sent with a delay that has not passed yet. */
+  readonly delayed: number;
+}
+
+export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<QueueCounts> {
+  const output = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const count = (
+    name:
+      | 'ApproximateNumberOfMessages'
+      | 'ApproximateNumberOfMessagesNotVisible'
+      | 'ApproximateNumberOfMessagesDelayed',
+  ) => Number(output.Attributes?.[name] ?? 0);
+  return {
+    visible: count('ApproximateNumberOfMessages'),
+    inFlight: count('ApproximateNumberOfMessagesNotVisible'),
+    delayed: count('ApproximateNumberOfMessagesDelayed'),
+  };
+}

@@ -1,10 +1,6 @@
 import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { ATTR } from '../../shared/envelope.js';
 import type { ProxiedRequest } from '../support/fault-proxy.js';
 
@@ -69,14 +65,8 @@ function parse(body: Buffer): unknown {
 
 /** Visible plus in-flight messages of a queue. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const output = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  const a = output.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
+  const { visible, inFlight } = await queueCounts(sqs, queueUrl);
+  return visible + inFlight;
 }
 
 /**

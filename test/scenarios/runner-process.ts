@@ -2,16 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { delimiter, join, resolve } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { freePort } from '../../local/moto-server.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { localQueueNames, localTableNames } from '../../shared/resources.js';
 import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schemas.js';
@@ -209,16 +204,8 @@ export async function emulatorView(prefix: string) {
     dlqUrl,
     /** Visible + in-flight messages of a queue. */
     async count(url: string): Promise<number> {
-      const output = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: url,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      const a = output.Attributes ?? {};
-      return (
-        Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
-      );
+      const { visible, inFlight } = await queueCounts(sqs, url);
+      return visible + inFlight;
     },
     /** Messages of a queue, left visible (VisibilityTimeout 0). */
     async peek(url: string): Promise<Message[]> {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { inject } from 'vitest';
 import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
@@ -14,6 +14,7 @@ import { provisionRouteQueues, provisionTables } from '../../local/provision.js'
 import { functionEnvironment } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { forwarderTimeoutSeconds } from '../../shared/resources.js';
@@ -138,17 +139,10 @@ export async function createTestRoute(options: TestRouteOptions) {
     visibleOnQueue: () => receiveAll(queues.queueUrl),
     /** Dead letters (each made visible again at once). */
     deadLetters: () => receiveAll(queues.dlqUrl),
+    /** Visible and in-flight messages of a queue (delayed ones are never used here). */
     async queueCounts(queueUrl = queues.queueUrl) {
-      const output = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return {
-        visible: Number(output.Attributes?.ApproximateNumberOfMessages ?? 0),
-        inFlight: Number(output.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-      };
+      const { visible, inFlight } = await queueCounts(sqs, queueUrl);
+      return { visible, inFlight };
     },
     /** Message ids in the failover table (the lease item excluded). */
     async failoverIds(): Promise<string[]> {
