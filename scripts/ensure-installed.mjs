@@ -9,7 +9,8 @@ const marker = 'node_modules/.package-lock.json';
 const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync('package-lock.json').mtimeMs;
 if (stale) {
   console.log('Installing dependencies from package-lock.json...');
-  // Not `npm ci`: see .ci/run (the registry lacks some other platforms' optional binaries).
-  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  // `npm ci`, not `npm install`: installs exactly the lock and never rewrites it, so a first
+  // `npm start` or `npm test` leaves `git status` clean.
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' });
   process.exit(result.status ?? 1);
 }
