@@ -7,7 +7,7 @@ import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwar
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import { lambdaContext, sqsEvent } from '../../local/aws-events.js';
 import { functionEnvironment, type LocalStack, startLocalStack } from '../../local/runner.js';
-import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { createDynamoDbClient, createSqsClient, FAST_FAILOVER_TIMEOUTS } from '../../shared/aws/clients.js';
 import type { FailoverItem, FailoverStore } from '../../shared/ports.js';
 import { type FaultMode, FaultProxy } from '../support/fault-proxy.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
@@ -95,6 +95,9 @@ class DeleteFailsOnce implements FailoverStore {
   }
 }
 
+/** A store's answer this late may land after the ingest's SDK timeout fired (see the proxy option). */
+const LATE_ANSWER_MS = FAST_FAILOVER_TIMEOUTS.requestTimeoutMs - 150;
+
 describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
   const endpoint = inject('awsEndpoint');
   const seed = positiveInt(process.env.CHAOS_SEED, Date.now() % 1_000_000);
@@ -122,12 +125,14 @@ describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
       target: endpoint,
       service: 'sqs',
       onAmbiguous: ambiguous.fromSqs,
+      ambiguousAfterMs: LATE_ANSWER_MS,
       inspectAnswer: trace.onAnswer,
     });
     dynamoDbProxy = await FaultProxy.start({
       target: endpoint,
       service: 'dynamodb',
       onAmbiguous: ambiguous.fromDynamoDb,
+      ambiguousAfterMs: LATE_ANSWER_MS,
     });
     backendProxy = await FaultProxy.start({ target: backendUrl.origin, service: 'http' });
     stack = await startLocalStack({

@@ -81,6 +81,14 @@ export interface FaultProxyOptions {
   readonly onAmbiguous?: (request: ProxiedRequest) => void;
   /** Called with each answer the target gave (whether or not the client then got it in full). */
   readonly inspectAnswer?: (request: ProxiedRequest, status: number, body: Buffer) => void;
+  /**
+   * An answer from the target that takes this long may reach a client that has already timed out:
+   * it counts as ambiguous too. The client and this proxy share one event loop in the tests, so on a
+   * busy machine the client's timeout can fire just before the answer is written, and the write
+   * still "finishes" into the closed socket's buffer: only the elapsed time tells. Set it a little
+   * under the client's request timeout. @default no bound
+   */
+  readonly ambiguousAfterMs?: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -274,6 +282,7 @@ export class FaultProxy {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    const receivedAt = performance.now();
     const limit = this.options.maxBodyBytes ?? 8 * 1024 * 1024;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -283,10 +292,10 @@ export class FaultProxy {
       else chunks.push(chunk);
     });
     req.on('error', () => undefined);
-    req.on('end', () => this.act(req, res, Buffer.concat(chunks)));
+    req.on('end', () => this.act(req, res, Buffer.concat(chunks), receivedAt));
   }
 
-  private act(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  private act(req: IncomingMessage, res: ServerResponse, body: Buffer, receivedAt: number): void {
     const mode = this.current;
     this.counts[mode]++;
     const seen: ProxiedRequest = {
@@ -316,20 +325,26 @@ export class FaultProxy {
       case 'latency': {
         const timer = setTimeout(() => {
           this.timers.delete(timer);
-          this.forward(req, res, seen, false);
+          this.forward(req, res, seen, false, receivedAt);
         }, this.latency);
         this.timers.add(timer);
         return;
       }
       case 'pass':
       case 'drop-mid-response':
-        this.forward(req, res, seen, mode === 'drop-mid-response');
+        this.forward(req, res, seen, mode === 'drop-mid-response', receivedAt);
         return;
     }
   }
 
   /** Sends the request upstream; with `cut`, answers only the head and a few bytes, then resets. */
-  private forward(req: IncomingMessage, res: ServerResponse, seen: ProxiedRequest, cut: boolean): void {
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    seen: ProxiedRequest,
+    cut: boolean,
+    receivedAt: number,
+  ): void {
     const { body } = seen;
     const ambiguous = () => this.options.onAmbiguous?.(seen);
     if (res.destroyed) ambiguous();
@@ -350,6 +365,8 @@ export class FaultProxy {
         answer.on('end', () => {
           const data = Buffer.concat(chunks);
           this.options.inspectAnswer?.(seen, answer.statusCode ?? 0, data);
+          const late = performance.now() - receivedAt >= (this.options.ambiguousAfterMs ?? Infinity);
+          if (late) ambiguous();
           if (res.destroyed) return;
           res.writeHead(answer.statusCode ?? 502, {
             ...endToEnd(answer.headers),
