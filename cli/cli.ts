@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { Env } from '../shared/config/env-names.js';
+import { type DeadLetterFilter, parseStatusMatch, parseTimeBound } from '../shared/dead-letter-filter.js';
 import { describeError, GuaranteedDeliveryError } from '../shared/errors.js';
 import { dlqListCommand, dlqShowCommand } from './commands/dlq.js';
 import { drainCommand } from './commands/drain.js';
@@ -13,7 +14,7 @@ import type { Output } from './output.js';
 import { DEFAULT_STACK_NAME, type StackTarget } from './stack/stack-target.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 
 const GLOBAL_OPTIONS = {
   stack: { type: 'string' },
@@ -52,6 +53,36 @@ function intOption(values: Values, name: string, min: number, max: number): numb
     throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
   return value;
+}
+
+/** `gd redrive`'s filter options; a bad time or status is a usage error that shows the value. */
+function redriveFilter(values: Values): DeadLetterFilter {
+  const ids = ((values.id as string[] | undefined) ?? []).flatMap((id) =>
+    id
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean),
+  );
+  const option = <T>(name: string, parse: (text: string) => T): T | undefined => {
+    const raw = str(values, name);
+    if (raw === undefined) return undefined;
+    try {
+      return parse(raw);
+    } catch (error) {
+      throw new UsageError(`--${name}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const since = option('since', (text) => parseTimeBound(text));
+  const until = option('until', (text) => parseTimeBound(text));
+  const status = option('status', parseStatusMatch);
+  const reason = str(values, 'reason');
+  return {
+    ...(ids.length > 0 ? { ids } : {}),
+    ...(since ? { since } : {}),
+    ...(until ? { until } : {}),
+    ...(status ? { status } : {}),
+    ...(reason ? { reason } : {}),
+  };
 }
 
 const COMMANDS: readonly Command[] = [
@@ -105,17 +136,42 @@ Peeks without consuming; each listed message's receive count goes up by one.`,
   },
   {
     name: 'redrive',
-    summary: 'move dead letters back to the delivery queue (ids kept), with a progress bar',
-    usage: 'gd redrive [--route R] [--rate N] [--json]',
-    details: `  --route R   only this route (default: every route)
-  --rate N    at most N messages per second (1-500; default: as fast as SQS goes)
-Uses SQS's StartMessageMoveTask where the API has it, a batched receive/send/delete otherwise (moto).
+    summary: 'move dead letters back to the delivery queue (ids kept), all or filtered, with a progress bar',
+    usage:
+      'gd redrive [--route R] [--id ID]... [--since T] [--until T] [--status S] [--reason TEXT] [--dry-run] [--rate N] [--json]',
+    details: `  --route R       only this route (default: every route)
+  --id ID         only this message id (repeat, or comma-separate, for several)
+  --since T       only dead letters dead-lettered at or after T: ISO 8601 (2026-11-30T12:00:00Z)
+                  or a duration ago (30m, 2h, 7d)
+  --until T       only dead letters dead-lettered before T (same forms)
+  --status S      only those whose last backend status was S: a code (503) or a class (5xx)
+  --reason TEXT   only those whose reason contains TEXT (case-insensitive)
+  --dry-run       list what would move; nothing is moved
+  --rate N        at most N messages per second (1-500; default: as fast as SQS goes)
+Filters combine (all must match); dead letters that do not match stay in the DLQ as they were.
+Unfiltered, uses SQS's StartMessageMoveTask where the API has it, a batched receive/send/delete
+otherwise (moto); filtered, always the latter, looking at each dead letter.
 Redrive after the backend is fixed: the forwarder tries each message again, up to its max attempts.`,
-    options: { route: { type: 'string' }, rate: { type: 'string' } },
+    options: {
+      route: { type: 'string' },
+      rate: { type: 'string' },
+      id: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      status: { type: 'string' },
+      reason: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+    },
     run: (stack, values, _positionals, output) =>
       redriveCommand(
         stack,
-        { json: flag(values, 'json'), route: str(values, 'route'), rate: intOption(values, 'rate', 1, 500) },
+        {
+          json: flag(values, 'json'),
+          route: str(values, 'route'),
+          rate: intOption(values, 'rate', 1, 500),
+          filter: redriveFilter(values),
+          dryRun: flag(values, 'dry-run'),
+        },
         output,
       ),
   },

@@ -16,7 +16,8 @@ export interface DlqListOptions {
   readonly limit: number;
 }
 
-const COLUMNS: readonly Column<DeadLetter>[] = [
+/** The columns of a dead-letter listing (`gd dlq list`, `gd redrive --dry-run`). */
+export const DEAD_LETTER_COLUMNS: readonly Column<DeadLetter>[] = [
   { header: 'ROUTE', value: (row) => row.route },
   { header: 'ID', value: (row) => row.id },
   { header: 'ATTEMPTS', value: (row) => row.attempts ?? '-', align: 'right' },
@@ -53,7 +54,7 @@ export async function dlqListCommand(
     output.out('No dead letters.');
     return 0;
   }
-  output.out(formatTable(COLUMNS, letters));
+  output.out(formatTable(DEAD_LETTER_COLUMNS, letters));
   output.err(PEEK_NOTE);
   return 0;
 }

@@ -1,10 +1,6 @@
 import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import {
-  ChangeMessageVisibilityBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { releaseMessages, SQS_BATCH_LIMIT } from '../../shared/aws/sqs-message-queue.js';
 import { deadLetterInfoFrom, fromSdkAttributes } from '../../shared/envelope.js';
 import { FAILOVER_TABLE } from '../../shared/resources.js';
 
@@ -14,8 +10,6 @@ import { FAILOVER_TABLE } from '../../shared/resources.js';
  * SQS counts every receive in the message's ApproximateReceiveCount (see {@link peekMessages}).
  */
 
-/** SQS's limit on messages per ReceiveMessage and entries per batch call. */
-const SQS_BATCH = 10;
 /** How long a peeked message stays hidden while a listing pages on; all are released at the end. */
 const PEEK_HIDE_SECONDS = 30;
 
@@ -36,7 +30,7 @@ export async function peekMessages(
       const output = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
-          MaxNumberOfMessages: Math.min(SQS_BATCH, options.limit - seen.size),
+          MaxNumberOfMessages: Math.min(SQS_BATCH_LIMIT, options.limit - seen.size),
           VisibilityTimeout: PEEK_HIDE_SECONDS,
           // A short poll samples only some SQS servers and can come back empty while messages
           // remain; a one-second long poll asks them all.
@@ -51,23 +45,9 @@ export async function peekMessages(
       if (page.some((message) => options.until?.(message))) break;
     }
   } finally {
-    await release(sqs, queueUrl, [...seen.values()]);
+    await releaseMessages(sqs, queueUrl, [...seen.values()]);
   }
   return [...seen.values()].slice(0, options.limit);
-}
-
-async function release(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
-  for (let start = 0; start < messages.length; start += SQS_BATCH) {
-    const entries = messages.slice(start, start + SQS_BATCH).map((message, index) => ({
-      Id: String(index),
-      ReceiptHandle: message.ReceiptHandle ?? '',
-      VisibilityTimeout: 0,
-    }));
-    // A message that could not be released comes back by itself after PEEK_HIDE_SECONDS.
-    await sqs
-      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
-      .catch(() => undefined);
-  }
 }
 
 /**
@@ -83,7 +63,7 @@ export async function peekOldestAgeSeconds(
   const output = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
-      MaxNumberOfMessages: SQS_BATCH,
+      MaxNumberOfMessages: SQS_BATCH_LIMIT,
       VisibilityTimeout: 0,
       WaitTimeSeconds: 0,
       MessageSystemAttributeNames: ['SentTimestamp'],

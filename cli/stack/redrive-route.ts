@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
 import { queueArn, queueCounts } from '../../shared/aws/sqs-message-queue.js';
+import { type DeadLetterFilter, isNarrowing, matchesDeadLetter } from '../../shared/dead-letter-filter.js';
 import { OperationFailedError } from '../errors.js';
 import type { RedriveOptions, RedriveOutcome, RouteTarget } from './stack-target.js';
 
@@ -45,7 +46,9 @@ export async function redriveRoute(
 ): Promise<RedriveOutcome> {
   const counts = await queueCounts(sqs, route.dlqUrl);
   const total = counts.visible + counts.inFlight;
-  if (total === 0) return { method: 'message-move-task', moved: 0, failed: 0 };
+  if (total === 0) return { method: 'message-move-task', moved: 0, failed: 0, skipped: 0 };
+  // A move task moves a whole queue: choosing dead letters needs to look at each one here.
+  if (isNarrowing(options.filter)) return receiveSendDelete(sqs, route, total, options, options.filter);
   const [sourceArn, destinationArn] = await Promise.all([
     queueArn(sqs, route.dlqUrl),
     queueArn(sqs, route.queueUrl),
@@ -62,21 +65,44 @@ export async function redriveRoute(
     );
   } catch (error) {
     if (!isMoveTaskUnsupported(error)) throw error;
-    const result = await redriveDeadLetters(sqs, {
-      dlqUrl: route.dlqUrl,
-      queueUrl: route.queueUrl,
-      ...(options.ratePerSecond === undefined ? {} : { ratePerSecond: options.ratePerSecond }),
-      onProgress: (progress) => options.onProgress?.({ done: progress.moved, total }),
-    });
-    return {
-      method: 'receive-send-delete',
-      moved: result.moved,
-      failed: result.failed,
-      ...(result.stoppedEarly ? { stoppedEarly: result.stoppedEarly } : {}),
-    };
+    return receiveSendDelete(sqs, route, total, options);
   }
   const task = await followMoveTask(sqs, sourceArn, total, options);
-  return { method: 'message-move-task', moved: task.ApproximateNumberOfMessagesMoved ?? 0, failed: 0 };
+  return {
+    method: 'message-move-task',
+    moved: task.ApproximateNumberOfMessagesMoved ?? 0,
+    failed: 0,
+    skipped: 0,
+  };
+}
+
+/**
+ * The batched receive / send / delete, optionally of only the dead letters `filter` matches. With a
+ * filter the bar counts dead letters looked at (moved or left), since how many match is not known
+ * before the DLQ has been walked.
+ */
+async function receiveSendDelete(
+  sqs: SQSClient,
+  route: RouteTarget,
+  total: number,
+  options: RedriveOptions,
+  filter?: DeadLetterFilter,
+): Promise<RedriveOutcome> {
+  const result = await redriveDeadLetters(sqs, {
+    dlqUrl: route.dlqUrl,
+    queueUrl: route.queueUrl,
+    ...(options.ratePerSecond === undefined ? {} : { ratePerSecond: options.ratePerSecond }),
+    ...(filter === undefined ? {} : { select: (message) => matchesDeadLetter(message, filter) }),
+    onProgress: (progress) =>
+      options.onProgress?.({ done: progress.moved + (filter ? progress.skipped : 0), total }),
+  });
+  return {
+    method: 'receive-send-delete',
+    moved: result.moved,
+    failed: result.failed,
+    skipped: result.skipped,
+    ...(result.stoppedEarly ? { stoppedEarly: result.stoppedEarly } : {}),
+  };
 }
 
 /** Polls ListMessageMoveTasks until the newest task of the source queue is no longer running. */

@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
+import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
 import type { KeepTryingOutcome } from './continuing-delivery-rounds.js';
@@ -38,6 +39,8 @@ export interface OldestAge {
 export interface RedriveOptions {
   /** Messages per second; undefined for as fast as SQS goes. */
   readonly ratePerSecond?: number;
+  /** Only the dead letters this matches move; the rest stay in the DLQ. @default every one */
+  readonly filter?: DeadLetterFilter;
   readonly onProgress?: (progress: Progress) => void;
 }
 
@@ -48,6 +51,8 @@ export interface RedriveOutcome {
   readonly moved: number;
   /** Messages that stayed in the DLQ because a step failed; they can be redriven again. */
   readonly failed: number;
+  /** Dead letters the filter did not match: left in the DLQ as they were. */
+  readonly skipped: number;
   /** Why it stopped before the DLQ was empty (a failed SQS call), if it did. */
   readonly stoppedEarly?: string;
 }

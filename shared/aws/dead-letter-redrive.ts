@@ -8,7 +8,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { describeError } from '../errors.js';
-import { SQS_BATCH_LIMIT } from './sqs-message-queue.js';
+import { releaseMessages, SQS_BATCH_LIMIT } from './sqs-message-queue.js';
 
 /**
  * Moves dead letters back to their delivery queue by hand: receive, send a copy, delete the
@@ -24,6 +24,8 @@ export interface RedriveProgress {
   readonly moved: number;
   /** Dead letters not moved (left in the DLQ, visible again after the receive's visibility timeout). */
   readonly failed: number;
+  /** Dead letters looked at that `select` left alone (made visible again at the end). */
+  readonly skipped: number;
 }
 
 export interface RedriveResult extends RedriveProgress {
@@ -46,6 +48,11 @@ export interface RedriveDeadLettersOptions {
    * moved reappears after this, and is not received again by this same run. @default 30
    */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * Which dead letters to move; the others stay in the DLQ as they were (hidden while the DLQ is
+   * walked, so each is looked at once, and made visible again at the end). @default every one
+   */
+  readonly select?: (message: Message) => boolean;
 }
 
 /** The attribute as it must be sent back: SQS rejects the reserved list fields some SDKs echo. */
@@ -88,10 +95,24 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * the send confirmed. A crash between send and delete leaves a copy in both queues: the message is
  * then delivered at most once anyway, because the forwarder's idempotency is keyed on its id.
  * Stops when the DLQ answers empty, after `maxMessages`, or at the first call that fails.
+ * Dead letters `select` leaves alone are made visible again once the walk is over, whatever way it ended.
  */
 export async function redriveDeadLetters(
   sqs: SQSClient,
   options: RedriveDeadLettersOptions,
+): Promise<RedriveResult> {
+  const skipped: Message[] = [];
+  try {
+    return await moveDeadLetters(sqs, options, skipped);
+  } finally {
+    await releaseMessages(sqs, options.dlqUrl, skipped);
+  }
+}
+
+async function moveDeadLetters(
+  sqs: SQSClient,
+  options: RedriveDeadLettersOptions,
+  skipped: Message[],
 ): Promise<RedriveResult> {
   const max = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const startedAt = Date.now();
@@ -99,11 +120,12 @@ export async function redriveDeadLetters(
   let received = 0;
   let moved = 0;
   let failed = 0;
-  const progress = () => options.onProgress?.({ received, moved, failed });
+  const progress = () => options.onProgress?.({ received, moved, failed, skipped: skipped.length });
   const result = (stoppedEarly?: string): RedriveResult => ({
     received,
     moved,
     failed,
+    skipped: skipped.length,
     ...(stoppedEarly ? { stoppedEarly } : {}),
   });
 
@@ -127,6 +149,15 @@ export async function redriveDeadLetters(
     }
     if (messages.length === 0) break;
     for (const message of messages) seen.add(message.MessageId ?? '');
+    if (options.select) {
+      const select = options.select;
+      skipped.push(...messages.filter((message) => !select(message)));
+      messages = messages.filter(select);
+      if (messages.length === 0) {
+        progress();
+        continue;
+      }
+    }
     received += messages.length;
 
     let confirmed: Message[];

@@ -1,6 +1,8 @@
 import {
+  ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
+  type Message,
   SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
@@ -119,4 +121,26 @@ export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<Que
     inFlight: count('ApproximateNumberOfMessagesNotVisible'),
     delayed: count('ApproximateNumberOfMessagesDelayed'),
   };
+}
+
+/**
+ * Makes received messages visible again at once (ChangeMessageVisibility 0), in batches of ten.
+ * Best effort: a message that could not be released comes back by itself when its visibility
+ * timeout ends, so a failure here only delays it.
+ */
+export async function releaseMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Message[],
+): Promise<void> {
+  for (let start = 0; start < messages.length; start += SQS_BATCH_LIMIT) {
+    const entries = messages.slice(start, start + SQS_BATCH_LIMIT).map((message, index) => ({
+      Id: String(index),
+      ReceiptHandle: message.ReceiptHandle ?? '',
+      VisibilityTimeout: 0,
+    }));
+    await sqs
+      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
+      .catch(() => undefined);
+  }
 }

@@ -10,6 +10,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import {
   GetQueueAttributesCommand,
   ListMessageMoveTasksCommand,
+  ReceiveMessageCommand,
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
@@ -339,7 +340,7 @@ describe('redrive with a message move task (AWS; moto has no such API)', () => {
     });
 
     // Assess
-    expect(outcome).toEqual({ method: 'message-move-task', moved: 4, failed: 0 });
+    expect(outcome).toEqual({ method: 'message-move-task', moved: 4, failed: 0, skipped: 0 });
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({
       SourceArn: 'arn:aws:sqs:eu-west-1:111111111111:dlq',
       DestinationArn: 'arn:aws:sqs:eu-west-1:111111111111:q',
@@ -349,6 +350,25 @@ describe('redrive with a message move task (AWS; moto has no such API)', () => {
       '[########......................] 1/4 moved',
       '[##############################] 4/4 moved',
     ]);
+  });
+
+  it('walks the DLQ itself instead of starting a move task when a filter narrows the redrive', async () => {
+    // Prepare
+    const route = { name: 'catering', path: '/c', queueUrl: 'https://q/1/q', dlqUrl: 'https://q/1/dlq' };
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:1:x', ApproximateNumberOfMessages: '2' },
+    });
+    sqs.on(ReceiveMessageCommand).resolves({ Messages: [] });
+
+    // Act
+    const outcome = await redriveRoute(new SQSClient({ region: 'eu-west-1' }), route, {
+      filter: { reason: 'timeout' },
+    });
+
+    // Assess
+    expect(outcome).toEqual({ method: 'receive-send-delete', moved: 0, failed: 0, skipped: 0 });
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input.QueueUrl).toBe(route.dlqUrl);
   });
 
   it('fails when the move task fails, with its reason', async () => {

@@ -53,7 +53,7 @@ describe('gd against the local stack', () => {
     });
     expect(code).toBe(0);
     expect(memory.json()).toEqual({
-      routes: [{ route: 'catering', method: 'receive-send-delete', moved: 2, failed: 0 }],
+      routes: [{ route: 'catering', method: 'receive-send-delete', moved: 2, failed: 0, skipped: 0 }],
     });
     expect(memory.lines.progress.at(-1)).toBe('[##############################] 2/2 moved (catering)');
     expect(after.json()).toMatchObject({ routes: [{ queueDepth: 3, dlqDepth: 0, failoverBacklog: 1 }] });
