@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { BATCH_PATH_SUFFIX } from '../shared/config/batch-ingest.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { apiGatewayEvent, lambdaContext } from './aws-events.js';
 
@@ -116,7 +117,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    const route = byPath.get(path);
+    // `<route path>/batch` goes to the same ingest handler, which tells the two apart by the path.
+    const route =
+      byPath.get(path) ??
+      (path.endsWith(BATCH_PATH_SUFFIX) ? byPath.get(path.slice(0, -BATCH_PATH_SUFFIX.length)) : undefined);
     if (!route) {
       req.resume();
       return sendJson(res, 404, { error: `no route for ${url.pathname}`, routes: paths });
@@ -154,7 +158,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
     const event = apiGatewayEvent({
       method: 'POST',
-      path: route.path,
+      path,
       headers: flatHeaders(req),
       body: body.length > 0 ? body : null,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',

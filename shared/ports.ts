@@ -16,7 +16,10 @@ export interface BatchSendResult {
 export interface MessageQueue {
   /** Writes one message; resolves only once SQS acknowledged it. */
   send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void>;
-  /** Writes up to 10 messages in one call; never throws for per-entry failures. */
+  /**
+   * Writes messages with SendMessageBatch, in as many requests as SQS's limits need (10 entries and
+   * 1 MiB each); never throws: each envelope id is reported either sent or failed.
+   */
   sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult>;
   /** Hides a received message for `seconds` before SQS offers it again (the retry backoff). */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;

@@ -31,38 +31,69 @@ export async function storeEnvelope(
   envelope: MessageEnvelope,
   deps: IngestDeps,
 ): Promise<StoreName | undefined> {
-  const context = { messageId: envelope.id, route: envelope.route };
   try {
     await deps.queue.send(envelope);
     return 'queue';
   } catch (queueError) {
-    deps.logger.warn('queue write failed, trying the failover table', {
-      ...context,
-      error: describeError(queueError),
-    });
-    try {
-      const outcome = await deps.failover.put(envelope);
-      if (outcome === 'already-stored') deps.logger.info('already in the failover table', context);
-      return 'failover';
-    } catch (failoverError) {
-      deps.logger.error('failover write failed too; answering 503', {
-        ...context,
-        error: describeError(failoverError),
-      });
-      return undefined;
-    }
+    return storeInFailover(envelope, deps, describeError(queueError));
   }
+}
+
+/**
+ * The fallback of every ingest write, single or batch: the failover table, for an envelope the queue
+ * did not acknowledge (`queueError` says why). Resolves to 'failover', or undefined when the table
+ * did not acknowledge it either.
+ */
+export async function storeInFailover(
+  envelope: MessageEnvelope,
+  deps: IngestDeps,
+  queueError: string,
+): Promise<'failover' | undefined> {
+  const context = { messageId: envelope.id, route: envelope.route };
+  deps.logger.warn('queue write failed, trying the failover table', { ...context, error: queueError });
+  try {
+    const outcome = await deps.failover.put(envelope);
+    if (outcome === 'already-stored') deps.logger.info('already in the failover table', context);
+    return 'failover';
+  } catch (failoverError) {
+    deps.logger.error('failover write failed too; answering 503', {
+      ...context,
+      error: describeError(failoverError),
+    });
+    return undefined;
+  }
+}
+
+/** The answer's words for a message neither store took: the same for a single POST and a batch entry. */
+export const NOT_STORED_ERROR =
+  'message not accepted: neither the queue nor the failover table is available; retry with the same Idempotency-Key';
+
+/** The log line of an accepted message, the same for a single POST and a batch entry. */
+export function logAccepted(envelope: MessageEnvelope, store: StoreName, deps: IngestDeps): void {
+  deps.logger.info('accepted', {
+    messageId: envelope.id,
+    route: envelope.route,
+    store,
+    bytes: Buffer.byteLength(envelope.body),
+    ...(deps.logPayloads ? { body: envelope.body } : {}),
+  });
+}
+
+/** Logs a refused request (or batch entry) with its status and reason, never its body. */
+export function logRejected(response: HttpResponse, deps: IngestDeps, index?: number): void {
+  deps.logger.info('rejected', {
+    route: deps.rules.route,
+    status: response.statusCode,
+    reason: JSON.parse(response.body).error,
+    ...(index === undefined ? {} : { index }),
+  });
 }
 
 /** The whole ingest: validate, store, answer 202 (durable), 4xx (bad input) or 503 (nothing stored). */
 export async function acceptMessage(request: IngestRequest, deps: IngestDeps): Promise<HttpResponse> {
   const parsed = parseRequest(request, deps.rules, deps.newId, deps.clock.now());
   if (!parsed.ok) {
-    deps.logger.info('rejected', {
-      route: deps.rules.route,
-      status: parsed.response.statusCode,
-      reason: JSON.parse(parsed.response.body).error,
-    });
+    logRejected(parsed.response, deps);
     return parsed.response;
   }
   const { envelope } = parsed;
@@ -72,17 +103,11 @@ export async function acceptMessage(request: IngestRequest, deps: IngestDeps): P
     // a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.
     return errorResponse(
       503,
-      'message not accepted: neither the queue nor the failover table is available; retry with the same Idempotency-Key',
+      NOT_STORED_ERROR,
       { messageId: envelope.id, retryAfterSeconds: RETRY_AFTER_SECONDS },
       { 'retry-after': String(RETRY_AFTER_SECONDS) },
     );
   }
-  deps.logger.info('accepted', {
-    messageId: envelope.id,
-    route: envelope.route,
-    store,
-    bytes: Buffer.byteLength(envelope.body),
-    ...(deps.logPayloads ? { body: envelope.body } : {}),
-  });
+  logAccepted(envelope, store, deps);
   return jsonResponse(202, { messageId: envelope.id, store });
 }

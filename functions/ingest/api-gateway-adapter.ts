@@ -1,26 +1,60 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
+import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
+import {
+  countMetric,
+  createMetrics,
+  METRIC,
+  type MetricName,
+  publishMetrics,
+  SERVICE,
+} from '../../shared/metrics.js';
+import { acceptBatch, type BatchResult } from './accept-batch.js';
 import { acceptMessage, type IngestDeps } from './accept-message.js';
 import type { IngestRequest } from './parse-request.js';
 
-/** API Gateway (REST, proxy integration) event → {@link acceptMessage} → proxy result. */
+/**
+ * API Gateway proxy event (REST, or HTTP API with payload format 1.0) → {@link acceptMessage} for
+ * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch` → proxy result.
+ */
 export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     deps.logger.addContext(context);
-    const response = await acceptMessage(toIngestRequest(event), deps);
-    countMetric(metrics, outcomeMetric(response));
+    const request = toIngestRequest(event);
+    if (isBatchEvent(event)) {
+      const { response, results } = await acceptBatch(request, deps);
+      if (results.length === 0) countMetric(metrics, METRIC.REJECTED);
+      for (const [name, count] of countByMetric(results)) countMetric(metrics, name, count);
+      publishMetrics(metrics, deps.rules.route);
+      return response;
+    }
+    const response = await acceptMessage(request, deps);
+    countMetric(metrics, outcomeMetric(response.statusCode, JSON.parse(response.body)));
     publishMetrics(metrics, deps.rules.route);
     return response;
   };
 }
 
-function outcomeMetric(response: APIGatewayProxyResult) {
-  if (response.statusCode === 202) {
-    const { store } = JSON.parse(response.body) as { store: string };
-    return store === 'failover' ? METRIC.ACCEPTED_TO_FAILOVER : METRIC.ACCEPTED_TO_QUEUE;
+/** The batch resource (`<route path>/batch`): API Gateway names it in `resource`, the local API in `path`. */
+function isBatchEvent(event: APIGatewayProxyEvent): boolean {
+  return (event.resource ?? event.path ?? '').endsWith(BATCH_PATH_SUFFIX);
+}
+
+function outcomeMetric(status: number, body: { store?: string }): MetricName {
+  if (body.store === 'failover') return METRIC.ACCEPTED_TO_FAILOVER;
+  if (body.store === 'queue') return METRIC.ACCEPTED_TO_QUEUE;
+  return status === 503 ? METRIC.STORES_UNAVAILABLE : METRIC.REJECTED;
+}
+
+/** Per-message counts of a batch, so a batch of 100 counts as 100 messages on the dashboard. */
+function countByMetric(results: readonly BatchResult[]): Map<MetricName, number> {
+  const counts = new Map<MetricName, number>();
+  for (const result of results) {
+    const name =
+      'status' in result ? outcomeMetric(result.status, {}) : outcomeMetric(202, { store: result.store });
+    counts.set(name, (counts.get(name) ?? 0) + 1);
   }
-  return response.statusCode === 503 ? METRIC.STORES_UNAVAILABLE : METRIC.REJECTED;
+  return counts;
 }
 
 /** API Gateway keeps header names as the client sent them; HTTP says they are case-insensitive. */

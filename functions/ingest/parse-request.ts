@@ -37,15 +37,14 @@ const NOT_SQS_SAFE = /[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const fail = (
+/** A refusal, in the shape every parse result of the ingest shares. */
+export const refuse = (
   statusCode: number,
   error: string,
   details?: Record<string, unknown>,
   headers?: Record<string, string>,
-): ParseResult => ({
-  ok: false,
-  response: errorResponse(statusCode, error, details, headers),
-});
+) => ({ ok: false as const, response: errorResponse(statusCode, error, details, headers) });
+const fail = refuse;
 
 /** Accepts `application/json` and `application/<anything>+json`, in UTF-8 (JSON's only charset). */
 export function isJsonContentType(contentType: string | undefined): boolean {
@@ -77,6 +76,47 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
+/** The request's body as text, or the answer that says why it cannot be read as JSON. */
+export type JsonTextResult =
+  | { readonly ok: true; readonly text: string; readonly contentType: string }
+  | { readonly ok: false; readonly response: HttpResponse };
+
+/**
+ * What a single POST and a batch check first, alike: POST, a JSON content type, at most `limitBytes`,
+ * not empty, valid UTF-8. `beforeSize` runs after the content type and before the size (the single
+ * POST's Idempotency-Key check), so a request gets the same answer as before batches existed.
+ */
+export function readJsonText(
+  request: IngestRequest,
+  limitBytes: number,
+  emptyHint: string,
+  beforeSize?: () => ReturnType<typeof refuse> | undefined,
+): JsonTextResult {
+  if (request.method.toUpperCase() !== 'POST') {
+    return fail(405, `method ${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
+  }
+  const contentType = request.headers['content-type'];
+  if (!isJsonContentType(contentType)) {
+    return fail(415, 'Content-Type must be application/json (UTF-8)', {
+      contentType: contentType ?? null,
+    });
+  }
+  const early = beforeSize?.();
+  if (early) return early;
+  const bytes = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
+  if (bytes.length > limitBytes) {
+    return fail(413, `body is ${bytes.length} bytes; the limit is ${limitBytes}`, {
+      limitBytes,
+    });
+  }
+  if (bytes.length === 0) return fail(400, `body is empty; ${emptyHint}`);
+  try {
+    return { ok: true, text: utf8.decode(bytes), contentType: contentType ?? 'application/json' };
+  } catch {
+    return fail(400, 'body is not valid UTF-8');
+  }
+}
+
 /**
  * Turns a request into an envelope, or into the 4xx answer that says what is wrong with it
  * (DESIGN.md promise 5: 400, 413, 415, never a 5xx for bad input).
@@ -87,30 +127,14 @@ export function parseRequest(
   newId: () => string,
   now: Date,
 ): ParseResult {
-  if (request.method.toUpperCase() !== 'POST') {
-    return fail(405, `method ${request.method} is not allowed; use POST`, {}, { allow: 'POST' });
-  }
-  const contentType = request.headers['content-type'];
-  if (!isJsonContentType(contentType)) {
-    return fail(415, 'Content-Type must be application/json (UTF-8)', { contentType: contentType ?? null });
-  }
   const key = request.headers['idempotency-key'];
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    return fail(400, 'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
-  }
-  const bytes = Buffer.from(request.body ?? '', request.isBase64Encoded ? 'base64' : 'utf8');
-  if (bytes.length > rules.maxBodyBytes) {
-    return fail(413, `body is ${bytes.length} bytes; the limit is ${rules.maxBodyBytes}`, {
-      limitBytes: rules.maxBodyBytes,
-    });
-  }
-  if (bytes.length === 0) return fail(400, 'body is empty; send a JSON document');
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return fail(400, 'body is not valid UTF-8');
-  }
+  const read = readJsonText(request, rules.maxBodyBytes, 'send a JSON document', () =>
+    key !== undefined && !IDEMPOTENCY_KEY.test(key)
+      ? fail(400, 'Idempotency-Key must be 1-255 printable ASCII characters without spaces')
+      : undefined,
+  );
+  if (!read.ok) return read;
+  const { text, contentType } = read;
   const unsafe = NOT_SQS_SAFE.exec(text);
   if (unsafe) {
     const codePoint = unsafe[0].codePointAt(0) ?? 0;
@@ -147,7 +171,7 @@ export function parseRequest(
       id: key ?? newId(),
       route: rules.route,
       body: text,
-      contentType: contentType ?? 'application/json',
+      contentType,
       receivedAt: now.toISOString(),
       priorAttempts: 0,
     },

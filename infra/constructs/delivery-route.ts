@@ -8,6 +8,7 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -106,6 +107,8 @@ export class DeliveryRoute extends Construct {
   public readonly apiResource: Resource;
   /** `POST <path>`. */
   public readonly method: Method;
+  /** `POST <path>/batch`: up to 100 messages in one request, one result each. */
+  public readonly batchMethod: Method;
 
   constructor(scope: Construct, id: string, props: DeliveryRouteProps) {
     // Validation first, before the construct joins the tree: a rejected route leaves nothing behind.
@@ -175,16 +178,23 @@ export class DeliveryRoute extends Construct {
     ingest.addEnvironment(ENV.BODY_SCHEMA, route.schema);
 
     this.apiResource = props.api.root.resourceForPath(route.path);
-    this.method = this.apiResource.addMethod('POST', new LambdaIntegration(ingest, { proxy: true }), {
+    // One integration for both methods: the ingest tells a batch from a single message by the path.
+    const integration = new LambdaIntegration(ingest, { proxy: true });
+    this.method = this.apiResource.addMethod('POST', integration, {
       apiKeyRequired: settings.apiKeyRequired,
     });
+    this.batchMethod = this.apiResource
+      .addResource(BATCH_PATH_SUFFIX.slice(1))
+      .addMethod('POST', integration, { apiKeyRequired: settings.apiKeyRequired });
     const auth = settings.apiKeyRequired
       ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
       : 'API key auth is switched off in configuration (API_KEY_REQUIRED=false) on purpose; nothing else is expected.';
-    Validations.of(this.method).acknowledge(
-      { id: 'AwsSolutions-APIG4', reason: auth },
-      { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
-    );
+    for (const method of [this.method, this.batchMethod]) {
+      Validations.of(method).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: auth },
+        { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
+      );
+    }
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',

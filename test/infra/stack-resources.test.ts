@@ -359,28 +359,37 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   });
 
   describe('API', () => {
-    it('proxies POST /catering/register to the ingest and requires an API key', () => {
+    it('proxies POST /catering/register and POST /catering/register/batch to the ingest and requires an API key', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
       // Assess
-      expect(methods).toHaveLength(1);
-      expect(methods[0]?.Properties).toMatchObject({
-        HttpMethod: 'POST',
-        ApiKeyRequired: true,
-        Integration: {
-          Type: 'AWS_PROXY',
-          IntegrationHttpMethod: 'POST',
-          Uri: {
-            'Fn::Join': [
-              '',
-              expect.arrayContaining([{ 'Fn::GetAtt': [idOf(catering.ingestFunction), 'Arn'] }]),
-            ],
+      expect(methods).toHaveLength(2);
+      for (const method of methods)
+        expect(method.Properties).toMatchObject({
+          HttpMethod: 'POST',
+          ApiKeyRequired: true,
+          Integration: {
+            Type: 'AWS_PROXY',
+            IntegrationHttpMethod: 'POST',
+            Uri: {
+              'Fn::Join': [
+                '',
+                expect.arrayContaining([{ 'Fn::GetAtt': [idOf(catering.ingestFunction), 'Arn'] }]),
+              ],
+            },
           },
-        },
-      });
+        });
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'register' });
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'catering' });
+      template.hasResourceProperties('AWS::ApiGateway::Resource', {
+        PathPart: 'batch',
+        ParentId: { Ref: idOf(catering.apiResource) },
+      });
+      expect(methods.map((method) => method.Properties.ResourceId)).toEqual([
+        { Ref: idOf(catering.apiResource) },
+        { Ref: idOf(catering.batchMethod.resource) },
+      ]);
     });
 
     it('serves stage v1 with JSON access logs, throttling and tracing', () => {

@@ -66,8 +66,8 @@ export interface RunnerProcess {
   readonly readyLine: string;
   /** Everything printed so far (stdout and stderr). */
   output(): string;
-  /** POSTs JSON to the default route. */
-  post(body: unknown, headers?: Record<string, string>): Promise<ApiAnswer>;
+  /** POSTs JSON to the default route (or to `path`). */
+  post(body: unknown, headers?: Record<string, string>, path?: string): Promise<ApiAnswer>;
   /** Ctrl-C: SIGINT, then the exit code (null if it had to be killed after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<number | null>;
   /** SIGKILL if still running (test clean-up). */
@@ -137,9 +137,9 @@ export async function startRunnerProcess(
     apiUrl,
     readyLine,
     output: () => output,
-    async post(body, headers = {}) {
+    async post(body, headers = {}, path = DEFAULT_ROUTE.path) {
       const started = Date.now();
-      const response = await fetch(`${apiUrl}${DEFAULT_ROUTE.path}`, {
+      const response = await fetch(`${apiUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),

@@ -94,6 +94,14 @@ export function anIngestRequest(
   };
 }
 
+/** A batch ingest request: `{"messages": [...]}` (or any other body given as a string). */
+export function aBatchRequest(
+  messages: readonly { body?: unknown; idempotencyKey?: unknown }[] | string,
+  overrides: Partial<IngestRequest> = {},
+): IngestRequest {
+  return anIngestRequest(typeof messages === 'string' ? messages : { messages }, overrides);
+}
+
 /** A request whose body is exactly these bytes, base64-encoded as API Gateway passes binary bodies. */
 export function aBinaryIngestRequest(
   bytes: Uint8Array,

@@ -7,6 +7,7 @@ import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/dr
 import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
+import type { IngestDeps } from '../../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
@@ -15,6 +16,7 @@ import { functionEnvironment } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
+import { batchPath } from '../../shared/config/batch-ingest.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { forwarderTimeoutSeconds } from '../../shared/resources.js';
@@ -30,6 +32,8 @@ export interface TestRouteOptions {
   readonly ingestDynamoDbEndpoint?: string;
   /** Where the drainer sends SQS calls. */
   readonly drainerSqsEndpoint?: string;
+  /** Changes the ingest's deps before its handler is built (e.g. a queue on a client with an injected fault). */
+  readonly ingestDeps?: (deps: IngestDeps) => IngestDeps;
 }
 
 /**
@@ -61,13 +65,12 @@ export async function createTestRoute(options: TestRouteOptions) {
     drainer: recordingLogger('drainer'),
   };
 
-  const ingest = createIngestHandler(
-    createIngestDeps(loadIngestConfig(env), {
-      sqsEndpoint: options.ingestSqsEndpoint ?? endpoint,
-      dynamoDbEndpoint: options.ingestDynamoDbEndpoint ?? endpoint,
-      logger: logs.ingest.logger,
-    }),
-  );
+  const ingestDeps = createIngestDeps(loadIngestConfig(env), {
+    sqsEndpoint: options.ingestSqsEndpoint ?? endpoint,
+    dynamoDbEndpoint: options.ingestDynamoDbEndpoint ?? endpoint,
+    logger: logs.ingest.logger,
+  });
+  const ingest = createIngestHandler(options.ingestDeps?.(ingestDeps) ?? ingestDeps);
   const forwarderParts = createForwarderDeps(loadForwarderConfig(env), {
     sqsEndpoint: endpoint,
     dynamoDbEndpoint: endpoint,
@@ -116,6 +119,23 @@ export async function createTestRoute(options: TestRouteOptions) {
         }),
         lambdaContext('ingest'),
       );
+    },
+    /** POSTs `{"messages": [...]}` to `<route path>/batch` through the real ingest handler. */
+    async postBatch(messages: readonly { body: unknown; idempotencyKey?: string }[]) {
+      const response = await ingest(
+        apiGatewayEvent({
+          method: 'POST',
+          path: batchPath(route.path),
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ messages }),
+        }),
+        lambdaContext('ingest'),
+      );
+      return {
+        statusCode: response.statusCode,
+        headers: response.headers ?? {},
+        body: JSON.parse(response.body),
+      };
     },
     /** One event source mapping turn of the forwarder. */
     forwardOnce() {
