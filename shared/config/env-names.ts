@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { parseWholeNumber } from './numbers.js';
 
 /**
  * Names of the environment variables the functions read. The stack sets them through these
@@ -65,8 +66,8 @@ export function requireEnv(env: Env, name: string): string {
 export function intEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
+  const value = parseWholeNumber(raw, min, max);
+  if (value === undefined) {
     throw new ConfigurationError(`${name} must be a whole number from ${min} to ${max}, got '${raw}'`);
   }
   return value;
