@@ -23,8 +23,9 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV, USER_ENV } from '../shared/config/env-names.js';
+import { USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
+import { drainerEnvironment } from '../shared/config/route-environment.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
 import { ConfigurationError } from '../shared/errors.js';
@@ -222,7 +223,15 @@ export class GuaranteedDeliveryStack extends Stack {
       retryAttempts: 0,
     });
     const drainer = this.drainerFunction;
-    drainer.addEnvironment(ENV.FAILOVER_TABLE_NAME, this.failoverTable.tableName);
+    drainer.addEnvironmentVariables(
+      drainerEnvironment({
+        failoverTableName: this.failoverTable.tableName,
+        routeQueueUrlsJson: this.toJsonString(
+          Object.fromEntries(this.routes.map((r) => [r.route.name, r.queue.queueUrl])),
+        ),
+        timeBudgetSeconds: drainBudget,
+      }),
+    );
     // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:
     // reads go through the by-age index only; deletes and the lease item touch the table only.
     Grant.addToPrincipal({
@@ -235,12 +244,7 @@ export class GuaranteedDeliveryStack extends Stack {
       actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resourceArns: [this.failoverTable.tableArn],
     });
-    drainer.addEnvironment(
-      ENV.ROUTE_QUEUE_URLS,
-      this.toJsonString(Object.fromEntries(this.routes.map((r) => [r.route.name, r.queue.queueUrl]))),
-    );
     for (const route of this.routes) route.queue.grantSendMessages(drainer);
-    drainer.addEnvironment(ENV.DRAIN_TIME_BUDGET_SECONDS, String(drainBudget));
 
     this.drainSchedule = new Rule(this, 'DrainSchedule', {
       description: `Runs the failover drainer every ${drainInterval / 60} minute(s)`,

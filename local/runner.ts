@@ -7,6 +7,11 @@ import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js'
 import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
 import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
 import { ENV, type Env, intEnv, USER_ENV } from '../shared/config/env-names.js';
+import {
+  drainerEnvironment,
+  type RouteFunctionEnvironments,
+  routeEnvironments,
+} from '../shared/config/route-environment.js';
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
 import { deliveryQueueSettings, forwarderTimeoutSeconds, localQueueNames } from '../shared/resources.js';
@@ -160,9 +165,45 @@ function ensureAwsDefaults(): void {
   }
 }
 
+/** Each local function's environment: the stack's mapping (shared/config/route-environment.ts) with
+ * the runner's real queue URLs and table names, plus LOG_PAYLOADS, which only the runner passes on. */
+export interface LocalFunctionEnvironments extends RouteFunctionEnvironments {
+  readonly drainer: Readonly<Record<string, string>>;
+}
+
 /**
- * The environment a route's functions get, built through the same ENV names the stack sets, so
- * the handlers read their configuration exactly as they do on AWS.
+ * The environments of a route's functions and of the drainer, built by the same functions the stack
+ * uses, so the handlers read their configuration exactly as they do on AWS.
+ */
+export function localFunctionEnvironments(
+  route: RouteConfig,
+  queues: RouteQueues,
+  tables: Tables,
+  routeQueueUrls: Readonly<Record<string, string>>,
+  logPayloads: boolean,
+): LocalFunctionEnvironments {
+  const extra: Record<string, string> = logPayloads ? { [ENV.LOG_PAYLOADS]: 'true' } : {};
+  const perRoute = routeEnvironments(route, {
+    queueUrl: queues.queueUrl,
+    dlqUrl: queues.dlqUrl,
+    failoverTableName: tables.failoverTable,
+    idempotencyTableName: tables.idempotencyTable,
+  });
+  const drainer = drainerEnvironment({
+    failoverTableName: tables.failoverTable,
+    routeQueueUrlsJson: JSON.stringify(routeQueueUrls),
+    timeBudgetSeconds: DRAIN_TIME_BUDGET_SECONDS,
+  });
+  return {
+    ingest: { ...perRoute.ingest, ...extra },
+    forwarder: { ...perRoute.forwarder, ...extra },
+    drainer: { ...drainer, ...extra },
+  };
+}
+
+/**
+ * Every variable of a route's three functions in one environment (tests and the bench build each
+ * handler from it, as the runner does from {@link localFunctionEnvironments}).
  */
 export function functionEnvironment(
   route: RouteConfig,
@@ -171,32 +212,31 @@ export function functionEnvironment(
   routeQueueUrls: Readonly<Record<string, string>>,
   logPayloads: boolean,
 ): Record<string, string> {
-  return {
-    [ENV.ROUTE_NAME]: route.name,
-    [ENV.QUEUE_URL]: queues.queueUrl,
-    [ENV.DLQ_URL]: queues.dlqUrl,
-    [ENV.FAILOVER_TABLE_NAME]: tables.failoverTable,
-    [ENV.IDEMPOTENCY_TABLE_NAME]: tables.idempotencyTable,
-    [ENV.TARGET_URL]: route.target,
-    [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
-    [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
-    [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
-    [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
-    [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
-    [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
-    [ENV.BODY_SCHEMA]: route.schema,
-    [ENV.ROUTE_QUEUE_URLS]: JSON.stringify(routeQueueUrls),
-    [ENV.DRAIN_TIME_BUDGET_SECONDS]: String(DRAIN_TIME_BUDGET_SECONDS),
-    [ENV.LOG_PAYLOADS]: String(logPayloads),
-  };
+  const environments = localFunctionEnvironments(route, queues, tables, routeQueueUrls, logPayloads);
+  return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
+}
+
+/**
+ * Without a routes file, the demo backend stands in for an unset CATERING_SERVICE_EP. With one, it
+ * runs when a route targets it (`http://127.0.0.1:<DEMO_BACKEND_PORT>/...`, as the examples do), so
+ * a copied example delivers without a backend of one's own.
+ */
+function wantsDemoBackend(env: Env, config: DeliveryConfig, demoBackendPort: number): boolean {
+  if (!env[USER_ENV.DELIVERY_CONFIG]?.trim()) return !env[USER_ENV.CATERING_SERVICE_EP]?.trim();
+  return config.routes.some((route) => {
+    const target = new URL(route.target);
+    return (
+      ['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname) && target.port === String(demoBackendPort)
+    );
+  });
 }
 
 /** Starts the local stack; resolves once the API accepts requests (the caller prints `readyLine`). */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
   const settings = loadRunnerSettings(env);
-  // Validate the user's route configuration before starting anything.
-  loadDeliveryConfig(env);
+  // Validate the user's route configuration (and routes file) before starting anything.
+  const configured = loadDeliveryConfig(env);
   const demoFailure = parseFailureSpec(env[LOCAL_ENV.DEMO_BACKEND_FAIL]);
   ensureAwsDefaults();
   // The functions' EMF metrics are for CloudWatch; the journey view has no use for them (the JSON
@@ -238,7 +278,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     let demoBackend: DemoBackend | undefined;
     let userEnv = env;
-    if (!env[USER_ENV.CATERING_SERVICE_EP]?.trim()) {
+    if (wantsDemoBackend(env, configured, settings.demoBackendPort)) {
       const demo = await startDemoBackend({
         port: settings.demoBackendPort,
         failure: demoFailure,
@@ -298,16 +338,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ingestRoutes = [];
     for (const route of config.routes) {
       const queues = queuesByRoute.get(route.name) as RouteQueues;
-      const fnEnv = functionEnvironment(route, queues, tables, routeQueueUrls, logPayloads);
+      const fnEnv = localFunctionEnvironments(route, queues, tables, routeQueueUrls, logPayloads);
       const endpoints = { sqsEndpoint, dynamoDbEndpoint };
       ingestRoutes.push({
         path: route.path,
         functionName: `${settings.prefix}-${route.name}-ingest`,
         handler: createIngestHandler(
-          createIngestDeps(loadIngestConfig(fnEnv), { ...endpoints, logger: log.logger('ingest') }),
+          createIngestDeps(loadIngestConfig(fnEnv.ingest), { ...endpoints, logger: log.logger('ingest') }),
         ),
       });
-      const forwarder = createForwarderDeps(loadForwarderConfig(fnEnv), {
+      const forwarder = createForwarderDeps(loadForwarderConfig(fnEnv.forwarder), {
         ...endpoints,
         logger: log.logger('forwarder'),
       });
@@ -332,13 +372,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // The drainer on its schedule, reporting a failing run once per outage rather than every tick.
     const firstRoute = config.routes[0] as RouteConfig;
-    const drainerEnv = functionEnvironment(
+    const drainerEnv = localFunctionEnvironments(
       firstRoute,
       queuesByRoute.get(firstRoute.name) as RouteQueues,
       tables,
       routeQueueUrls,
       logPayloads,
-    );
+    ).drainer;
     const drainerConfig = loadDrainerConfig(drainerEnv);
     const drainer = createDrainerHandler(
       createDrainerDeps(drainerConfig, { sqsEndpoint, dynamoDbEndpoint, logger: log.logger('drainer') }),

@@ -139,4 +139,10 @@ export class DeliveryFunction extends NodejsFunction {
         'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level permissions.',
     });
   }
+
+  /** Sets every variable of an environment, e.g. one built by `routeEnvironments` (shared/config). */
+  public addEnvironmentVariables(environment: Readonly<Record<string, string>>): this {
+    for (const [name, value] of Object.entries(environment)) this.addEnvironment(name, value);
+    return this;
+  }
 }

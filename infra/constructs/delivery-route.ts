@@ -9,7 +9,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
-import { ENV } from '../../shared/config/env-names.js';
+import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import {
@@ -164,18 +164,21 @@ export class DeliveryRoute extends Construct {
       timeout: settings.ingestTimeout,
     });
     const ingest = this.ingestFunction;
-    ingest.addEnvironment(ENV.ROUTE_NAME, route.name);
-    ingest.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
+    // Both functions' variables come from the one route → environment mapping the local runner uses too.
+    const environments = routeEnvironments(route, {
+      queueUrl: this.queue.queueUrl,
+      dlqUrl: this.deadLetterQueue.queueUrl,
+      failoverTableName: props.failoverTable.tableName,
+      idempotencyTableName: props.idempotencyTable.tableName,
+    });
+    ingest.addEnvironmentVariables(environments.ingest);
     this.queue.grantSendMessages(ingest);
-    ingest.addEnvironment(ENV.FAILOVER_TABLE_NAME, props.failoverTable.tableName);
     // Table.grant would also cover `<table>/index/*`; a put only ever touches the table itself.
     Grant.addToPrincipal({
       grantee: ingest,
       actions: ['dynamodb:PutItem'],
       resourceArns: [props.failoverTable.tableArn],
     });
-    ingest.addEnvironment(ENV.MAX_BODY_BYTES, String(route.maxBodyBytes));
-    ingest.addEnvironment(ENV.BODY_SCHEMA, route.schema);
 
     this.apiResource = props.api.root.resourceForPath(route.path);
     // One integration for both methods: the ingest tells a batch from a single message by the path.
@@ -203,13 +206,10 @@ export class DeliveryRoute extends Construct {
       timeout: Duration.seconds(forwarderTimeoutSeconds(route)),
     });
     const forwarder = this.forwarderFunction;
-    forwarder.addEnvironment(ENV.ROUTE_NAME, route.name);
-    forwarder.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
+    forwarder.addEnvironmentVariables(environments.forwarder);
     // Backoff: the forwarder sets the visibility of a record it failed to deliver.
     this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
-    forwarder.addEnvironment(ENV.DLQ_URL, this.deadLetterQueue.queueUrl);
     this.deadLetterQueue.grantSendMessages(forwarder);
-    forwarder.addEnvironment(ENV.IDEMPOTENCY_TABLE_NAME, props.idempotencyTable.tableName);
     // What Powertools' DynamoDB persistence layer calls, nothing more.
     props.idempotencyTable.grant(
       forwarder,
@@ -218,12 +218,6 @@ export class DeliveryRoute extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     );
-    forwarder.addEnvironment(ENV.TARGET_URL, route.target);
-    forwarder.addEnvironment(ENV.TARGET_TIMEOUT_SECONDS, String(route.timeoutSeconds));
-    forwarder.addEnvironment(ENV.MAX_ATTEMPTS, String(route.maxAttempts));
-    forwarder.addEnvironment(ENV.RETRY_BASE_SECONDS, String(route.retry.baseSeconds));
-    forwarder.addEnvironment(ENV.RETRY_MAX_SECONDS, String(route.retry.maxSeconds));
-    forwarder.addEnvironment(ENV.NON_RETRYABLE_STATUSES, route.nonRetryableStatuses.join(','));
 
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {

@@ -40,13 +40,20 @@ export const ENV = {
   LOG_PAYLOADS: 'LOG_PAYLOADS',
 } as const;
 
-/** Variables a user sets to override the default route, locally and at synth time (DESIGN.md). */
+/**
+ * Variables a user sets, locally and at synth time. Without a routes file the default route's
+ * variables (CATERING_SERVICE_EP, MAX_ATTEMPTS, RETRY_*, TARGET_TIMEOUT_SECONDS) shape it.
+ */
 export const USER_ENV = {
+  /** Path of the routes file; unset = the one default catering route. */
+  DELIVERY_CONFIG: 'DELIVERY_CONFIG',
   CATERING_SERVICE_EP: 'CATERING_SERVICE_EP',
   PORT: 'PORT',
   MAX_ATTEMPTS: 'MAX_ATTEMPTS',
   RETRY_BASE_SECONDS: 'RETRY_BASE_SECONDS',
   RETRY_MAX_SECONDS: 'RETRY_MAX_SECONDS',
+  /** Per-attempt backend timeout of the default route: the same name the forwarder reads. */
+  TARGET_TIMEOUT_SECONDS: 'TARGET_TIMEOUT_SECONDS',
   DRAIN_INTERVAL_SECONDS: 'DRAIN_INTERVAL_SECONDS',
   API_KEY_REQUIRED: 'API_KEY_REQUIRED',
 } as const;

@@ -1,25 +1,47 @@
-import type { RouteConfig } from './routes.js';
+import type { RouteConfig } from './route-schema.js';
 
-// Kept apart from routes.ts (and its zod schema) so that a function needing only the defaults,
-// such as the forwarder, does not bundle zod: a smaller bundle is a faster cold start.
+// Kept apart from the zod schema so that a function needing only the defaults, such as the
+// forwarder, does not bundle zod: a smaller bundle is a faster cold start.
 
-/** The reference scenario's backend (seeds/003), which does not exist: every delivery fails until
+/** The reference scenario's backend, which does not exist: every delivery fails until
  * `CATERING_SERVICE_EP` points at a real one. */
 export const REFERENCE_CATERING_ENDPOINT = 'http://www.urldoesnotexist.com';
 
-/** The default route: the catering scenario of seeds/003. */
+/**
+ * The value every optional route setting takes when a route leaves it out: the one place defaults
+ * live. The routes-file schema applies them (and publishes them in its JSON Schema), the default
+ * route is built from them, and the functions fall back to them when a variable is unset.
+ */
+export const ROUTE_DEFAULTS = {
+  /** Delivery attempts before the dead-letter queue. */
+  maxAttempts: 4,
+  /** Exponential backoff: base * 2^(attempt-1) seconds, capped at maxSeconds, with jitter. */
+  retry: { baseSeconds: 2, maxSeconds: 300 },
+  /** Backend answers that will not get better by retrying. */
+  nonRetryableStatuses: [400, 401, 403, 404, 405, 410, 413, 415, 422],
+  /** Batches delivered at once (the forwarder's maximum concurrency). */
+  concurrency: 2,
+  /** Messages per forwarder invocation. */
+  batchSize: 10,
+  /** Seconds one delivery attempt may take. */
+  timeoutSeconds: 10,
+  /** Largest accepted body, in bytes. */
+  maxBodyBytes: 250_000,
+} as const;
+
+/** The default route: the catering scenario, used when no routes file is given. */
+// Typed as RouteConfig here (not on ROUTE_DEFAULTS, which the schema's type is inferred from).
 export const DEFAULT_ROUTE: RouteConfig = {
   name: 'catering',
   path: '/catering/register',
   target: REFERENCE_CATERING_ENDPOINT,
   schema: 'catering-registration',
-  maxAttempts: 4,
-  retry: { baseSeconds: 2, maxSeconds: 300 },
-  nonRetryableStatuses: [400, 401, 403, 404, 405, 410, 413, 415, 422],
-  concurrency: 2,
-  batchSize: 10,
-  timeoutSeconds: 10,
-  maxBodyBytes: 250_000,
+  ...ROUTE_DEFAULTS,
+  retry: { ...ROUTE_DEFAULTS.retry },
+  nonRetryableStatuses: [...ROUTE_DEFAULTS.nonRetryableStatuses],
 };
 
+/** How often the drainer runs unless configured otherwise, in seconds. */
 export const DEFAULT_DRAIN_INTERVAL_SECONDS = 60;
+/** Whether the deployed API requires an API key unless configured otherwise. */
+export const DEFAULT_API_KEY_REQUIRED = true;

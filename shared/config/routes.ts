@@ -1,76 +1,51 @@
-import { z } from 'zod';
-import { ConfigurationError } from '../errors.js';
-import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { ConfigurationError, describeError } from '../errors.js';
+import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
-import { DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
-
-/**
- * Typed configuration of one delivery route: where messages come in, where they go, and how hard
- * the forwarder tries. Shared by the CDK stack and the local runner, so both build the same thing.
- * Reference mapping (seeds/000): `maxAttempts` = max.delivery.attempts, `retry.baseSeconds` =
- * client.retry.interval, `concurrency` = member.count.
- */
-export const routeConfigSchema = z.object({
-  /** Short name used in resource names and logs: lowercase letters, digits and dashes. */
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'use 1-31 lowercase letters, digits or dashes'),
-  /** API path, e.g. `/catering/register`. */
-  path: z.string().regex(/^(\/[A-Za-z0-9._-]+)+$/, 'use a path like /catering/register'),
-  /** Backend URL the forwarder POSTs each message to. */
-  target: z.url({ protocol: /^https?$/, error: 'use an http(s) URL' }),
-  /** Body schema the ingest validates against (shared/schemas). */
-  schema: z.enum(BODY_SCHEMA_NAMES),
-  /** Delivery attempts before the dead-letter queue; SQS allows 1-1000. */
-  maxAttempts: z.number().int().min(1).max(1000),
-  /** Exponential backoff between attempts: base * 2^(attempt-1), capped, with jitter. */
-  retry: z
-    .object({
-      baseSeconds: z.number().int().min(1).max(43_200),
-      maxSeconds: z.number().int().min(1).max(43_200),
-    })
-    .refine((r) => r.maxSeconds >= r.baseSeconds, 'retry.maxSeconds must be >= retry.baseSeconds'),
-  /** Backend statuses that will not get better by retrying: dead-lettered at once, reason recorded. */
-  nonRetryableStatuses: z.array(z.number().int().min(100).max(599)),
-  /** Forwarder maximum concurrency (event source mapping); protects the backend. SQS allows 2-1000. */
-  concurrency: z.number().int().min(2).max(1000),
-  /** Records per forwarder invocation. */
-  batchSize: z.number().int().min(1).max(10),
-  /** Per-attempt backend timeout in seconds. */
-  timeoutSeconds: z.number().int().min(1).max(300),
-  /** Largest accepted body. 250,000 bytes keeps a message, with its attributes, inside both the SQS
-   * message limit (256 KiB) and the DynamoDB item limit (400 KB) so failover can always hold it. */
-  maxBodyBytes: z.number().int().min(1).max(250_000),
-});
-
-export type RouteConfig = z.infer<typeof routeConfigSchema>;
-
-/** Configuration of a whole deployment: its routes and what they share. */
-export interface DeliveryConfig {
-  readonly routes: readonly RouteConfig[];
-  /** How often the drainer moves failover items back to their queues. */
-  readonly drainIntervalSeconds: number;
-  /** Whether the API requires an API key (usage plan). On by default on AWS. */
-  readonly apiKeyRequired: boolean;
-}
+import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
+import { type DeliveryFile, deliveryFileSchema, type RouteConfig, routeSchema } from './route-schema.js';
 
 export {
   DEFAULT_DRAIN_INTERVAL_SECONDS,
   DEFAULT_ROUTE,
   REFERENCE_CATERING_ENDPOINT,
+  ROUTE_DEFAULTS,
 } from './route-defaults.js';
+export { type RouteConfig, routeSchema as routeConfigSchema } from './route-schema.js';
+
+/** Names the routes file: `DELIVERY_CONFIG=examples/two-backends.json npm start`. */
+const DELIVERY_CONFIG_ENV = USER_ENV.DELIVERY_CONFIG;
+
+/**
+ * Configuration of a whole deployment: its routes and what they share. Everything the stack,
+ * the local runner, `gd` and the bench build derives from it.
+ */
+export type DeliveryConfig = Readonly<Omit<DeliveryFile, '$schema' | 'routes'>> & {
+  readonly routes: readonly RouteConfig[];
+};
 
 /** Parses a route, turning schema failures into one message that names each bad field and value. */
 export function parseRoute(input: unknown): RouteConfig {
-  const result = routeConfigSchema.safeParse(input);
+  const result = routeSchema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const path = issue.path.join('.');
-    const value = issue.path.reduce<unknown>(
-      (node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey],
-      input,
-    );
-    return `${path || 'route'}: ${issue.message} (got ${JSON.stringify(value)})`;
-  });
+  const problems = configProblems(result.error.issues, input, routeFieldNames).map(
+    (problem) =>
+      `${formatPath(problem.path) || 'route'}: ${problem.message} (got ${formatValue(problem.value)})`,
+  );
   throw new ConfigurationError(`Invalid route configuration: ${problems.join('; ')}`);
+}
+
+/** Field names valid at a path of a route (for "did you mean" on a misspelt field). */
+function routeFieldNames(path: readonly PropertyKey[]): readonly string[] {
+  return path.length === 0 ? Object.keys(routeSchema.shape) : [];
+}
+
+/** Field names valid at a path of the routes file. */
+function fileFieldNames(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return Object.keys(deliveryFileSchema.shape);
+  if (path.length === 2 && path[0] === 'routes') return Object.keys(routeSchema.shape);
+  return [];
 }
 
 function numberFromEnv(env: Env, name: string): number | undefined {
@@ -84,19 +59,101 @@ function numberFromEnv(env: Env, name: string): number | undefined {
 }
 
 /**
- * Builds the deployment configuration: the default route with the user's environment overrides
- * (DESIGN.md's table), validated. Used by `cdk synth` and by the local runner alike.
+ * Reads and validates a routes file. The message of a bad file names the file, each route at
+ * fault (by name and position), the field, the value found and what to use instead.
+ */
+export function loadRoutesFile(path: string): DeliveryFile {
+  const shown = displayPath(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(
+      `${DELIVERY_CONFIG_ENV} names ${shown}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? describeError(error)}); set it to the path of a routes file such as examples/two-backends.json`,
+      { cause: error },
+    );
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError(`${shown} is not valid JSON: ${describeError(error)}`, { cause: error });
+  }
+  const result = deliveryFileSchema.safeParse(document);
+  if (result.success) return result.data;
+  const lines = configProblems(result.error.issues, document, fileFieldNames).map((problem) => {
+    const [top, index, ...field] = problem.path;
+    const where =
+      top === 'routes' && typeof index === 'number'
+        ? `route ${routeLabel(document, index)}, field '${formatPath(field) || '(the route itself)'}'`
+        : `field '${formatPath(problem.path) || '(the file itself)'}'`;
+    return `  - ${where}: ${problem.message} (got ${formatValue(problem.value)})`;
+  });
+  throw new ConfigurationError(`Invalid routes file ${shown}:\n${lines.join('\n')}`);
+}
+
+/** `'billing' (routes[1])`, or just the position when the route has no usable name. */
+function routeLabel(document: unknown, index: number): string {
+  const routes = (document as { routes?: unknown }).routes;
+  const name = Array.isArray(routes) ? (routes[index] as { name?: unknown } | undefined)?.name : undefined;
+  return typeof name === 'string' && name !== '' ? `'${name}' (routes[${index}])` : `routes[${index}]`;
+}
+
+/** The path as the user would recognise it: relative to the working directory when inside it. */
+function displayPath(path: string): string {
+  const fromHere = relative(process.cwd(), path);
+  return fromHere && !fromHere.startsWith('..') ? fromHere : path;
+}
+
+/**
+ * Builds the deployment configuration, validated. Used by `cdk synth`, the local runner, `gd` and
+ * the bench alike, so they all see the same routes.
+ *
+ * With `DELIVERY_CONFIG` set, the routes and shared settings come from that file (the default
+ * route's variables `CATERING_SERVICE_EP`, `MAX_ATTEMPTS`, ... are not read); `DRAIN_INTERVAL_SECONDS`
+ * and `API_KEY_REQUIRED`, when set, override the file's shared settings. Without it: `routes`
+ * (the default route unless a caller gives others), the first one shaped by the environment.
  */
 export function loadDeliveryConfig(
   env: Env,
   routes: readonly RouteConfig[] = [DEFAULT_ROUTE],
 ): DeliveryConfig {
+  const file = env[DELIVERY_CONFIG_ENV]?.trim();
+  const shared = file
+    ? loadRoutesFile(file)
+    : {
+        routes: defaultRoutes(env, routes),
+        drainIntervalSeconds: DEFAULT_DRAIN_INTERVAL_SECONDS,
+        apiKeyRequired: DEFAULT_API_KEY_REQUIRED,
+      };
+  const drainIntervalSeconds =
+    numberFromEnv(env, USER_ENV.DRAIN_INTERVAL_SECONDS) ?? shared.drainIntervalSeconds;
+  if (!Number.isInteger(drainIntervalSeconds) || drainIntervalSeconds < 1) {
+    throw new ConfigurationError(
+      `${USER_ENV.DRAIN_INTERVAL_SECONDS} must be a whole number of seconds >= 1, got '${drainIntervalSeconds}'`,
+    );
+  }
+  const apiKey = env[USER_ENV.API_KEY_REQUIRED]?.trim().toLowerCase();
+  if (apiKey !== undefined && apiKey !== '' && apiKey !== 'true' && apiKey !== 'false') {
+    throw new ConfigurationError(`${USER_ENV.API_KEY_REQUIRED} must be 'true' or 'false', got '${apiKey}'`);
+  }
+  const { $schema: _editorHint, ...settings } = shared as DeliveryFile;
+  return {
+    ...settings,
+    drainIntervalSeconds,
+    apiKeyRequired: apiKey ? apiKey !== 'false' : shared.apiKeyRequired,
+  };
+}
+
+/** The given routes, the first shaped by the default route's variables (the catering scenario). */
+function defaultRoutes(env: Env, routes: readonly RouteConfig[]): RouteConfig[] {
   const [first, ...rest] = routes;
   if (!first) throw new ConfigurationError('At least one route must be configured');
   const overridden = {
     ...first,
     target: env[USER_ENV.CATERING_SERVICE_EP]?.trim() || first.target,
     maxAttempts: numberFromEnv(env, USER_ENV.MAX_ATTEMPTS) ?? first.maxAttempts,
+    timeoutSeconds: numberFromEnv(env, USER_ENV.TARGET_TIMEOUT_SECONDS) ?? first.timeoutSeconds,
     retry: {
       baseSeconds: numberFromEnv(env, USER_ENV.RETRY_BASE_SECONDS) ?? first.retry.baseSeconds,
       maxSeconds: numberFromEnv(env, USER_ENV.RETRY_MAX_SECONDS) ?? first.retry.maxSeconds,
@@ -111,16 +168,5 @@ export function loadDeliveryConfig(
     names.add(route.name);
     paths.add(route.path);
   }
-  const drainIntervalSeconds =
-    numberFromEnv(env, USER_ENV.DRAIN_INTERVAL_SECONDS) ?? DEFAULT_DRAIN_INTERVAL_SECONDS;
-  if (!Number.isInteger(drainIntervalSeconds) || drainIntervalSeconds < 1) {
-    throw new ConfigurationError(
-      `${USER_ENV.DRAIN_INTERVAL_SECONDS} must be a whole number of seconds >= 1, got '${drainIntervalSeconds}'`,
-    );
-  }
-  const apiKey = env[USER_ENV.API_KEY_REQUIRED]?.trim().toLowerCase();
-  if (apiKey !== undefined && apiKey !== '' && apiKey !== 'true' && apiKey !== 'false') {
-    throw new ConfigurationError(`${USER_ENV.API_KEY_REQUIRED} must be 'true' or 'false', got '${apiKey}'`);
-  }
-  return { routes: parsed, drainIntervalSeconds, apiKeyRequired: apiKey !== 'false' };
+  return parsed;
 }

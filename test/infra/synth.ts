@@ -7,7 +7,6 @@ import {
   type GuaranteedDeliveryStackProps,
 } from '../../infra/guaranteed-delivery-stack.js';
 import type { Env } from '../../shared/config/env-names.js';
-import { DEFAULT_ROUTE, type RouteConfig } from '../../shared/config/routes.js';
 
 /** The feature flags of cdk.json: `cdk synth` applies them, so the tests must too. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -25,21 +24,7 @@ export function testContext(options: { bundle?: boolean } = {}): Record<string, 
 /** A backend URL that is not the reference's fake one. */
 export const TEST_TARGET = 'https://backend.example.com/catering';
 
-/** A second route, to check that everything per route is per route. */
-export const ORDERS_ROUTE: RouteConfig = {
-  ...DEFAULT_ROUTE,
-  name: 'order-events',
-  path: '/orders/events',
-  target: 'https://orders.example.com/events',
-  schema: 'json-object',
-  maxAttempts: 7,
-  retry: { baseSeconds: 5, maxSeconds: 600 },
-  nonRetryableStatuses: [400, 422],
-  concurrency: 5,
-  batchSize: 4,
-  timeoutSeconds: 25,
-  maxBodyBytes: 100_000,
-};
+export { ORDERS_ROUTE } from '../support/route-fixtures.js';
 
 /** A stack and its template, synthesized without cdk-nag (cdk-nag.test.ts checks the real app). */
 export interface SynthesizedStack {

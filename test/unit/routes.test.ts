@@ -7,20 +7,9 @@ import {
   REFERENCE_CATERING_ENDPOINT,
   type RouteConfig,
 } from '../../shared/config/routes.js';
-import { ConfigurationError } from '../../shared/errors.js';
+import { configurationError } from '../support/configuration-error.js';
 
 const OTHER_ROUTE: RouteConfig = { ...DEFAULT_ROUTE, name: 'billing', path: '/billing/invoice' };
-
-/** The ConfigurationError a call throws. */
-function configurationError(call: () => unknown): ConfigurationError {
-  try {
-    call();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error('expected a ConfigurationError, nothing was thrown');
-}
 
 describe('DEFAULT_ROUTE', () => {
   it('is a valid route: the catering scenario on its reference endpoint', () => {

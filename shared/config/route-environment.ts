@@ -1,0 +1,74 @@
+import { ENV } from './env-names.js';
+import type { RouteConfig } from './route-schema.js';
+
+/**
+ * The one mapping from a route to its functions' environment variables, used by the CDK stack
+ * (`addEnvironment` with CloudFormation tokens as values) and by the local runner (real queue URLs
+ * and table names) alike, so a route setting reaches a function the same way on AWS and locally.
+ * A new route setting is one more line here (and its read in the function's config).
+ */
+
+/** Where a route's functions find what was created for them: names, URLs or CDK tokens. */
+export interface RouteResourceNames {
+  /** The route's delivery queue. */
+  readonly queueUrl: string;
+  /** The route's fail-messages dead-letter queue. */
+  readonly dlqUrl: string;
+  /** The failover table all routes share. */
+  readonly failoverTableName: string;
+  /** The forwarders' idempotency table. */
+  readonly idempotencyTableName: string;
+}
+
+/** Each function of a route with exactly the variables it reads. */
+export interface RouteFunctionEnvironments {
+  readonly ingest: Readonly<Record<string, string>>;
+  readonly forwarder: Readonly<Record<string, string>>;
+}
+
+/** The environments of a route's ingest and forwarder. */
+export function routeEnvironments(
+  route: RouteConfig,
+  resources: RouteResourceNames,
+): RouteFunctionEnvironments {
+  return {
+    ingest: {
+      [ENV.ROUTE_NAME]: route.name,
+      [ENV.QUEUE_URL]: resources.queueUrl,
+      [ENV.FAILOVER_TABLE_NAME]: resources.failoverTableName,
+      [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
+      // Absent = any JSON: the ingest still requires a well-formed JSON document.
+      [ENV.BODY_SCHEMA]: route.schema ?? 'json',
+    },
+    forwarder: {
+      [ENV.ROUTE_NAME]: route.name,
+      [ENV.QUEUE_URL]: resources.queueUrl,
+      [ENV.DLQ_URL]: resources.dlqUrl,
+      [ENV.IDEMPOTENCY_TABLE_NAME]: resources.idempotencyTableName,
+      [ENV.TARGET_URL]: route.target,
+      [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
+      [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
+      [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
+      [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
+      [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
+    },
+  };
+}
+
+/** What the drainer, which serves every route, is told. */
+export interface DrainerResourceNames {
+  readonly failoverTableName: string;
+  /** JSON object of route name → delivery queue URL (the stack passes `Stack.toJsonString`). */
+  readonly routeQueueUrlsJson: string;
+  /** Seconds a run may spend before it leaves the rest to the next run. */
+  readonly timeBudgetSeconds: number;
+}
+
+/** The drainer's environment. */
+export function drainerEnvironment(resources: DrainerResourceNames): Readonly<Record<string, string>> {
+  return {
+    [ENV.FAILOVER_TABLE_NAME]: resources.failoverTableName,
+    [ENV.ROUTE_QUEUE_URLS]: resources.routeQueueUrlsJson,
+    [ENV.DRAIN_TIME_BUDGET_SECONDS]: String(resources.timeBudgetSeconds),
+  };
+}

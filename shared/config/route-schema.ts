@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
+import {
+  DEFAULT_API_KEY_REQUIRED,
+  DEFAULT_DRAIN_INTERVAL_SECONDS,
+  ROUTE_DEFAULTS,
+} from './route-defaults.js';
+
+/**
+ * The routes file (`DELIVERY_CONFIG=<path>`): its zod schema is the single definition of what a
+ * route may say. The loader validates with it, the JSON Schema shipped for editors is generated
+ * from it, and {@link RouteConfig} is inferred from it.
+ *
+ * Adding an optional route setting is a change in one place plus its mapping:
+ * 1. add the field to {@link routeSchema} below, with TSDoc, a `.describe()` text (it becomes the
+ *    editor's hover help) and an `error` that says how to fix a bad value; give it a default in
+ *    `ROUTE_DEFAULTS` (route-defaults.ts) with `.default(...)`, or leave it `.optional()`;
+ * 2. map it to the function environment in `routeEnvironments` (route-environment.ts), which the
+ *    CDK stack and the local runner both use, and read that variable in the function's config;
+ * 3. run `npm run routes-schema` to regenerate `schemas/delivery-config.schema.json` (a test fails
+ *    while it is stale) and add a row to the README's route table.
+ * Messages name the field through the schema's path, so a new field gets clear errors for free.
+ */
+
+/** A whole number within bounds, with one message that says what to use. */
+const wholeNumber = (min: number, max: number, unit = '') => {
+  const error = `use a whole number${unit} from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
+/** SQS's ceiling on a message's visibility timeout, which bounds every retry delay (12 hours). */
+const MAX_RETRY_DELAY_SECONDS = 43_200;
+
+/** Exponential backoff: `baseSeconds * 2^(attempt-1)`, capped at `maxSeconds`, with jitter. */
+const exponentialRetrySchema = z
+  .strictObject({
+    baseSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
+      'Delay before the second attempt, in seconds; each later delay doubles.',
+    ),
+    maxSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
+      'Cap of the doubling delay, in seconds.',
+    ),
+  })
+  .refine((r) => r.maxSeconds >= r.baseSeconds, {
+    error: 'retry.maxSeconds must be >= retry.baseSeconds; raise maxSeconds or lower baseSeconds',
+  });
+
+/** A route: one path in, one backend out, with its own queue, dead-letter queue and forwarder. */
+export const routeSchema = z
+  .strictObject({
+    /** Short name used in resource names, outputs, logs and `gd --route`. */
+    name: z
+      .string({ error: 'use 1-31 lowercase letters, digits or dashes' })
+      .regex(/^[a-z][a-z0-9-]{0,30}$/, { error: 'use 1-31 lowercase letters, digits or dashes' })
+      .describe('Short name: 1-31 lowercase letters, digits or dashes, starting with a letter.'),
+    /** API path, e.g. `/catering/register`. */
+    path: z
+      .string({ error: 'use a path like /catering/register' })
+      .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: 'use a path like /catering/register' })
+      .describe('API path clients POST to, e.g. /catering/register.'),
+    /** Backend URL the forwarder POSTs each message to. */
+    target: z
+      .url({ protocol: /^https?$/, error: 'use an http(s) URL' })
+      .describe('Backend URL each message is POSTed to.'),
+    /** Body schema the ingest validates against (shared/schemas); absent = any JSON. */
+    schema: z
+      .enum(BODY_SCHEMA_NAMES, { error: `use one of ${BODY_SCHEMA_NAMES.join(', ')}` })
+      .optional()
+      .describe('Body schema requests must match; absent = any JSON.'),
+    /** Delivery attempts before the dead-letter queue; SQS's maxReceiveCount allows 1-1000. */
+    maxAttempts: wholeNumber(1, 1000)
+      .default(ROUTE_DEFAULTS.maxAttempts)
+      .describe('Delivery attempts before a message goes to the dead-letter queue.'),
+    /** Backoff between attempts. */
+    retry: exponentialRetrySchema
+      .default(() => ({ ...ROUTE_DEFAULTS.retry }))
+      .describe('Backoff between attempts: exponential with jitter.'),
+    /** Backend statuses that will not get better by retrying: dead-lettered at once, reason recorded. */
+    nonRetryableStatuses: z
+      .array(wholeNumber(100, 599), { error: 'use a list of HTTP statuses, e.g. [400, 422]' })
+      .default(() => [...ROUTE_DEFAULTS.nonRetryableStatuses])
+      .describe('Backend statuses that go straight to the dead-letter queue; [] retries everything.'),
+    /** Forwarder maximum concurrency (the event source mapping's); SQS mappings allow 2-1000. */
+    concurrency: wholeNumber(2, 1000)
+      .default(ROUTE_DEFAULTS.concurrency)
+      .describe('Batches delivered at once: protects the backend.'),
+    /** Records per forwarder invocation; SQS hands out at most 10 per receive. */
+    batchSize: wholeNumber(1, 10)
+      .default(ROUTE_DEFAULTS.batchSize)
+      .describe('Messages per forwarder invocation.'),
+    /** Per-attempt backend timeout in seconds. */
+    timeoutSeconds: wholeNumber(1, 300, ' of seconds')
+      .default(ROUTE_DEFAULTS.timeoutSeconds)
+      .describe('Seconds one delivery attempt may take.'),
+    /**
+     * Largest accepted body. 250,000 bytes keeps a message, with its attributes, inside both the SQS
+     * message limit (256 KiB) and the DynamoDB item limit (400 KB) so failover can always hold it.
+     */
+    maxBodyBytes: wholeNumber(1, 250_000, ' of bytes')
+      .default(ROUTE_DEFAULTS.maxBodyBytes)
+      .describe('Largest accepted request body, in bytes (at most 250000).'),
+  })
+  .describe('One delivery route: its own queue, dead-letter queue and forwarder.');
+
+/** A validated route, every default applied. */
+export type RouteConfig = z.output<typeof routeSchema>;
+
+/** The whole routes file: the routes and the settings the deployment shares. */
+export const deliveryFileSchema = z
+  .strictObject({
+    /** Lets an editor find the JSON Schema; ignored otherwise. */
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
+    routes: z
+      .array(routeSchema, {
+        error: 'use a list of routes: "routes": [{"name": ..., "path": ..., "target": ...}]',
+      })
+      .min(1, { error: 'list at least one route' })
+      .describe('The delivery routes; each gets its own queue, dead-letter queue and forwarder.'),
+    /** How often the drainer moves failover items back to their queues. */
+    drainIntervalSeconds: wholeNumber(1, 86_400, ' of seconds')
+      .default(DEFAULT_DRAIN_INTERVAL_SECONDS)
+      .describe('Seconds between drainer runs; on AWS a whole number of minutes (60, 120, ...).'),
+    /** Whether the deployed API requires an API key (usage plan). */
+    apiKeyRequired: z
+      .boolean({ error: 'use true or false' })
+      .default(DEFAULT_API_KEY_REQUIRED)
+      .describe('Whether the deployed API requires an x-api-key (usage plan).'),
+  })
+  .superRefine((file, context) => {
+    // Names and paths become resource ids and API resources: each must be unique.
+    for (const field of ['name', 'path'] as const) {
+      const seen = new Set<string>();
+      file.routes.forEach((route, index) => {
+        if (seen.has(route[field])) {
+          context.addIssue({
+            code: 'custom',
+            path: ['routes', index, field],
+            message: `another route already uses this ${field}; give each route its own`,
+          });
+        }
+        seen.add(route[field]);
+      });
+    }
+  })
+  .describe('Guaranteed-delivery routes file (DELIVERY_CONFIG).');
+
+/** A validated routes file. */
+export type DeliveryFile = z.output<typeof deliveryFileSchema>;

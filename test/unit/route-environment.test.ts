@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { type RouteResourceNames, routeEnvironments } from '../../shared/config/route-environment.js';
+import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import { ORDERS_ROUTE } from '../support/route-fixtures.js';
+
+const RESOURCES: RouteResourceNames = {
+  queueUrl: 'http://sqs.local/000000000000/orders-delivery',
+  dlqUrl: 'http://sqs.local/000000000000/orders-fail-messages',
+  failoverTableName: 'failover',
+  idempotencyTableName: 'idempotency',
+};
+
+/**
+ * A value other than the default route's for every route field. Typed Required<RouteConfig>, so a
+ * field added to the routes schema does not compile here until it has a value, and the test below
+ * then shows whether it reaches a function.
+ */
+const CHANGED: Required<RouteConfig> = { ...ORDERS_ROUTE, schema: 'json-object' };
+
+/** Fields the functions never read: the stack and the local runner use them to build resources. */
+const RESOURCE_ONLY_FIELDS = new Set<keyof RouteConfig>(['path', 'concurrency', 'batchSize']);
+
+describe('routeEnvironments (the stack and the local runner both use it)', () => {
+  it('gives the ingest and the forwarder a route that they read back setting for setting', () => {
+    // Prepare
+    const route = parseRoute(CHANGED);
+
+    // Act
+    const environments = routeEnvironments(route, RESOURCES);
+    const ingest = loadIngestConfig(environments.ingest);
+    const forwarder = loadForwarderConfig(environments.forwarder);
+
+    // Assess
+    expect(ingest).toEqual({
+      routeName: 'order-events',
+      queueUrl: RESOURCES.queueUrl,
+      failoverTableName: 'failover',
+      maxBodyBytes: 100_000,
+      schemaName: 'json-object',
+      logPayloads: false,
+    });
+    expect(forwarder).toEqual({
+      route: 'order-events',
+      queueUrl: RESOURCES.queueUrl,
+      dlqUrl: RESOURCES.dlqUrl,
+      idempotencyTableName: 'idempotency',
+      targetUrl: CHANGED.target,
+      timeoutSeconds: 25,
+      maxAttempts: 7,
+      retry: CHANGED.retry,
+      nonRetryableStatuses: new Set([400, 422]),
+      logPayloads: false,
+    });
+  });
+
+  it.each(Object.keys(CHANGED).filter((field) => !RESOURCE_ONLY_FIELDS.has(field as keyof RouteConfig)))(
+    'carries a change of %s to a function',
+    (field) => {
+      // Prepare
+      const changed = parseRoute({ ...DEFAULT_ROUTE, [field]: CHANGED[field as keyof typeof CHANGED] });
+
+      // Act
+      const before = routeEnvironments(DEFAULT_ROUTE, RESOURCES);
+      const after = routeEnvironments(changed, RESOURCES);
+
+      // Assess
+      expect(after).not.toEqual(before);
+    },
+  );
+
+  it('sets "any JSON" for a route without a body schema', () => {
+    // Prepare
+    const { schema: _none, ...route } = DEFAULT_ROUTE;
+
+    // Act
+    const ingest = loadIngestConfig(routeEnvironments(parseRoute(route), RESOURCES).ingest);
+
+    // Assess
+    expect(ingest.schemaName).toBe('json');
+  });
+});

@@ -1,0 +1,241 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadDeliveryConfig, ROUTE_DEFAULTS } from '../../shared/config/routes.js';
+import { configurationError } from '../support/configuration-error.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gd-routes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let files = 0;
+/** Writes a routes file (an object is JSON-encoded, a string written as is) and returns its path. */
+function routesFile(content: unknown): string {
+  const path = join(dir, `routes-${++files}.json`);
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  return path;
+}
+
+const billing = { name: 'billing', path: '/billing/invoice', target: 'https://billing.example.com/in' };
+const orders = { name: 'orders', path: '/orders/events', target: 'https://orders.example.com/events' };
+
+/** A file with `billing` first and `orders` changed by `change`; the loader's error for it. */
+function errorFor(change: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  const path = routesFile({ routes: [billing, { ...orders, ...change }], ...extra });
+  return configurationError(() => loadDeliveryConfig({ DELIVERY_CONFIG: path })).message;
+}
+
+describe('routes file (DELIVERY_CONFIG)', () => {
+  it('gives a route with only name, path and target every default, and the deployment its defaults', () => {
+    // Prepare
+    const path = routesFile({ $schema: '../schemas/delivery-config.schema.json', routes: [billing] });
+
+    // Act
+    const config = loadDeliveryConfig({ DELIVERY_CONFIG: path });
+
+    // Assess
+    expect(config).toEqual({
+      routes: [{ ...billing, ...ROUTE_DEFAULTS }],
+      drainIntervalSeconds: 60,
+      apiKeyRequired: true,
+    });
+  });
+
+  it('keeps every setting a route gives, in file order', () => {
+    // Prepare
+    const full = {
+      ...orders,
+      schema: 'json-object',
+      maxAttempts: 7,
+      retry: { baseSeconds: 5, maxSeconds: 600 },
+      nonRetryableStatuses: [],
+      concurrency: 5,
+      batchSize: 4,
+      timeoutSeconds: 25,
+      maxBodyBytes: 100_000,
+    };
+    const path = routesFile({ routes: [full, billing], drainIntervalSeconds: 120, apiKeyRequired: false });
+
+    // Act
+    const config = loadDeliveryConfig({ DELIVERY_CONFIG: path });
+
+    // Assess
+    expect(config.routes).toEqual([full, { ...billing, ...ROUTE_DEFAULTS }]);
+    expect(config).toMatchObject({ drainIntervalSeconds: 120, apiKeyRequired: false });
+  });
+
+  it("ignores the default route's variables and lets the shared ones override the file", () => {
+    // Prepare
+    const path = routesFile({ routes: [billing], drainIntervalSeconds: 120 });
+
+    // Act
+    const config = loadDeliveryConfig({
+      DELIVERY_CONFIG: path,
+      CATERING_SERVICE_EP: 'https://elsewhere.example.com',
+      MAX_ATTEMPTS: '9',
+      DRAIN_INTERVAL_SECONDS: '1',
+      API_KEY_REQUIRED: 'false',
+    });
+
+    // Assess
+    expect(config.routes).toEqual([{ ...billing, ...ROUTE_DEFAULTS }]);
+    expect(config).toMatchObject({ drainIntervalSeconds: 1, apiKeyRequired: false });
+  });
+
+  it.each([
+    [
+      'name',
+      { name: 'Orders!' },
+      'field \'name\': use 1-31 lowercase letters, digits or dashes (got "Orders!")',
+    ],
+    ['path', { path: 'orders' }, 'field \'path\': use a path like /catering/register (got "orders")'],
+    ['target', { target: 'ftp://x.example' }, 'field \'target\': use an http(s) URL (got "ftp://x.example")'],
+    [
+      'schema',
+      { schema: 'xml' },
+      'field \'schema\': use one of json-object, json, catering-registration (got "xml")',
+    ],
+    ['maxAttempts', { maxAttempts: 0 }, "field 'maxAttempts': use a whole number from 1 to 1000 (got 0)"],
+    ['retry', { retry: 5 }, "field 'retry'"],
+    [
+      'retry.baseSeconds',
+      { retry: { baseSeconds: 0.5, maxSeconds: 10 } },
+      "field 'retry.baseSeconds': use a whole number of seconds from 1 to 43200 (got 0.5)",
+    ],
+    [
+      'retry.maxSeconds',
+      { retry: { baseSeconds: 60, maxSeconds: 30 } },
+      'field \'retry\': retry.maxSeconds must be >= retry.baseSeconds; raise maxSeconds or lower baseSeconds (got {"baseSeconds":60,"maxSeconds":30})',
+    ],
+    [
+      'nonRetryableStatuses',
+      { nonRetryableStatuses: [400, 700] },
+      "field 'nonRetryableStatuses[1]': use a whole number from 100 to 599 (got 700)",
+    ],
+    ['concurrency', { concurrency: 1 }, "field 'concurrency': use a whole number from 2 to 1000 (got 1)"],
+    ['batchSize', { batchSize: 11 }, "field 'batchSize': use a whole number from 1 to 10 (got 11)"],
+    [
+      'timeoutSeconds',
+      { timeoutSeconds: '10' },
+      'field \'timeoutSeconds\': use a whole number of seconds from 1 to 300 (got "10")',
+    ],
+    [
+      'maxBodyBytes',
+      { maxBodyBytes: 300_000 },
+      "field 'maxBodyBytes': use a whole number of bytes from 1 to 250000 (got 300000)",
+    ],
+  ])(
+    'fails on a bad %s, naming the file, the route, the field, the value and the fix',
+    (_field, change, expected) => {
+      // Act
+      const message = errorFor(change);
+
+      // Assess
+      expect(message).toMatch(/^Invalid routes file \S*routes-\d+\.json:\n/);
+      // The route by its name as written, and its position.
+      expect(message).toContain(
+        `route '${(change as { name?: string }).name ?? 'orders'}' (routes[1]), ${expected}`,
+      );
+      expect(message).not.toMatch(/\n\s+at /); // no stack trace in the text
+    },
+  );
+
+  it('fails on a missing required field, saying it is required', () => {
+    // Act
+    const message = errorFor({ target: undefined });
+
+    // Assess
+    expect(message).toContain(
+      "route 'orders' (routes[1]), field 'target': is required: use an http(s) URL (got nothing)",
+    );
+  });
+
+  it('fails on an unknown field, suggesting the one it resembles', () => {
+    // Act
+    const message = errorFor({ maxAttempt: 3 });
+
+    // Assess
+    expect(message).toContain(
+      "route 'orders' (routes[1]), field 'maxAttempt': unknown field; did you mean 'maxAttempts'? remove it or correct its spelling (got 3)",
+    );
+  });
+
+  it('fails on a bad shared setting and an unknown top-level field', () => {
+    // Act
+    const message = errorFor({}, { drainIntervalSeconds: 0, route: [] });
+
+    // Assess
+    expect(message).toContain(
+      "field 'drainIntervalSeconds': use a whole number of seconds from 1 to 86400 (got 0)",
+    );
+    expect(message).toContain("field 'route': unknown field; did you mean 'routes'?");
+  });
+
+  it('fails on two routes with one name or one path, pointing at the second', () => {
+    // Act
+    const sameName = errorFor({ name: 'billing' });
+    const samePath = errorFor({ path: billing.path });
+
+    // Assess
+    expect(sameName).toContain(
+      "route 'billing' (routes[1]), field 'name': another route already uses this name; give each route its own (got \"billing\")",
+    );
+    expect(samePath).toContain(
+      "route 'orders' (routes[1]), field 'path': another route already uses this path",
+    );
+  });
+
+  it('fails without routes, and on a route that is not an object', () => {
+    // Act
+    const none = configurationError(() =>
+      loadDeliveryConfig({ DELIVERY_CONFIG: routesFile({ routes: [] }) }),
+    );
+    const odd = configurationError(() =>
+      loadDeliveryConfig({ DELIVERY_CONFIG: routesFile({ routes: ['x'] }) }),
+    );
+
+    // Assess
+    expect(none.message).toContain("field 'routes': list at least one route (got [])");
+    expect(odd.message).toContain('routes[0]');
+    expect(odd.message).toContain('(got "x")');
+  });
+
+  it('fails on a file that is not JSON, naming the file and where it breaks', () => {
+    // Prepare
+    const path = routesFile('{"routes": [ {"name": "billing",, } ]}');
+
+    // Act
+    const error = configurationError(() => loadDeliveryConfig({ DELIVERY_CONFIG: path }));
+
+    // Assess
+    expect(error.message).toMatch(/routes-\d+\.json is not valid JSON: .*position \d+/);
+  });
+
+  it('fails on a file that cannot be read, saying what to set', () => {
+    // Act
+    const error = configurationError(() => loadDeliveryConfig({ DELIVERY_CONFIG: join(dir, 'nope.json') }));
+
+    // Assess
+    expect(error.message).toMatch(
+      /^DELIVERY_CONFIG names \S*nope\.json, which cannot be read \(ENOENT\); set it to/,
+    );
+  });
+});
+
+describe('TARGET_TIMEOUT_SECONDS (the default route)', () => {
+  it("sets the default route's per-attempt timeout, as the stack and the local runner build it", () => {
+    // Act
+    const config = loadDeliveryConfig({ TARGET_TIMEOUT_SECONDS: '3' });
+
+    // Assess
+    expect(config.routes[0]?.timeoutSeconds).toBe(3);
+  });
+
+  it('fails on a timeout out of range, naming the field and the value', () => {
+    // Act
+    const error = configurationError(() => loadDeliveryConfig({ TARGET_TIMEOUT_SECONDS: '301' }));
+
+    // Assess
+    expect(error.message).toContain('timeoutSeconds: use a whole number of seconds from 1 to 300 (got 301)');
+  });
+});
