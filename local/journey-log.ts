@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { LOG_EVENT } from '../shared/log-events.js';
 
 /**
  * The local runner's console: one short line per step of a message's journey (accepted, stored
@@ -18,6 +19,7 @@ export type LogRecord = Readonly<Record<string, unknown>>;
 
 /** Keys every Powertools record carries; the generic formatter leaves them out. */
 const STANDARD_KEYS = new Set([
+  'event',
   'level',
   'message',
   'timestamp',
@@ -86,38 +88,39 @@ function extras(record: LogRecord, skip: readonly string[] = []): string {
 }
 
 /**
- * One journey line for a function's log record. Known messages (from functions/*) get their own
- * wording; anything else is shown as `service [level] message key=value ...`.
+ * One journey line for a function's log record. Records with a known {@link LOG_EVENT} get their
+ * own wording (their `message` text is not read); anything else is shown as
+ * `service [level] message key=value ...`.
  */
 export function formatRecord(record: LogRecord): string {
   const t = record.timestamp;
   const id = shortId(record.messageId);
-  switch (record.message) {
-    case 'accepted':
+  switch (record.event) {
+    case LOG_EVENT.ACCEPTED:
       return line(t, 'accepted', `${id} store=${record.store} route=${record.route}`);
-    case 'queue write failed, trying the failover table':
+    case LOG_EVENT.QUEUE_WRITE_FAILED:
       return line(t, 'queue down', `${id} SQS: ${briefError(record.error)}; trying the failover table`);
-    case 'failover write failed too; answering 503':
+    case LOG_EVENT.NOT_STORED:
       return line(t, 'rejected', `${id} 503, neither store took it (DynamoDB: ${briefError(record.error)})`);
-    case 'already in the failover table':
+    case LOG_EVENT.FAILOVER_DUPLICATE:
       return line(t, 'duplicate', `${id} already in the failover table (client retry)`);
-    case 'rejected':
+    case LOG_EVENT.REJECTED:
       return line(t, 'rejected', `${record.status} ${clip(String(record.reason))}`);
-    case 'attempt failed, will retry':
+    case LOG_EVENT.ATTEMPT_FAILED:
       return line(
         t,
         `attempt ${record.attempt}`,
         `${id} → ${outcome(record.reason)}, retry in ${record.retryInSeconds}s`,
       );
-    case 'delivered':
+    case LOG_EVENT.DELIVERED:
       return line(t, 'delivered', `${id} attempt ${record.attempt} (${record.status})`);
-    case 'dead-lettered': {
+    case LOG_EVENT.DEAD_LETTERED: {
       const reason = String(record.reason ?? '').replace(/^gave up after \d+ attempts; last: /, '');
       return line(t, 'dead-lettered', `${id} after ${record.attempt} attempts: ${clip(reason)}`);
     }
-    case 'duplicate suppressed: already delivered':
+    case LOG_EVENT.DUPLICATE_SUPPRESSED:
       return line(t, 'duplicate', `${id} already delivered at ${record.deliveredAt}; not sent again`);
-    case 'drain finished': {
+    case LOG_EVENT.DRAIN_FINISHED: {
       const failed = Number(record.failed ?? 0);
       const unroutable = Number(record.unroutable ?? 0);
       return line(
@@ -166,7 +169,7 @@ export interface JourneyLogOptions {
 type Level = 'info' | 'warn' | 'error';
 
 /** Routine records that repeat on every schedule tick while they hold: folded like warnings. */
-const NOISY = new Set(['another drainer holds the lease; skipping this run']);
+const NOISY = new Set<unknown>([LOG_EVENT.DRAIN_LEASE_HELD]);
 
 /**
  * Creates the runner's log. Warnings and errors that repeat word for word (a drainer finding SQS
@@ -206,9 +209,9 @@ export function createJourneyLog(options: JourneyLogOptions = {}): JourneyLog {
         : recordLevel === 'error' || recordLevel === 'critical'
           ? 'error'
           : 'info';
-    const key = `${record.service}|${record.message}|${record.error ?? record.reason ?? ''}`;
+    const key = `${record.service}|${record.event ?? record.message}|${record.error ?? record.reason ?? ''}`;
     // Message-level records (with an id) are the journey itself: never folded together.
-    const level = record.messageId ? 'info' : NOISY.has(String(record.message)) ? 'warn' : asLevel;
+    const level = record.messageId ? 'info' : NOISY.has(record.event) ? 'warn' : asLevel;
     emit(format === 'json' ? json : formatRecord(record), level, key);
   };
 

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-message-queue.js';
 import { describeError } from '../../shared/errors.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import type { Clock, FailoverItem, FailoverStore, MessageQueue } from '../../shared/ports.js';
 
 export interface DrainerDeps {
@@ -45,7 +46,7 @@ const DELETE_BATCH = 25;
 export async function drainFailover(deps: DrainerDeps, options: DrainOptions): Promise<DrainReport> {
   const { failover, logger, clock } = deps;
   if (!(await failover.acquireLease(options.owner, options.leaseSeconds))) {
-    logger.info('another drainer holds the lease; skipping this run');
+    logger.info('another drainer holds the lease; skipping this run', { event: LOG_EVENT.DRAIN_LEASE_HELD });
     return { moved: 0, failed: 0, unroutable: 0, stoppedEarly: 'lease-held' };
   }
   let moved = 0;
@@ -74,6 +75,7 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     failed += result.failed.length;
     if (result.failed.length > 0) {
       logger.warn('SQS did not take some failover items; they stay for the next run', {
+        event: LOG_EVENT.DRAIN_SEND_FAILED,
         route,
         failed: result.failed.length,
         firstReason: result.failed[0]?.reason,
@@ -94,7 +96,10 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
       if (!queue) {
         unroutable++;
         if (!unknownRoutes.has(route))
-          logger.error('failover item for a route with no queue; left in place', { route });
+          logger.error('failover item for a route with no queue; left in place', {
+            event: LOG_EVENT.DRAIN_UNROUTABLE,
+            route,
+          });
         unknownRoutes.add(route);
         continue;
       }
@@ -115,16 +120,22 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     await deleteConfirmed(true);
   } catch (error) {
     // Whatever SQS confirmed and we could not delete is sent again next run (harmless, see above).
-    logger.error('drain interrupted', { error: describeError(error), movedBeforeError: moved });
+    logger.error('drain interrupted', {
+      event: LOG_EVENT.DRAIN_INTERRUPTED,
+      error: describeError(error),
+      movedBeforeError: moved,
+    });
     throw error;
   } finally {
     await failover.releaseLease(options.owner).catch((error: unknown) =>
       logger.warn('could not release the drainer lease; it expires on its own', {
+        event: LOG_EVENT.DRAIN_LEASE_NOT_RELEASED,
         error: describeError(error),
       }),
     );
   }
   const report: DrainReport = { moved, failed, unroutable, ...(stoppedEarly ? { stoppedEarly } : {}) };
-  if (moved > 0 || failed > 0 || unroutable > 0) logger.info('drain finished', { ...report });
+  if (moved > 0 || failed > 0 || unroutable > 0)
+    logger.info('drain finished', { event: LOG_EVENT.DRAIN_FINISHED, ...report });
   return report;
 }

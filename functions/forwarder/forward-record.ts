@@ -7,6 +7,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { type DeadLetterInfo, fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
 import { describeError, GuaranteedDeliveryError, RetryableDeliveryError } from '../../shared/errors.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import type { Backend, MessageQueue } from '../../shared/ports.js';
 import { backoffSeconds, type RetryPolicy } from './backoff.js';
 import { classifyResponse, type Verdict } from './classify-response.js';
@@ -99,10 +100,15 @@ export async function forwardRecord(record: SQSRecord, deps: ForwarderDeps): Pro
     const token = randomUUID();
     const result = await deps.deliverOnce({ messageId: envelope.id, envelope, attempt, token });
     if (result.token !== token) {
-      logger.info('duplicate suppressed: already delivered', { ...context, deliveredAt: result.deliveredAt });
+      logger.info('duplicate suppressed: already delivered', {
+        event: LOG_EVENT.DUPLICATE_SUPPRESSED,
+        ...context,
+        deliveredAt: result.deliveredAt,
+      });
       return 'duplicate';
     }
     logger.info('delivered', {
+      event: LOG_EVENT.DELIVERED,
       ...context,
       status: result.status,
       ...(settings.logPayloads ? { body: envelope.body } : {}),
@@ -131,11 +137,17 @@ export async function forwardRecord(record: SQSRecord, deps: ForwarderDeps): Pro
   } catch (error) {
     // Not fatal: the queue's own visibility timeout still brings the message back, only later.
     logger.warn('could not set the retry delay; the queue visibility timeout applies', {
+      event: LOG_EVENT.RETRY_DELAY_NOT_SET,
       ...context,
       error: describeError(error),
     });
   }
-  logger.warn('attempt failed, will retry', { ...context, reason: failure.reason, retryInSeconds: delay });
+  logger.warn('attempt failed, will retry', {
+    event: LOG_EVENT.ATTEMPT_FAILED,
+    ...context,
+    reason: failure.reason,
+    retryInSeconds: delay,
+  });
   throw new RetryableDeliveryError(failure.reason, delay);
 }
 
@@ -147,6 +159,7 @@ async function deadLetter(
 ): Promise<void> {
   await deps.deadLetters.send(envelope, info);
   deps.logger.error('dead-lettered', {
+    event: LOG_EVENT.DEAD_LETTERED,
     messageId: envelope.id,
     route: envelope.route,
     attempt: info.attempts,

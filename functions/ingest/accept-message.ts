@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { errorResponse, type HttpResponse, jsonResponse } from '../../shared/http-response.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import type { Clock, FailoverStore, MessageQueue } from '../../shared/ports.js';
 import { type IngestRequest, type IngestRules, parseRequest } from './parse-request.js';
 
@@ -50,13 +51,20 @@ export async function storeInFailover(
   queueError: string,
 ): Promise<'failover' | undefined> {
   const context = { messageId: envelope.id, route: envelope.route };
-  deps.logger.warn('queue write failed, trying the failover table', { ...context, error: queueError });
+  deps.logger.warn('queue write failed, trying the failover table', {
+    event: LOG_EVENT.QUEUE_WRITE_FAILED,
+    ...context,
+    error: queueError,
+  });
   try {
     const outcome = await deps.failover.put(envelope);
-    if (outcome === 'already-stored') deps.logger.info('already in the failover table', context);
+    if (outcome === 'already-stored') {
+      deps.logger.info('already in the failover table', { event: LOG_EVENT.FAILOVER_DUPLICATE, ...context });
+    }
     return 'failover';
   } catch (failoverError) {
     deps.logger.error('failover write failed too; answering 503', {
+      event: LOG_EVENT.NOT_STORED,
       ...context,
       error: describeError(failoverError),
     });
@@ -71,6 +79,7 @@ export const NOT_STORED_ERROR =
 /** The log line of an accepted message, the same for a single POST and a batch entry. */
 export function logAccepted(envelope: MessageEnvelope, store: StoreName, deps: IngestDeps): void {
   deps.logger.info('accepted', {
+    event: LOG_EVENT.ACCEPTED,
     messageId: envelope.id,
     route: envelope.route,
     store,
@@ -82,6 +91,7 @@ export function logAccepted(envelope: MessageEnvelope, store: StoreName, deps: I
 /** Logs a refused request (or batch entry) with its status and reason, never its body. */
 export function logRejected(response: HttpResponse, deps: IngestDeps, index?: number): void {
   deps.logger.info('rejected', {
+    event: LOG_EVENT.REJECTED,
     route: deps.rules.route,
     status: response.statusCode,
     reason: JSON.parse(response.body).error,

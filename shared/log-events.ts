@@ -1,0 +1,43 @@
+/**
+ * Stable names of the functions' log records. Every record a function writes carries one as its
+ * `event` field; whatever reads the logs (the local runner's journey view, a CloudWatch Logs
+ * Insights query such as `filter event = "dead-lettered"`) matches on it. The human `message` text
+ * beside it is free to change.
+ */
+export const LOG_EVENT = {
+  /** Ingest: the message is durable in the queue or the failover table (202). */
+  ACCEPTED: 'accepted',
+  /** Ingest: a request or batch entry was refused for bad input (4xx); `status` and `reason` say why. */
+  REJECTED: 'rejected',
+  /** Ingest: SQS did not acknowledge the write; the failover table is tried next. */
+  QUEUE_WRITE_FAILED: 'queue-write-failed',
+  /** Ingest: the failover table already held this id (a client's retry of a failed-over message). */
+  FAILOVER_DUPLICATE: 'failover-duplicate',
+  /** Ingest: neither store acknowledged the write; the client gets 503. */
+  NOT_STORED: 'not-stored',
+  /** Forwarder: the backend answered 2xx. */
+  DELIVERED: 'delivered',
+  /** Forwarder: the id was delivered before (idempotency record); this copy was dropped. */
+  DUPLICATE_SUPPRESSED: 'duplicate-suppressed',
+  /** Forwarder: the attempt failed and the message comes back after `retryInSeconds`. */
+  ATTEMPT_FAILED: 'attempt-failed',
+  /** Forwarder: the retry delay could not be set; the queue's visibility timeout applies instead. */
+  RETRY_DELAY_NOT_SET: 'retry-delay-not-set',
+  /** Forwarder: the message went to the dead-letter queue with its `reason`. */
+  DEAD_LETTERED: 'dead-lettered',
+  /** Drainer: another drainer holds the lease; this run does nothing. */
+  DRAIN_LEASE_HELD: 'drain-lease-held',
+  /** Drainer: SQS did not take some failover items; they stay for the next run. */
+  DRAIN_SEND_FAILED: 'drain-send-failed',
+  /** Drainer: a failover item names a route with no queue; it is left in place. */
+  DRAIN_UNROUTABLE: 'drain-unroutable',
+  /** Drainer: the run stopped on an error after moving `movedBeforeError` items. */
+  DRAIN_INTERRUPTED: 'drain-interrupted',
+  /** Drainer: the lease could not be released; it expires on its own. */
+  DRAIN_LEASE_NOT_RELEASED: 'drain-lease-not-released',
+  /** Drainer: a run that moved, failed or skipped something, with its counts. */
+  DRAIN_FINISHED: 'drain-finished',
+} as const;
+
+/** One of {@link LOG_EVENT}'s names. */
+export type LogEvent = (typeof LOG_EVENT)[keyof typeof LOG_EVENT];
