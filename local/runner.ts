@@ -216,6 +216,13 @@ export function functionEnvironment(
   return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
 }
 
+/** `2-300s` (exponential) or `5, 300, 1800s` (a schedule), for the provisioning line. */
+function describeRetry(route: RouteConfig): string {
+  return 'schedule' in route.retry
+    ? `${route.retry.schedule.join(', ')}s`
+    : `${route.retry.baseSeconds}-${route.retry.maxSeconds}s`;
+}
+
 /**
  * Without a routes file, the demo backend stands in for an unset CATERING_SERVICE_EP. With one, it
  * runs when a route targets it (`http://127.0.0.1:<DEMO_BACKEND_PORT>/...`, as the examples do), so
@@ -318,7 +325,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log.note(
         'provisioned',
         `${route.name}: queue ${names.deliveryQueue} (${deliveryQueueSettings(route).maxReceiveCount} attempts, ` +
-          `retry ${route.retry.baseSeconds}-${route.retry.maxSeconds}s, ${route.concurrency} pollers), DLQ ${names.deadLetterQueue}`,
+          `retry ${describeRetry(route)}, ${route.concurrency} pollers), DLQ ${names.deadLetterQueue}`,
       );
     }
     log.note('provisioned', `tables ${tables.failoverTable}, ${tables.idempotencyTable}`);

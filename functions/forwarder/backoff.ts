@@ -1,16 +1,26 @@
 /** Exponential backoff settings of a route (RETRY_BASE_SECONDS, RETRY_MAX_SECONDS). */
-export interface RetryPolicy {
+export interface ExponentialRetryPolicy {
   readonly baseSeconds: number;
   readonly maxSeconds: number;
 }
+
+/** An explicit list of delays (RETRY_SCHEDULE_SECONDS): `schedule[n-1]` before attempt n+1. */
+export interface ScheduledRetryPolicy {
+  readonly schedule: readonly number[];
+}
+
+/** How long a route waits between attempts. */
+export type RetryPolicy = ExponentialRetryPolicy | ScheduledRetryPolicy;
 
 /** SQS's ceiling on a message's visibility timeout (12 hours). */
 export const MAX_VISIBILITY_SECONDS = 43_200;
 
 /**
- * Seconds to hide a message before attempt `failedAttempt + 1`: base * 2^(failedAttempt-1), capped,
- * with "equal jitter" (half fixed, half random) so a burst of failures spreads out over time but a
- * retry never collapses to an immediate one. A backend's own Retry-After wins when it asks for longer.
+ * Seconds to hide a message before attempt `failedAttempt + 1`. Exponential: base * 2^(failedAttempt-1),
+ * capped, with "equal jitter" (half fixed, half random) so a burst of failures spreads out over time
+ * but a retry never collapses to an immediate one. Scheduled: the listed delay, as the user wrote it
+ * (the last one again should attempts outlast the list). A backend's own Retry-After wins when it
+ * asks for longer.
  */
 export function backoffSeconds(
   failedAttempt: number,
@@ -18,9 +28,16 @@ export function backoffSeconds(
   retryAfterSeconds?: number,
   random: () => number = Math.random,
 ): number {
+  const planned =
+    'schedule' in policy
+      ? (policy.schedule[Math.min(Math.max(0, failedAttempt - 1), policy.schedule.length - 1)] ?? 1)
+      : exponentialSeconds(failedAttempt, policy, random);
+  const wanted = retryAfterSeconds === undefined ? planned : Math.max(planned, retryAfterSeconds);
+  return Math.min(wanted, MAX_VISIBILITY_SECONDS);
+}
+
+function exponentialSeconds(failedAttempt: number, policy: ExponentialRetryPolicy, random: () => number): number {
   const exponent = Math.max(0, failedAttempt - 1);
   const ceiling = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** exponent);
-  const jittered = Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
-  const wanted = retryAfterSeconds === undefined ? jittered : Math.max(jittered, retryAfterSeconds);
-  return Math.min(wanted, MAX_VISIBILITY_SECONDS);
+  return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
 }

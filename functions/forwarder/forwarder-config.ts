@@ -5,7 +5,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
-import { DEFAULT_ROUTE } from '../../shared/config/route-defaults.js';
+import { ROUTE_DEFAULTS } from '../../shared/config/route-defaults.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
@@ -18,6 +18,7 @@ import {
   type ForwarderDeps,
   type ForwarderSettings,
 } from './forward-record.js';
+import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
 import { FetchBackend } from './http-backend.js';
 
 /** The forwarder's settings, read from its environment once at cold start. */
@@ -46,22 +47,40 @@ export function parseStatuses(raw: string | undefined, fallback: readonly number
   return new Set(statuses);
 }
 
+/** The route's retry policy: its schedule when RETRY_SCHEDULE_SECONDS is set, else exponential backoff. */
+export function loadRetryPolicy(env: Env): RetryPolicy {
+  const schedule = env[ENV.RETRY_SCHEDULE_SECONDS]?.trim();
+  if (schedule) {
+    const parts = schedule.split(',').map((part) => part.trim());
+    const delays = parts.map(Number);
+    if (delays.some((delay) => !Number.isInteger(delay) || delay < 1 || delay > MAX_VISIBILITY_SECONDS)) {
+      throw new ConfigurationError(
+        `${ENV.RETRY_SCHEDULE_SECONDS} must be comma-separated whole seconds from 1 to ${MAX_VISIBILITY_SECONDS}, got '${schedule}'`,
+      );
+    }
+    return { schedule: delays };
+  }
+  const defaults = ROUTE_DEFAULTS.retry;
+  const baseSeconds = intEnv(env, ENV.RETRY_BASE_SECONDS, defaults.baseSeconds, 1, MAX_VISIBILITY_SECONDS);
+  const maxSeconds = intEnv(env, ENV.RETRY_MAX_SECONDS, defaults.maxSeconds, baseSeconds, MAX_VISIBILITY_SECONDS);
+  return { baseSeconds, maxSeconds };
+}
+
+/** Reads and checks the forwarder's environment; throws naming the variable at fault. */
 export function loadForwarderConfig(env: Env): ForwarderConfig {
   const targetUrl = requireEnv(env, ENV.TARGET_URL);
   if (!URL.canParse(targetUrl))
     throw new ConfigurationError(`${ENV.TARGET_URL} must be a URL, got '${targetUrl}'`);
-  const baseSeconds = intEnv(env, ENV.RETRY_BASE_SECONDS, DEFAULT_ROUTE.retry.baseSeconds, 1, 43_200);
-  const maxSeconds = intEnv(env, ENV.RETRY_MAX_SECONDS, DEFAULT_ROUTE.retry.maxSeconds, baseSeconds, 43_200);
   return {
     route: requireEnv(env, ENV.ROUTE_NAME),
     queueUrl: requireEnv(env, ENV.QUEUE_URL),
     dlqUrl: requireEnv(env, ENV.DLQ_URL),
     idempotencyTableName: requireEnv(env, ENV.IDEMPOTENCY_TABLE_NAME),
     targetUrl,
-    timeoutSeconds: intEnv(env, ENV.TARGET_TIMEOUT_SECONDS, DEFAULT_ROUTE.timeoutSeconds, 1, 300),
-    maxAttempts: intEnv(env, ENV.MAX_ATTEMPTS, DEFAULT_ROUTE.maxAttempts, 1, 1000),
-    retry: { baseSeconds, maxSeconds },
-    nonRetryableStatuses: parseStatuses(env[ENV.NON_RETRYABLE_STATUSES], DEFAULT_ROUTE.nonRetryableStatuses),
+    timeoutSeconds: intEnv(env, ENV.TARGET_TIMEOUT_SECONDS, ROUTE_DEFAULTS.timeoutSeconds, 1, 300),
+    maxAttempts: intEnv(env, ENV.MAX_ATTEMPTS, ROUTE_DEFAULTS.maxAttempts, 1, 1000),
+    retry: loadRetryPolicy(env),
+    nonRetryableStatuses: parseStatuses(env[ENV.NON_RETRYABLE_STATUSES], ROUTE_DEFAULTS.nonRetryableStatuses),
     logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
   };
 }

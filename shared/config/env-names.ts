@@ -26,6 +26,8 @@ export const ENV = {
   RETRY_BASE_SECONDS: 'RETRY_BASE_SECONDS',
   /** Exponential backoff cap, in seconds. */
   RETRY_MAX_SECONDS: 'RETRY_MAX_SECONDS',
+  /** Comma-separated retry delays in seconds (a route's retry schedule); when set, it replaces the exponential backoff. */
+  RETRY_SCHEDULE_SECONDS: 'RETRY_SCHEDULE_SECONDS',
   /** Comma-separated backend statuses that go straight to the DLQ. */
   NON_RETRYABLE_STATUSES: 'NON_RETRYABLE_STATUSES',
   /** Largest accepted request body, in bytes. */

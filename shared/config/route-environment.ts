@@ -48,8 +48,12 @@ export function routeEnvironments(
       [ENV.TARGET_URL]: route.target,
       [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
       [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
-      [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
-      [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
+      ...('schedule' in route.retry
+        ? { [ENV.RETRY_SCHEDULE_SECONDS]: route.retry.schedule.join(',') }
+        : {
+            [ENV.RETRY_BASE_SECONDS]: String(route.retry.baseSeconds),
+            [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
+          }),
       [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
     },
   };

@@ -12,7 +12,7 @@ import {
  * from it, and {@link RouteConfig} is inferred from it.
  *
  * Adding an optional route setting is a change in one place plus its mapping:
- * 1. add the field to {@link routeSchema} below, with TSDoc, a `.describe()` text (it becomes the
+ * 1. add the field to {@link routeFieldsSchema} below, with TSDoc, a `.describe()` text (it becomes the
  *    editor's hover help) and an `error` that says how to fix a bad value; give it a default in
  *    `ROUTE_DEFAULTS` (route-defaults.ts) with `.default(...)`, or leave it `.optional()`;
  * 2. map it to the function environment in `routeEnvironments` (route-environment.ts), which the
@@ -31,22 +31,48 @@ const wholeNumber = (min: number, max: number, unit = '') => {
 /** SQS's ceiling on a message's visibility timeout, which bounds every retry delay (12 hours). */
 const MAX_RETRY_DELAY_SECONDS = 43_200;
 
+/** What a `retry` that is neither form should look like. */
+const RETRY_FORMS = 'use {"baseSeconds": 2, "maxSeconds": 300} or {"schedule": [5, 300, 1800]}';
+
 /** Exponential backoff: `baseSeconds * 2^(attempt-1)`, capped at `maxSeconds`, with jitter. */
 const exponentialRetrySchema = z
-  .strictObject({
-    baseSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
-      'Delay before the second attempt, in seconds; each later delay doubles.',
-    ),
-    maxSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
-      'Cap of the doubling delay, in seconds.',
-    ),
-  })
+  .strictObject(
+    {
+      baseSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
+        'Delay before the second attempt, in seconds; each later delay doubles.',
+      ),
+      maxSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
+        'Cap of the doubling delay, in seconds.',
+      ),
+    },
+    { error: RETRY_FORMS },
+  )
   .refine((r) => r.maxSeconds >= r.baseSeconds, {
     error: 'retry.maxSeconds must be >= retry.baseSeconds; raise maxSeconds or lower baseSeconds',
   });
 
-/** A route: one path in, one backend out, with its own queue, dead-letter queue and forwarder. */
-export const routeSchema = z
+/**
+ * An explicit list of delays, as Svix and Outpost offer: the delay before attempt n+1 is
+ * `schedule[n-1]`. The route's maxAttempts follows the list (its length + 1) unless given.
+ */
+const scheduleRetrySchema = z.strictObject(
+  {
+    schedule: z
+      .array(wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds'), {
+        error: 'use a list of delays in seconds, e.g. [5, 300, 1800]',
+      })
+      .min(1, { error: 'list at least one delay, e.g. [5, 300, 1800]' })
+      .max(999, { error: 'list at most 999 delays (SQS allows 1000 attempts)' })
+      .describe('Seconds to wait before each retry, in order: [5, 300, 1800] means 4 attempts.'),
+  },
+  { error: RETRY_FORMS },
+);
+
+/**
+ * The fields of a route: one path in, one backend out, with its own queue, dead-letter queue and
+ * forwarder. New route settings go here (see the steps at the top of this file).
+ */
+export const routeFieldsSchema = z
   .strictObject({
     /** Short name used in resource names, outputs, logs and `gd --route`. */
     name: z
@@ -67,14 +93,23 @@ export const routeSchema = z
       .enum(BODY_SCHEMA_NAMES, { error: `use one of ${BODY_SCHEMA_NAMES.join(', ')}` })
       .optional()
       .describe('Body schema requests must match; absent = any JSON.'),
-    /** Delivery attempts before the dead-letter queue; SQS's maxReceiveCount allows 1-1000. */
+    /**
+     * Delivery attempts before the dead-letter queue; SQS's maxReceiveCount allows 1-1000. Its
+     * default is `ROUTE_DEFAULTS.maxAttempts`, or the retry schedule's length + 1 (see routeSchema).
+     */
     maxAttempts: wholeNumber(1, 1000)
-      .default(ROUTE_DEFAULTS.maxAttempts)
-      .describe('Delivery attempts before a message goes to the dead-letter queue.'),
+      .optional()
+      .meta({ default: ROUTE_DEFAULTS.maxAttempts })
+      .describe(
+        'Delivery attempts before a message goes to the dead-letter queue; with a retry schedule, its length + 1.',
+      ),
     /** Backoff between attempts. */
-    retry: exponentialRetrySchema
+    retry: z
+      .union([exponentialRetrySchema, scheduleRetrySchema])
       .default(() => ({ ...ROUTE_DEFAULTS.retry }))
-      .describe('Backoff between attempts: exponential with jitter.'),
+      .describe(
+        'Backoff between attempts: exponential with jitter ({"baseSeconds","maxSeconds"}) or a list of delays ({"schedule": [...]}). A backend Retry-After that asks for longer wins.',
+      ),
     /** Backend statuses that will not get better by retrying: dead-lettered at once, reason recorded. */
     nonRetryableStatuses: z
       .array(wholeNumber(100, 599), { error: 'use a list of HTTP statuses, e.g. [400, 422]' })
@@ -101,6 +136,27 @@ export const routeSchema = z
       .describe('Largest accepted request body, in bytes (at most 250000).'),
   })
   .describe('One delivery route: its own queue, dead-letter queue and forwarder.');
+
+/** A route as validated: its fields, with maxAttempts following a retry schedule. */
+export const routeSchema = routeFieldsSchema
+  .superRefine((route, context) => {
+    if ('schedule' in route.retry && route.maxAttempts !== undefined) {
+      const attempts = route.retry.schedule.length + 1;
+      if (route.maxAttempts !== attempts) {
+        context.addIssue({
+          code: 'custom',
+          path: ['maxAttempts'],
+          message: `the retry schedule makes ${attempts} attempts; remove maxAttempts or set it to ${attempts}`,
+        });
+      }
+    }
+  })
+  .transform((route) => ({
+    ...route,
+    maxAttempts:
+      route.maxAttempts ??
+      ('schedule' in route.retry ? route.retry.schedule.length + 1 : ROUTE_DEFAULTS.maxAttempts),
+  }));
 
 /** A validated route, every default applied. */
 export type RouteConfig = z.output<typeof routeSchema>;

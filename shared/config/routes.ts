@@ -4,7 +4,13 @@ import { ConfigurationError, describeError } from '../errors.js';
 import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
-import { type DeliveryFile, deliveryFileSchema, type RouteConfig, routeSchema } from './route-schema.js';
+import {
+  type DeliveryFile,
+  deliveryFileSchema,
+  type RouteConfig,
+  routeFieldsSchema,
+  routeSchema,
+} from './route-schema.js';
 
 export {
   DEFAULT_DRAIN_INTERVAL_SECONDS,
@@ -38,13 +44,13 @@ export function parseRoute(input: unknown): RouteConfig {
 
 /** Field names valid at a path of a route (for "did you mean" on a misspelt field). */
 function routeFieldNames(path: readonly PropertyKey[]): readonly string[] {
-  return path.length === 0 ? Object.keys(routeSchema.shape) : [];
+  return path.length === 0 ? Object.keys(routeFieldsSchema.shape) : [];
 }
 
 /** Field names valid at a path of the routes file. */
 function fileFieldNames(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return Object.keys(deliveryFileSchema.shape);
-  if (path.length === 2 && path[0] === 'routes') return Object.keys(routeSchema.shape);
+  if (path.length === 2 && path[0] === 'routes') return Object.keys(routeFieldsSchema.shape);
   return [];
 }
 
@@ -154,10 +160,14 @@ function defaultRoutes(env: Env, routes: readonly RouteConfig[]): RouteConfig[] 
     target: env[USER_ENV.CATERING_SERVICE_EP]?.trim() || first.target,
     maxAttempts: numberFromEnv(env, USER_ENV.MAX_ATTEMPTS) ?? first.maxAttempts,
     timeoutSeconds: numberFromEnv(env, USER_ENV.TARGET_TIMEOUT_SECONDS) ?? first.timeoutSeconds,
-    retry: {
-      baseSeconds: numberFromEnv(env, USER_ENV.RETRY_BASE_SECONDS) ?? first.retry.baseSeconds,
-      maxSeconds: numberFromEnv(env, USER_ENV.RETRY_MAX_SECONDS) ?? first.retry.maxSeconds,
-    },
+    // The variables shape exponential backoff; a route given with a schedule keeps it.
+    retry:
+      'schedule' in first.retry
+        ? first.retry
+        : {
+            baseSeconds: numberFromEnv(env, USER_ENV.RETRY_BASE_SECONDS) ?? first.retry.baseSeconds,
+            maxSeconds: numberFromEnv(env, USER_ENV.RETRY_MAX_SECONDS) ?? first.retry.maxSeconds,
+          },
   };
   const parsed = [overridden, ...rest].map(parseRoute);
   const names = new Set<string>();

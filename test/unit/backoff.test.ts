@@ -2,19 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   backoffSeconds,
+  type ExponentialRetryPolicy,
   MAX_VISIBILITY_SECONDS,
-  type RetryPolicy,
 } from '../../functions/forwarder/backoff.js';
 
 /** Policies a route may have (routes.ts: 1 ≤ base ≤ max ≤ 43,200). */
-const policyArbitrary: fc.Arbitrary<RetryPolicy> = fc
+const policyArbitrary: fc.Arbitrary<ExponentialRetryPolicy> = fc
   .tuple(fc.integer({ min: 1, max: 43_200 }), fc.integer({ min: 1, max: 43_200 }))
   .map(([a, b]) => ({ baseSeconds: Math.min(a, b), maxSeconds: Math.max(a, b) }));
 const attemptArbitrary = fc.integer({ min: 1, max: 1_000 });
 const randomArbitrary = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });
 
 /** The un-jittered delay: base * 2^(attempt-1), capped. */
-const ceilingOf = (attempt: number, policy: RetryPolicy) =>
+const ceilingOf = (attempt: number, policy: ExponentialRetryPolicy) =>
   Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** (attempt - 1));
 
 describe('backoffSeconds', () => {
@@ -145,5 +145,35 @@ describe('backoffSeconds', () => {
 
     // Assess
     expect([low, high]).toEqual([16, 32]);
+  });
+});
+
+describe('backoffSeconds with a retry schedule', () => {
+  const policy = { schedule: [5, 300, 1800, 7200] };
+
+  it('waits the listed delay before each retry, without jitter', () => {
+    // Act
+    const delays = [1, 2, 3, 4].map((attempt) => backoffSeconds(attempt, policy, undefined, () => 0.5));
+
+    // Assess
+    expect(delays).toEqual([5, 300, 1800, 7200]);
+  });
+
+  it('keeps the last delay should attempts outlast the list (a redriven message)', () => {
+    // Act
+    const delay = backoffSeconds(9, policy);
+
+    // Assess
+    expect(delay).toBe(7200);
+  });
+
+  it("lets a backend's longer Retry-After win, and ignores a shorter one", () => {
+    // Act
+    const longer = backoffSeconds(1, policy, 60);
+    const shorter = backoffSeconds(2, policy, 60);
+    const beyondSqs = backoffSeconds(4, policy, 100_000);
+
+    // Assess
+    expect([longer, shorter, beyondSqs]).toEqual([60, 300, MAX_VISIBILITY_SECONDS]);
   });
 });

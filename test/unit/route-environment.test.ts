@@ -3,6 +3,7 @@ import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.
 import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { type RouteResourceNames, routeEnvironments } from '../../shared/config/route-environment.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import { configurationError } from '../support/configuration-error.js';
 import { ORDERS_ROUTE } from '../support/route-fixtures.js';
 
 const RESOURCES: RouteResourceNames = {
@@ -79,5 +80,36 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
 
     // Assess
     expect(ingest.schemaName).toBe('json');
+  });
+
+  it('gives the forwarder a retry schedule and the attempts that follow it', () => {
+    // Prepare
+    const route = parseRoute({
+      ...DEFAULT_ROUTE,
+      maxAttempts: undefined,
+      retry: { schedule: [5, 300, 1800] },
+    });
+
+    // Act
+    const forwarder = loadForwarderConfig(routeEnvironments(route, RESOURCES).forwarder);
+
+    // Assess
+    expect(forwarder).toMatchObject({ retry: { schedule: [5, 300, 1800] }, maxAttempts: 4 });
+  });
+
+  it('fails on a retry schedule variable that is not a list of whole seconds, naming it and the value', () => {
+    // Prepare
+    const env = {
+      ...routeEnvironments(DEFAULT_ROUTE, RESOURCES).forwarder,
+      RETRY_SCHEDULE_SECONDS: '5,soon',
+    };
+
+    // Act
+    const error = configurationError(() => loadForwarderConfig(env));
+
+    // Assess
+    expect(error.message).toBe(
+      "RETRY_SCHEDULE_SECONDS must be comma-separated whole seconds from 1 to 43200, got '5,soon'",
+    );
   });
 });

@@ -239,3 +239,57 @@ describe('TARGET_TIMEOUT_SECONDS (the default route)', () => {
     expect(error.message).toContain('timeoutSeconds: use a whole number of seconds from 1 to 300 (got 301)');
   });
 });
+
+describe('retry schedule in a routes file', () => {
+  it('makes maxAttempts follow the list: one attempt, then one per delay', () => {
+    // Prepare
+    const path = routesFile({ routes: [{ ...billing, retry: { schedule: [5, 300, 1800, 7200] } }] });
+
+    // Act
+    const [route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
+
+    // Assess
+    expect(route).toMatchObject({ retry: { schedule: [5, 300, 1800, 7200] }, maxAttempts: 5 });
+  });
+
+  it('accepts a maxAttempts that agrees with the list', () => {
+    // Prepare
+    const path = routesFile({ routes: [{ ...billing, maxAttempts: 3, retry: { schedule: [5, 60] } }] });
+
+    // Act
+    const [route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
+
+    // Assess
+    expect(route?.maxAttempts).toBe(3);
+  });
+
+  it.each([
+    [
+      'a maxAttempts the list contradicts',
+      { maxAttempts: 9, retry: { schedule: [5, 60] } },
+      "field 'maxAttempts': the retry schedule makes 3 attempts; remove maxAttempts or set it to 3 (got 9)",
+    ],
+    ['an empty list', { retry: { schedule: [] } }, "field 'retry.schedule': list at least one delay"],
+    [
+      'a delay beyond SQS',
+      { retry: { schedule: [5, 50_000] } },
+      "field 'retry.schedule[1]': use a whole number of seconds from 1 to 43200 (got 50000)",
+    ],
+    [
+      'a list mixed with exponential fields',
+      { retry: { schedule: [5], baseSeconds: 2 } },
+      "field 'retry.baseSeconds': unknown field",
+    ],
+    [
+      'neither form',
+      { retry: 'often' },
+      'field \'retry\': use {"baseSeconds": 2, "maxSeconds": 300} or {"schedule": [5, 300, 1800]} (got "often")',
+    ],
+  ])('fails on %s, naming the field and the value', (_label, change, expected) => {
+    // Act
+    const message = errorFor(change);
+
+    // Assess
+    expect(message).toContain(`route 'orders' (routes[1]), ${expected}`);
+  });
+});
