@@ -122,12 +122,14 @@ export function formatRecord(record: LogRecord): string {
       return line(t, 'duplicate', `${id} already delivered at ${record.deliveredAt}; not sent again`);
     case LOG_EVENT.DRAIN_FINISHED: {
       const failed = Number(record.failed ?? 0);
+      const refused = Number(record.refused ?? 0);
       const unroutable = Number(record.unroutable ?? 0);
       return line(
         t,
         `drained ${record.moved} from failover`,
         [
-          failed > 0 ? `(${failed} left: SQS did not take them)` : '',
+          failed > 0 ? `(${failed} left: SQS unavailable)` : '',
+          refused > 0 ? `(${refused} refused by SQS for themselves, left in the table)` : '',
           unroutable > 0 ? `(${unroutable} with no route)` : '',
         ]
           .join(' ')

@@ -27,8 +27,13 @@ export const LOG_EVENT = {
   DEAD_LETTERED: 'dead-lettered',
   /** Drainer: another drainer holds the lease; this run does nothing. */
   DRAIN_LEASE_HELD: 'drain-lease-held',
-  /** Drainer: SQS did not take some failover items; they stay for the next run. */
+  /** Drainer: SQS was unavailable for some failover items (down, 5xx, throttled); they stay for the next run. */
   DRAIN_SEND_FAILED: 'drain-send-failed',
+  /**
+   * Drainer: SQS refused some failover items for themselves (SenderFault: too large, characters it
+   * does not allow); they stay in the table, the run goes on, and retrying will not help.
+   */
+  DRAIN_REFUSED: 'drain-refused',
   /** Drainer: a failover item names a route with no queue; it is left in place. */
   DRAIN_UNROUTABLE: 'drain-unroutable',
   /** Drainer: the run stopped on an error after moving `movedBeforeError` items. */

@@ -6,10 +6,17 @@ import type { DeadLetterInfo, MessageEnvelope } from './envelope.js';
  * local emulator, or a fake where a fault cannot be produced for real.
  */
 
-/** Result of a batch send: which envelope ids SQS acknowledged and which it did not. */
+/**
+ * Why SQS did not take a message: `unavailable` (SQS failed: network, timeout, 5xx, throttling;
+ * it will likely take it later) or `refused` (SQS rejected this message for itself, a SenderFault:
+ * too large, characters it does not allow; trying again will not help).
+ */
+export type SendFault = 'unavailable' | 'refused';
+
+/** Result of a batch send: which envelope ids SQS acknowledged and which it did not, and why. */
 export interface BatchSendResult {
   readonly sent: readonly string[];
-  readonly failed: readonly { readonly id: string; readonly reason: string }[];
+  readonly failed: readonly { readonly id: string; readonly reason: string; readonly fault: SendFault }[];
 }
 
 /** One SQS queue (a route's delivery queue or its DLQ). */
@@ -18,7 +25,8 @@ export interface MessageQueue {
   send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void>;
   /**
    * Writes messages with SendMessageBatch, in as many requests as SQS's limits need (10 entries and
-   * 1 MiB each); never throws: each envelope id is reported either sent or failed.
+   * 1 MiB each); never throws: each envelope id is reported either sent or failed, with its reason
+   * and fault.
    */
   sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult>;
   /** Hides a received message for `seconds` before SQS offers it again (the retry backoff). */

@@ -10,6 +10,7 @@ export async function drainCommand(
   const report = await stack.drain();
   const ok =
     report.failed === 0 &&
+    report.refused === 0 &&
     report.unroutable === 0 &&
     report.stoppedEarly !== 'lease-held' &&
     report.stoppedEarly !== 'queue-unavailable';
@@ -18,15 +19,23 @@ export async function drainCommand(
     return ok ? 0 : 1;
   }
   output.out(
-    `drained: ${report.moved} moved from the failover table to their queues, ${report.failed} failed, ` +
+    `drained: ${report.moved} moved from the failover table to their queues, ` +
+      `${report.failed} not taken (SQS unavailable), ${report.refused} refused by SQS, ` +
       `${report.unroutable} unroutable`,
   );
   const advice: Record<NonNullable<typeof report.stoppedEarly>, string> = {
     'lease-held': 'another drainer run holds the lease (a scheduled run is on); try again in a minute',
-    'queue-unavailable': 'SQS took none of a batch; the items stay in the table until SQS is back',
+    'queue-unavailable':
+      'SQS is unavailable (it took none of a batch); the items stay in the table until it is back',
     'time-budget': 'the time budget ran out; run gd drain again for the rest',
   };
   if (report.stoppedEarly) output.out(`stopped early: ${advice[report.stoppedEarly]}`);
+  if (report.refused > 0) {
+    output.out(
+      'refused items: SQS rejected them for themselves (too large, characters it does not allow); they ' +
+        "stay in the failover table and retrying will not help: the drainer's log names them and SQS's reasons",
+    );
+  }
   if (report.unroutable > 0) output.out('unroutable items belong to routes this stack does not have');
   return ok ? 0 : 1;
 }

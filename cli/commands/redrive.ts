@@ -49,7 +49,9 @@ export async function redriveCommand(
       progress.end();
     }
   }
-  const incomplete = results.filter((result) => result.failed > 0 || result.stoppedEarly !== undefined);
+  const incomplete = results.filter(
+    (result) => result.failed > 0 || result.refused > 0 || result.stoppedEarly !== undefined,
+  );
   if (options.json) {
     printJson(output, { routes: results });
   } else {
@@ -58,7 +60,11 @@ export async function redriveCommand(
         `${result.route}: moved ${result.moved} dead letter(s) back to the delivery queue` +
           (result.moved > 0 ? ` (${result.method})` : '') +
           (result.skipped > 0 ? `; ${result.skipped} did not match and stayed in the DLQ` : '') +
-          (result.failed > 0 ? `; ${result.failed} stayed in the DLQ` : '') +
+          (result.failed > 0 ? `; ${result.failed} stayed in the DLQ (SQS unavailable)` : '') +
+          (result.refused > 0
+            ? `; ${result.refused} refused by SQS for themselves, left in the DLQ` +
+              (result.refusedReason ? ` (${result.refusedReason})` : '')
+            : '') +
           (result.stoppedEarly ? `; stopped early: ${result.stoppedEarly}` : ''),
       );
     }

@@ -238,7 +238,8 @@ class DeployedStack implements StackTarget {
     if (!report || typeof report.moved !== 'number') {
       throw new OperationFailedError(`the drainer answered something that is not a drain report: ${text}`);
     }
-    return report;
+    // A drainer deployed before refusals were reported separately counts them in `failed`.
+    return { ...report, refused: report.refused ?? 0 };
   }
 
   redrive(route: RouteTarget, options: RedriveOptions): Promise<RedriveOutcome> {

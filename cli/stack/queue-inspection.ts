@@ -1,6 +1,7 @@
 import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { releaseMessages, SQS_BATCH_LIMIT } from '../../shared/aws/sqs-message-queue.js';
+import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
+import { releaseMessages } from '../../shared/aws/sqs-message-queue.js';
 import { deadLetterInfoFrom, fromSdkAttributes } from '../../shared/envelope.js';
 import { FAILOVER_TABLE } from '../../shared/resources.js';
 

@@ -46,7 +46,7 @@ export async function redriveRoute(
 ): Promise<RedriveOutcome> {
   const counts = await queueCounts(sqs, route.dlqUrl);
   const total = counts.visible + counts.inFlight;
-  if (total === 0) return { method: 'message-move-task', moved: 0, failed: 0, skipped: 0 };
+  if (total === 0) return { method: 'message-move-task', moved: 0, failed: 0, refused: 0, skipped: 0 };
   // A move task moves a whole queue: choosing dead letters needs to look at each one here.
   if (isNarrowing(options.filter)) return receiveSendDelete(sqs, route, total, options, options.filter);
   const [sourceArn, destinationArn] = await Promise.all([
@@ -72,6 +72,7 @@ export async function redriveRoute(
     method: 'message-move-task',
     moved: task.ApproximateNumberOfMessagesMoved ?? 0,
     failed: 0,
+    refused: 0,
     skipped: 0,
   };
 }
@@ -91,6 +92,8 @@ async function receiveSendDelete(
   const result = await redriveDeadLetters(sqs, {
     dlqUrl: route.dlqUrl,
     queueUrl: route.queueUrl,
+    // What the DLQ held when this redrive started, counted once more here.
+    maxMessages: total,
     ...(options.ratePerSecond === undefined ? {} : { ratePerSecond: options.ratePerSecond }),
     ...(filter === undefined ? {} : { select: (message) => matchesDeadLetter(message, filter) }),
     onProgress: (progress) =>
@@ -100,7 +103,9 @@ async function receiveSendDelete(
     method: 'receive-send-delete',
     moved: result.moved,
     failed: result.failed,
+    refused: result.refused,
     skipped: result.skipped,
+    ...(result.refusedReason ? { refusedReason: result.refusedReason } : {}),
     ...(result.stoppedEarly ? { stoppedEarly: result.stoppedEarly } : {}),
   };
 }

@@ -49,11 +49,18 @@ export interface RedriveOutcome {
   /** `message-move-task`: SQS's StartMessageMoveTask; `receive-send-delete`: the batched fallback. */
   readonly method: 'message-move-task' | 'receive-send-delete';
   readonly moved: number;
-  /** Messages that stayed in the DLQ because a step failed; they can be redriven again. */
+  /** Messages that stayed in the DLQ because SQS failed; they can be redriven again. */
   readonly failed: number;
   /** Dead letters the filter did not match: left in the DLQ as they were. */
   readonly skipped: number;
-  /** Why it stopped before the DLQ was empty (a failed SQS call), if it did. */
+  /**
+   * Messages that stayed in the DLQ because SQS refused them for themselves (SenderFault: too large,
+   * characters it does not allow); redriving again will not help.
+   */
+  readonly refused: number;
+  /** SQS's reason for the first refused message, when some were refused. */
+  readonly refusedReason?: string;
+  /** Why it stopped before the DLQ was empty (`SQS unavailable: ...`), if it did. */
   readonly stoppedEarly?: string;
 }
 

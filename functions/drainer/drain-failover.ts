@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-message-queue.js';
+import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { Clock, FailoverItem, FailoverStore, MessageQueue } from '../../shared/ports.js';
@@ -26,11 +26,19 @@ export interface DrainOptions {
 export interface DrainReport {
   /** Items SQS confirmed and that were then deleted from the failover table. */
   readonly moved: number;
-  /** Items SQS did not take this run; they stay for the next one. */
+  /** Items SQS did not take because it was unavailable (SQS down); they stay for the next run. */
   readonly failed: number;
+  /**
+   * Items SQS refused for themselves (SenderFault: too large for a message, characters SQS does not
+   * allow). They stay in the table, logged with their ids and SQS's reasons, and did not stop the rest.
+   */
+  readonly refused: number;
   /** Items whose route has no queue in this deployment (a configuration problem, logged). */
   readonly unroutable: number;
-  /** Why the run ended before the table was empty, if it did. */
+  /**
+   * Why the run ended before the table was empty, if it did. `queue-unavailable`: SQS took nothing of
+   * a batch because it failed (never because it refused entries for themselves).
+   */
   readonly stoppedEarly?: 'lease-held' | 'queue-unavailable' | 'time-budget';
 }
 
@@ -38,19 +46,22 @@ export interface DrainReport {
 const DELETE_BATCH = 25;
 
 /**
- * Moves failover items back to their delivery queues, oldest first, in SendMessageBatch tens. An item
- * is deleted only after SQS confirmed it (so a crash in between re-sends it, and the forwarder's
- * idempotency makes that harmless). Stops as soon as a whole batch fails (SQS still down) or the
- * time budget is spent; runs only while it holds the single-drainer lease.
+ * Moves failover items back to their delivery queues, oldest first, ten at a time per route (the
+ * queue splits them further by bytes, see SqsMessageQueue.sendBatch). An item is deleted only after
+ * SQS confirmed it (so a crash in between re-sends it, and the forwarder's idempotency makes that
+ * harmless). An item SQS refuses for itself stays in the table and the run goes on; the run stops as
+ * soon as SQS takes nothing of a batch because it is unavailable, or the time budget is spent. Runs
+ * only while it holds the single-drainer lease.
  */
 export async function drainFailover(deps: DrainerDeps, options: DrainOptions): Promise<DrainReport> {
   const { failover, logger, clock } = deps;
   if (!(await failover.acquireLease(options.owner, options.leaseSeconds))) {
     logger.info('another drainer holds the lease; skipping this run', { event: LOG_EVENT.DRAIN_LEASE_HELD });
-    return { moved: 0, failed: 0, unroutable: 0, stoppedEarly: 'lease-held' };
+    return { moved: 0, failed: 0, refused: 0, unroutable: 0, stoppedEarly: 'lease-held' };
   }
   let moved = 0;
   let failed = 0;
+  let refused = 0;
   let unroutable = 0;
   let stoppedEarly: DrainReport['stoppedEarly'];
   const pending = new Map<string, FailoverItem[]>();
@@ -65,24 +76,35 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     }
   };
 
-  /** Sends one route's buffered items; false when SQS took none of them. */
+  /** Sends one route's buffered items; false when SQS is unavailable (it took none, for its own reasons). */
   const flush = async (route: string, queue: MessageQueue): Promise<boolean> => {
     const items = pending.get(route) ?? [];
     pending.delete(route);
     if (items.length === 0) return true;
     const result = await queue.sendBatch(items.map((item) => item.envelope));
     confirmed.push(...result.sent);
-    failed += result.failed.length;
-    if (result.failed.length > 0) {
-      logger.warn('SQS did not take some failover items; they stay for the next run', {
+    const unavailable = result.failed.filter((failure) => failure.fault === 'unavailable');
+    const refusals = result.failed.filter((failure) => failure.fault === 'refused');
+    failed += unavailable.length;
+    refused += refusals.length;
+    if (unavailable.length > 0) {
+      logger.warn('SQS unavailable; failover items stay for the next run', {
         event: LOG_EVENT.DRAIN_SEND_FAILED,
         route,
-        failed: result.failed.length,
-        firstReason: result.failed[0]?.reason,
+        failed: unavailable.length,
+        firstReason: unavailable[0]?.reason,
+      });
+    }
+    if (refusals.length > 0) {
+      // Ids and SQS's reasons, never bodies: enough to find the items in the table.
+      logger.error('SQS refused failover items for themselves; they stay in the table', {
+        event: LOG_EVENT.DRAIN_REFUSED,
+        route,
+        refused: refusals.map(({ id, reason }) => ({ messageId: id, reason })),
       });
     }
     await deleteConfirmed(false);
-    return result.sent.length > 0;
+    return result.sent.length > 0 || unavailable.length === 0;
   };
 
   try {
@@ -134,8 +156,14 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
       }),
     );
   }
-  const report: DrainReport = { moved, failed, unroutable, ...(stoppedEarly ? { stoppedEarly } : {}) };
-  if (moved > 0 || failed > 0 || unroutable > 0)
+  const report: DrainReport = {
+    moved,
+    failed,
+    refused,
+    unroutable,
+    ...(stoppedEarly ? { stoppedEarly } : {}),
+  };
+  if (moved > 0 || failed > 0 || refused > 0 || unroutable > 0)
     logger.info('drain finished', { event: LOG_EVENT.DRAIN_FINISHED, ...report });
   return report;
 }

@@ -31,10 +31,11 @@ export function createDrainerHandler(
       leaseSeconds: Math.ceil((deadline - now + SAFETY_MARGIN_MS) / 1000),
     });
     countMetric(metrics, METRIC.DRAINED, report.moved);
-    // A lower bound of what is left: what SQS refused, what has no route, and at least one more
-    // item whenever the run stopped before the table was empty.
+    // A lower bound of what is left: what SQS did not take or refused, what has no route, and at
+    // least one more item whenever the run stopped before the table was empty.
     const left =
       report.failed +
+      report.refused +
       report.unroutable +
       (report.stoppedEarly && report.stoppedEarly !== 'lease-held' ? 1 : 0);
     countMetric(metrics, METRIC.FAILOVER_LEFT, left);

@@ -3,12 +3,13 @@ import {
   type Message,
   type MessageAttributeValue,
   ReceiveMessageCommand,
-  SendMessageBatchCommand,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { ATTR } from '../envelope.js';
 import { describeError } from '../errors.js';
-import { releaseMessages, SQS_BATCH_LIMIT } from './sqs-message-queue.js';
+import { SQS_BATCH_LIMIT, sendEntries } from './sqs-batch-sender.js';
+import { queueCounts, releaseMessages } from './sqs-message-queue.js';
 
 /**
  * Moves dead letters back to their delivery queue by hand: receive, send a copy, delete the
@@ -18,26 +19,30 @@ import { releaseMessages, SQS_BATCH_LIMIT } from './sqs-message-queue.js';
  */
 
 export interface RedriveProgress {
-  /** Dead letters received so far. */
+  /** Dead letters taken up so far (each counted once, however often it is received). */
   readonly received: number;
   /** Copies SQS confirmed whose original was then deleted from the DLQ. */
   readonly moved: number;
-  /** Dead letters not moved (left in the DLQ, visible again after the receive's visibility timeout). */
+  /** Dead letters not moved because SQS failed (left in the DLQ, visible again after the receive's visibility timeout). */
   readonly failed: number;
+  /** Dead letters SQS refused for themselves (SenderFault: too large, characters it does not allow); left in the DLQ. */
+  readonly refused: number;
   /** Dead letters looked at that `select` left alone (made visible again at the end). */
   readonly skipped: number;
 }
 
 export interface RedriveResult extends RedriveProgress {
-  /** Why the redrive stopped before the DLQ was empty, if it did. */
+  /** Why the redrive stopped before the DLQ was empty, if it did (`SQS unavailable: ...`). */
   readonly stoppedEarly?: string;
+  /** SQS's reason for the first refused dead letter, when some were refused. */
+  readonly refusedReason?: string;
 }
 
 export interface RedriveDeadLettersOptions {
   readonly dlqUrl: string;
   /** Where the copies go: the route's delivery queue. */
   readonly queueUrl: string;
-  /** Move at most this many. @default every message in the DLQ */
+  /** Move at most this many. @default as many as the DLQ held when the redrive started */
   readonly maxMessages?: number;
   /** Move at most this many per second (to spare a backend that just came back). @default no limit */
   readonly ratePerSecond?: number;
@@ -45,7 +50,7 @@ export interface RedriveDeadLettersOptions {
   readonly onProgress?: (progress: RedriveProgress) => void;
   /**
    * How long a received dead letter stays hidden while it is being moved: one that could not be
-   * moved reappears after this, and is not received again by this same run. @default 30
+   * moved, or that failed again and came back during this run, reappears after this. @default 30
    */
   readonly visibilityTimeoutSeconds?: number;
   /**
@@ -64,11 +69,11 @@ function copyAttribute(value: MessageAttributeValue): MessageAttributeValue {
   };
 }
 
-function copyEntry(message: Message, index: number): SendMessageBatchRequestEntry {
+function copyEntry(message: Message): SendMessageBatchRequestEntry {
   const attributes = message.MessageAttributes ?? {};
   const groupId = message.Attributes?.MessageGroupId;
   return {
-    Id: String(index),
+    Id: '0', // sendEntries numbers the entries of each batch
     MessageBody: message.Body ?? '',
     ...(Object.keys(attributes).length === 0
       ? {}
@@ -87,14 +92,28 @@ function copyEntry(message: Message, index: number): SendMessageBatchRequestEntr
   };
 }
 
+/**
+ * What identifies a dead letter across moves: our message id attribute, which every copy keeps.
+ * SQS's MessageId is new for every copy, so a dead letter that was moved, failed again and came
+ * back would look new by it (a redrive that never ends while the backend still fails).
+ */
+function stableId(message: Message): string {
+  return message.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue ?? `sqs:${message.MessageId ?? ''}`;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Moves dead letters from `dlqUrl` to `queueUrl` in batches of ten: ReceiveMessage (all attributes)
- * → SendMessageBatch with the same body and attributes → DeleteMessageBatch of only the entries
- * the send confirmed. A crash between send and delete leaves a copy in both queues: the message is
- * then delivered at most once anyway, because the forwarder's idempotency is keyed on its id.
- * Stops when the DLQ answers empty, after `maxMessages`, or at the first call that fails.
+ * Moves dead letters from `dlqUrl` to `queueUrl`: ReceiveMessage (all attributes, ten at a time) →
+ * SendMessageBatch with the same body and attributes (split by SQS's count and byte limits) →
+ * DeleteMessageBatch of only the entries the send confirmed. A crash between send and delete leaves
+ * a copy in both queues: the message is then delivered at most once anyway, because the forwarder's
+ * idempotency is keyed on its id.
+ *
+ * Moves what the DLQ held when it started, each message once: at most as many as it counted then,
+ * and never a message id it already moved in this run (one that failed again and came straight
+ * back stays in the DLQ for the next redrive). A dead letter SQS refuses for itself stays in the DLQ
+ * and the rest go on. Stops when the DLQ answers empty, at the count, or as soon as SQS is unavailable.
  * Dead letters `select` leaves alone are made visible again once the walk is over, whatever way it ended.
  */
 export async function redriveDeadLetters(
@@ -114,28 +133,42 @@ async function moveDeadLetters(
   options: RedriveDeadLettersOptions,
   skipped: Message[],
 ): Promise<RedriveResult> {
-  const max = options.maxMessages ?? Number.POSITIVE_INFINITY;
   const startedAt = Date.now();
-  const seen = new Set<string>();
+  const handled = new Set<string>();
   let received = 0;
   let moved = 0;
   let failed = 0;
-  const progress = () => options.onProgress?.({ received, moved, failed, skipped: skipped.length });
+  let refused = 0;
+  let refusedReason: string | undefined;
+  const progress = () => options.onProgress?.({ received, moved, failed, refused, skipped: skipped.length });
   const result = (stoppedEarly?: string): RedriveResult => ({
     received,
     moved,
     failed,
+    refused,
     skipped: skipped.length,
     ...(stoppedEarly ? { stoppedEarly } : {}),
+    ...(refusedReason ? { refusedReason } : {}),
   });
 
-  while (received < max) {
+  let max: number;
+  try {
+    const counts = await queueCounts(sqs, options.dlqUrl);
+    max = options.maxMessages ?? counts.visible + counts.inFlight + counts.delayed;
+  } catch (error) {
+    return result(`SQS unavailable: GetQueueAttributes on the DLQ failed: ${describeError(error)}`);
+  }
+  // Every non-empty receive either takes up a new dead letter or hides one this run already moved
+  // (for the visibility timeout); this cap ends the run even if the queue keeps handing them back.
+  let receivesLeft = 2 * max + 2;
+
+  while (received + skipped.length < max && receivesLeft-- > 0) {
     let messages: Message[];
     try {
       const output = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: options.dlqUrl,
-          MaxNumberOfMessages: Math.min(SQS_BATCH_LIMIT, max - received),
+          MaxNumberOfMessages: Math.min(SQS_BATCH_LIMIT, max - received - skipped.length),
           VisibilityTimeout: options.visibilityTimeoutSeconds ?? 30,
           // Long polling asks every SQS server, so an empty answer means the DLQ really is empty.
           WaitTimeSeconds: 1,
@@ -143,35 +176,29 @@ async function moveDeadLetters(
           MessageSystemAttributeNames: ['All'],
         }),
       );
-      messages = (output.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? ''));
+      messages = output.Messages ?? [];
     } catch (error) {
-      return result(`ReceiveMessage on the DLQ failed: ${describeError(error)}`);
+      return result(`SQS unavailable: ReceiveMessage on the DLQ failed: ${describeError(error)}`);
     }
     if (messages.length === 0) break;
-    for (const message of messages) seen.add(message.MessageId ?? '');
+    let fresh = messages.filter((message) => !handled.has(stableId(message)));
+    for (const message of fresh) handled.add(stableId(message));
     if (options.select) {
       const select = options.select;
-      skipped.push(...messages.filter((message) => !select(message)));
-      messages = messages.filter(select);
-      if (messages.length === 0) {
-        progress();
-        continue;
-      }
+      skipped.push(...fresh.filter((message) => !select(message)));
+      fresh = fresh.filter(select);
+      if (fresh.length === 0) progress();
     }
-    received += messages.length;
+    received += fresh.length;
+    if (fresh.length === 0) continue;
 
-    let confirmed: Message[];
-    try {
-      const output = await sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: messages.map(copyEntry) }),
-      );
-      confirmed = (output.Successful ?? []).flatMap((entry) => messages[Number(entry.Id)] ?? []);
-    } catch (error) {
-      failed += messages.length;
-      progress();
-      return result(`SendMessageBatch to the queue failed: ${describeError(error)}`);
-    }
-    failed += messages.length - confirmed.length;
+    const sendResult = await sendEntries(sqs, options.queueUrl, fresh.map(copyEntry));
+    const confirmed = sendResult.sent.flatMap((index) => fresh[index] ?? []);
+    const unavailable = sendResult.failed.filter((failure) => failure.fault === 'unavailable');
+    const refusals = sendResult.failed.filter((failure) => failure.fault === 'refused');
+    failed += unavailable.length;
+    refused += refusals.length;
+    refusedReason ??= refusals[0]?.reason;
 
     if (confirmed.length > 0) {
       try {
@@ -195,10 +222,13 @@ async function moveDeadLetters(
       } catch (error) {
         moved += confirmed.length;
         progress();
-        return result(`DeleteMessageBatch on the DLQ failed: ${describeError(error)}`);
+        return result(`SQS unavailable: DeleteMessageBatch on the DLQ failed: ${describeError(error)}`);
       }
     }
     progress();
+    if (unavailable.length > 0) {
+      return result(`SQS unavailable: SendMessageBatch to the queue failed: ${unavailable[0]?.reason}`);
+    }
 
     if (options.ratePerSecond !== undefined && options.ratePerSecond > 0) {
       const due = startedAt + (received / options.ratePerSecond) * 1000;

@@ -3,56 +3,23 @@ import {
   ChangeMessageVisibilityCommand,
   GetQueueAttributesCommand,
   type Message,
-  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { type DeadLetterInfo, type MessageEnvelope, toMessageAttributes } from '../envelope.js';
 import { describeError, QueueWriteError } from '../errors.js';
 import type { BatchSendResult, MessageQueue } from '../ports.js';
+import { entryBytes, SQS_BATCH_LIMIT, sendEntries } from './sqs-batch-sender.js';
 
-/** SQS's limit on entries per SendMessageBatch. */
-export const SQS_BATCH_LIMIT = 10;
-
-/**
- * SQS's limit on one SendMessageBatch request: "the maximum total payload size (the sum of the
- * individual lengths of all of the batched messages)" is 1 MiB (SQS API Reference, SendMessageBatch);
- * a message's length counts its body and its attributes' names, types and values. Over it, SQS refuses
- * the whole request (BatchRequestTooLong), so ten 250 KB messages need three requests, not one.
- */
-export const SQS_BATCH_MAX_BYTES = 1_048_576;
+/** An envelope as a SendMessageBatch entry (its Id is set per request by {@link sendEntries}). */
+function batchEntry(envelope: MessageEnvelope): SendMessageBatchRequestEntry {
+  return { Id: '0', MessageBody: envelope.body, MessageAttributes: toMessageAttributes(envelope) };
+}
 
 /** A message's length as SQS counts it against the batch limit: body plus every attribute's name, type and value. */
 export function sqsMessageBytes(envelope: MessageEnvelope): number {
-  let bytes = Buffer.byteLength(envelope.body);
-  for (const [name, value] of Object.entries(toMessageAttributes(envelope))) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '');
-    bytes += Buffer.byteLength(value.StringValue ?? '');
-  }
-  return bytes;
-}
-
-/**
- * Splits envelopes, in order, into SendMessageBatch requests within both of SQS's limits
- * ({@link SQS_BATCH_LIMIT} entries, {@link SQS_BATCH_MAX_BYTES} in all). A message that alone is
- * over the byte limit gets a request of its own, for SQS to refuse as the single message it is.
- */
-export function sqsBatches(envelopes: readonly MessageEnvelope[]): MessageEnvelope[][] {
-  const batches: MessageEnvelope[][] = [];
-  let current: MessageEnvelope[] = [];
-  let bytes = 0;
-  for (const envelope of envelopes) {
-    const size = sqsMessageBytes(envelope);
-    if (current.length === SQS_BATCH_LIMIT || (current.length > 0 && bytes + size > SQS_BATCH_MAX_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(envelope);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return entryBytes(batchEntry(envelope));
 }
 
 /** A {@link MessageQueue} on one SQS queue. Accepts an existing client so callers own its settings. */
@@ -78,44 +45,19 @@ export class SqsMessageQueue implements MessageQueue {
     }
   }
 
-  /** Sends in {@link sqsBatches}, all at once; each request's outcome is reported per envelope. */
+  /**
+   * Sends in as many SendMessageBatch requests as SQS's limits need, all at once (a client may be
+   * waiting); each envelope's outcome is reported: sent, or failed as `unavailable` or `refused`.
+   */
   async sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult> {
-    const results = await Promise.all(sqsBatches(envelopes).map((batch) => this.sendOneBatch(batch)));
+    const result = await sendEntries(this.client, this.queueUrl, envelopes.map(batchEntry), {
+      concurrent: true,
+    });
+    const idAt = (index: number) => envelopes[index]?.id ?? '';
     return {
-      sent: results.flatMap((result) => result.sent),
-      failed: results.flatMap((result) => result.failed),
+      sent: result.sent.map(idAt),
+      failed: result.failed.map(({ index, reason, fault }) => ({ id: idAt(index), reason, fault })),
     };
-  }
-
-  private async sendOneBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult> {
-    try {
-      // Entry ids must be short and alphanumeric; message ids need not be, so use positions.
-      const output = await this.client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: envelopes.map((envelope, index) => ({
-            Id: String(index),
-            MessageBody: envelope.body,
-            MessageAttributes: toMessageAttributes(envelope),
-          })),
-        }),
-      );
-      const idAt = (entryId: string | undefined) => envelopes[Number(entryId)]?.id;
-      const sent = (output.Successful ?? []).flatMap((entry) => idAt(entry.Id) ?? []);
-      const failed = (output.Failed ?? []).flatMap((entry) => {
-        const id = idAt(entry.Id);
-        return id === undefined ? [] : [{ id, reason: `${entry.Code}: ${entry.Message ?? ''}`.trim() }];
-      });
-      // An entry SQS names in neither list was not acknowledged: never report it as sent.
-      const answered = new Set([...sent, ...failed.map((entry) => entry.id)]);
-      for (const envelope of envelopes) {
-        if (!answered.has(envelope.id)) failed.push({ id: envelope.id, reason: 'not in the SQS response' });
-      }
-      return { sent, failed };
-    } catch (error) {
-      const reason = describeError(error);
-      return { sent: [], failed: envelopes.map((envelope) => ({ id: envelope.id, reason })) };
-    }
   }
 
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {

@@ -159,7 +159,7 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(memory.json()).toEqual({ moved: 7, failed: 0, unroutable: 0 });
+    expect(memory.json()).toEqual({ moved: 7, failed: 0, refused: 0, unroutable: 0 });
     expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
       FunctionName: 'gd-drainer',
       InvocationType: 'RequestResponse',
@@ -340,7 +340,7 @@ describe('redrive with a message move task (AWS; moto has no such API)', () => {
     });
 
     // Assess
-    expect(outcome).toEqual({ method: 'message-move-task', moved: 4, failed: 0, skipped: 0 });
+    expect(outcome).toEqual({ method: 'message-move-task', moved: 4, failed: 0, refused: 0, skipped: 0 });
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({
       SourceArn: 'arn:aws:sqs:eu-west-1:111111111111:dlq',
       DestinationArn: 'arn:aws:sqs:eu-west-1:111111111111:q',

@@ -53,7 +53,9 @@ describe('gd against the local stack', () => {
     });
     expect(code).toBe(0);
     expect(memory.json()).toEqual({
-      routes: [{ route: 'catering', method: 'receive-send-delete', moved: 2, failed: 0, skipped: 0 }],
+      routes: [
+        { route: 'catering', method: 'receive-send-delete', moved: 2, failed: 0, refused: 0, skipped: 0 },
+      ],
     });
     expect(memory.lines.progress.at(-1)).toBe('[##############################] 2/2 moved (catering)');
     expect(after.json()).toMatchObject({ routes: [{ queueDepth: 3, dlqDepth: 0, failoverBacklog: 1 }] });
@@ -182,7 +184,7 @@ describe('gd against the local stack', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(memory.json()).toEqual({ moved: 2, failed: 0, unroutable: 0 });
+    expect(memory.json()).toEqual({ moved: 2, failed: 0, refused: 0, unroutable: 0 });
     expect(await fixture.status()).toMatchObject({ queueDepth: 2, failoverBacklog: 0 });
     expect((await fixture.queuedIds()).sort()).toEqual(['parked-1', 'parked-2']);
   });

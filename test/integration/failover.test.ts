@@ -1,4 +1,6 @@
+import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import { refusingEndpoint, silentEndpoint } from '../support/dead-endpoints.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { createTestRoute } from '../support/test-route.js';
@@ -117,12 +119,62 @@ describe('ingest failover and drain', () => {
     for (let i = 0; i < 5 && backend.requests.length < ids.length; i++) await route.forwardOnce();
 
     // Assess
-    expect(report).toEqual({ moved: 12, failed: 0, unroutable: 0 });
+    expect(report).toEqual({ moved: 12, failed: 0, refused: 0, unroutable: 0 });
     expect(queued.visible + queued.inFlight).toBe(12);
     expect(await route.failoverIds()).toEqual([]);
     expect(backend.idsReceived().sort()).toEqual([...ids].sort());
     expect(backend.requests.map((r) => JSON.parse(r.body).passengerId).sort()).toEqual(
       ids.map((_, i) => `p-${i}`).sort(),
+    );
+  });
+
+  it('drains large bodies with small ones: batches split by bytes, all delivered', async () => {
+    // Prepare: six 240,000-byte bodies and twelve small ones parked through an SQS outage (ten per
+    // SendMessageBatch would be about 1.4 MB, over SQS's 1 MiB a batch).
+    const route = await createTestRoute({ target, ingestSqsEndpoint: await refusingEndpoint() });
+    const ids: string[] = [];
+    for (let i = 0; i < 18; i++) {
+      const notes = i < 6 ? 'n'.repeat(240_000 - 60) : 'small';
+      const response = await route.post({ ...REGISTRATION, passengerId: `p-${i}`, notes });
+      expect(response.statusCode).toBe(202);
+      ids.push(JSON.parse(response.body).messageId);
+    }
+
+    // Act
+    const report = await route.drain();
+    for (let i = 0; i < 10 && backend.requests.length < ids.length; i++) await route.forwardOnce();
+
+    // Assess
+    expect(report).toEqual({ moved: 18, failed: 0, refused: 0, unroutable: 0 });
+    expect(await route.failoverIds()).toEqual([]);
+    expect(backend.idsReceived().sort()).toEqual([...ids].sort());
+  });
+
+  it('drains the rest when SQS refuses one item for itself, and reports that item as refused', async () => {
+    // Prepare: thirteen parked items, then the queue's MaximumMessageSize lowered below the first
+    // one's size (SQS refuses it for itself; moto rejects the whole batch it is in).
+    const route = await createTestRoute({ target, ingestSqsEndpoint: await refusingEndpoint() });
+    const large = await route.post({ ...REGISTRATION, passengerId: 'p-large', notes: 'n'.repeat(200_000) });
+    const largeId = JSON.parse(large.body).messageId;
+    for (let i = 0; i < 12; i++) await route.post({ ...REGISTRATION, passengerId: `p-${i}` });
+    await route.sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: route.queues.queueUrl,
+        Attributes: { MaximumMessageSize: '100000' },
+      }),
+    );
+
+    // Act
+    const report = await route.drain();
+
+    // Assess: twelve moved, the large one still in the table, refused (SQS is up: no stop).
+    expect(report).toEqual({ moved: 12, failed: 0, refused: 1, unroutable: 0 });
+    expect(await route.failoverIds()).toEqual([largeId]);
+    expect(route.logs.drainer.entries()).toContainEqual(
+      expect.objectContaining({
+        event: LOG_EVENT.DRAIN_REFUSED,
+        refused: [{ messageId: largeId, reason: expect.stringContaining('InvalidParameterValue') }],
+      }),
     );
   });
 
@@ -136,7 +188,7 @@ describe('ingest failover and drain', () => {
     const report = await route.drain();
 
     // Assess
-    expect(report).toMatchObject({ moved: 0, failed: 3, stoppedEarly: 'queue-unavailable' });
+    expect(report).toMatchObject({ moved: 0, failed: 3, refused: 0, stoppedEarly: 'queue-unavailable' });
     expect(await route.failoverIds()).toHaveLength(3);
   });
 

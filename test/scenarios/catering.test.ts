@@ -80,7 +80,7 @@ describe('scenario: catering registration while the catering service is down', (
     await sleep(2_000); // long enough for a duplicate delivery to show up, if there were one
 
     // Assess: delivered exactly once more, with the same Idempotency-Key, nothing left anywhere
-    expect(redrive).toEqual({ received: 1, moved: 1, failed: 0, skipped: 0 });
+    expect(redrive).toEqual({ received: 1, moved: 1, failed: 0, refused: 0, skipped: 0 });
     const final = backend.requests.filter((r) => r.headers['idempotency-key'] === id);
     expect(final).toHaveLength(4);
     expect(delivered[3]?.headers['x-delivery-attempt']).toBe('4');

@@ -9,6 +9,7 @@ import type {
   FailoverItem,
   FailoverStore,
   MessageQueue,
+  SendFault,
 } from '../../shared/ports.js';
 
 /**
@@ -78,8 +79,12 @@ export class InMemoryQueue implements MessageQueue {
   delayError: Error | undefined;
   /** Thrown by `sendBatch` when set (breaks the port's "never throws" promise, on purpose). */
   batchError: Error | undefined;
-  /** A reason for refusing one batch entry, or undefined to take it. */
-  refuse: (envelope: MessageEnvelope) => string | undefined = () => undefined;
+  /**
+   * Why one batch entry is not taken, or undefined to take it: a reason alone means SQS was
+   * unavailable for it; `{ reason, fault: 'refused' }` means SQS refused the entry for itself.
+   */
+  refuse: (envelope: MessageEnvelope) => string | { reason: string; fault: SendFault } | undefined = () =>
+    undefined;
 
   async send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void> {
     if (this.sendError) throw this.sendError;
@@ -90,11 +95,13 @@ export class InMemoryQueue implements MessageQueue {
     this.batches.push([...envelopes]);
     if (this.batchError) throw this.batchError;
     const sent: string[] = [];
-    const failed: { id: string; reason: string }[] = [];
+    const failed: { id: string; reason: string; fault: SendFault }[] = [];
     for (const envelope of envelopes) {
-      const reason = this.refuse(envelope);
-      if (reason === undefined) sent.push(envelope.id);
-      else failed.push({ id: envelope.id, reason });
+      const refusal = this.refuse(envelope);
+      if (refusal === undefined) sent.push(envelope.id);
+      else if (typeof refusal === 'string')
+        failed.push({ id: envelope.id, reason: refusal, fault: 'unavailable' });
+      else failed.push({ id: envelope.id, ...refusal });
     }
     return { sent, failed };
   }

@@ -4,6 +4,7 @@ import {
   type DrainOptions,
   drainFailover,
 } from '../../functions/drainer/drain-failover.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import type { MessageQueue } from '../../shared/ports.js';
 import { anEnvelope } from '../support/factories.js';
 import { FakeClock, InMemoryFailoverStore, InMemoryQueue, recordingLogger } from '../support/fakes.js';
@@ -53,7 +54,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 25, failed: 0, unroutable: 0 });
+    expect(report).toEqual({ moved: 25, failed: 0, refused: 0, unroutable: 0 });
     expect(queues.get('catering')?.batches.map((batch) => batch.length)).toEqual([10, 10, 5]);
     expect(store.ids()).toEqual([]);
   });
@@ -106,7 +107,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 8, failed: 2, unroutable: 0 });
+    expect(report).toEqual({ moved: 8, failed: 2, refused: 0, unroutable: 0 });
     expect(store.ids().sort()).toEqual(['catering-003', 'catering-007']);
     expect(store.deleteCalls.flat()).not.toContain('catering-003');
     expect(logs.entries()).toContainEqual(
@@ -114,7 +115,33 @@ describe('drainFailover', () => {
     );
   });
 
-  it('stops early with queue-unavailable when SQS refuses a whole batch', async () => {
+  it('goes on past items SQS refuses for themselves, and reports them apart from SQS being down', async () => {
+    // Prepare: the ten oldest are refused by SQS for themselves (too large, say), five more are fine.
+    park('catering', 15);
+    const queue = queues.get('catering') as InMemoryQueue;
+    const tooLarge = new Set(Array.from({ length: 10 }, (_, n) => `catering-00${n}`));
+    queue.refuse = (envelope) =>
+      tooLarge.has(envelope.id) ? { reason: 'InvalidParameterValue: too long', fault: 'refused' } : undefined;
+
+    // Act
+    const report = await drainFailover(deps(), options());
+
+    // Assess: nothing stopped the five behind them; the refused ten stay, named in an error log.
+    expect(report).toEqual({ moved: 5, failed: 0, refused: 10, unroutable: 0 });
+    expect(store.ids().sort()).toEqual([...tooLarge].sort());
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        event: LOG_EVENT.DRAIN_REFUSED,
+        refused: expect.arrayContaining([
+          { messageId: 'catering-000', reason: 'InvalidParameterValue: too long' },
+        ]),
+      }),
+    );
+    expect(logs.entries().filter((entry) => entry.event === LOG_EVENT.DRAIN_SEND_FAILED)).toEqual([]);
+  });
+
+  it('stops early with queue-unavailable when SQS is unavailable for a whole batch', async () => {
     // Prepare
     park('catering', 35);
     const queue = queues.get('catering') as InMemoryQueue;
@@ -124,7 +151,13 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 0, failed: 10, unroutable: 0, stoppedEarly: 'queue-unavailable' });
+    expect(report).toEqual({
+      moved: 0,
+      failed: 10,
+      refused: 0,
+      unroutable: 0,
+      stoppedEarly: 'queue-unavailable',
+    });
     expect(queue.batches).toHaveLength(1);
     expect(store.ids()).toHaveLength(35);
     expect(store.deleteCalls).toEqual([]);
@@ -146,7 +179,13 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 10, failed: 10, unroutable: 0, stoppedEarly: 'queue-unavailable' });
+    expect(report).toEqual({
+      moved: 10,
+      failed: 10,
+      refused: 0,
+      unroutable: 0,
+      stoppedEarly: 'queue-unavailable',
+    });
     expect(store.ids()).toHaveLength(20);
     expect(store.ids()).not.toContain('catering-000');
   });
@@ -175,7 +214,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 0, failed: 0, unroutable: 0, stoppedEarly: 'lease-held' });
+    expect(report).toEqual({ moved: 0, failed: 0, refused: 0, unroutable: 0, stoppedEarly: 'lease-held' });
     expect(queues.get('catering')?.batches).toEqual([]);
     expect(store.ids()).toHaveLength(5);
     expect(store.leaseOwner).toBe('another-drainer');
@@ -204,7 +243,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 3, failed: 0, unroutable: 4 });
+    expect(report).toEqual({ moved: 3, failed: 0, refused: 0, unroutable: 4 });
     expect(store.ids().sort()).toEqual([
       'retired-route-000',
       'retired-route-001',
@@ -222,7 +261,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 0, failed: 0, unroutable: 0 });
+    expect(report).toEqual({ moved: 0, failed: 0, refused: 0, unroutable: 0 });
     expect(queues.get('catering')?.batches).toEqual([]);
   });
 
@@ -263,7 +302,7 @@ describe('drainFailover', () => {
     const report = await drainFailover(deps(), options());
 
     // Assess
-    expect(report).toEqual({ moved: 2, failed: 0, unroutable: 0 });
+    expect(report).toEqual({ moved: 2, failed: 0, refused: 0, unroutable: 0 });
     expect(logs.entries()).toContainEqual(
       expect.objectContaining({
         level: 'WARN',

@@ -28,7 +28,7 @@ describe('drainer handler', () => {
 
     // Assess
     expect(heldAfterFirstRun).toMatch(/^drainer-/);
-    expect(report).toEqual({ moved: 1, failed: 0, unroutable: 0 });
+    expect(report).toEqual({ moved: 1, failed: 0, refused: 0, unroutable: 0 });
     expect(queue.batchedIds()).toEqual(['first', 'second']);
     expect(failover.ids()).toEqual([]);
   });
@@ -49,7 +49,7 @@ describe('drainer handler', () => {
     )(scheduledEvent('drain'), lambdaContext('drainer', 60_000));
 
     // Assess
-    expect(report).toEqual({ moved: 0, failed: 0, unroutable: 0, stoppedEarly: 'lease-held' });
+    expect(report).toEqual({ moved: 0, failed: 0, refused: 0, unroutable: 0, stoppedEarly: 'lease-held' });
     expect(failover.ids()).toEqual(['waiting']);
   });
 });

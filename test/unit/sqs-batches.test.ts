@@ -1,14 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  SQS_BATCH_LIMIT,
-  SQS_BATCH_MAX_BYTES,
-  sqsBatches,
-  sqsMessageBytes,
-} from '../../shared/aws/sqs-message-queue.js';
-import { toMessageAttributes } from '../../shared/envelope.js';
+import { SQS_BATCH_LIMIT, SQS_BATCH_MAX_BYTES, splitIntoBatches } from '../../shared/aws/sqs-batch-sender.js';
+import { sqsMessageBytes } from '../../shared/aws/sqs-message-queue.js';
+import { type MessageEnvelope, toMessageAttributes } from '../../shared/envelope.js';
 import { anEnvelope } from '../support/factories.js';
 
 const sized = (id: string, bodyBytes: number) => anEnvelope({ id, body: 'x'.repeat(bodyBytes) });
+const sqsBatches = (envelopes: readonly MessageEnvelope[]) => splitIntoBatches(envelopes, sqsMessageBytes);
 
 describe('sqsBatches', () => {
   it('counts a message as SQS does: body plus attribute names, types and values', () => {
