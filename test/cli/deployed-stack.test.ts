@@ -366,7 +366,7 @@ describe('redrive with a message move task (AWS; moto has no such API)', () => {
     });
 
     // Assess
-    expect(outcome).toEqual({ method: 'receive-send-delete', moved: 0, failed: 0, skipped: 0 });
+    expect(outcome).toEqual({ method: 'receive-send-delete', moved: 0, failed: 0, refused: 0, skipped: 0 });
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)).toHaveLength(0);
     expect(sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input.QueueUrl).toBe(route.dlqUrl);
   });

@@ -32,7 +32,9 @@ describe('gd redrive with filters', () => {
     // Assess
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({
-      routes: [{ route: 'catering', method: 'receive-send-delete', moved: 6, failed: 0, skipped: 4 }],
+      routes: [
+        { route: 'catering', method: 'receive-send-delete', moved: 6, failed: 0, refused: 0, skipped: 4 },
+      ],
     });
     expect((await fixture.queuedIds()).sort()).toEqual(timeoutIds);
     // Left at once visible again (not after a visibility timeout), with their reason intact.

@@ -74,7 +74,7 @@ describe('redriveDeadLetters', () => {
     const result = await redriveDeadLetters(sqs, { dlqUrl, queueUrl });
 
     // Assess
-    expect(result).toEqual({ received: 18, moved: 18, failed: 0, refused: 0 });
+    expect(result).toEqual({ received: 18, moved: 18, failed: 0, refused: 0, skipped: 0 });
     expect(await idsOn(queueUrl)).toEqual(ids);
     expect(await idsOn(dlqUrl)).toEqual([]);
   });
@@ -108,7 +108,7 @@ describe('redriveDeadLetters', () => {
     const result = await redriveDeadLetters(sqs, { dlqUrl, queueUrl: dlqUrl });
 
     // Assess: seven moves, one per message; each copy is in the DLQ once, for the next redrive.
-    expect(result).toEqual({ received: 7, moved: 7, failed: 0, refused: 0 });
+    expect(result).toEqual({ received: 7, moved: 7, failed: 0, refused: 0, skipped: 0 });
     const counts = await queueCounts(sqs, dlqUrl);
     expect(counts.visible + counts.inFlight).toBe(7);
   }, 20_000);
