@@ -1,5 +1,6 @@
 import type { OptionValues } from 'commander';
 import type { Env } from '../shared/config/env-names.js';
+import { DEFAULT_STACK_NAME } from '../shared/config/stack-outputs.js';
 import {
   type DeadLetterFilter,
   parseStatusMatch,
@@ -24,7 +25,7 @@ import {
   runProgram,
   wholeNumberOption,
 } from './program.js';
-import { DEFAULT_STACK_NAME, type StackTarget } from './stack/stack-target.js';
+import type { StackTarget } from './stack/stack-target.js';
 
 /**
  * The `gd` commands. To add one: write its function in `commands/`, then add a spec here (name,

@@ -3,11 +3,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { type Env, USER_ENV } from '../shared/config/env-names.js';
 import { loadOperationsConfig } from '../shared/config/operations.js';
 import { loadDeliveryConfig, REFERENCE_CATERING_ENDPOINT } from '../shared/config/routes.js';
+import { DEFAULT_STACK_NAME } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { GuaranteedDeliveryStack } from './guaranteed-delivery-stack.js';
 
-/** Stack id and CloudFormation name unless `STACK_NAME` says otherwise. */
-export const DEFAULT_STACK_NAME = 'GuaranteedDelivery';
+/** Stack id and CloudFormation name unless `STACK_NAME` says otherwise (the contract with `gd`). */
+export { DEFAULT_STACK_NAME };
 /** Overrides the stack id and name, e.g. for a second copy in the same account. */
 export const STACK_NAME_ENV = 'STACK_NAME';
 /** Context key (`cdk deploy -c apiCloudWatchRole=true`) that sets API Gateway's account CloudWatch role. */

@@ -28,6 +28,13 @@ import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/conf
 import { drainerEnvironment } from '../shared/config/route-environment.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
+import {
+  ROUTE_NAMES_SEPARATOR,
+  ROUTE_OUTPUT,
+  type RouteOutput,
+  routeOutputKey,
+  STACK_OUTPUT,
+} from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { FAILOVER_TABLE, IDEMPOTENCY_TABLE } from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
@@ -172,7 +179,7 @@ export class GuaranteedDeliveryStack extends Stack {
       });
       const apiKey = this.api.addApiKey('ApiKey', { description: 'Default client key of the delivery API' });
       plan.addApiKey(apiKey);
-      new CfnOutput(this, 'ApiKeyId', {
+      new CfnOutput(this, STACK_OUTPUT.API_KEY_ID, {
         value: apiKey.keyId,
         description: 'Id of the API key (aws apigateway get-api-key --include-value --api-key <id>)',
       });
@@ -306,29 +313,38 @@ export class GuaranteedDeliveryStack extends Stack {
   }
 
   private addOutputs(): void {
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API stage' });
-    new CfnOutput(this, 'FailoverTableName', { value: this.failoverTable.tableName });
-    new CfnOutput(this, 'IdempotencyTableName', { value: this.idempotencyTable.tableName });
-    new CfnOutput(this, 'DrainerFunctionName', { value: this.drainerFunction.functionName });
-    new CfnOutput(this, 'RouteNames', { value: this.routes.map((r) => r.route.name).join(',') });
+    new CfnOutput(this, STACK_OUTPUT.API_URL, {
+      value: this.api.url,
+      description: 'Base URL of the API stage',
+    });
+    new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
+    new CfnOutput(this, STACK_OUTPUT.IDEMPOTENCY_TABLE_NAME, { value: this.idempotencyTable.tableName });
+    new CfnOutput(this, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: this.drainerFunction.functionName });
+    new CfnOutput(this, STACK_OUTPUT.ROUTE_NAMES, {
+      value: this.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
+    });
     for (const route of this.routes) {
-      const prefix = routeOutputPrefix(route.route.name);
-      new CfnOutput(this, `${prefix}RoutePath`, { value: route.route.path });
-      new CfnOutput(this, `${prefix}QueueUrl`, { value: route.queue.queueUrl });
-      new CfnOutput(this, `${prefix}DlqUrl`, { value: route.deadLetterQueue.queueUrl });
-      new CfnOutput(this, `${prefix}ForwarderFunctionName`, { value: route.forwarderFunction.functionName });
-      new CfnOutput(this, `${prefix}EventSourceMappingId`, {
+      const key = (output: RouteOutput) => routeOutputKey(route.route.name, output);
+      new CfnOutput(this, key(ROUTE_OUTPUT.ROUTE_PATH), { value: route.route.path });
+      new CfnOutput(this, key(ROUTE_OUTPUT.QUEUE_URL), { value: route.queue.queueUrl });
+      new CfnOutput(this, key(ROUTE_OUTPUT.DLQ_URL), { value: route.deadLetterQueue.queueUrl });
+      new CfnOutput(this, key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME), {
+        value: route.forwarderFunction.functionName,
+      });
+      new CfnOutput(this, key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID), {
         value: route.eventSourceMapping.eventSourceMappingId,
         description: 'Disable to pause delivery of the route, enable to resume',
       });
-      new CfnOutput(this, `${prefix}IngestFunctionName`, { value: route.ingestFunction.functionName });
+      new CfnOutput(this, key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME), {
+        value: route.ingestFunction.functionName,
+      });
     }
-    new CfnOutput(this, 'DashboardName', { value: this.monitoring.dashboard.dashboardName });
+    new CfnOutput(this, STACK_OUTPUT.DASHBOARD_NAME, { value: this.monitoring.dashboard.dashboardName });
     if (this.monitoring.alarmTopic) {
-      new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.alarmTopic.topicArn });
+      new CfnOutput(this, STACK_OUTPUT.ALARM_TOPIC_ARN, { value: this.monitoring.alarmTopic.topicArn });
     }
     for (const workflow of this.continuingDelivery?.routes ?? []) {
-      new CfnOutput(this, `${routeOutputPrefix(workflow.name)}ContinuingDeliveryArn`, {
+      new CfnOutput(this, routeOutputKey(workflow.name, ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN), {
         value: workflow.stateMachine.stateMachineArn,
         description:
           'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',

@@ -17,20 +17,26 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
-import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
+import {
+  DEFAULT_STACK_NAME,
+  ROUTE_NAMES_SEPARATOR,
+  ROUTE_OUTPUT,
+  type RouteOutput,
+  routeOutputKey,
+  STACK_OUTPUT,
+} from '../../shared/config/stack-outputs.js';
 import { describeError } from '../../shared/errors.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
 import { redriveRoute } from './redrive-route.js';
-import {
-  type ApiEndpoint,
-  DEFAULT_STACK_NAME,
-  type KeepTryingOptions,
-  type OldestAge,
-  type RedriveOptions,
-  type RedriveOutcome,
-  type RouteTarget,
-  type StackTarget,
+import type {
+  ApiEndpoint,
+  KeepTryingOptions,
+  OldestAge,
+  RedriveOptions,
+  RedriveOutcome,
+  RouteTarget,
+  StackTarget,
 } from './stack-target.js';
 
 /** A route of a deployed stack, with the names of what serves it. */
@@ -61,29 +67,33 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     if (!value) missing.push(key);
     return value ?? '';
   };
-  const routeNames = read('RouteNames')
-    .split(',')
+  const optional = (key: string) => {
+    const value = values.get(key)?.trim();
+    return value ? value : undefined;
+  };
+  const routeNames = read(STACK_OUTPUT.ROUTE_NAMES)
+    .split(ROUTE_NAMES_SEPARATOR)
     .map((name) => name.trim())
     .filter((name) => name !== '');
+  const apiKeyId = optional(STACK_OUTPUT.API_KEY_ID);
   const parsed: DeployedStackOutputs = {
-    apiUrl: read('ApiUrl'),
-    ...(values.get('ApiKeyId')?.trim() ? { apiKeyId: values.get('ApiKeyId')?.trim() } : {}),
-    failoverTableName: read('FailoverTableName'),
-    idempotencyTableName: read('IdempotencyTableName'),
-    drainerFunctionName: read('DrainerFunctionName'),
+    apiUrl: read(STACK_OUTPUT.API_URL),
+    ...(apiKeyId ? { apiKeyId } : {}),
+    failoverTableName: read(STACK_OUTPUT.FAILOVER_TABLE_NAME),
+    idempotencyTableName: read(STACK_OUTPUT.IDEMPOTENCY_TABLE_NAME),
+    drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
     routes: routeNames.map((name) => {
-      const prefix = routeOutputPrefix(name);
+      const key = (output: RouteOutput) => routeOutputKey(name, output);
+      const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
       return {
         name,
-        path: read(`${prefix}RoutePath`),
-        queueUrl: read(`${prefix}QueueUrl`),
-        dlqUrl: read(`${prefix}DlqUrl`),
-        forwarderFunctionName: read(`${prefix}ForwarderFunctionName`),
-        eventSourceMappingId: read(`${prefix}EventSourceMappingId`),
-        ingestFunctionName: read(`${prefix}IngestFunctionName`),
-        ...(values.get(`${prefix}ContinuingDeliveryArn`)?.trim()
-          ? { continuingDeliveryArn: values.get(`${prefix}ContinuingDeliveryArn`)?.trim() }
-          : {}),
+        path: read(key(ROUTE_OUTPUT.ROUTE_PATH)),
+        queueUrl: read(key(ROUTE_OUTPUT.QUEUE_URL)),
+        dlqUrl: read(key(ROUTE_OUTPUT.DLQ_URL)),
+        forwarderFunctionName: read(key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)),
+        eventSourceMappingId: read(key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)),
+        ingestFunctionName: read(key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)),
+        ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
       };
     }),
   };

@@ -6,12 +6,6 @@ import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
 import type { KeepTryingOutcome } from './continuing-delivery-rounds.js';
 
-/**
- * Stack name used when `--stack` is not given: the CDK app's default (infra/delivery-app.ts, not
- * imported here because it loads aws-cdk-lib).
- */
-export const DEFAULT_STACK_NAME = 'GuaranteedDelivery';
-
 /** One delivery route of a stack: its API path and its two queues. */
 export interface RouteTarget {
   readonly name: string;

@@ -1,0 +1,50 @@
+import { routeOutputPrefix } from './route-output-prefix.js';
+
+/**
+ * The deployed stack's contract with `gd`: its default name and the CloudFormation output keys
+ * infra/ writes and cli/stack/deployed-stack.ts reads. Both sides import these names; a test reads
+ * them back from a synthesized template.
+ */
+
+/** Stack id and CloudFormation name when neither `STACK_NAME` (synth) nor `--stack` (gd) names one. */
+export const DEFAULT_STACK_NAME = 'GuaranteedDelivery';
+
+/** Output keys of the stack as a whole. */
+export const STACK_OUTPUT = {
+  /** Base URL of the API stage. */
+  API_URL: 'ApiUrl',
+  /** Id of the default API key; only when the API requires keys. */
+  API_KEY_ID: 'ApiKeyId',
+  FAILOVER_TABLE_NAME: 'FailoverTableName',
+  IDEMPOTENCY_TABLE_NAME: 'IdempotencyTableName',
+  DRAINER_FUNCTION_NAME: 'DrainerFunctionName',
+  /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
+  ROUTE_NAMES: 'RouteNames',
+  DASHBOARD_NAME: 'DashboardName',
+  /** Only when alarms notify a topic. */
+  ALARM_TOPIC_ARN: 'AlarmTopicArn',
+} as const;
+
+/** Separator of the route names in the {@link STACK_OUTPUT.ROUTE_NAMES} output. */
+export const ROUTE_NAMES_SEPARATOR = ',';
+
+/** Per-route output keys, each written after the route's {@link routeOutputPrefix} (`CateringQueueUrl`). */
+export const ROUTE_OUTPUT = {
+  ROUTE_PATH: 'RoutePath',
+  QUEUE_URL: 'QueueUrl',
+  DLQ_URL: 'DlqUrl',
+  FORWARDER_FUNCTION_NAME: 'ForwarderFunctionName',
+  /** Disabled to pause the route's deliveries, enabled to resume them. */
+  EVENT_SOURCE_MAPPING_ID: 'EventSourceMappingId',
+  INGEST_FUNCTION_NAME: 'IngestFunctionName',
+  /** Only when the stack has continuing delivery (AUTO_REDRIVE is not false). */
+  CONTINUING_DELIVERY_ARN: 'ContinuingDeliveryArn',
+} as const;
+
+/** One of {@link ROUTE_OUTPUT}'s keys. */
+export type RouteOutput = (typeof ROUTE_OUTPUT)[keyof typeof ROUTE_OUTPUT];
+
+/** The output key of one route's value: `('order-events', ROUTE_OUTPUT.QUEUE_URL)` → `OrderEventsQueueUrl`. */
+export function routeOutputKey(routeName: string, key: RouteOutput): string {
+  return `${routeOutputPrefix(routeName)}${key}`;
+}
