@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -13,29 +12,7 @@ import {
   type DeliveryApp,
   TABLE_REMOVAL_POLICY_CONTEXT,
 } from '../../infra/delivery-app.js';
-import { testContext, userEnv } from './synth.js';
-
-interface Finding {
-  readonly rule: string;
-  readonly severity: string;
-  readonly path: string;
-}
-
-/** What AwsSolutionsChecks reports on the app; `raw` ignores every acknowledgement. */
-function findingsOf(app: IConstruct, options: { raw?: boolean } = {}): Finding[] {
-  const pack = new AwsSolutionsChecks(app);
-  if (options.raw) {
-    // cdk-nag has no switch for it: shadow its acknowledgement lookup to see what was acknowledged.
-    Object.defineProperty(pack, 'isAcknowledged', { value: () => false });
-  }
-  return pack.validateScope(app).violations.flatMap((violation) =>
-    violation.violatingResources.map((resource) => ({
-      rule: violation.ruleName,
-      severity: violation.severity ?? 'error',
-      path: resource.constructPath ?? '',
-    })),
-  );
-}
+import { findingsOf, testContext, userEnv } from './synth.js';
 
 interface Acknowledgement {
   readonly id: string;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import {
   GuaranteedDeliveryStack,
@@ -74,4 +75,27 @@ export function idOf(construct: IConstruct): string {
   if (!(resource instanceof CfnElement))
     throw new Error(`${construct.node.path} has no CloudFormation resource`);
   return Stack.of(construct).getLogicalId(resource);
+}
+
+/** One cdk-nag finding. */
+export interface Finding {
+  readonly rule: string;
+  readonly severity: string;
+  readonly path: string;
+}
+
+/** What AwsSolutionsChecks reports on the app; `raw` ignores every acknowledgement. */
+export function findingsOf(app: IConstruct, options: { raw?: boolean } = {}): Finding[] {
+  const pack = new AwsSolutionsChecks(app);
+  if (options.raw) {
+    // cdk-nag has no switch for it: shadow its acknowledgement lookup to see what was acknowledged.
+    Object.defineProperty(pack, 'isAcknowledged', { value: () => false });
+  }
+  return pack.validateScope(app).violations.flatMap((violation) =>
+    violation.violatingResources.map((resource) => ({
+      rule: violation.ruleName,
+      severity: violation.severity ?? 'error',
+      path: resource.constructPath ?? '',
+    })),
+  );
 }

@@ -1,0 +1,116 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDeliveryApp, type DeliveryApp } from '../../infra/delivery-app.js';
+import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
+import { findingsOf, idOf, resourcesOf, testContext } from './synth.js';
+
+const EXAMPLE = new URL('../../examples/webhooks.json', import.meta.url);
+const dir = mkdtempSync(join(tmpdir(), 'gd-routes-infra-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The app `DELIVERY_CONFIG=<file> cdk synth` builds, with cdk-nag registered, bundling skipped. */
+function synthFile(path: string): DeliveryApp & { template: Template } {
+  const built = createDeliveryApp({ DELIVERY_CONFIG: path }, { context: testContext() });
+  return { ...built, template: Template.fromStack(built.stack) };
+}
+
+/** Logical ids of a template's resources of one type. */
+const idsOf = (template: Template, type: string) => Object.keys(resourcesOf(template, type)).sort();
+
+describe('a 3-route routes file (examples/webhooks.json) through cdk synth', () => {
+  let built: DeliveryApp & { template: Template };
+  const names = ['orders', 'payments', 'notifications'];
+
+  beforeAll(() => {
+    built = synthFile(EXAMPLE.pathname);
+  });
+
+  it('builds one queue, one DLQ, one forwarder and one mapping per route, each wired to its own', () => {
+    // Prepare
+    const { stack, template } = built;
+    const mappings = resourcesOf(template, 'AWS::Lambda::EventSourceMapping');
+
+    // Assess
+    expect(stack.routes.map((route) => route.route.name)).toEqual(names);
+    template.resourceCountIs('AWS::SQS::Queue', 6);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
+    for (const route of stack.routes) {
+      const mapping = mappings[idOf(route.eventSourceMapping)];
+      expect(mapping?.Properties).toMatchObject({
+        EventSourceArn: { 'Fn::GetAtt': [idOf(route.queue), 'Arn'] },
+        FunctionName: { Ref: idOf(route.forwarderFunction) },
+        BatchSize: route.route.batchSize,
+        ScalingConfig: { MaximumConcurrency: route.route.concurrency },
+      });
+      const queue = resourcesOf(template, 'AWS::SQS::Queue')[idOf(route.queue)];
+      expect(queue?.Properties.RedrivePolicy).toMatchObject({
+        deadLetterTargetArn: { 'Fn::GetAtt': [idOf(route.deadLetterQueue), 'Arn'] },
+        maxReceiveCount: route.route.maxAttempts,
+      });
+    }
+    // payments' retry schedule of five delays makes six attempts.
+    expect(stack.routes[1]?.route.maxAttempts).toBe(6);
+  });
+
+  it('raises alarms per route, on that route’s own queue and DLQ', () => {
+    // Prepare
+    const { stack, template } = built;
+    const alarms = resourcesOf(template, 'AWS::CloudWatch::Alarm');
+
+    // Assess
+    for (const route of stack.routes) {
+      const routeAlarms = stack.monitoring.routeAlarms.get(route.route.name);
+      expect(routeAlarms, route.route.name).toBeDefined();
+      const deadLetters = alarms[idOf(routeAlarms?.deadLetters ?? route)];
+      expect(deadLetters?.Properties.Dimensions).toEqual([
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(route.deadLetterQueue), 'QueueName'] } },
+      ]);
+    }
+  });
+
+  it('passes the cdk-nag AWS Solutions checks', () => {
+    // Assess
+    expect(findingsOf(built.app)).toEqual([]);
+  });
+
+  it('removes a route taken out of the file from the template, and nothing else', () => {
+    // Prepare
+    const file = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+    const twoRoutes = join(dir, 'two-routes.json');
+    writeFileSync(
+      twoRoutes,
+      JSON.stringify({ ...file, routes: file.routes.filter((r: { name: string }) => r.name !== 'payments') }),
+    );
+
+    // Act
+    const after = synthFile(twoRoutes).template;
+
+    // Assess
+    const before = built.template;
+    const gone = (type: string) => idsOf(before, type).filter((id) => !idsOf(after, type).includes(id));
+    const prefix = routeOutputPrefix('payments');
+    for (const type of [
+      'AWS::SQS::Queue',
+      'AWS::Lambda::Function',
+      'AWS::Lambda::EventSourceMapping',
+      'AWS::CloudWatch::Alarm',
+    ]) {
+      expect(gone(type).length, type).toBeGreaterThan(0);
+      expect(
+        gone(type).every((id) => id.includes(prefix)),
+        `${type}: ${gone(type).join(', ')}`,
+      ).toBe(true);
+      expect(
+        idsOf(after, type).some((id) => id.includes(prefix)),
+        type,
+      ).toBe(false);
+    }
+    after.resourceCountIs('AWS::SQS::Queue', 4);
+    const outputs = Object.keys(after.toJSON().Outputs ?? {});
+    expect(outputs.filter((key) => key.includes(prefix))).toEqual([]);
+    expect(after.findOutputs('RouteNames').RouteNames?.Value).toBe('orders,notifications');
+  });
+});
