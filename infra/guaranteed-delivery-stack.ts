@@ -36,7 +36,12 @@ import {
   STACK_OUTPUT,
 } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
-import { FAILOVER_TABLE, IDEMPOTENCY_TABLE } from '../shared/resources.js';
+import {
+  FAILOVER_TABLE,
+  IDEMPOTENCY_TABLE,
+  MAX_DRAIN_TIME_BUDGET_SECONDS,
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+} from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
 import { DeliveryFunction } from './constructs/delivery-function.js';
@@ -45,12 +50,8 @@ import { DeliveryRoute } from './constructs/delivery-route.js';
 
 /** The API stage; part of every URL. */
 export const API_STAGE_NAME = 'v1';
-/** Lambda's longest timeout. */
-const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 /** Time the drainer keeps beyond its budget for the last batch, the deletes and the lease. */
 const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
-/** The drainer's own ceiling on its budget (functions/drainer/drainer-config.ts). */
-const MAX_DRAIN_TIME_BUDGET_SECONDS = 840;
 
 /** Defaults of the optional {@link GuaranteedDeliveryStackProps}, merged in the constructor. */
 export const STACK_DEFAULTS: StackDefaults = {

@@ -1,5 +1,6 @@
 import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../shared/errors.js';
+import { PAUSE_TAG } from './local-stack-contract.js';
 import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } from './sqs-poller.js';
 
 /**
@@ -8,13 +9,6 @@ import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } fro
  * with the SQS event and deleting what it did not report as failed (sqs-poller.ts). Records that
  * fail come back when their visibility timeout ends, as on AWS.
  */
-
-/**
- * Queue tag that pauses a route's forwarder (the reference's `is.active = false`): while the
- * delivery queue carries `gd:paused=true`, nothing is received from it, so messages wait in the
- * queue. A CLI (or `aws sqs tag-queue`) sets it; the mapping looks at most once a second.
- */
-export const PAUSE_TAG = 'gd:paused';
 
 /** A running mapping. */
 export interface EventSourceMapping {

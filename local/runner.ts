@@ -20,6 +20,15 @@ import { lambdaContext, scheduledEvent } from './aws-events.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
 import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
 import { createJourneyLog, type JourneyLog, type LineSink, type LogFormat } from './journey-log.js';
+import {
+  DEFAULT_DEMO_BACKEND_PORT,
+  DEFAULT_LOCAL_AWS_PORT,
+  DEFAULT_PORT,
+  emulatorCredentials,
+  LOCAL_ENV,
+  localPrefix,
+  serviceEndpoints,
+} from './local-stack-contract.js';
 import { type EmbeddedAwsEndpoint, startMotoServer } from './moto-server.js';
 import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from './provision.js';
 import { type Schedule, startSchedule } from './schedule.js';
@@ -31,30 +40,6 @@ import { type Schedule, startSchedule } from './schedule.js';
  * behind a local API Gateway, the forwarder behind an emulated SQS event source mapping, the
  * drainer on a schedule. Usable in-process (tests) or through local/start.ts.
  */
-
-/** Environment variables only the local runner reads (DESIGN.md's table covers the rest). */
-export const LOCAL_ENV = {
-  /** Prefix of the local queue and table names. @default gd-local */
-  LOCAL_PREFIX: 'LOCAL_PREFIX',
-  /** Port of the moto server started when AWS_ENDPOINT_URL is unset. @default 4599 */
-  LOCAL_AWS_PORT: 'LOCAL_AWS_PORT',
-  /** Port of the demo backend started when CATERING_SERVICE_EP is unset. @default 8291 */
-  DEMO_BACKEND_PORT: 'DEMO_BACKEND_PORT',
-  /** Make the demo backend fail: `503` (until told otherwise) or `503:3` (the next 3 messages). */
-  DEMO_BACKEND_FAIL: 'DEMO_BACKEND_FAIL',
-  /** When set, requests need `x-api-key` with this value (403 otherwise). */
-  LOCAL_API_KEY: 'LOCAL_API_KEY',
-  /** `json` prints the functions' Powertools records as they are; default is the journey view. */
-  LOG_FORMAT: 'LOG_FORMAT',
-  AWS_ENDPOINT_URL: 'AWS_ENDPOINT_URL',
-  AWS_ENDPOINT_URL_SQS: 'AWS_ENDPOINT_URL_SQS',
-  AWS_ENDPOINT_URL_DYNAMODB: 'AWS_ENDPOINT_URL_DYNAMODB',
-} as const;
-
-export const DEFAULT_PORT = 8290;
-export const DEFAULT_DEMO_BACKEND_PORT = 8291;
-export const DEFAULT_LOCAL_AWS_PORT = 4599;
-export const DEFAULT_PREFIX = 'gd-local';
 
 /** Long-poll wait of the emulated event source mapping: short, so Ctrl-C is quick. */
 const POLL_WAIT_SECONDS = 1;
@@ -113,7 +98,7 @@ interface RunnerSettings {
 }
 
 function loadRunnerSettings(env: Env): RunnerSettings {
-  const prefix = env[LOCAL_ENV.LOCAL_PREFIX]?.trim() || DEFAULT_PREFIX;
+  const prefix = localPrefix(env);
   // Queue names allow letters, digits, - and _ (80 characters with the suffixes added here).
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
     throw new ConfigurationError(
@@ -160,8 +145,10 @@ async function assertPortFree(port: number): Promise<void> {
 function ensureAwsDefaults(): void {
   process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
   if (!process.env.AWS_ACCESS_KEY_ID) {
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
+    // The functions run in-process and build their clients from the environment, as on Lambda.
+    const credentials = emulatorCredentials(process.env);
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
   }
 }
 
@@ -276,8 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log.note('aws', `started moto_server on ${moto.endpoint} (in memory: its queues go when it stops)`);
     }
     const awsEndpoint = givenEndpoint || (moto?.endpoint ?? '');
-    const sqsEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL_SQS]?.trim() || awsEndpoint;
-    const dynamoDbEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL_DYNAMODB]?.trim() || awsEndpoint;
+    const { sqs: sqsEndpoint, dynamoDb: dynamoDbEndpoint } = serviceEndpoints(env, awsEndpoint);
     if (givenEndpoint) log.note('aws', `using ${awsEndpoint} (AWS_ENDPOINT_URL)`);
     if (sqsEndpoint !== awsEndpoint) log.note('aws', `SQS calls go to ${sqsEndpoint} (AWS_ENDPOINT_URL_SQS)`);
     if (dynamoDbEndpoint !== awsEndpoint)

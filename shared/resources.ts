@@ -31,6 +31,18 @@ export const IDEMPOTENCY_TABLE = {
   recordTtlSeconds: 16 * 24 * 60 * 60,
 } as const;
 
+/** Lambda's longest function timeout (an AWS limit: 900 seconds). */
+export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
+
+/** The drainer's time budget per run unless DRAIN_TIME_BUDGET_SECONDS (or the stack) says otherwise. */
+export const DEFAULT_DRAIN_TIME_BUDGET_SECONDS = 50;
+
+/**
+ * Ceiling of the drainer's time budget: Lambda's longest timeout less a minute for the last batch,
+ * the deletes and the lease release. The stack validates against it and the drainer's config too.
+ */
+export const MAX_DRAIN_TIME_BUDGET_SECONDS = 840;
+
 /** Dead letters stay 14 days, SQS's maximum, to leave time to fix the backend and redrive. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 /** Messages waiting for delivery stay 4 days (SQS's default); the DLQ keeps them 10 more. */

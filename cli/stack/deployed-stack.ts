@@ -14,9 +14,15 @@ import {
 } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
-import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import {
+  awsClientConfig,
+  type ClientOptions,
+  type ClientTimeouts,
+  createDynamoDbClient,
+  createSqsClient,
+  OPERATOR_TIMEOUTS,
+} from '../../shared/aws/clients.js';
 import {
   DEFAULT_STACK_NAME,
   ROUTE_NAMES_SEPARATOR,
@@ -26,6 +32,7 @@ import {
   STACK_OUTPUT,
 } from '../../shared/config/stack-outputs.js';
 import { describeError } from '../../shared/errors.js';
+import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/resources.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
 import { redriveRoute } from './redrive-route.js';
@@ -137,19 +144,12 @@ export function explainAccessError(error: unknown, stackName: string, region: st
   return error instanceof Error ? error : new Error(message);
 }
 
-/** Timeouts for the CLI's calls; the drainer invocation waits for the whole run. */
-function clientConfig(region: string | undefined, endpoint: string | undefined, requestTimeoutMs = 10_000) {
-  return {
-    maxAttempts: 3,
-    ...(region ? { region } : {}),
-    ...(endpoint ? { endpoint } : {}),
-    requestHandler: new NodeHttpHandler({
-      connectionTimeout: 3_000,
-      requestTimeout: requestTimeoutMs,
-      throwOnRequestTimeout: true,
-    }),
-  };
-}
+/** The drainer's invocation waits for the whole run: up to Lambda's longest timeout, tried once. */
+const DRAIN_INVOKE_TIMEOUTS: ClientTimeouts = {
+  ...OPERATOR_TIMEOUTS,
+  requestTimeoutMs: MAX_LAMBDA_TIMEOUT_SECONDS * 1000,
+  maxAttempts: 1,
+};
 
 /** A deployed stack, found by name through its CloudFormation outputs. */
 class DeployedStack implements StackTarget {
@@ -314,7 +314,12 @@ export interface DeployedStackOptions {
 /** Finds the stack by name and reads its outputs; errors say what to do (deploy, set credentials, ...). */
 export async function openDeployedStack(options: DeployedStackOptions = {}): Promise<StackTarget> {
   const stackName = options.stackName ?? DEFAULT_STACK_NAME;
-  const cloudFormation = new CloudFormationClient(clientConfig(options.region, options.endpoint));
+  const calls: ClientOptions = {
+    timeouts: OPERATOR_TIMEOUTS,
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+  };
+  const cloudFormation = new CloudFormationClient(awsClientConfig(calls));
   let region: string;
   try {
     region = await cloudFormation.config.region();
@@ -334,19 +339,18 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
     throw explainAccessError(error, stackName, region);
   }
   const parsed = parseStackOutputs(stackName, outputs);
-  const services = { region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+  const services: ClientOptions = { ...calls, region };
   return new DeployedStack(
     `stack ${stackName} in ${region}`,
     parsed,
     createSqsClient(services),
     createDynamoDbClient(services),
     {
-      lambda: new LambdaClient(clientConfig(region, options.endpoint)),
-      // A drain runs up to its time budget (50 s by default) plus the Lambda's margin.
-      drainInvoker: new LambdaClient({ ...clientConfig(region, options.endpoint, 900_000), maxAttempts: 1 }),
-      cloudWatch: new CloudWatchClient(clientConfig(region, options.endpoint)),
-      apiGateway: new APIGatewayClient(clientConfig(region, options.endpoint)),
-      stepFunctions: new SFNClient(clientConfig(region, options.endpoint)),
+      lambda: new LambdaClient(awsClientConfig(services)),
+      drainInvoker: new LambdaClient(awsClientConfig({ ...services, timeouts: DRAIN_INVOKE_TIMEOUTS })),
+      cloudWatch: new CloudWatchClient(awsClientConfig(services)),
+      apiGateway: new APIGatewayClient(awsClientConfig(services)),
+      stepFunctions: new SFNClient(awsClientConfig(services)),
     },
     options.followIntervalSeconds,
   );

@@ -10,15 +10,23 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type DrainReport, drainFailover } from '../../functions/drainer/drain-failover.js';
 import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
-import { PAUSE_TAG } from '../../local/event-source-mapping.js';
-import { DEFAULT_LOCAL_AWS_PORT, DEFAULT_PORT, DEFAULT_PREFIX, LOCAL_ENV } from '../../local/runner.js';
+import {
+  emulatorCredentials,
+  localEndpoints,
+  localPrefix,
+  PAUSE_TAG,
+} from '../../local/local-stack-contract.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
-import { type Env, USER_ENV } from '../../shared/config/env-names.js';
+import type { Env } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { describeError } from '../../shared/errors.js';
-import { localQueueNames, localTableNames } from '../../shared/resources.js';
+import {
+  DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
+  localQueueNames,
+  localTableNames,
+} from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
 import { peekOldestAgeSeconds } from './queue-inspection.js';
@@ -33,24 +41,6 @@ import type {
   StackTarget,
 } from './stack-target.js';
 
-/** Time the CLI's own drain run may take; the Lambda drainer's default budget. */
-const DRAIN_BUDGET_SECONDS = 50;
-
-/** Where the local stack's AWS APIs and API are: the variables and defaults `npm start` uses. */
-export function localEndpoints(env: Env) {
-  const base =
-    env[LOCAL_ENV.AWS_ENDPOINT_URL]?.trim() ||
-    `http://127.0.0.1:${env[LOCAL_ENV.LOCAL_AWS_PORT]?.trim() || DEFAULT_LOCAL_AWS_PORT}`;
-  return {
-    base,
-    // DESIGN.md: the per-service variables win (a fault-injection proxy may sit in front of one).
-    sqs: env[LOCAL_ENV.AWS_ENDPOINT_URL_SQS]?.trim() || base,
-    dynamoDb: env[LOCAL_ENV.AWS_ENDPOINT_URL_DYNAMODB]?.trim() || base,
-    api: `http://localhost:${env[USER_ENV.PORT]?.trim() || DEFAULT_PORT}`,
-    apiKey: env[LOCAL_ENV.LOCAL_API_KEY] || undefined,
-  };
-}
-
 /** The local stack of `npm start` on an emulator: resources named from LOCAL_PREFIX and the route config. */
 class LocalStack implements StackTarget {
   readonly kind = 'local';
@@ -62,6 +52,8 @@ class LocalStack implements StackTarget {
     readonly dynamoDb: DynamoDBClient,
     readonly failoverTableName: string,
     private readonly endpoints: ReturnType<typeof localEndpoints>,
+    /** The environment `gd` was given: the source of the credentials and of the operations settings. */
+    private readonly env: Env,
   ) {}
 
   async oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge> {
@@ -90,19 +82,20 @@ class LocalStack implements StackTarget {
       {
         failoverTableName: this.failoverTableName,
         routeQueueUrls: Object.fromEntries(this.routes.map((route) => [route.name, route.queueUrl])),
-        timeBudgetSeconds: DRAIN_BUDGET_SECONDS,
+        timeBudgetSeconds: DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
       },
       {
         sqsEndpoint: this.endpoints.sqs,
         dynamoDbEndpoint: this.endpoints.dynamoDb,
+        credentials: emulatorCredentials(this.env),
         // The report is the output; the drainer's JSON log lines would only garble it.
         logger: new Logger({ serviceName: 'drainer', logLevel: 'SILENT' }),
       },
     );
     return drainFailover(deps, {
-      deadline: Date.now() + DRAIN_BUDGET_SECONDS * 1000,
+      deadline: Date.now() + DEFAULT_DRAIN_TIME_BUDGET_SECONDS * 1000,
       owner: `gd-cli-${randomUUID()}`,
-      leaseSeconds: DRAIN_BUDGET_SECONDS + 10,
+      leaseSeconds: DEFAULT_DRAIN_TIME_BUDGET_SECONDS + 10,
     });
   }
 
@@ -117,7 +110,7 @@ class LocalStack implements StackTarget {
 
   /** No Step Functions locally: the state machine's rounds run here, with the same configuration. */
   keepTrying(route: RouteTarget, options: KeepTryingOptions): Promise<KeepTryingOutcome> {
-    const configured = loadOperationsConfig(process.env).continuingDelivery;
+    const configured = loadOperationsConfig(this.env).continuingDelivery;
     const policy = {
       initialWaitSeconds: options.initialWaitSeconds ?? configured.initialWaitSeconds,
       maxWaitSeconds:
@@ -146,16 +139,12 @@ class LocalStack implements StackTarget {
  */
 export async function openLocalStack(env: Env): Promise<StackTarget> {
   const endpoints = localEndpoints(env);
-  const prefix = env[LOCAL_ENV.LOCAL_PREFIX]?.trim() || DEFAULT_PREFIX;
+  const prefix = localPrefix(env);
   const region = env.AWS_REGION?.trim() || 'us-east-1';
-  // Emulators accept any credentials, but the SDK will not sign without some. Only the local stack
-  // gets these stand-ins, and only when the shell has none of its own.
-  if (!process.env.AWS_ACCESS_KEY_ID && !process.env.AWS_PROFILE) {
-    process.env.AWS_ACCESS_KEY_ID = 'test';
-    process.env.AWS_SECRET_ACCESS_KEY = 'test';
-  }
-  const sqs = createSqsClient({ endpoint: endpoints.sqs, region });
-  const dynamoDb = createDynamoDbClient({ endpoint: endpoints.dynamoDb, region });
+  // As the runner does: an emulator gets stand-in keys (or the shell's own), never an AWS_PROFILE's.
+  const credentials = emulatorCredentials(env);
+  const sqs = createSqsClient({ endpoint: endpoints.sqs, region, credentials });
+  const dynamoDb = createDynamoDbClient({ endpoint: endpoints.dynamoDb, region, credentials });
   const config = loadDeliveryConfig(env);
   const queueUrl = async (name: string) => {
     try {
@@ -191,5 +180,6 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
     dynamoDb,
     localTableNames(prefix).failoverTable,
     endpoints,
+    env,
   );
 }

@@ -1,5 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import {
+  type ClientOptions,
+  createDocumentClient,
+  createDynamoDbClient,
+  createSqsClient,
+} from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
@@ -7,6 +12,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { type MessageQueue, systemClock } from '../../shared/ports.js';
+import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/resources.js';
 import type { DrainerDeps } from './drain-failover.js';
 
 export interface DrainerConfig {
@@ -39,19 +45,30 @@ export function loadDrainerConfig(env: Env): DrainerConfig {
   return {
     failoverTableName: requireEnv(env, ENV.FAILOVER_TABLE_NAME),
     routeQueueUrls: routeQueueUrls as Record<string, string>,
-    timeBudgetSeconds: intEnv(env, ENV.DRAIN_TIME_BUDGET_SECONDS, 50, 1, 840),
+    timeBudgetSeconds: intEnv(
+      env,
+      ENV.DRAIN_TIME_BUDGET_SECONDS,
+      DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
+      1,
+      MAX_DRAIN_TIME_BUDGET_SECONDS,
+    ),
   };
 }
 
+/** What a caller outside Lambda (the local runner, `gd drain --local`) sets instead of the defaults. */
 export interface DrainerOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;
+  /** Fixed credentials (an emulator's); the SDK's provider chain otherwise. */
+  readonly credentials?: ClientOptions['credentials'];
   readonly logger?: Logger;
 }
 
+/** The drainer's ports over real SQS and DynamoDB clients; built once per container. */
 export function createDrainerDeps(config: DrainerConfig, overrides: DrainerOverrides = {}): DrainerDeps {
-  const sqs = createSqsClient({ endpoint: overrides.sqsEndpoint });
-  const dynamoDb = createDynamoDbClient({ endpoint: overrides.dynamoDbEndpoint });
+  const credentials = overrides.credentials ? { credentials: overrides.credentials } : {};
+  const sqs = createSqsClient({ endpoint: overrides.sqsEndpoint, ...credentials });
+  const dynamoDb = createDynamoDbClient({ endpoint: overrides.dynamoDbEndpoint, ...credentials });
   const queues = new Map<string, MessageQueue>(
     Object.entries(config.routeQueueUrls).map(([route, url]) => [route, new SqsMessageQueue(sqs, url)]),
   );

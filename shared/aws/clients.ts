@@ -33,19 +33,34 @@ export const BACKGROUND_TIMEOUTS: ClientTimeouts = {
   maxAttempts: 3,
 };
 
+/** For an operator's calls (gd): a person waits, so failing after seconds beats a long hang. */
+export const OPERATOR_TIMEOUTS: ClientTimeouts = {
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 10_000,
+  maxAttempts: 3,
+};
+
 /** Options shared by every client. `endpoint` overrides the SDK's own `AWS_ENDPOINT_URL[_SQS|_DYNAMODB]`. */
 export interface ClientOptions {
+  /** @default BACKGROUND_TIMEOUTS */
   readonly timeouts?: ClientTimeouts;
   readonly endpoint?: string;
   readonly region?: string;
+  /** Fixed credentials (an emulator's); the SDK's provider chain otherwise. */
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-function commonConfig(options: ClientOptions) {
+/**
+ * The configuration every AWS client of this repository is built with, whatever its service: the
+ * timeouts and attempts, endpoint, region and credentials of `options`.
+ */
+export function awsClientConfig(options: ClientOptions = {}) {
   const timeouts = options.timeouts ?? BACKGROUND_TIMEOUTS;
   return {
     maxAttempts: timeouts.maxAttempts,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.region ? { region: options.region } : {}),
+    ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
     requestHandler: new NodeHttpHandler({
       connectionTimeout: timeouts.connectionTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
@@ -55,14 +70,17 @@ function commonConfig(options: ClientOptions) {
   };
 }
 
+/** An SQS client with {@link awsClientConfig}'s timeouts. */
 export function createSqsClient(options: ClientOptions = {}): SQSClient {
-  return new SQSClient(commonConfig(options));
+  return new SQSClient(awsClientConfig(options));
 }
 
+/** A DynamoDB client with {@link awsClientConfig}'s timeouts. */
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient(commonConfig(options));
+  return new DynamoDBClient(awsClientConfig(options));
 }
 
+/** The document client over `client`; undefined attributes are left out rather than rejected. */
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }

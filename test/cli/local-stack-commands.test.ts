@@ -9,7 +9,7 @@ import { pauseCommand } from '../../cli/commands/pause.js';
 import { redriveCommand } from '../../cli/commands/redrive.js';
 import { memoryOutput } from '../../cli/output.js';
 import { openLocalStack } from '../../cli/stack/local-stack.js';
-import { PAUSE_TAG } from '../../local/event-source-mapping.js';
+import { PAUSE_TAG } from '../../local/local-stack-contract.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
 
 describe('gd against the local stack', () => {

@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { TagQueueCommand, UntagQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PAUSE_TAG } from '../../local/event-source-mapping.js';
+import { PAUSE_TAG } from '../../local/local-stack-contract.js';
 import { type LocalStack, startLocalStack } from '../../local/runner.js';
 import { createSqsClient } from '../../shared/aws/clients.js';
 import { CATERING_PAYLOAD, scenarioEnv, sleep, waitFor } from './runner-process.js';
