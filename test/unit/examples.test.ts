@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DEMO_BACKEND_PORT } from '../../local/runner.js';
+import { DEFAULT_DEMO_BACKEND_PORT } from '../../local/local-stack-contract.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 
 const EXAMPLES = new URL('../../examples/', import.meta.url);
