@@ -7,6 +7,8 @@ export interface ReceivedRequest {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
   readonly body: string;
+  /** When the request was complete (Date.now()). */
+  readonly receivedAt: number;
 }
 
 /** How the backend answers the next request: a status (after an optional delay), or never. */
@@ -38,6 +40,7 @@ export class LoopbackBackend {
           path: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks).toString(),
+          receivedAt: Date.now(),
         });
         const answer = this.script.shift() ?? this.fallback;
         if (answer === 'hang') {
