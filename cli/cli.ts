@@ -1,5 +1,5 @@
 import type { OptionValues } from 'commander';
-import type { Env } from '../shared/config/env-names.js';
+import { type Env, USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_STACK_NAME } from '../shared/config/stack-outputs.js';
 import {
   type DeadLetterFilter,
@@ -176,7 +176,7 @@ Redrive after the backend is fixed: the forwarder tries each message again, up t
     name: 'keep-trying',
     summary: "redrive a route's DLQ with growing waits until it stays empty (continuing delivery)",
     options: [
-      option('--route <R>', 'the route (default: the first)'),
+      option('--route <R>', 'only this route (default: every route, side by side)'),
       option('--detach', 'AWS: return once the execution started instead of following it'),
       wholeNumberOption(
         '--initial-wait <S>',
@@ -281,6 +281,12 @@ export interface StackSelection {
 export const openStack: OpenStack = async (selection, env) => {
   if (selection.local && selection.stack !== undefined) {
     throw new UsageError('--local and --stack exclude each other');
+  }
+  // A routes file is checked before any command runs, whichever stack it targets: a bad file is
+  // reported at once, with the file, route, field and value, as cdk synth and npm start do.
+  if (env[USER_ENV.DELIVERY_CONFIG]?.trim()) {
+    const { loadDeliveryConfig } = await import('../shared/config/routes.js');
+    loadDeliveryConfig(env);
   }
   if (selection.local || (selection.stack === undefined && env.AWS_ENDPOINT_URL?.trim())) {
     // Loaded on demand: each side pulls in its own SDK clients, and `gd --help` needs neither.

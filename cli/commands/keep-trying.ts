@@ -13,34 +13,50 @@ export interface KeepTryingCommandOptions {
 }
 
 /**
- * `gd keep-trying`: the reference scenario's "keep trying until delivered". Redrives the route's DLQ
- * with growing waits until it stays empty, or gives up after the configured rounds (exit 1).
+ * `gd keep-trying`: the reference scenario's "keep trying until delivered". Redrives a route's DLQ
+ * with growing waits until it stays empty, or gives up after the configured rounds (exit 1). Without
+ * `--route`, every route at once, each on its own (`--json`: an array, or the one object when the
+ * stack has a single route, as before routes files).
  */
 export async function keepTryingCommand(
   stack: StackTarget,
   options: KeepTryingCommandOptions,
   output: Output,
 ): Promise<number> {
-  const route = options.route === undefined ? stack.routes[0] : findRoute(stack, options.route);
-  if (!route) {
+  const routes = options.route === undefined ? stack.routes : [findRoute(stack, options.route)];
+  if (routes.length === 0) {
     output.err('this stack has no routes');
     return 1;
   }
-  const outcome: KeepTryingOutcome = await stack.keepTrying(route, {
-    follow: !options.detach,
-    ...(options.initialWaitSeconds === undefined ? {} : { initialWaitSeconds: options.initialWaitSeconds }),
-    ...(options.maxWaitSeconds === undefined ? {} : { maxWaitSeconds: options.maxWaitSeconds }),
-    ...(options.maxRounds === undefined ? {} : { maxRounds: options.maxRounds }),
-    onUpdate: (line) => (options.json ? output.err(line) : output.out(line)),
-  });
+  const several = routes.length > 1;
+  const outcomes = await Promise.all(
+    routes.map(async (route) => {
+      const outcome: KeepTryingOutcome = await stack.keepTrying(route, {
+        follow: !options.detach,
+        ...(options.initialWaitSeconds === undefined
+          ? {}
+          : { initialWaitSeconds: options.initialWaitSeconds }),
+        ...(options.maxWaitSeconds === undefined ? {} : { maxWaitSeconds: options.maxWaitSeconds }),
+        ...(options.maxRounds === undefined ? {} : { maxRounds: options.maxRounds }),
+        onUpdate: (line) => {
+          const text = several ? `${route.name}: ${line}` : line;
+          if (options.json) output.err(text);
+          else output.out(text);
+        },
+      });
+      return { route: route.name, ...outcome };
+    }),
+  );
   if (options.json) {
-    printJson(output, { route: route.name, ...outcome });
+    printJson(output, several ? outcomes : outcomes[0]);
   } else {
-    const rounds = outcome.rounds === undefined ? '' : ` after ${outcome.rounds} redrive(s)`;
-    const where = outcome.executionArn ? ` (${outcome.executionArn})` : '';
-    output.out(
-      `${route.name}: ${outcome.status.toLowerCase()}${rounds}${where}${outcome.cause ? `: ${outcome.cause}` : ''}`,
-    );
+    for (const outcome of outcomes) {
+      const rounds = outcome.rounds === undefined ? '' : ` after ${outcome.rounds} redrive(s)`;
+      const where = outcome.executionArn ? ` (${outcome.executionArn})` : '';
+      output.out(
+        `${outcome.route}: ${outcome.status.toLowerCase()}${rounds}${where}${outcome.cause ? `: ${outcome.cause}` : ''}`,
+      );
+    }
   }
-  return outcome.status === 'SUCCEEDED' || outcome.status === 'RUNNING' ? 0 : 1;
+  return outcomes.every((outcome) => outcome.status === 'SUCCEEDED' || outcome.status === 'RUNNING') ? 0 : 1;
 }
