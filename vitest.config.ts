@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Three suites (CONVENTIONS.md 7): unit (pure logic and handlers), infra (CDK Template assertions
- * and cdk-nag), integration (real SQS/DynamoDB APIs on a local emulator, real HTTP on loopback).
+ * Seven suites, each runnable alone (`npm run test:<name>`): unit (pure logic and handlers), infra
+ * (CDK Template assertions and cdk-nag), integration (real SQS/DynamoDB APIs on a local emulator,
+ * real HTTP on loopback), cli, scenarios, chaos and security. Those on the emulator share one moto
+ * server started by test/support/global-setup.ts.
  */
 export default defineConfig({
   test: {
@@ -46,7 +48,7 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      // Black-box scenarios (seeds/) over HTTP against `npm start`'s runner as a child process. One
+      // Black-box scenarios (the reference product's catering scenario and others) over HTTP against `npm start`'s runner as a child process. One
       // file at a time: each starts a runner, and their "answered within ~2.5 s" bounds need the CPU.
       {
         extends: true,
@@ -59,7 +61,7 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      // Fault injection (DESIGN.md promises 1-4): the fault proxy, and the chaos run against the local
+      // Fault injection (the promises: 202 means durable, nothing lost, one id, fast failover): the fault proxy, and the chaos run against the local
       // stack in-process. One file at a time: the chaos run needs the CPU (CHAOS_MESSAGES sets its size).
       {
         extends: true,
@@ -72,7 +74,7 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
-      // Bad input (fast-check over real HTTP, promise 5) and security checks (API key, logs, IAM).
+      // Bad input (fast-check over real HTTP: a clear 4xx, never a 5xx) and security checks (API key, logs, IAM).
       {
         extends: true,
         test: {

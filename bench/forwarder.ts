@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
@@ -17,7 +18,7 @@ import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
 import { benchEnvelope, createBenchRoute, mutedLogger, mutedMetrics, purge } from './bench-route.js';
 import type { BenchContext } from './context.js';
 import { fixedLatencyBackend } from './loopback.js';
-import { median, sleep } from './stats.js';
+import { median } from './stats.js';
 
 /** Figure 4's backend latency. */
 export const BACKEND_LATENCY_MS = 20;

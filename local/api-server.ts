@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { BATCH_PATH_SUFFIX } from '../shared/config/batch-ingest.js';
 import { ConfigurationError } from '../shared/errors.js';
@@ -220,7 +221,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           new Promise<void>((resolve) => {
             idle = resolve;
           }),
-          new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+          sleep(graceMs, undefined, { ref: false }),
         ]);
       }
       server.closeAllConnections();

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../shared/errors.js';
 import { PAUSE_TAG } from './local-stack-contract.js';
@@ -63,17 +64,8 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
   // Shared by the loops, so an outage is reported once, not once per loop.
   let outage = false;
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stopSignal.signal.aborted) return resolve();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        stopSignal.signal.removeEventListener('abort', done);
-        resolve();
-      }
-      stopSignal.signal.addEventListener('abort', done);
-    });
+  // Stopping ends every wait at once (the abort rejects the timer; that is not an error here).
+  const sleep = (ms: number) => delay(ms, undefined, { signal: stopSignal.signal }).catch(() => undefined);
 
   /** Reads the pause tag, at most once per `pauseCheckMs` whatever the number of loops. */
   const refreshPaused = async () => {
@@ -165,10 +157,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     },
     async stop(graceMs = 10_000) {
       stopSignal.abort();
-      await Promise.race([
-        Promise.all(loops),
-        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
-      ]);
+      await Promise.race([Promise.all(loops), delay(graceMs, undefined, { ref: false })]);
     },
   };
 }

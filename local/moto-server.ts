@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A moto server this process started; `stop()` ends it. */
 export interface EmbeddedAwsEndpoint {
@@ -32,7 +33,7 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -99,7 +100,7 @@ async function createTable(
   for (let i = 0; i < 50; i++) {
     const table = await dynamoDb.send(new DescribeTableCommand({ TableName: input.TableName }));
     if (table.Table?.TableStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * EventBridge's schedule for the local runner: calls `run` every `intervalMs`, never two at once
  * (a run longer than the interval delays the next one instead of overlapping it).
@@ -29,8 +30,7 @@ export function startSchedule(intervalMs: number, run: () => Promise<void>): Sch
     async stop(graceMs = 10_000) {
       stopped = true;
       clearTimeout(timer);
-      if (current)
-        await Promise.race([current, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      if (current) await Promise.race([current, sleep(graceMs, undefined, { ref: false })]);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { APIGatewayClient, GetApiKeyCommand } from '@aws-sdk/client-api-gateway';
 import {
   CloudFormationClient,
@@ -287,7 +288,7 @@ class DeployedStack implements StackTarget {
       if (status !== 'RUNNING') {
         return { status, executionArn, ...(execution.cause ? { cause: execution.cause } : {}) };
       }
-      await new Promise((resolve) => setTimeout(resolve, this.followIntervalSeconds * 1000));
+      await sleep(this.followIntervalSeconds * 1000);
     }
   }
 }

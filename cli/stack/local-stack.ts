@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -121,7 +122,7 @@ class LocalStack implements StackTarget {
       {
         countDeadLetters: async () => (await queueCounts(this.sqs, route.dlqUrl)).visible,
         redrive: async () => (await this.redrive(route, {})).moved,
-        sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+        sleep: (seconds) => sleep(seconds * 1000),
         onRound: (round, moved, wait) =>
           options.onUpdate?.(
             `${route.name}: round ${round}: redrove ${moved}; checking the DLQ again in ${wait}s`,

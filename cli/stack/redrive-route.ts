@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ListMessageMoveTasksCommand,
   type ListMessageMoveTasksResultEntry,
@@ -133,6 +134,6 @@ async function followMoveTask(
           (task.FailureReason ? `: ${task.FailureReason}` : ''),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? DEFAULT_POLL_MS));
+    await sleep(options.pollIntervalMs ?? DEFAULT_POLL_MS);
   }
 }

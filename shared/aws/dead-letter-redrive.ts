@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteMessageBatchCommand,
   type Message,
@@ -100,8 +101,6 @@ function copyEntry(message: Message): SendMessageBatchRequestEntry {
 function stableId(message: Message): string {
   return message.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue ?? `sqs:${message.MessageId ?? ''}`;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Moves dead letters from `dlqUrl` to `queueUrl`: ReceiveMessage (all attributes, ten at a time) →

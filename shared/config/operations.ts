@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
 import type { Env } from './env-names.js';
+import { parseWholeNumber } from './numbers.js';
 
 /** Variables that tune the operations side of a deployment (alarms, continuing delivery) at synth time. */
 export const OPS_ENV = {
@@ -62,7 +63,7 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
 /** Whole numbers in a variable: `'10'` → 10; anything else is left for zod to reject with the raw value. */
 const wholeNumber = (min: number, max: number) =>
   z.preprocess(
-    (raw) => (typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : raw),
+    (raw) => (typeof raw === 'string' ? (parseWholeNumber(raw) ?? raw) : raw),
     z
       .number({ error: `must be a whole number from ${min} to ${max}` })
       .int()

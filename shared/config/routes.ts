@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import { ConfigurationError, describeError } from '../errors.js';
 import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
+import { parseDecimal } from './numbers.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
 import {
   type DeliveryFile,
@@ -54,13 +55,12 @@ function fileFieldNames(path: readonly PropertyKey[]): readonly string[] {
   return [];
 }
 
+/** A number in a variable, or undefined when unset; the route schema checks its range. */
 function numberFromEnv(env: Env, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    throw new ConfigurationError(`${name} must be a number, got '${raw}'`);
-  }
+  const value = parseDecimal(raw);
+  if (value === undefined) throw new ConfigurationError(`${name} must be a number, got '${raw}'`);
   return value;
 }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Message, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drainFailover } from '../../functions/drainer/drain-failover.js';
@@ -52,8 +53,6 @@ function positiveInt(raw: string | undefined, fallback: number): number {
   const value = Number(raw);
   return raw && Number.isInteger(value) && value > 0 ? value : fallback;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Seeded so a failing run can be repeated (CHAOS_SEED). */
 function random(seed: number): () => number {

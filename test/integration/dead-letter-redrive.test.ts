@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -95,7 +96,7 @@ describe('redriveDeadLetters', () => {
     expect(result.stoppedEarly).toBeUndefined();
     expect(result.refusedReason).toContain('InvalidParameterValue');
     expect(await idsOn(queueUrl)).toEqual(['small-0', 'small-1', 'small-2', 'small-3', 'small-4']);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await sleep(1_100);
     expect(await idsOn(dlqUrl)).toEqual(['too-large']);
   });
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ATTR } from '../../shared/envelope.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
@@ -15,7 +16,7 @@ async function forwardUntil(
   const deadline = Date.now() + ms;
   while (backend.requests.length < count && Date.now() < deadline) {
     await route.forwardOnce();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
 
@@ -133,7 +134,7 @@ describe('forwarder retries, dead letters and idempotency', () => {
     let counts = await route.queueCounts();
     while (counts.visible + counts.inFlight > 0 && Date.now() < deadline) {
       await route.forwardOnce();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       counts = await route.queueCounts();
     }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
@@ -8,7 +9,6 @@ import {
   type RunnerProcess,
   scenarioEnv,
   showRunnerOutput,
-  sleep,
   startRunnerProcess,
   waitFor,
 } from './runner-process.js';

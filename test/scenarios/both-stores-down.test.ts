@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
@@ -9,7 +10,6 @@ import {
   type RunnerProcess,
   scenarioEnv,
   showRunnerOutput,
-  sleep,
   startRunnerProcess,
   waitFor,
 } from './runner-process.js';

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shortId } from '../../local/journey-log.js';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
@@ -9,7 +10,6 @@ import {
   type RunnerProcess,
   scenarioEnv,
   showRunnerOutput,
-  sleep,
   startRunnerProcess,
   waitFor,
 } from './runner-process.js';

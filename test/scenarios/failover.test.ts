@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
@@ -8,7 +9,6 @@ import {
   type RunnerProcess,
   scenarioEnv,
   showRunnerOutput,
-  sleep,
   startRunnerProcess,
   waitFor,
 } from './runner-process.js';

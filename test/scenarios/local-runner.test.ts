@@ -1,10 +1,11 @@
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TagQueueCommand, UntagQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAUSE_TAG } from '../../local/local-stack-contract.js';
 import { type LocalStack, startLocalStack } from '../../local/runner.js';
 import { createSqsClient } from '../../shared/aws/clients.js';
-import { CATERING_PAYLOAD, scenarioEnv, sleep, waitFor } from './runner-process.js';
+import { CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
 
 const API_KEY = 'local-test-key';
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { type LocalStack, startLocalStack } from '../../local/runner.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
@@ -65,10 +66,9 @@ describe('security of the local stack', () => {
       body: Buffer.from(JSON.stringify({ passengerId: 7, train: marker })),
     });
     const deadline = Date.now() + 15_000;
-    while (received.requests.length === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    while (received.requests.length === 0 && Date.now() < deadline) await sleep(100);
     // The forwarder logs after the backend answered: a moment for its record to be written.
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     return [valid.status, broken.status, schema.status];
   };
 
@@ -100,8 +100,7 @@ describe('security of the local stack', () => {
     expect(right.status).toBe(202);
     expect(running.readyLine).toContain('x-api-key required');
     const deadline = Date.now() + 15_000;
-    while (received.requests.length === 0 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    while (received.requests.length === 0 && Date.now() < deadline) await sleep(100);
     expect(received.idsReceived()).toEqual([right.json?.messageId]);
   });
 

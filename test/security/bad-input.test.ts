@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { API_GATEWAY_MAX_BYTES } from '../../local/api-server.js';
@@ -326,7 +327,7 @@ describe('bad input over HTTP (fast-check)', () => {
         (await queueDepth(sqs, route.queues.queueUrl)) === 0
       )
         break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
 
     // Assess: what reached the stores is what went to the backend: the accepted ids and nothing else

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /**
@@ -16,7 +17,7 @@ export default class SummaryReporter implements Reporter {
       }
     }
     // Vitest runs reporters' hooks together; yield once so its own summary is printed first.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     process.stdout.write(
       `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
     );

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { DeliverOnce } from '../../functions/forwarder/forward-record.js';
 import { createIdempotencyConfig } from '../../functions/forwarder/forwarder-config.js';
@@ -51,7 +52,7 @@ describe('forwarder handler', () => {
       lambdaContext('forwarder'),
     );
     await slowHasStarted;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await sleep(10);
     const responseB = await handler({ Records: [record('b-ok')] }, lambdaContext('forwarder'));
     releaseSlow();
     const responseA = await invocationA;
