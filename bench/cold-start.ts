@@ -48,7 +48,7 @@ const DUMMY_ENV = {
   QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',
   DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-fail-messages',
   FAILOVER_TABLE_NAME: 'dummy-failover',
-  IDEMPOTENCY_TABLE_NAME: 'dummy-idempotency',
+  MESSAGE_TABLE_NAME: 'dummy-messages',
   TARGET_URL: 'http://127.0.0.1:9/catering',
   ROUTE_QUEUE_URLS: JSON.stringify({
     catering: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',

@@ -3,15 +3,12 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import {
-  createDeliverOnce,
-  createForwarderDeps,
-  loadForwarderConfig,
-} from '../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
 import { FetchBackend } from '../functions/forwarder/http-backend.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
 import { pollOnce, type SqsBatchHandler } from '../local/sqs-poller.js';
-import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
+import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
+import { DynamoDbMessageRecords } from '../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
 import { forwarderTimeoutSeconds } from '../shared/resources.js';
 import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
@@ -59,7 +56,7 @@ export interface ForwarderResult {
 }
 
 /**
- * Figure 4: the real forwarder handler (Powertools batch + idempotency on DynamoDB + fetch backend)
+ * Figure 4: the real forwarder handler (Powertools batch + status records on DynamoDB + fetch backend)
  * fed like Lambda's event source mapping: DEFAULT_ROUTE.concurrency pollers, each a loop of pollOnce
  * (ReceiveMessage of up to batchSize, invoke, DeleteMessageBatch of the successes), delivering to a
  * loopback backend that answers 200 after a fixed 20 ms. Reference measured in the same rounds: the
@@ -78,12 +75,12 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
   const concurrency = bench.route.concurrency;
   const batchSize = bench.route.batchSize;
 
-  // Built as createForwarderDeps builds them (same client factory and settings, same idempotency
-  // wrapper), on clients carrying the call counter.
+  // Built as createForwarderDeps builds them (same client factory and settings, same status-record
+  // adapter), on clients carrying the call counter.
   const counter = new AwsCallCounter();
   const sqs = counter.attach(createSqsClient({ endpoint: ctx.endpoint }));
   const dynamoDb = counter.attach(createDynamoDbClient({ endpoint: ctx.endpoint }));
-  const { deps: base, idempotencyConfig } = createForwarderDeps(config, {
+  const base = createForwarderDeps(config, {
     sqsEndpoint: ctx.endpoint,
     dynamoDbEndpoint: ctx.endpoint,
     logger: mutedLogger('forwarder'),
@@ -92,15 +89,13 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
     ...base,
     queue: new SqsMessageQueue(sqs, config.queueUrl),
     deadLetters: new SqsMessageQueue(sqs, config.dlqUrl),
-    deliverOnce: createDeliverOnce(
-      new FetchBackend(),
-      config,
-      dynamoDb,
-      config.idempotencyTableName,
-      idempotencyConfig,
+    records: new DynamoDbMessageRecords(
+      createDocumentClient(dynamoDb),
+      config.messageTableName,
+      config.recordRetentionSeconds,
     ),
   };
-  const forwarder = createForwarderHandler(deps, idempotencyConfig, mutedMetrics('forwarder'));
+  const forwarder = createForwarderHandler(deps, mutedMetrics('forwarder'));
   // The reference's receives and deletes go through an uncounted client with the same settings.
   const bareSqs = createSqsClient({ endpoint: ctx.endpoint });
   const bareBackend = new FetchBackend();
@@ -185,7 +180,7 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
     return { deleted, wallMs: last - t0, durations };
   };
 
-  // Warm-up: connections, JIT, the idempotency table's first writes.
+  // Warm-up: connections, JIT, the message table's first writes.
   await runPollers(forwarder, sqs, 40);
   await runPollers(bare, bareSqs, 40);
   counter.reset();

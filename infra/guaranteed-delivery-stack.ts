@@ -38,9 +38,9 @@ import {
 import { ConfigurationError } from '../shared/errors.js';
 import {
   FAILOVER_TABLE,
-  IDEMPOTENCY_TABLE,
   MAX_DRAIN_TIME_BUDGET_SECONDS,
   MAX_LAMBDA_TIMEOUT_SECONDS,
+  MESSAGE_TABLE,
 } from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
@@ -128,15 +128,18 @@ export interface GuaranteedDeliveryStackProps extends StackProps {
 
 /**
  * The guaranteed-delivery service (DESIGN.md's flow): a REST API, one {@link DeliveryRoute} per
- * configured route, the failover table and its scheduled drainer, and the forwarders' idempotency table.
+ * configured route, the failover table and its scheduled drainer, and the message table (status records).
  */
 export class GuaranteedDeliveryStack extends Stack {
   /** The REST API; each route adds `POST <path>`. */
   public readonly api: RestApi;
   /** Messages the ingest could not put into SQS, waiting for the drainer. */
   public readonly failoverTable: Table;
-  /** Ids the forwarders have delivered (Powertools idempotency records). */
-  public readonly idempotencyTable: Table;
+  /**
+   * One status record per message and route: written by the ingest, each attempt, the
+   * dead-lettering and the drainer, read by the lookup; the forwarders' idempotency record too.
+   */
+  public readonly messageTable: Table;
   /** One per configured route, in configuration order. */
   public readonly routes: readonly DeliveryRoute[];
   /** Moves failover items back to their routes' queues. */
@@ -201,9 +204,12 @@ export class GuaranteedDeliveryStack extends Stack {
       projectionType: ProjectionType.ALL,
     });
 
-    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
-      partitionKey: { name: IDEMPOTENCY_TABLE.partitionKey, type: AttributeType.STRING },
-      timeToLiveAttribute: IDEMPOTENCY_TABLE.ttlAttribute,
+    this.messageTable = new Table(this, 'MessageTable', {
+      partitionKey: { name: MESSAGE_TABLE.partitionKey, type: AttributeType.STRING },
+      // Ids are per route: the same id on two routes is two messages, two records.
+      sortKey: { name: MESSAGE_TABLE.sortKey, type: AttributeType.STRING },
+      // Records expire a configurable time after their last write (recordRetentionDays).
+      timeToLiveAttribute: MESSAGE_TABLE.ttlAttribute,
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
@@ -216,7 +222,8 @@ export class GuaranteedDeliveryStack extends Stack {
           route,
           api: this.api,
           failoverTable: this.failoverTable,
-          idempotencyTable: this.idempotencyTable,
+          messageTable: this.messageTable,
+          recordRetentionDays: config.recordRetentionDays,
           apiKeyRequired: config.apiKeyRequired,
         }),
     );
@@ -234,6 +241,8 @@ export class GuaranteedDeliveryStack extends Stack {
     drainer.addEnvironmentVariables(
       drainerEnvironment({
         failoverTableName: this.failoverTable.tableName,
+        messageTableName: this.messageTable.tableName,
+        recordRetentionDays: config.recordRetentionDays,
         routeQueueUrlsJson: this.toJsonString(
           Object.fromEntries(this.routes.map((r) => [r.route.name, r.queue.queueUrl])),
         ),
@@ -251,6 +260,12 @@ export class GuaranteedDeliveryStack extends Stack {
       grantee: drainer,
       actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resourceArns: [this.failoverTable.tableArn],
+    });
+    // The drainer notes on each moved message's record that it left the failover table.
+    Grant.addToPrincipal({
+      grantee: drainer,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.messageTable.tableArn],
     });
     for (const route of this.routes) route.queue.grantSendMessages(drainer);
 
@@ -319,7 +334,7 @@ export class GuaranteedDeliveryStack extends Stack {
       description: 'Base URL of the API stage',
     });
     new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
-    new CfnOutput(this, STACK_OUTPUT.IDEMPOTENCY_TABLE_NAME, { value: this.idempotencyTable.tableName });
+    new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: this.drainerFunction.functionName });
     new CfnOutput(this, STACK_OUTPUT.ROUTE_NAMES, {
       value: this.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),

@@ -19,9 +19,9 @@ import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   FAILOVER_TABLE,
-  IDEMPOTENCY_TABLE,
   localQueueNames,
   localTableNames,
+  MESSAGE_TABLE,
 } from '../shared/resources.js';
 
 /**
@@ -39,7 +39,7 @@ export interface RouteQueues {
 
 export interface Tables {
   readonly failoverTable: string;
-  readonly idempotencyTable: string;
+  readonly messageTable: string;
 }
 
 /**
@@ -105,7 +105,7 @@ async function createTable(
   throw new Error(`table ${input.TableName} did not become ACTIVE`);
 }
 
-/** The failover table (with its by-age index) and the idempotency table (with TTL). */
+/** The failover table (with its by-age index) and the message table (with TTL). */
 export async function provisionTables(dynamoDb: DynamoDBClient, prefix: string): Promise<Tables> {
   const names = localTableNames(prefix);
   const { ageIndex } = FAILOVER_TABLE;
@@ -130,16 +130,22 @@ export async function provisionTables(dynamoDb: DynamoDBClient, prefix: string):
     ],
   });
   await createTable(dynamoDb, {
-    TableName: names.idempotencyTable,
+    TableName: names.messageTable,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
+    AttributeDefinitions: [
+      { AttributeName: MESSAGE_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: MESSAGE_TABLE.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: MESSAGE_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: MESSAGE_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
   });
   await dynamoDb
     .send(
       new UpdateTimeToLiveCommand({
-        TableName: names.idempotencyTable,
-        TimeToLiveSpecification: { AttributeName: IDEMPOTENCY_TABLE.ttlAttribute, Enabled: true },
+        TableName: names.messageTable,
+        TimeToLiveSpecification: { AttributeName: MESSAGE_TABLE.ttlAttribute, Enabled: true },
       }),
     )
     .catch(() => undefined); // already enabled on a reused table

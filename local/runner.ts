@@ -14,7 +14,12 @@ import {
 } from '../shared/config/route-environment.js';
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
-import { deliveryQueueSettings, forwarderTimeoutSeconds, localQueueNames } from '../shared/resources.js';
+import {
+  deliveryQueueSettings,
+  forwarderTimeoutSeconds,
+  localQueueNames,
+  MESSAGE_TABLE,
+} from '../shared/resources.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 import { lambdaContext, scheduledEvent } from './aws-events.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
@@ -168,16 +173,20 @@ export function localFunctionEnvironments(
   tables: Tables,
   routeQueueUrls: Readonly<Record<string, string>>,
   logPayloads: boolean,
+  recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
 ): LocalFunctionEnvironments {
   const extra: Record<string, string> = logPayloads ? { [ENV.LOG_PAYLOADS]: 'true' } : {};
   const perRoute = routeEnvironments(route, {
     queueUrl: queues.queueUrl,
     dlqUrl: queues.dlqUrl,
     failoverTableName: tables.failoverTable,
-    idempotencyTableName: tables.idempotencyTable,
+    messageTableName: tables.messageTable,
+    recordRetentionDays,
   });
   const drainer = drainerEnvironment({
     failoverTableName: tables.failoverTable,
+    messageTableName: tables.messageTable,
+    recordRetentionDays,
     routeQueueUrlsJson: JSON.stringify(routeQueueUrls),
     timeBudgetSeconds: DRAIN_TIME_BUDGET_SECONDS,
   });
@@ -198,8 +207,16 @@ export function functionEnvironment(
   tables: Tables,
   routeQueueUrls: Readonly<Record<string, string>>,
   logPayloads: boolean,
+  recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
 ): Record<string, string> {
-  const environments = localFunctionEnvironments(route, queues, tables, routeQueueUrls, logPayloads);
+  const environments = localFunctionEnvironments(
+    route,
+    queues,
+    tables,
+    routeQueueUrls,
+    logPayloads,
+    recordRetentionDays,
+  );
   return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
 }
 
@@ -314,7 +331,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           `retry ${describeRetry(route)}, ${route.concurrency} pollers), DLQ ${names.deadLetterQueue}`,
       );
     }
-    log.note('provisioned', `tables ${tables.failoverTable}, ${tables.idempotencyTable}`);
+    log.note('provisioned', `tables ${tables.failoverTable}, ${tables.messageTable}`);
 
     // The forwarders, each behind its emulated event source mapping.
     const pollerSqs = createSqsClient({
@@ -331,7 +348,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const ingestRoutes = [];
     for (const route of config.routes) {
       const queues = queuesByRoute.get(route.name) as RouteQueues;
-      const fnEnv = localFunctionEnvironments(route, queues, tables, routeQueueUrls, logPayloads);
+      const fnEnv = localFunctionEnvironments(
+        route,
+        queues,
+        tables,
+        routeQueueUrls,
+        logPayloads,
+        config.recordRetentionDays,
+      );
       const endpoints = { sqsEndpoint, dynamoDbEndpoint };
       ingestRoutes.push({
         path: route.path,
@@ -354,7 +378,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           timeoutMs: forwarderTimeoutSeconds(route) * 1000,
           waitTimeSeconds: POLL_WAIT_SECONDS,
         },
-        handler: createForwarderHandler(forwarder.deps, forwarder.idempotencyConfig),
+        handler: createForwarderHandler(forwarder),
         concurrency: route.concurrency,
         name: route.name,
         report: log.note,
@@ -371,6 +395,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       tables,
       routeQueueUrls,
       logPayloads,
+      config.recordRetentionDays,
     ).drainer;
     const drainerConfig = loadDrainerConfig(drainerEnv);
     const drainer = createDrainerHandler(

@@ -15,10 +15,18 @@ export const LOG_EVENT = {
   FAILOVER_DUPLICATE: 'failover-duplicate',
   /** Ingest: neither store acknowledged the write; the client gets 503. */
   NOT_STORED: 'not-stored',
+  /** Ingest: the client's Idempotency-Key is taken by another body; the client gets 409. */
+  KEY_REUSED: 'key-reused',
+  /** Ingest, forwarder, drainer: a message's status record could not be written; the message goes on. */
+  RECORD_NOT_WRITTEN: 'record-not-written',
   /** Forwarder: the backend answered 2xx. */
   DELIVERED: 'delivered',
-  /** Forwarder: the id was delivered before (idempotency record); this copy was dropped. */
+  /** Forwarder: the id was delivered before (its status record says so); this copy was dropped. */
   DUPLICATE_SUPPRESSED: 'duplicate-suppressed',
+  /** Forwarder: a queued copy of a reused key's other body (answered 409 at ingest) was dropped. */
+  KEY_REUSE_DISCARDED: 'key-reuse-discarded',
+  /** Forwarder: another copy of the id was recorded delivered at the very same moment. */
+  DELIVERED_CONCURRENTLY: 'delivered-concurrently',
   /** Forwarder: the attempt failed and the message comes back after `retryInSeconds`. */
   ATTEMPT_FAILED: 'attempt-failed',
   /** Forwarder: the retry delay could not be set; the queue's visibility timeout applies instead. */

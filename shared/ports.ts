@@ -1,4 +1,5 @@
 import type { DeadLetterInfo, MessageEnvelope } from './envelope.js';
+import type { AttemptEntry, StoredMessageRecord } from './message-record.js';
 
 /**
  * The small interfaces the core logic depends on. Adapters for SQS, DynamoDB and HTTP implement
@@ -42,8 +43,13 @@ export interface FailoverItem {
 
 /** The DynamoDB failover table. */
 export interface FailoverStore {
-  /** Writes an envelope unless one with its id is already there (a client retry). */
-  put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'>;
+  /**
+   * Writes an envelope unless one with its id is already there: `already-stored` when that one has
+   * the same body (a client retry), `key-reused` when it has another.
+   */
+  put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored' | 'key-reused'>;
+  /** One item by message id (the lookup of a message whose status record is missing). */
+  get(id: string): Promise<FailoverItem | undefined>;
   /** Items, oldest first, read lazily page by page. */
   oldest(pageSize: number): AsyncIterable<FailoverItem>;
   /** Deletes items by message id (after SQS confirmed them). */
@@ -52,6 +58,62 @@ export interface FailoverStore {
   acquireLease(owner: string, seconds: number): Promise<boolean>;
   /** Gives the lease back early (only if `owner` still holds it). */
   releaseLease(owner: string): Promise<void>;
+}
+
+/** Identifies a message's record: ids are per route. */
+export interface RecordKey {
+  readonly route: string;
+  readonly messageId: string;
+}
+
+/** What {@link MessageRecords.claim} found. */
+export type ClaimResult =
+  | { readonly kind: 'created' }
+  /** The id was taken by the same body: a client retry, the same message. */
+  | { readonly kind: 'same-message'; readonly record: StoredMessageRecord }
+  /** The id was taken by another body: the client reused its Idempotency-Key (answered 409). */
+  | { readonly kind: 'key-reused'; readonly record: StoredMessageRecord };
+
+/** How a delivery attempt ended, as recorded. */
+export type AttemptOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'retrying'; readonly nextAttemptAt: string }
+  | { readonly kind: 'dead-lettered'; readonly reason: string };
+
+/** One attempt to record, with what the forwarder knows of the message. */
+export interface AttemptUpdate {
+  readonly envelope: MessageEnvelope;
+  readonly fingerprint: string;
+  readonly entry: AttemptEntry;
+  readonly outcome: AttemptOutcome;
+  /** The record said dead-lettered before this attempt: the message was redriven. */
+  readonly redriven?: boolean;
+}
+
+/** The message table: one status record per message and route. */
+export interface MessageRecords {
+  /** Creates the record of a message being accepted, unless its id is already taken on the route. */
+  claim(envelope: MessageEnvelope, fingerprint: string): Promise<ClaimResult>;
+  /** Removes a record {@link claim} created for a message no store then took (answered 503). */
+  release(envelope: MessageEnvelope, fingerprint: string): Promise<void>;
+  /** Notes that the ingest stored the message in the failover table. */
+  markInFailover(envelope: MessageEnvelope): Promise<void>;
+  /** Notes that the drainer moved these messages from the failover table to their queues. */
+  markDrained(envelopes: readonly MessageEnvelope[]): Promise<void>;
+  /** Reads one record. */
+  get(key: RecordKey): Promise<StoredMessageRecord | undefined>;
+  /** Reads many records in one round trip; a missing record is missing from the map ({@link recordKeyOf}). */
+  getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>>;
+  /**
+   * Records one delivery attempt; `conflict` when the record refused it: another copy was recorded
+   * delivered first, or the record belongs to another body.
+   */
+  recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'>;
+}
+
+/** The map key {@link MessageRecords.getMany} uses for a record. */
+export function recordKeyOf(key: RecordKey): string {
+  return `${key.route}\u0000${key.messageId}`;
 }
 
 /** What the forwarder sends to a backend. */
@@ -64,7 +126,13 @@ export interface DeliveryRequest {
 
 /** What came back: a status, or no answer at all. */
 export type DeliveryResponse =
-  | { readonly kind: 'answered'; readonly status: number; readonly retryAfterSeconds?: number }
+  | {
+      readonly kind: 'answered';
+      readonly status: number;
+      readonly retryAfterSeconds?: number;
+      /** The start of the answer's body (the status record keeps it), when it had one. */
+      readonly body?: string;
+    }
   | { readonly kind: 'no-answer'; readonly error: string };
 
 /** The HTTP backend. Never throws: a network error or timeout is a `no-answer` response. */

@@ -20,17 +20,6 @@ export const FAILOVER_TABLE = {
   drainerLeaseKey: '#drainer-lease',
 } as const;
 
-/** The forwarder's idempotency table, in the layout Powertools' DynamoDB persistence layer expects. */
-export const IDEMPOTENCY_TABLE = {
-  partitionKey: 'id',
-  ttlAttribute: 'expiration',
-  /**
-   * How long an id counts as delivered. Longer than a message can live (queue retention plus the
-   * DLQ's 14 days), so a redrive weeks later still cannot deliver it twice.
-   */
-  recordTtlSeconds: 16 * 24 * 60 * 60,
-} as const;
-
 /** Lambda's longest function timeout (an AWS limit: 900 seconds). */
 export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 
@@ -49,8 +38,26 @@ export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 export const QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
 
 /**
+ * The message table: one status record per message and route (ids are per route), written by the
+ * ingest, each delivery attempt, the dead-lettering and the drainer. It is also the forwarder's
+ * idempotency record: a record marked delivered is never delivered again.
+ */
+export const MESSAGE_TABLE = {
+  partitionKey: 'messageId',
+  sortKey: 'route',
+  ttlAttribute: 'expiresAt',
+  /** How long a record is kept after its last write, unless configured otherwise. */
+  defaultRetentionDays: 30,
+  /**
+   * The shortest retention allowed: a message can live in the queue and then in the DLQ, and a
+   * redrive at the end of that must still find its record (or a delivered id could go out again).
+   */
+  minRetentionSeconds: QUEUE_RETENTION_SECONDS + DLQ_RETENTION_SECONDS,
+} as const;
+
+/**
  * Forwarder function timeout: records of a batch are delivered in parallel, so one backend timeout
- * plus a margin for the idempotency and SQS calls around it.
+ * plus a margin for the status-record and SQS calls around it.
  */
 export function forwarderTimeoutSeconds(route: RouteConfig): number {
   return route.timeoutSeconds + 20;
@@ -71,7 +78,7 @@ export function deliveryQueueSettings(route: RouteConfig) {
 
 /** Physical table names used by the local runner (the stack lets CloudFormation name things). */
 export function localTableNames(prefix: string) {
-  return { failoverTable: `${prefix}-failover`, idempotencyTable: `${prefix}-idempotency` };
+  return { failoverTable: `${prefix}-failover`, messageTable: `${prefix}-messages` };
 }
 
 /** Physical queue names of a route used by the local runner. */

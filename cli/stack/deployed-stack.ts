@@ -61,7 +61,7 @@ export interface DeployedStackOutputs {
   readonly apiUrl: string;
   readonly apiKeyId?: string;
   readonly failoverTableName: string;
-  readonly idempotencyTableName: string;
+  readonly messageTableName: string;
   readonly drainerFunctionName: string;
   readonly routes: readonly DeployedRoute[];
 }
@@ -88,7 +88,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     apiUrl: read(STACK_OUTPUT.API_URL),
     ...(apiKeyId ? { apiKeyId } : {}),
     failoverTableName: read(STACK_OUTPUT.FAILOVER_TABLE_NAME),
-    idempotencyTableName: read(STACK_OUTPUT.IDEMPOTENCY_TABLE_NAME),
+    messageTableName: read(STACK_OUTPUT.MESSAGE_TABLE_NAME),
     drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
     routes: routeNames.map((name) => {
       const key = (output: RouteOutput) => routeOutputKey(name, output);

@@ -52,6 +52,8 @@ class LocalStack implements StackTarget {
     readonly sqs: SQSClient,
     readonly dynamoDb: DynamoDBClient,
     readonly failoverTableName: string,
+    readonly messageTableName: string,
+    private readonly recordRetentionSeconds: number,
     private readonly endpoints: ReturnType<typeof localEndpoints>,
     /** The environment `gd` was given: the source of the credentials and of the operations settings. */
     private readonly env: Env,
@@ -82,6 +84,8 @@ class LocalStack implements StackTarget {
     const deps = createDrainerDeps(
       {
         failoverTableName: this.failoverTableName,
+        messageTableName: this.messageTableName,
+        recordRetentionSeconds: this.recordRetentionSeconds,
         routeQueueUrls: Object.fromEntries(this.routes.map((route) => [route.name, route.queueUrl])),
         timeBudgetSeconds: DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
       },
@@ -180,6 +184,8 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
     sqs,
     dynamoDb,
     localTableNames(prefix).failoverTable,
+    localTableNames(prefix).messageTable,
+    config.recordRetentionDays * 86_400,
     endpoints,
     env,
   );

@@ -2,10 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import type { Clock, FailoverItem, FailoverStore, MessageQueue } from '../../shared/ports.js';
+import type { Clock, FailoverItem, FailoverStore, MessageQueue, MessageRecords } from '../../shared/ports.js';
 
 export interface DrainerDeps {
   readonly failover: FailoverStore;
+  /** Status records: each moved message's record says it left the failover table. */
+  readonly records: MessageRecords;
   /** The delivery queue of a route, or undefined for a route this deployment does not have. */
   readonly queueFor: (route: string) => MessageQueue | undefined;
   readonly logger: Logger;
@@ -83,6 +85,16 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     if (items.length === 0) return true;
     const result = await queue.sendBatch(items.map((item) => item.envelope));
     confirmed.push(...result.sent);
+    const sent = new Set(result.sent);
+    await deps.records
+      .markDrained(items.filter((item) => sent.has(item.envelope.id)).map((item) => item.envelope))
+      .catch((error: unknown) =>
+        logger.warn('status records of drained messages not updated', {
+          event: LOG_EVENT.RECORD_NOT_WRITTEN,
+          route,
+          error: describeError(error),
+        }),
+      );
     const unavailable = result.failed.filter((failure) => failure.fault === 'unavailable');
     const refusals = result.failed.filter((failure) => failure.fault === 'refused');
     failed += unavailable.length;

@@ -6,8 +6,15 @@ import {
   createSqsClient,
 } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
+import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
+import {
+  ENV,
+  type Env,
+  intEnv,
+  recordRetentionSecondsEnv,
+  requireEnv,
+} from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
@@ -17,6 +24,8 @@ import type { DrainerDeps } from './drain-failover.js';
 
 export interface DrainerConfig {
   readonly failoverTableName: string;
+  readonly messageTableName: string;
+  readonly recordRetentionSeconds: number;
   /** Route name → delivery queue URL. */
   readonly routeQueueUrls: Readonly<Record<string, string>>;
   readonly timeBudgetSeconds: number;
@@ -44,6 +53,8 @@ export function loadDrainerConfig(env: Env): DrainerConfig {
   }
   return {
     failoverTableName: requireEnv(env, ENV.FAILOVER_TABLE_NAME),
+    messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
+    recordRetentionSeconds: recordRetentionSecondsEnv(env),
     routeQueueUrls: routeQueueUrls as Record<string, string>,
     timeBudgetSeconds: intEnv(
       env,
@@ -72,8 +83,10 @@ export function createDrainerDeps(config: DrainerConfig, overrides: DrainerOverr
   const queues = new Map<string, MessageQueue>(
     Object.entries(config.routeQueueUrls).map(([route, url]) => [route, new SqsMessageQueue(sqs, url)]),
   );
+  const documents = createDocumentClient(dynamoDb);
   return {
-    failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
+    failover: new DynamoDbFailoverStore(documents, config.failoverTableName),
+    records: new DynamoDbMessageRecords(documents, config.messageTableName, config.recordRetentionSeconds),
     queueFor: (route) => queues.get(route),
     logger: overrides.logger ?? createLogger(SERVICE.DRAINER),
     clock: systemClock,

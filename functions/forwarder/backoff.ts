@@ -36,7 +36,11 @@ export function backoffSeconds(
   return Math.min(wanted, MAX_VISIBILITY_SECONDS);
 }
 
-function exponentialSeconds(failedAttempt: number, policy: ExponentialRetryPolicy, random: () => number): number {
+function exponentialSeconds(
+  failedAttempt: number,
+  policy: ExponentialRetryPolicy,
+  random: () => number,
+): number {
   const exponent = Math.max(0, failedAttempt - 1);
   const ceiling = Math.min(policy.maxSeconds, policy.baseSeconds * 2 ** exponent);
   return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));

@@ -1,14 +1,24 @@
-import { randomUUID } from 'node:crypto';
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyPersistenceLayerError,
-} from '@aws-lambda-powertools/idempotency';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { type DeadLetterInfo, fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
-import { describeError, GuaranteedDeliveryError, RetryableDeliveryError } from '../../shared/errors.js';
+import { describeError, RetryableDeliveryError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import type { Backend, MessageQueue } from '../../shared/ports.js';
+import {
+  type AttemptEntry,
+  fingerprintOf,
+  MAX_ATTEMPTS_WITH_RESPONSE,
+  type StoredMessageRecord,
+} from '../../shared/message-record.js';
+import {
+  type AttemptUpdate,
+  type Backend,
+  type Clock,
+  type DeliveryResponse,
+  type MessageQueue,
+  type MessageRecords,
+  recordKeyOf,
+} from '../../shared/ports.js';
 import { backoffSeconds, type RetryPolicy } from './backoff.js';
 import { classifyResponse, type Verdict } from './classify-response.js';
 
@@ -23,132 +33,272 @@ export interface ForwarderSettings {
   readonly logPayloads?: boolean;
 }
 
-/** One delivery, as handed to the idempotent wrapper; `messageId` is its idempotency key. */
-export interface DeliveryInput {
-  readonly messageId: string;
-  readonly envelope: MessageEnvelope;
-  readonly attempt: number;
-  /** Fresh per call: a result carrying another call's token was replayed from the idempotency store. */
-  readonly token: string;
-}
-
-/** What a successful delivery records in the idempotency store. */
-export interface DeliveryRecord {
-  readonly status: number;
-  readonly attempt: number;
-  readonly deliveredAt: string;
-  readonly token: string;
-}
-
-/** Delivers at most once per message id (Powertools idempotency in production, see forwarder-config). */
-export type DeliverOnce = (input: DeliveryInput) => Promise<DeliveryRecord>;
-
 export interface ForwarderDeps {
   readonly queue: MessageQueue;
   readonly deadLetters: MessageQueue;
-  readonly deliverOnce: DeliverOnce;
+  readonly backend: Backend;
+  /** Status records: read once per batch (idempotency), written once per attempt. */
+  readonly records: MessageRecords;
   readonly logger: Logger;
+  readonly clock: Clock;
   readonly settings: ForwarderSettings;
 }
 
-/** A backend answer that was not a 2xx, thrown out of the idempotent function so no record is kept. */
-export class DeliveryAttemptFailedError extends GuaranteedDeliveryError {
-  constructor(readonly verdict: Exclude<Verdict, { kind: 'delivered' }>) {
-    super(verdict.reason);
-    this.name = 'DeliveryAttemptFailedError';
+/** What the forwarder knows of a batch's status records, read in one round trip before delivering. */
+export type BatchRecords =
+  | { readonly kind: 'read'; readonly records: ReadonlyMap<string, StoredMessageRecord> }
+  | { readonly kind: 'unavailable'; readonly error: string };
+
+/** Per-invocation state shared by the records of one batch. */
+export interface BatchState {
+  readonly records: BatchRecords;
+  /** Outcome of a copy of the same message earlier in this batch (a batch can hold two copies). */
+  readonly inFlight: Map<string, Promise<ForwardOutcome>>;
+  /** Called with each backend attempt's duration (the attempt-latency metric). */
+  readonly onAttempt?: (durationMs: number) => void;
+}
+
+/** What became of one record. `discarded`: a copy of a reused key's other body, answered 409 at ingest. */
+export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'discarded';
+
+/** Reads the records of a batch's messages in one BatchGetItem; a failure is reported, not thrown. */
+export async function readBatchRecords(
+  envelopes: readonly MessageEnvelope[],
+  records: MessageRecords,
+): Promise<BatchRecords> {
+  try {
+    const found = await records.getMany(envelopes.map((e) => ({ route: e.route, messageId: e.id })));
+    return { kind: 'read', records: found };
+  } catch (error) {
+    return { kind: 'unavailable', error: describeError(error) };
   }
 }
 
-/** The backend call itself: one POST with DESIGN.md's headers. Wrapped by the idempotency layer. */
-export function createDeliveryAttempt(backend: Backend, settings: ForwarderSettings) {
-  return async (input: DeliveryInput): Promise<DeliveryRecord> => {
-    const { envelope, attempt } = input;
-    const response = await backend.post({
-      url: settings.targetUrl,
-      body: envelope.body,
-      timeoutMs: settings.timeoutSeconds * 1000,
-      headers: {
-        'content-type': envelope.contentType,
-        'idempotency-key': envelope.id,
-        'x-message-id': envelope.id,
-        'x-delivery-attempt': String(attempt),
-      },
-    });
-    const verdict = classifyResponse(response, settings.nonRetryableStatuses);
-    if (verdict.kind !== 'delivered') throw new DeliveryAttemptFailedError(verdict);
-    return { status: verdict.status, attempt, deliveredAt: new Date().toISOString(), token: input.token };
-  };
+/** A fresh batch state for one invocation. */
+export function newBatchState(records: BatchRecords, onAttempt?: (durationMs: number) => void): BatchState {
+  return { records, inFlight: new Map(), ...(onAttempt ? { onAttempt } : {}) };
 }
-
-/** What became of one record. */
-export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered';
 
 /**
  * Forwards one SQS record. Resolves when the record may be deleted from the queue (delivered,
- * already delivered, or safely in the DLQ); throws {@link RetryableDeliveryError} after hiding the
- * message for the backoff delay, so the batch reports it as a failure and SQS offers it again.
+ * already delivered, discarded, or safely in the DLQ); throws {@link RetryableDeliveryError} after
+ * hiding the message for the backoff delay, so the batch reports it as a failure and SQS offers it
+ * again. A second copy of a message in the same batch waits for the first one's outcome.
  */
-export async function forwardRecord(record: SQSRecord, deps: ForwarderDeps): Promise<ForwardOutcome> {
+export async function forwardRecord(
+  record: SQSRecord,
+  deps: ForwarderDeps,
+  batch: BatchState,
+): Promise<ForwardOutcome> {
+  const envelope = fromSqsRecord(record, deps.settings.route);
+  const key = recordKeyOf({ route: envelope.route, messageId: envelope.id });
+  const earlier = batch.inFlight.get(key);
+  const run = (async () => {
+    const earlierOutcome = earlier ? await earlier.catch(() => undefined) : undefined;
+    return forwardEnvelope(record, envelope, deps, batch, earlierOutcome);
+  })();
+  batch.inFlight.set(key, run);
+  return run;
+}
+
+async function forwardEnvelope(
+  record: SQSRecord,
+  envelope: MessageEnvelope,
+  deps: ForwarderDeps,
+  batch: BatchState,
+  earlierOutcome: ForwardOutcome | undefined,
+): Promise<ForwardOutcome> {
   const { settings, logger } = deps;
-  const envelope = fromSqsRecord(record, settings.route);
   const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
   const attempt = envelope.priorAttempts + receiveCount;
   const context = { messageId: envelope.id, route: envelope.route, attempt };
 
-  let failure: Exclude<Verdict, { kind: 'delivered' }>;
-  try {
-    const token = randomUUID();
-    const result = await deps.deliverOnce({ messageId: envelope.id, envelope, attempt, token });
-    if (result.token !== token) {
-      logger.info('duplicate suppressed: already delivered', {
-        event: LOG_EVENT.DUPLICATE_SUPPRESSED,
+  if (batch.records.kind === 'unavailable') {
+    // Delivering without knowing whether the id was delivered could deliver it twice: wait instead.
+    const reason = `status record unavailable: ${batch.records.error}`;
+    if (receiveCount < settings.maxAttempts) {
+      return retryLater(record, envelope, { kind: 'retryable', reason }, receiveCount, deps);
+    }
+    const gaveUp = `gave up after ${settings.maxAttempts} attempts; last: ${reason}`;
+    await deadLetter(envelope, { reason: gaveUp, attempts: attempt }, deps);
+    return 'dead-lettered';
+  }
+  const fingerprint = fingerprintOf(envelope);
+  const stored = batch.records.records.get(recordKeyOf({ route: envelope.route, messageId: envelope.id }));
+  if (stored && stored.fingerprint !== fingerprint) return keyReusedCopy(envelope, stored, attempt, deps);
+  if (earlierOutcome === 'delivered' || earlierOutcome === 'duplicate') {
+    logger.info('duplicate suppressed: already delivered', {
+      event: LOG_EVENT.DUPLICATE_SUPPRESSED,
+      ...context,
+      deliveredAt: 'in this batch',
+    });
+    return 'duplicate';
+  }
+  if (stored?.deliveredAt !== undefined) {
+    logger.info('duplicate suppressed: already delivered', {
+      event: LOG_EVENT.DUPLICATE_SUPPRESSED,
+      ...context,
+      deliveredAt: stored.deliveredAt,
+    });
+    return 'duplicate';
+  }
+
+  const started = deps.clock.now();
+  const t0 = performance.now();
+  const response = await deps.backend.post({
+    url: settings.targetUrl,
+    body: envelope.body,
+    timeoutMs: settings.timeoutSeconds * 1000,
+    headers: {
+      'content-type': envelope.contentType,
+      'idempotency-key': envelope.id,
+      'x-message-id': envelope.id,
+      'x-delivery-attempt': String(attempt),
+    },
+  });
+  const durationMs = Math.round(performance.now() - t0);
+  batch.onAttempt?.(durationMs);
+  const verdict = classifyResponse(response, settings.nonRetryableStatuses);
+  const update = {
+    envelope,
+    fingerprint,
+    entry: attemptEntry(attempt, started, durationMs, response),
+    ...(stored?.state === 'dead-lettered' ? { redriven: true } : {}),
+  };
+
+  if (verdict.kind === 'delivered') {
+    const written = await recordBestEffort({ ...update, outcome: { kind: 'delivered' } }, deps);
+    if (written === 'conflict') {
+      // Another copy was delivered at the very same moment (both read "not delivered").
+      logger.warn('delivered twice at the same moment: another copy was recorded first', {
+        event: LOG_EVENT.DELIVERED_CONCURRENTLY,
         ...context,
-        deliveredAt: result.deliveredAt,
       });
-      return 'duplicate';
     }
     logger.info('delivered', {
       event: LOG_EVENT.DELIVERED,
       ...context,
-      status: result.status,
+      status: verdict.status,
+      durationMs,
       ...(settings.logPayloads ? { body: envelope.body } : {}),
     });
     return 'delivered';
-  } catch (error) {
-    failure = toVerdict(error);
   }
+  if (verdict.kind === 'non-retryable' || receiveCount >= settings.maxAttempts) {
+    const reason =
+      verdict.kind === 'non-retryable'
+        ? verdict.reason
+        : `gave up after ${settings.maxAttempts} attempts; last: ${verdict.reason}`;
+    await deadLetter(envelope, { reason, attempts: attempt, lastStatus: verdict.status }, deps);
+    await recordBestEffort({ ...update, outcome: { kind: 'dead-lettered', reason } }, deps);
+    return 'dead-lettered';
+  }
+  return retryLater(record, envelope, verdict, receiveCount, deps, update);
+}
 
-  if (failure.kind === 'non-retryable') {
-    await deadLetter(
-      envelope,
-      { reason: failure.reason, attempts: attempt, lastStatus: failure.status },
-      deps,
-    );
-    return 'dead-lettered';
+/** The attempt as the status record lists it. */
+function attemptEntry(
+  attempt: number,
+  started: Date,
+  durationMs: number,
+  response: DeliveryResponse,
+): AttemptEntry {
+  if (response.kind === 'no-answer') {
+    return { attempt, at: started.toISOString(), durationMs, error: response.error };
   }
-  if (receiveCount >= settings.maxAttempts) {
-    const reason = `gave up after ${settings.maxAttempts} attempts; last: ${failure.reason}`;
-    await deadLetter(envelope, { reason, attempts: attempt, lastStatus: failure.status }, deps);
-    return 'dead-lettered';
+  const keepBody =
+    response.body !== undefined && response.body !== '' && attempt <= MAX_ATTEMPTS_WITH_RESPONSE;
+  return {
+    attempt,
+    at: started.toISOString(),
+    durationMs,
+    status: response.status,
+    ...(keepBody ? { response: response.body } : {}),
+  };
+}
+
+/**
+ * A copy whose body differs from the one that holds its id's record. Newer than that record: the
+ * ingest answered it 409 (its queue write ran alongside the record write), so it is dropped. Older:
+ * it was accepted while its own record could not be written and the key was then reused; it is
+ * dead-lettered with the reason, never dropped, since its client was answered 202.
+ */
+async function keyReusedCopy(
+  envelope: MessageEnvelope,
+  stored: StoredMessageRecord,
+  attempt: number,
+  deps: ForwarderDeps,
+): Promise<ForwardOutcome> {
+  const context = { messageId: envelope.id, route: envelope.route, attempt };
+  if (envelope.receivedAt >= stored.acceptedAt) {
+    deps.logger.warn('discarded: Idempotency-Key reused with another body (answered 409)', {
+      event: LOG_EVENT.KEY_REUSE_DISCARDED,
+      ...context,
+      recordAcceptedAt: stored.acceptedAt,
+    });
+    return 'discarded';
   }
-  const delay = backoffSeconds(receiveCount, settings.retry, failure.retryAfterSeconds);
+  const reason = `Idempotency-Key reused with another body: the id's record belongs to a message accepted at ${stored.acceptedAt}; this copy was accepted earlier, while its own record could not be written`;
+  await deadLetter(envelope, { reason, attempts: envelope.priorAttempts }, deps);
+  return 'dead-lettered';
+}
+
+/** Hides the message for the backoff, records the failed attempt, and throws so the batch retries it. */
+async function retryLater(
+  record: SQSRecord,
+  envelope: MessageEnvelope,
+  failure: Extract<Verdict, { kind: 'retryable' }>,
+  receiveCount: number,
+  deps: ForwarderDeps,
+  update?: Omit<AttemptUpdate, 'outcome'>,
+): Promise<never> {
+  const context = {
+    messageId: envelope.id,
+    route: envelope.route,
+    attempt: envelope.priorAttempts + receiveCount,
+  };
+  const delay = backoffSeconds(receiveCount, deps.settings.retry, failure.retryAfterSeconds);
+  if (update) {
+    const nextAttemptAt = new Date(deps.clock.now().getTime() + delay * 1000).toISOString();
+    await recordBestEffort({ ...update, outcome: { kind: 'retrying', nextAttemptAt } }, deps);
+  }
   try {
     await deps.queue.delayRedelivery(record.receiptHandle, delay);
   } catch (error) {
     // Not fatal: the queue's own visibility timeout still brings the message back, only later.
-    logger.warn('could not set the retry delay; the queue visibility timeout applies', {
+    deps.logger.warn('could not set the retry delay; the queue visibility timeout applies', {
       event: LOG_EVENT.RETRY_DELAY_NOT_SET,
       ...context,
       error: describeError(error),
     });
   }
-  logger.warn('attempt failed, will retry', {
+  deps.logger.warn('attempt failed, will retry', {
     event: LOG_EVENT.ATTEMPT_FAILED,
     ...context,
     reason: failure.reason,
     retryInSeconds: delay,
   });
   throw new RetryableDeliveryError(failure.reason, delay);
+}
+
+/** Writes the attempt to the status record; a failed write is logged, never fatal to the message. */
+async function recordBestEffort(
+  update: AttemptUpdate,
+  deps: ForwarderDeps,
+): Promise<'recorded' | 'conflict' | undefined> {
+  try {
+    return await deps.records.recordAttempt(update);
+  } catch (error) {
+    deps.logger.warn('status record not updated; the message goes on without it', {
+      event: LOG_EVENT.RECORD_NOT_WRITTEN,
+      messageId: update.envelope.id,
+      route: update.envelope.route,
+      attempt: update.entry.attempt,
+      outcome: update.outcome.kind,
+      error: describeError(error),
+    });
+    return undefined;
+  }
 }
 
 /** Dead-letters with the reason as attributes; throws (so the record is retried) if the DLQ write fails. */
@@ -165,18 +315,4 @@ async function deadLetter(
     attempt: info.attempts,
     reason: info.reason,
   });
-}
-
-/** Maps whatever the idempotent delivery threw onto the verdict rules. */
-function toVerdict(error: unknown): Exclude<Verdict, { kind: 'delivered' }> {
-  if (error instanceof DeliveryAttemptFailedError) return error.verdict;
-  if (error instanceof IdempotencyAlreadyInProgressError) {
-    // Another copy of this message (SQS is at-least-once) is being delivered right now.
-    return { kind: 'retryable', reason: 'another copy of this message is being delivered right now' };
-  }
-  if (error instanceof IdempotencyPersistenceLayerError) {
-    // Delivering without the record could deliver twice; wait for the store instead.
-    return { kind: 'retryable', reason: `idempotency store unavailable: ${describeError(error)}` };
-  }
-  return { kind: 'retryable', reason: `unexpected error: ${describeError(error)}` };
 }

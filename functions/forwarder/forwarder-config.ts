@@ -1,31 +1,29 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
+import {
+  ENV,
+  type Env,
+  intEnv,
+  recordRetentionSecondsEnv,
+  requireEnv,
+} from '../../shared/config/env-names.js';
 import { ROUTE_DEFAULTS } from '../../shared/config/route-defaults.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
-import type { Backend } from '../../shared/ports.js';
-import { IDEMPOTENCY_TABLE } from '../../shared/resources.js';
-import {
-  createDeliveryAttempt,
-  type DeliverOnce,
-  type DeliveryInput,
-  type ForwarderDeps,
-  type ForwarderSettings,
-} from './forward-record.js';
+import { type Backend, systemClock } from '../../shared/ports.js';
 import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
+import type { ForwarderDeps, ForwarderSettings } from './forward-record.js';
 import { FetchBackend } from './http-backend.js';
 
 /** The forwarder's settings, read from its environment once at cold start. */
 export interface ForwarderConfig extends ForwarderSettings {
   readonly queueUrl: string;
   readonly dlqUrl: string;
-  readonly idempotencyTableName: string;
+  readonly messageTableName: string;
+  readonly recordRetentionSeconds: number;
 }
 
 /** Parses NON_RETRYABLE_STATUSES ("400,404,422"); empty means "retry everything". */
@@ -62,7 +60,13 @@ export function loadRetryPolicy(env: Env): RetryPolicy {
   }
   const defaults = ROUTE_DEFAULTS.retry;
   const baseSeconds = intEnv(env, ENV.RETRY_BASE_SECONDS, defaults.baseSeconds, 1, MAX_VISIBILITY_SECONDS);
-  const maxSeconds = intEnv(env, ENV.RETRY_MAX_SECONDS, defaults.maxSeconds, baseSeconds, MAX_VISIBILITY_SECONDS);
+  const maxSeconds = intEnv(
+    env,
+    ENV.RETRY_MAX_SECONDS,
+    defaults.maxSeconds,
+    baseSeconds,
+    MAX_VISIBILITY_SECONDS,
+  );
   return { baseSeconds, maxSeconds };
 }
 
@@ -75,7 +79,8 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
     route: requireEnv(env, ENV.ROUTE_NAME),
     queueUrl: requireEnv(env, ENV.QUEUE_URL),
     dlqUrl: requireEnv(env, ENV.DLQ_URL),
-    idempotencyTableName: requireEnv(env, ENV.IDEMPOTENCY_TABLE_NAME),
+    messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
+    recordRetentionSeconds: recordRetentionSecondsEnv(env),
     targetUrl,
     timeoutSeconds: intEnv(env, ENV.TARGET_TIMEOUT_SECONDS, ROUTE_DEFAULTS.timeoutSeconds, 1, 300),
     maxAttempts: intEnv(env, ENV.MAX_ATTEMPTS, ROUTE_DEFAULTS.maxAttempts, 1, 1000),
@@ -85,35 +90,6 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
   };
 }
 
-/** The Powertools idempotency config; the handler registers each invocation's context on it. */
-export function createIdempotencyConfig(): IdempotencyConfig {
-  return new IdempotencyConfig({
-    eventKeyJmesPath: 'messageId',
-    expiresAfterSeconds: IDEMPOTENCY_TABLE.recordTtlSeconds,
-  });
-}
-
-/**
- * Wraps one delivery attempt so a message id delivered once is never delivered again: Powertools
- * keeps an INPROGRESS record during the call (its expiry bounded by the Lambda's remaining time, so
- * a crashed attempt does not block the id), COMPLETED after a 2xx, and deletes it when the call throws.
- */
-export function createDeliverOnce(
-  backend: Backend,
-  settings: ForwarderSettings,
-  dynamoDb: DynamoDBClient,
-  tableName: string,
-  config: IdempotencyConfig,
-): DeliverOnce {
-  const persistenceStore = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamoDb });
-  // keyPrefix: the route, not the function name, so records survive a function's replacement.
-  return makeIdempotent((input: DeliveryInput) => createDeliveryAttempt(backend, settings)(input), {
-    persistenceStore,
-    config,
-    keyPrefix: settings.route,
-  });
-}
-
 export interface ForwarderOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;
@@ -121,23 +97,24 @@ export interface ForwarderOverrides {
   readonly backend?: Backend;
 }
 
-/** Builds the forwarder's dependencies and the idempotency config its handler needs. */
-export function createForwarderDeps(config: ForwarderConfig, overrides: ForwarderOverrides = {}) {
+/** Builds the forwarder's dependencies (bookkeeping clients with the patient background timeouts). */
+export function createForwarderDeps(
+  config: ForwarderConfig,
+  overrides: ForwarderOverrides = {},
+): ForwarderDeps {
   const sqs = createSqsClient({ endpoint: overrides.sqsEndpoint });
   const dynamoDb = createDynamoDbClient({ endpoint: overrides.dynamoDbEndpoint });
-  const idempotencyConfig = createIdempotencyConfig();
-  const deps: ForwarderDeps = {
+  return {
     queue: new SqsMessageQueue(sqs, config.queueUrl),
     deadLetters: new SqsMessageQueue(sqs, config.dlqUrl),
-    deliverOnce: createDeliverOnce(
-      overrides.backend ?? new FetchBackend(),
-      config,
-      dynamoDb,
-      config.idempotencyTableName,
-      idempotencyConfig,
+    backend: overrides.backend ?? new FetchBackend(),
+    records: new DynamoDbMessageRecords(
+      createDocumentClient(dynamoDb),
+      config.messageTableName,
+      config.recordRetentionSeconds,
     ),
     logger: overrides.logger ?? createLogger(SERVICE.FORWARDER),
+    clock: systemClock,
     settings: config,
   };
-  return { deps, idempotencyConfig };
 }

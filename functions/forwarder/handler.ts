@@ -2,7 +2,7 @@ import { createForwarderDeps, loadForwarderConfig } from './forwarder-config.js'
 import { createForwarderHandler } from './sqs-batch-adapter.js';
 
 // Once per container: a missing variable fails the cold start, not a delivery.
-const { deps, idempotencyConfig } = createForwarderDeps(loadForwarderConfig(process.env));
+const deps = createForwarderDeps(loadForwarderConfig(process.env));
 
 /** SQS event source (ReportBatchItemFailures) → forwardRecord for each record. */
-export const handler = createForwarderHandler(deps, idempotencyConfig);
+export const handler = createForwarderHandler(deps);

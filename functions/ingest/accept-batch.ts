@@ -1,18 +1,22 @@
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { type HttpResponse, jsonResponse } from '../../shared/http-response.js';
+import { fingerprintOf } from '../../shared/message-record.js';
 import {
   type IngestDeps,
+  keyReusedError,
   logAccepted,
   logRejected,
   NOT_STORED_ERROR,
   RETRY_AFTER_SECONDS,
   type StoreName,
+  type StoreOutcome,
   storeInFailover,
 } from './accept-message.js';
 import { parseBatchRequest } from './parse-batch.js';
 import type { IngestRequest } from './parse-request.js';
 import { parseRequest } from './parse-request.js';
+import { recordAcceptance } from './record-acceptance.js';
 
 /** One message's answer in a batch: accepted (durable, as a single POST's 202) or not, and why. */
 export type BatchResult =
@@ -88,6 +92,11 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
   );
   for (const { envelope, positions } of toStore.values()) {
     const store = stored.get(envelope.id);
+    if (store === 'key-reused') {
+      const result: BatchResult = { status: 409, ...keyReusedError(envelope.id) };
+      for (const position of positions) results[position] = result;
+      continue;
+    }
     if (store) logAccepted(envelope, store, deps);
     const result: BatchResult = store
       ? { messageId: envelope.id, store }
@@ -103,31 +112,46 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
 }
 
 /**
- * Writes envelopes to the queue in SendMessageBatch requests, then each one SQS did not acknowledge
- * to the failover table, as a single POST falls back. Resolves to each id's store, or undefined for
- * an id neither store acknowledged.
+ * Writes envelopes to the queue in SendMessageBatch requests, with each one's status record written
+ * alongside (as a single POST does), then each one SQS did not acknowledge to the failover table.
+ * Resolves to each id's store, 'key-reused' for a key another request holds with another body, or
+ * undefined for an id neither store acknowledged.
  */
 async function storeAll(
   envelopes: readonly MessageEnvelope[],
   deps: IngestDeps,
-): Promise<Map<string, StoreName | undefined>> {
-  const stores = new Map<string, StoreName | undefined>();
+): Promise<Map<string, StoreOutcome>> {
+  const stores = new Map<string, StoreOutcome>();
   if (envelopes.length === 0) return stores;
   let failed: readonly { id: string; reason: string }[];
-  try {
-    const result = await deps.queue.sendBatch(envelopes);
-    for (const id of result.sent) stores.set(id, 'queue');
-    failed = result.failed;
-  } catch (error) {
+  const [records, sent] = await Promise.all([
+    Promise.all(
+      envelopes.map((envelope) =>
+        recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger),
+      ),
+    ),
+    deps.queue.sendBatch(envelopes).then(
+      (result) => ({ ok: true, result }) as const,
+      (error: unknown) => ({ ok: false, error }) as const,
+    ),
+  ]);
+  const recordOf = new Map(envelopes.map((envelope, i) => [envelope.id, records[i] ?? 'unrecorded']));
+  if (sent.ok) {
+    for (const id of sent.result.sent) stores.set(id, 'queue');
+    failed = sent.result.failed;
+  } else {
     // The port promises not to throw; if it does anyway, nothing it was given counts as queued.
-    const reason = describeError(error);
+    const reason = describeError(sent.error);
     failed = envelopes.map((envelope) => ({ id: envelope.id, reason }));
   }
+  for (const [id, record] of recordOf) if (record === 'key-reused') stores.set(id, 'key-reused');
   const byId = new Map(envelopes.map((envelope) => [envelope.id, envelope]));
   await Promise.all(
     failed.map(async ({ id, reason }) => {
       const envelope = byId.get(id);
-      if (envelope && !stores.has(id)) stores.set(id, await storeInFailover(envelope, deps, reason));
+      if (envelope && !stores.has(id)) {
+        stores.set(id, await storeInFailover(envelope, deps, reason, recordOf.get(id) ?? 'unrecorded'));
+      }
     }),
   );
   return stores;

@@ -3,13 +3,17 @@ import type { MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { errorResponse, type HttpResponse, jsonResponse } from '../../shared/http-response.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import type { Clock, FailoverStore, MessageQueue } from '../../shared/ports.js';
+import { fingerprintOf } from '../../shared/message-record.js';
+import type { Clock, FailoverStore, MessageQueue, MessageRecords } from '../../shared/ports.js';
 import { type IngestRequest, type IngestRules, parseRequest } from './parse-request.js';
+import { type AcceptanceRecord, recordAcceptance } from './record-acceptance.js';
 
 /** What the ingest needs; built once per container by the handler, or by a test. */
 export interface IngestDeps {
   readonly queue: MessageQueue;
   readonly failover: FailoverStore;
+  /** The message table: status records, written alongside the queue write. */
+  readonly records: MessageRecords;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly newId: () => string;
@@ -24,43 +28,64 @@ export const RETRY_AFTER_SECONDS = 5;
 /** Where an accepted message was stored, as the 202 body says. */
 export type StoreName = 'queue' | 'failover';
 
+/** What became of one valid message: stored (durably), refused for a reused key, or not stored. */
+export type StoreOutcome = StoreName | 'key-reused' | undefined;
+
 /**
  * Stores a valid envelope durably: the delivery queue first, the failover table when the queue
- * write fails. Resolves to the store that acknowledged it, or undefined when neither did.
+ * write fails, with its status record written alongside the queue write (the answer waits for the
+ * slower of the two, not their sum). A key already taken by another body is refused on every path:
+ * by the record, or by the failover table's own copy when the record could not be written; a copy
+ * queued alongside a refused record is dropped by the forwarder, which compares fingerprints.
  */
-export async function storeEnvelope(
-  envelope: MessageEnvelope,
-  deps: IngestDeps,
-): Promise<StoreName | undefined> {
-  try {
-    await deps.queue.send(envelope);
-    return 'queue';
-  } catch (queueError) {
-    return storeInFailover(envelope, deps, describeError(queueError));
-  }
+export async function storeEnvelope(envelope: MessageEnvelope, deps: IngestDeps): Promise<StoreOutcome> {
+  const [record, queued] = await Promise.all([
+    recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger),
+    deps.queue.send(envelope).then(
+      () => ({ ok: true }) as const,
+      (error: unknown) => ({ ok: false, error }) as const,
+    ),
+  ]);
+  if (record === 'key-reused') return keyReused(envelope, deps);
+  if (queued.ok) return 'queue';
+  return storeInFailover(envelope, deps, describeError(queued.error), record);
 }
 
 /**
  * The fallback of every ingest write, single or batch: the failover table, for an envelope the queue
- * did not acknowledge (`queueError` says why). Resolves to 'failover', or undefined when the table
- * did not acknowledge it either.
+ * did not acknowledge (`queueError` says why). Resolves to 'failover', 'key-reused' when the table
+ * holds another body under the id, or undefined when the table did not acknowledge it either.
+ * `record` is what the status record said at acceptance: the record follows the message's store.
  */
 export async function storeInFailover(
   envelope: MessageEnvelope,
   deps: IngestDeps,
   queueError: string,
-): Promise<'failover' | undefined> {
+  record: AcceptanceRecord,
+): Promise<StoreOutcome> {
   const context = { messageId: envelope.id, route: envelope.route };
   deps.logger.warn('queue write failed, trying the failover table', {
     event: LOG_EVENT.QUEUE_WRITE_FAILED,
     ...context,
     error: queueError,
   });
+  const followUp = (what: string, write: () => Promise<void>) =>
+    record === 'created'
+      ? write().catch((error: unknown) =>
+          deps.logger.warn(`status record not ${what}`, {
+            event: LOG_EVENT.RECORD_NOT_WRITTEN,
+            ...context,
+            error: describeError(error),
+          }),
+        )
+      : undefined;
   try {
     const outcome = await deps.failover.put(envelope);
+    if (outcome === 'key-reused') return keyReused(envelope, deps);
     if (outcome === 'already-stored') {
       deps.logger.info('already in the failover table', { event: LOG_EVENT.FAILOVER_DUPLICATE, ...context });
     }
+    await followUp('updated to in-failover', () => deps.records.markInFailover(envelope));
     return 'failover';
   } catch (failoverError) {
     deps.logger.error('failover write failed too; answering 503', {
@@ -68,8 +93,27 @@ export async function storeInFailover(
       ...context,
       error: describeError(failoverError),
     });
+    // Nothing is half-stored: the record written alongside goes again (a retry writes it anew).
+    await followUp('removed', () => deps.records.release(envelope, fingerprintOf(envelope)));
     return undefined;
   }
+}
+
+function keyReused(envelope: MessageEnvelope, deps: IngestDeps): 'key-reused' {
+  deps.logger.warn('refused: Idempotency-Key reused with another body', {
+    event: LOG_EVENT.KEY_REUSED,
+    messageId: envelope.id,
+    route: envelope.route,
+  });
+  return 'key-reused';
+}
+
+/** The error of a client that reused its Idempotency-Key with another body (409), single or batch. */
+export function keyReusedError(key: string) {
+  return {
+    error: `Idempotency-Key '${key}' was already used with another body; send a new message with a new key`,
+    idempotencyKey: key,
+  };
 }
 
 /** The answer's words for a message neither store took: the same for a single POST and a batch entry. */
@@ -108,6 +152,7 @@ export async function acceptMessage(request: IngestRequest, deps: IngestDeps): P
   }
   const { envelope } = parsed;
   const store = await storeEnvelope(envelope, deps);
+  if (store === 'key-reused') return jsonResponse(409, keyReusedError(envelope.id));
   if (!store) {
     // The id goes back even on a 503: a write that timed out may still have landed in a store, and
     // a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.

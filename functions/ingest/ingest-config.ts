@@ -7,8 +7,15 @@ import {
   FAST_FAILOVER_TIMEOUTS,
 } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
+import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import { ENV, type Env, intEnv, requireEnv } from '../../shared/config/env-names.js';
+import {
+  ENV,
+  type Env,
+  intEnv,
+  recordRetentionSecondsEnv,
+  requireEnv,
+} from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
@@ -21,6 +28,8 @@ export interface IngestConfig {
   readonly routeName: string;
   readonly queueUrl: string;
   readonly failoverTableName: string;
+  readonly messageTableName: string;
+  readonly recordRetentionSeconds: number;
   readonly maxBodyBytes: number;
   readonly schemaName: BodySchemaName;
   readonly logPayloads: boolean;
@@ -39,6 +48,8 @@ export function loadIngestConfig(env: Env): IngestConfig {
     routeName: requireEnv(env, ENV.ROUTE_NAME),
     queueUrl: requireEnv(env, ENV.QUEUE_URL),
     failoverTableName: requireEnv(env, ENV.FAILOVER_TABLE_NAME),
+    messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
+    recordRetentionSeconds: recordRetentionSecondsEnv(env),
     maxBodyBytes: intEnv(env, ENV.MAX_BODY_BYTES, 250_000, 1, 250_000),
     schemaName: schemaName as BodySchemaName,
     logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
@@ -54,7 +65,8 @@ export interface DepsOverrides {
 
 /**
  * Builds the ingest's dependencies. Both clients use the fast-failover timeouts: a silent SQS must
- * become a failover write in about a second, and a silent DynamoDB a 503 just as fast.
+ * become a failover write in about a second, and a silent DynamoDB a 503 just as fast (the status
+ * record is written alongside the queue write, so a silent DynamoDB delays an answer by that much).
  */
 export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides = {}): IngestDeps {
   const sqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: overrides.sqsEndpoint });
@@ -62,9 +74,11 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
     timeouts: FAST_FAILOVER_TIMEOUTS,
     endpoint: overrides.dynamoDbEndpoint,
   });
+  const documents = createDocumentClient(dynamoDb);
   return {
     queue: new SqsMessageQueue(sqs, config.queueUrl),
-    failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
+    failover: new DynamoDbFailoverStore(documents, config.failoverTableName),
+    records: new DynamoDbMessageRecords(documents, config.messageTableName, config.recordRetentionSeconds),
     logger: overrides.logger ?? createLogger(SERVICE.INGEST),
     clock: systemClock,
     newId: randomUUID,

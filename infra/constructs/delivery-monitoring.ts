@@ -418,7 +418,18 @@ export class DeliveryMonitoring extends Construct {
           fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum', label: 'concurrency' }),
           fn.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
         ],
-        width: 24,
+        width: 12,
+      }),
+      // Each attempt's backend time, as the status records list it, from the metric the forwarder
+      // emits per attempt: percentiles over attempts, not over batches.
+      new GraphWidget({
+        title: `${name}: attempt latency`,
+        left: [
+          this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p50', label: 'attempt p50 (ms)' }),
+          this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p99', label: 'attempt p99 (ms)' }),
+        ],
+        right: [m(METRIC.KEY_REUSE_DISCARDED, 'reused-key copies discarded')],
+        width: 12,
       }),
     ];
   }

@@ -17,6 +17,7 @@ import {
   deliveryQueueSettings,
   forwarderTimeoutSeconds,
   localQueueNames,
+  MESSAGE_TABLE,
 } from '../../shared/resources.js';
 import { definedOnly } from './defined-props.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
@@ -37,6 +38,7 @@ export const DELIVERY_ROUTE_DEFAULTS = {
   ingestMemorySize: DEFAULT_MEMORY_MB,
   forwarderMemorySize: DEFAULT_MEMORY_MB,
   ingestTimeout: Duration.seconds(10),
+  recordRetentionDays: MESSAGE_TABLE.defaultRetentionDays,
 } as const;
 
 /** Properties of a {@link DeliveryRoute}. */
@@ -47,8 +49,13 @@ export interface DeliveryRouteProps {
   readonly api: IRestApi;
   /** The failover table; the ingest may only put items into it. */
   readonly failoverTable: ITable;
-  /** The idempotency table the forwarder records delivered message ids in. */
-  readonly idempotencyTable: ITable;
+  /** The message table: status records, written by the ingest and the forwarder, read by the lookup. */
+  readonly messageTable: ITable;
+  /**
+   * Days a status record is kept after its last write (at least the queue's plus the DLQ's retention).
+   * @default 30
+   */
+  readonly recordRetentionDays?: number;
   /**
    * Whether `POST <path>` requires an API key (the stack adds the usage plan).
    * @default true
@@ -169,7 +176,8 @@ export class DeliveryRoute extends Construct {
       queueUrl: this.queue.queueUrl,
       dlqUrl: this.deadLetterQueue.queueUrl,
       failoverTableName: props.failoverTable.tableName,
-      idempotencyTableName: props.idempotencyTable.tableName,
+      messageTableName: props.messageTable.tableName,
+      recordRetentionDays: settings.recordRetentionDays,
     });
     ingest.addEnvironmentVariables(environments.ingest);
     this.queue.grantSendMessages(ingest);
@@ -178,6 +186,13 @@ export class DeliveryRoute extends Construct {
       grantee: ingest,
       actions: ['dynamodb:PutItem'],
       resourceArns: [props.failoverTable.tableArn],
+    });
+    // Put (accept), Get (the record a retry or a reused key ran into; the lookup), Update (moved to
+    // failover), Delete (the record of a message no store took). The table only: it has no indexes.
+    Grant.addToPrincipal({
+      grantee: ingest,
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      resourceArns: [props.messageTable.tableArn],
     });
 
     this.apiResource = props.api.root.resourceForPath(route.path);
@@ -210,14 +225,12 @@ export class DeliveryRoute extends Construct {
     // Backoff: the forwarder sets the visibility of a record it failed to deliver.
     this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
     this.deadLetterQueue.grantSendMessages(forwarder);
-    // What Powertools' DynamoDB persistence layer calls, nothing more.
-    props.idempotencyTable.grant(
-      forwarder,
-      'dynamodb:PutItem',
-      'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
+    // One BatchGetItem per batch (idempotency), one UpdateItem per attempt: nothing more.
+    Grant.addToPrincipal({
+      grantee: forwarder,
+      actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      resourceArns: [props.messageTable.tableArn],
+    });
 
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {

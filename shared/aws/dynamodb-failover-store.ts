@@ -4,12 +4,14 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { MessageEnvelope } from '../envelope.js';
 import { describeError, FailoverWriteError } from '../errors.js';
+import { fingerprintOf } from '../message-record.js';
 import type { Clock, FailoverItem, FailoverStore } from '../ports.js';
 import { systemClock } from '../ports.js';
 import { FAILOVER_TABLE } from '../resources.js';
@@ -46,7 +48,7 @@ export class DynamoDbFailoverStore implements FailoverStore {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'> {
+  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored' | 'key-reused'> {
     const item = toStoredItem(envelope, this.clock.now().getTime());
     try {
       await this.client.send(
@@ -60,11 +62,39 @@ export class DynamoDbFailoverStore implements FailoverStore {
       );
       return 'stored';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return 'already-stored';
+      if (error instanceof ConditionalCheckFailedException) return this.compareWithStored(envelope);
       throw new FailoverWriteError(`PutItem to ${this.tableName} failed: ${describeError(error)}`, {
         cause: error,
       });
     }
+  }
+
+  /** The id is taken: the same message again (a client retry), or the client's key reused with another body. */
+  private async compareWithStored(envelope: MessageEnvelope): Promise<'already-stored' | 'key-reused'> {
+    const output = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [FAILOVER_TABLE.partitionKey]: envelope.id },
+        ConsistentRead: true,
+      }),
+    );
+    const stored = output.Item as StoredItem | undefined;
+    // Drained in between: the copy in the queue is what the forwarder compares against.
+    if (!stored) return 'already-stored';
+    return fingerprintOf(stored) === fingerprintOf(envelope) ? 'already-stored' : 'key-reused';
+  }
+
+  /** One stored failover item, for the lookup of a message the status record does not know. */
+  async get(id: string): Promise<FailoverItem | undefined> {
+    const output = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { [FAILOVER_TABLE.partitionKey]: id },
+        ConsistentRead: true,
+      }),
+    );
+    const item = output.Item as StoredItem | undefined;
+    return item?.shard === undefined ? undefined : toFailoverItem(item);
   }
 
   /** Merges the shards' index pages so items come out in storedAt order across the whole table. */

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { MESSAGE_TABLE } from '../resources.js';
 import { parseWholeNumber } from './numbers.js';
 
 /**
@@ -14,8 +15,10 @@ export const ENV = {
   DLQ_URL: 'DLQ_URL',
   /** Name of the failover table (ingest writes, drainer reads). */
   FAILOVER_TABLE_NAME: 'FAILOVER_TABLE_NAME',
-  /** Name of the forwarder's idempotency table. */
-  IDEMPOTENCY_TABLE_NAME: 'IDEMPOTENCY_TABLE_NAME',
+  /** Name of the message table: per-message status records, also the forwarder's idempotency records. */
+  MESSAGE_TABLE_NAME: 'MESSAGE_TABLE_NAME',
+  /** Seconds a status record is kept after its last write (the table's TTL). */
+  RECORD_RETENTION_SECONDS: 'RECORD_RETENTION_SECONDS',
   /** Backend URL the forwarder POSTs to. */
   TARGET_URL: 'TARGET_URL',
   /** Per-attempt backend timeout, in seconds. */
@@ -58,7 +61,21 @@ export const USER_ENV = {
   TARGET_TIMEOUT_SECONDS: 'TARGET_TIMEOUT_SECONDS',
   DRAIN_INTERVAL_SECONDS: 'DRAIN_INTERVAL_SECONDS',
   API_KEY_REQUIRED: 'API_KEY_REQUIRED',
+  /** Days a message's status record is kept (at least the queue's plus the DLQ's retention). */
+  RECORD_RETENTION_DAYS: 'RECORD_RETENTION_DAYS',
 } as const;
+
+/** Reads the status records' retention (ENV.RECORD_RETENTION_SECONDS), as the functions get it. */
+export function recordRetentionSecondsEnv(env: Env): number {
+  return intEnv(
+    env,
+    ENV.RECORD_RETENTION_SECONDS,
+    MESSAGE_TABLE.defaultRetentionDays * 86_400,
+    MESSAGE_TABLE.minRetentionSeconds,
+    // A sane upper bound: ten years.
+    10 * 365 * 86_400,
+  );
+}
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -8,6 +8,10 @@ import type { RouteConfig } from './route-schema.js';
  * A new route setting is one more line here (and its read in the function's config).
  */
 
+function retentionSeconds(days: number): string {
+  return String(days * 86_400);
+}
+
 /** Where a route's functions find what was created for them: names, URLs or CDK tokens. */
 export interface RouteResourceNames {
   /** The route's delivery queue. */
@@ -16,8 +20,10 @@ export interface RouteResourceNames {
   readonly dlqUrl: string;
   /** The failover table all routes share. */
   readonly failoverTableName: string;
-  /** The forwarders' idempotency table. */
-  readonly idempotencyTableName: string;
+  /** The message table: status records, also the forwarders' idempotency records. */
+  readonly messageTableName: string;
+  /** Days a status record is kept after its last write (the deployment's `recordRetentionDays`). */
+  readonly recordRetentionDays: number;
 }
 
 /** Each function of a route with exactly the variables it reads. */
@@ -36,6 +42,8 @@ export function routeEnvironments(
       [ENV.ROUTE_NAME]: route.name,
       [ENV.QUEUE_URL]: resources.queueUrl,
       [ENV.FAILOVER_TABLE_NAME]: resources.failoverTableName,
+      [ENV.MESSAGE_TABLE_NAME]: resources.messageTableName,
+      [ENV.RECORD_RETENTION_SECONDS]: retentionSeconds(resources.recordRetentionDays),
       [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
       // Absent = any JSON: the ingest still requires a well-formed JSON document.
       [ENV.BODY_SCHEMA]: route.schema ?? 'json',
@@ -44,7 +52,8 @@ export function routeEnvironments(
       [ENV.ROUTE_NAME]: route.name,
       [ENV.QUEUE_URL]: resources.queueUrl,
       [ENV.DLQ_URL]: resources.dlqUrl,
-      [ENV.IDEMPOTENCY_TABLE_NAME]: resources.idempotencyTableName,
+      [ENV.MESSAGE_TABLE_NAME]: resources.messageTableName,
+      [ENV.RECORD_RETENTION_SECONDS]: retentionSeconds(resources.recordRetentionDays),
       [ENV.TARGET_URL]: route.target,
       [ENV.TARGET_TIMEOUT_SECONDS]: String(route.timeoutSeconds),
       [ENV.MAX_ATTEMPTS]: String(route.maxAttempts),
@@ -62,6 +71,9 @@ export function routeEnvironments(
 /** What the drainer, which serves every route, is told. */
 export interface DrainerResourceNames {
   readonly failoverTableName: string;
+  /** The message table (the drainer notes on each moved message's record that it left failover). */
+  readonly messageTableName: string;
+  readonly recordRetentionDays: number;
   /** JSON object of route name → delivery queue URL (the stack passes `Stack.toJsonString`). */
   readonly routeQueueUrlsJson: string;
   /** Seconds a run may spend before it leaves the rest to the next run. */
@@ -72,6 +84,8 @@ export interface DrainerResourceNames {
 export function drainerEnvironment(resources: DrainerResourceNames): Readonly<Record<string, string>> {
   return {
     [ENV.FAILOVER_TABLE_NAME]: resources.failoverTableName,
+    [ENV.MESSAGE_TABLE_NAME]: resources.messageTableName,
+    [ENV.RECORD_RETENTION_SECONDS]: retentionSeconds(resources.recordRetentionDays),
     [ENV.ROUTE_QUEUE_URLS]: resources.routeQueueUrlsJson,
     [ENV.DRAIN_TIME_BUDGET_SECONDS]: String(resources.timeBudgetSeconds),
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_TABLE } from '../resources.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
 import {
   DEFAULT_API_KEY_REQUIRED,
@@ -158,6 +159,9 @@ export const routeSchema = routeFieldsSchema
       ('schedule' in route.retry ? route.retry.schedule.length + 1 : ROUTE_DEFAULTS.maxAttempts),
   }));
 
+/** The fewest days of record retention allowed (queue + DLQ retention, rounded up). */
+export const MIN_RECORD_RETENTION_DAYS = Math.ceil(MESSAGE_TABLE.minRetentionSeconds / 86_400);
+
 /** A validated route, every default applied. */
 export type RouteConfig = z.output<typeof routeSchema>;
 
@@ -181,6 +185,12 @@ export const deliveryFileSchema = z
       .boolean({ error: 'use true or false' })
       .default(DEFAULT_API_KEY_REQUIRED)
       .describe('Whether the deployed API requires an x-api-key (usage plan).'),
+    /** Days a message's status record is kept after its last write; it must outlive the message. */
+    recordRetentionDays: wholeNumber(MIN_RECORD_RETENTION_DAYS, 3650, ' of days')
+      .default(MESSAGE_TABLE.defaultRetentionDays)
+      .describe(
+        `Days a message's status record (GET <path>/{messageId}) is kept after its last write; at least ${MIN_RECORD_RETENTION_DAYS}, the queue's plus the DLQ's retention.`,
+      ),
   })
   .superRefine((file, context) => {
     // Names and paths become resource ids and API resources: each must be unique.

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { ConfigurationError, describeError } from '../errors.js';
+import { MESSAGE_TABLE } from '../resources.js';
 import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { parseDecimal } from './numbers.js';
@@ -8,6 +9,7 @@ import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE
 import {
   type DeliveryFile,
   deliveryFileSchema,
+  MIN_RECORD_RETENTION_DAYS,
   type RouteConfig,
   routeFieldsSchema,
   routeSchema,
@@ -131,6 +133,7 @@ export function loadDeliveryConfig(
         routes: defaultRoutes(env, routes),
         drainIntervalSeconds: DEFAULT_DRAIN_INTERVAL_SECONDS,
         apiKeyRequired: DEFAULT_API_KEY_REQUIRED,
+        recordRetentionDays: MESSAGE_TABLE.defaultRetentionDays,
       };
   const drainIntervalSeconds =
     numberFromEnv(env, USER_ENV.DRAIN_INTERVAL_SECONDS) ?? shared.drainIntervalSeconds;
@@ -143,10 +146,18 @@ export function loadDeliveryConfig(
   if (apiKey !== undefined && apiKey !== '' && apiKey !== 'true' && apiKey !== 'false') {
     throw new ConfigurationError(`${USER_ENV.API_KEY_REQUIRED} must be 'true' or 'false', got '${apiKey}'`);
   }
+  const recordRetentionDays =
+    numberFromEnv(env, USER_ENV.RECORD_RETENTION_DAYS) ?? shared.recordRetentionDays;
+  if (!Number.isInteger(recordRetentionDays) || recordRetentionDays < MIN_RECORD_RETENTION_DAYS) {
+    throw new ConfigurationError(
+      `${USER_ENV.RECORD_RETENTION_DAYS} must be a whole number of days >= ${MIN_RECORD_RETENTION_DAYS} (a message can live ${MIN_RECORD_RETENTION_DAYS} days in the queue and the DLQ, and its record must outlive it), got '${recordRetentionDays}'`,
+    );
+  }
   const { $schema: _editorHint, ...settings } = shared as DeliveryFile;
   return {
     ...settings,
     drainIntervalSeconds,
+    recordRetentionDays,
     apiKeyRequired: apiKey ? apiKey !== 'false' : shared.apiKeyRequired,
   };
 }

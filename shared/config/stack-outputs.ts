@@ -16,7 +16,8 @@ export const STACK_OUTPUT = {
   /** Id of the default API key; only when the API requires keys. */
   API_KEY_ID: 'ApiKeyId',
   FAILOVER_TABLE_NAME: 'FailoverTableName',
-  IDEMPOTENCY_TABLE_NAME: 'IdempotencyTableName',
+  /** The message table: per-message status records (`gd message` reads it). */
+  MESSAGE_TABLE_NAME: 'MessageTableName',
   DRAINER_FUNCTION_NAME: 'DrainerFunctionName',
   /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
   ROUTE_NAMES: 'RouteNames',

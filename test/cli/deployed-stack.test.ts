@@ -30,7 +30,7 @@ function stackOutputs(): Output[] {
     ApiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
     ApiKeyId: 'key-id-1',
     FailoverTableName: 'gd-failover',
-    IdempotencyTableName: 'gd-idempotency',
+    MessageTableName: 'gd-messages',
     DrainerFunctionName: 'gd-drainer',
     RouteNames: 'catering, order-events',
   };

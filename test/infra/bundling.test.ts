@@ -24,7 +24,7 @@ const COLD_START_ENV = {
   [ENV.QUEUE_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
   [ENV.DLQ_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/d',
   [ENV.FAILOVER_TABLE_NAME]: 'failover',
-  [ENV.IDEMPOTENCY_TABLE_NAME]: 'idempotency',
+  [ENV.MESSAGE_TABLE_NAME]: 'messages',
   [ENV.TARGET_URL]: 'http://127.0.0.1:9/',
   [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' }),
 };

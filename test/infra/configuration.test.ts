@@ -28,10 +28,11 @@ function routeScaffold() {
   const failoverTable = new Table(stack, 'Failover', {
     partitionKey: { name: 'messageId', type: AttributeType.STRING },
   });
-  const idempotencyTable = new Table(stack, 'Idempotency', {
-    partitionKey: { name: 'id', type: AttributeType.STRING },
+  const messageTable = new Table(stack, 'Messages', {
+    partitionKey: { name: 'messageId', type: AttributeType.STRING },
+    sortKey: { name: 'route', type: AttributeType.STRING },
   });
-  return { stack, api, failoverTable, idempotencyTable };
+  return { stack, api, failoverTable, messageTable };
 }
 
 describe('configuration switches', () => {

@@ -76,7 +76,7 @@ describe('least privilege (two routes)', () => {
     [catering, orders] = stack.routes as [DeliveryRoute, DeliveryRoute];
   });
 
-  it('lets each ingest send to its own queue and only put items into the failover table', () => {
+  it('lets each ingest send to its own queue, only put items into the failover table and keep status records', () => {
     for (const route of [catering, orders]) {
       // Act
       const grants = grantsOf(template, route.ingestFunction);
@@ -90,12 +90,16 @@ describe('least privilege (two routes)', () => {
           `sqs:GetQueueAttributes on ${queue}`,
           `sqs:GetQueueUrl on ${queue}`,
           `dynamodb:PutItem on ${idOf(stack.failoverTable)}`,
+          `dynamodb:PutItem on ${idOf(stack.messageTable)}`,
+          `dynamodb:GetItem on ${idOf(stack.messageTable)}`,
+          `dynamodb:UpdateItem on ${idOf(stack.messageTable)}`,
+          `dynamodb:DeleteItem on ${idOf(stack.messageTable)}`,
         ]),
       );
     }
   });
 
-  it('lets each forwarder consume and delay its own queue, dead-letter to its own DLQ and keep idempotency records', () => {
+  it('lets each forwarder consume and delay its own queue, dead-letter to its own DLQ, read and update the status records', () => {
     for (const route of [catering, orders]) {
       // Act
       const grants = grantsOf(template, route.forwarderFunction);
@@ -103,7 +107,7 @@ describe('least privilege (two routes)', () => {
       // Assess
       const queue = idOf(route.queue);
       const dlq = idOf(route.deadLetterQueue);
-      const idempotency = idOf(stack.idempotencyTable);
+      const messages = idOf(stack.messageTable);
       expect(grants).toEqual(
         sorted([
           ...baseline(route.forwarderFunction),
@@ -115,10 +119,8 @@ describe('least privilege (two routes)', () => {
           `sqs:SendMessage on ${dlq}`,
           `sqs:GetQueueAttributes on ${dlq}`,
           `sqs:GetQueueUrl on ${dlq}`,
-          `dynamodb:PutItem on ${idempotency}`,
-          `dynamodb:GetItem on ${idempotency}`,
-          `dynamodb:UpdateItem on ${idempotency}`,
-          `dynamodb:DeleteItem on ${idempotency}`,
+          `dynamodb:BatchGetItem on ${messages}`,
+          `dynamodb:UpdateItem on ${messages}`,
         ]),
       );
     }
@@ -137,6 +139,7 @@ describe('least privilege (two routes)', () => {
         `dynamodb:BatchWriteItem on ${table}`,
         `dynamodb:UpdateItem on ${table}`,
         `dynamodb:DeleteItem on ${table}`,
+        `dynamodb:UpdateItem on ${idOf(stack.messageTable)}`,
         ...[catering, orders].flatMap((route) => [
           `sqs:SendMessage on ${idOf(route.queue)}`,
           `sqs:GetQueueAttributes on ${idOf(route.queue)}`,

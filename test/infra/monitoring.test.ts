@@ -378,8 +378,21 @@ describe('DeliveryMonitoring dashboard', () => {
     // Assess
     const body = dashboardBody(template);
     for (const route of ['catering', 'order-events']) {
-      for (const title of ['ingest', 'delivery queue', 'delivery', 'DLQ depth', 'forwarder']) {
+      for (const title of [
+        'ingest',
+        'delivery queue',
+        'delivery',
+        'DLQ depth',
+        'forwarder',
+        'attempt latency',
+      ]) {
         expect(body).toContain(`"title":"${route}: ${title}"`);
+      }
+      // The attempt-latency panel: p50 and p99 of the per-attempt metric, per route.
+      for (const stat of ['p50', 'p99']) {
+        expect(body).toContain(
+          `["GuaranteedDelivery","${METRIC.ATTEMPT_DURATION}","route","${route}","service","forwarder",{"label":"attempt ${stat} (ms)","stat":"${stat}"`,
+        );
       }
     }
     for (const metric of Object.values(METRIC)) expect(body).toContain(`"${metric}"`);

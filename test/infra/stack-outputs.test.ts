@@ -37,7 +37,7 @@ describe('stack outputs as gd reads them', () => {
 
     // Assess
     expect(parsed.failoverTableName).toBe(ref(stack.failoverTable));
-    expect(parsed.idempotencyTableName).toBe(ref(stack.idempotencyTable));
+    expect(parsed.messageTableName).toBe(ref(stack.messageTable));
     expect(parsed.drainerFunctionName).toBe(ref(stack.drainerFunction));
     expect(parsed.apiUrl).toContain(idOf(stack.api));
     expect(parsed.routes.map((route) => route.name)).toEqual(['catering', 'order-events']);

@@ -13,7 +13,7 @@ import {
   deliveryQueueSettings,
   FAILOVER_TABLE,
   forwarderTimeoutSeconds,
-  IDEMPOTENCY_TABLE,
+  MESSAGE_TABLE,
 } from '../../shared/resources.js';
 import { environmentOf, idOf, resourcesOf, synthStack, TEST_TARGET, userEnv } from './synth.js';
 
@@ -202,15 +202,21 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       });
     });
 
-    it('keys the idempotency table by id and expires records through the expiration attribute', () => {
+    it('keys the message table by message id and route, and expires records through expiresAt', () => {
       // Act
-      const table = resourcesOf(template, 'AWS::DynamoDB::Table')[idOf(stack.idempotencyTable)];
+      const table = resourcesOf(template, 'AWS::DynamoDB::Table')[idOf(stack.messageTable)];
 
       // Assess
       expect(table?.Properties).toMatchObject({
-        KeySchema: [{ AttributeName: IDEMPOTENCY_TABLE.partitionKey, KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        KeySchema: [
+          { AttributeName: MESSAGE_TABLE.partitionKey, KeyType: 'HASH' },
+          { AttributeName: MESSAGE_TABLE.sortKey, KeyType: 'RANGE' },
+        ],
+        AttributeDefinitions: [
+          { AttributeName: 'messageId', AttributeType: 'S' },
+          { AttributeName: 'route', AttributeType: 'S' },
+        ],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         BillingMode: 'PAY_PER_REQUEST',
       });
     });
@@ -289,6 +295,8 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           ENV.ROUTE_NAME,
           ENV.QUEUE_URL,
           ENV.FAILOVER_TABLE_NAME,
+          ENV.MESSAGE_TABLE_NAME,
+          ENV.RECORD_RETENTION_SECONDS,
           ENV.MAX_BODY_BYTES,
           ENV.BODY_SCHEMA,
         ].sort(),
@@ -316,7 +324,8 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           ENV.ROUTE_NAME,
           ENV.QUEUE_URL,
           ENV.DLQ_URL,
-          ENV.IDEMPOTENCY_TABLE_NAME,
+          ENV.MESSAGE_TABLE_NAME,
+          ENV.RECORD_RETENTION_SECONDS,
           ENV.TARGET_URL,
           ENV.TARGET_TIMEOUT_SECONDS,
           ENV.MAX_ATTEMPTS,
@@ -334,9 +343,11 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       });
       expect([...config.nonRetryableStatuses]).toEqual(catering.route.nonRetryableStatuses);
       expect(env[ENV.DLQ_URL]).toBe(`resolved:${JSON.stringify({ Ref: idOf(catering.deadLetterQueue) })}`);
-      expect(env[ENV.IDEMPOTENCY_TABLE_NAME]).toBe(
-        `resolved:${JSON.stringify({ Ref: idOf(stack.idempotencyTable) })}`,
+      expect(env[ENV.MESSAGE_TABLE_NAME]).toBe(
+        `resolved:${JSON.stringify({ Ref: idOf(stack.messageTable) })}`,
       );
+      // The default retention: 30 days, read back by the forwarder as seconds.
+      expect(config.recordRetentionSeconds).toBe(30 * 86_400);
     });
 
     it('sets exactly the drainer variables of ENV, with a JSON map of route to queue URL', () => {
@@ -345,7 +356,14 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
 
       // Assess
       expect(Object.keys(variables).sort()).toEqual(
-        ['NODE_OPTIONS', ENV.FAILOVER_TABLE_NAME, ENV.ROUTE_QUEUE_URLS, ENV.DRAIN_TIME_BUDGET_SECONDS].sort(),
+        [
+          'NODE_OPTIONS',
+          ENV.FAILOVER_TABLE_NAME,
+          ENV.MESSAGE_TABLE_NAME,
+          ENV.RECORD_RETENTION_SECONDS,
+          ENV.ROUTE_QUEUE_URLS,
+          ENV.DRAIN_TIME_BUDGET_SECONDS,
+        ].sort(),
       );
       expect(variables[ENV.ROUTE_QUEUE_URLS]).toEqual({
         'Fn::Join': ['', ['{"catering":"', { Ref: idOf(catering.queue) }, '"}']],
@@ -444,7 +462,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           'ApiUrl',
           'ApiKeyId',
           'FailoverTableName',
-          'IdempotencyTableName',
+          'MessageTableName',
           'DrainerFunctionName',
           'RouteNames',
           'CateringRoutePath',
@@ -460,7 +478,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       const [apiKeyId] = Object.keys(resourcesOf(template, 'AWS::ApiGateway::ApiKey'));
       expect(outputs.ApiKeyId?.Value).toEqual({ Ref: apiKeyId });
       expect(outputs.FailoverTableName?.Value).toEqual({ Ref: idOf(stack.failoverTable) });
-      expect(outputs.IdempotencyTableName?.Value).toEqual({ Ref: idOf(stack.idempotencyTable) });
+      expect(outputs.MessageTableName?.Value).toEqual({ Ref: idOf(stack.messageTable) });
       expect(outputs.DrainerFunctionName?.Value).toEqual({ Ref: idOf(stack.drainerFunction) });
       expect(outputs.CateringQueueUrl?.Value).toEqual({ Ref: idOf(catering.queue) });
       expect(outputs.CateringDlqUrl?.Value).toEqual({ Ref: idOf(catering.deadLetterQueue) });

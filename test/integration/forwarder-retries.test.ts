@@ -2,23 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ATTR } from '../../shared/envelope.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
-import { createTestRoute } from '../support/test-route.js';
+import { createTestRoute, forwardUntil } from '../support/test-route.js';
 
 const MESSAGE = { passengerId: 'p-9', train: 'RLC-1' };
-
-/** Polls the forwarder until the backend has seen `count` requests or the time runs out. */
-async function forwardUntil(
-  route: { forwardOnce: () => Promise<unknown> },
-  backend: LoopbackBackend,
-  count: number,
-  ms: number,
-) {
-  const deadline = Date.now() + ms;
-  while (backend.requests.length < count && Date.now() < deadline) {
-    await route.forwardOnce();
-    await sleep(100);
-  }
-}
 
 describe('forwarder retries, dead letters and idempotency', () => {
   let backend: LoopbackBackend;

@@ -1,15 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DeadLetterInfo, MessageEnvelope } from '../../shared/envelope.js';
-import type {
-  Backend,
-  BatchSendResult,
-  Clock,
-  DeliveryRequest,
-  DeliveryResponse,
-  FailoverItem,
-  FailoverStore,
-  MessageQueue,
-  SendFault,
+import { fingerprintOf, type StoredMessageRecord } from '../../shared/message-record.js';
+import {
+  type AttemptUpdate,
+  type Backend,
+  type BatchSendResult,
+  type ClaimResult,
+  type Clock,
+  type DeliveryRequest,
+  type DeliveryResponse,
+  type FailoverItem,
+  type FailoverStore,
+  type MessageQueue,
+  type MessageRecords,
+  type RecordKey,
+  recordKeyOf,
+  type SendFault,
 } from '../../shared/ports.js';
 
 /**
@@ -140,12 +146,19 @@ export class InMemoryFailoverStore implements FailoverStore {
     this.items.set(envelope.id, { envelope, storedAt });
   }
 
-  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored'> {
+  async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored' | 'key-reused'> {
     this.putCalls++;
     if (this.putError) throw this.putError;
-    if (this.items.has(envelope.id)) return 'already-stored';
+    const stored = this.items.get(envelope.id);
+    if (stored) {
+      return fingerprintOf(stored.envelope) === fingerprintOf(envelope) ? 'already-stored' : 'key-reused';
+    }
     this.items.set(envelope.id, { envelope, storedAt: this.clock.now().getTime() });
     return 'stored';
+  }
+
+  async get(id: string): Promise<FailoverItem | undefined> {
+    return this.items.get(id);
   }
 
   /** Oldest first; like the index pages, items deleted meanwhile are not offered again. */
@@ -189,5 +202,109 @@ export class ScriptedBackend implements Backend {
   async post(request: DeliveryRequest): Promise<DeliveryResponse> {
     this.requests.push(request);
     return this.answer(request);
+  }
+}
+
+/** A {@link MessageRecords} in memory, with the DynamoDB adapter's conditions; fails when told to. */
+export class InMemoryMessageRecords implements MessageRecords {
+  readonly records = new Map<string, StoredMessageRecord>();
+  readonly updates: AttemptUpdate[] = [];
+  /** Thrown by every call when set. */
+  error: Error | undefined;
+  getManyCalls = 0;
+
+  private check(): void {
+    if (this.error) throw this.error;
+  }
+
+  private keyOf(envelope: MessageEnvelope): string {
+    return recordKeyOf({ route: envelope.route, messageId: envelope.id });
+  }
+
+  async claim(envelope: MessageEnvelope, fingerprint: string): Promise<ClaimResult> {
+    this.check();
+    const record = this.records.get(this.keyOf(envelope));
+    if (record) return { kind: record.fingerprint === fingerprint ? 'same-message' : 'key-reused', record };
+    this.records.set(this.keyOf(envelope), {
+      messageId: envelope.id,
+      route: envelope.route,
+      fingerprint,
+      acceptedAt: envelope.receivedAt,
+      store: 'queue',
+      state: 'queued',
+      attempts: [],
+    });
+    return { kind: 'created' };
+  }
+
+  async release(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
+    this.check();
+    const record = this.records.get(this.keyOf(envelope));
+    if (record?.fingerprint === fingerprint && record.state === 'queued')
+      this.records.delete(this.keyOf(envelope));
+  }
+
+  async markInFailover(envelope: MessageEnvelope): Promise<void> {
+    this.check();
+    const record = this.records.get(this.keyOf(envelope));
+    if (record?.state === 'queued') {
+      this.records.set(this.keyOf(envelope), { ...record, state: 'in-failover', store: 'failover' });
+    }
+  }
+
+  async markDrained(envelopes: readonly MessageEnvelope[]): Promise<void> {
+    this.check();
+    for (const envelope of envelopes) {
+      const record = this.records.get(this.keyOf(envelope));
+      if (record?.state === 'in-failover') {
+        this.records.set(this.keyOf(envelope), { ...record, state: 'queued', drainedAt: 'drained' });
+      }
+    }
+  }
+
+  async get(key: RecordKey): Promise<StoredMessageRecord | undefined> {
+    this.check();
+    return this.records.get(recordKeyOf(key));
+  }
+
+  async getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>> {
+    this.getManyCalls++;
+    this.check();
+    const found = new Map<string, StoredMessageRecord>();
+    for (const key of keys) {
+      const record = this.records.get(recordKeyOf(key));
+      if (record) found.set(recordKeyOf(key), record);
+    }
+    return found;
+  }
+
+  async recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'> {
+    this.check();
+    this.updates.push(update);
+    const key = this.keyOf(update.envelope);
+    const record = this.records.get(key);
+    if (record?.deliveredAt !== undefined || (record && record.fingerprint !== update.fingerprint)) {
+      return 'conflict';
+    }
+    const { outcome } = update;
+    const now = update.entry.at;
+    const { nextAttemptAt: _next, ...base } = record ?? {
+      messageId: update.envelope.id,
+      route: update.envelope.route,
+      fingerprint: update.fingerprint,
+      acceptedAt: update.envelope.receivedAt,
+      store: 'queue' as const,
+      state: 'queued' as const,
+      attempts: [],
+    };
+    this.records.set(key, {
+      ...base,
+      state: outcome.kind,
+      attempts: [...base.attempts, update.entry],
+      ...(outcome.kind === 'retrying' ? { nextAttemptAt: outcome.nextAttemptAt } : {}),
+      ...(outcome.kind === 'delivered' ? { deliveredAt: now } : {}),
+      ...(outcome.kind === 'dead-lettered' ? { deadLetteredAt: now, reason: outcome.reason } : {}),
+    });
+    return 'recorded';
   }
 }

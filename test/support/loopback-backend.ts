@@ -11,8 +11,10 @@ export interface ReceivedRequest {
   readonly receivedAt: number;
 }
 
-/** How the backend answers the next request: a status (after an optional delay), or never. */
-export type Answer = { status: number; delayMs?: number; headers?: Record<string, string> } | 'hang';
+/** How the backend answers the next request: a status (after an optional delay, with an optional body), or never. */
+export type Answer =
+  | { status: number; delayMs?: number; headers?: Record<string, string>; body?: string }
+  | 'hang';
 
 /**
  * A real HTTP server on 127.0.0.1 standing in for the unreliable backend. It records every request
@@ -49,7 +51,7 @@ export class LoopbackBackend {
         }
         setTimeout(() => {
           res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-          res.end(JSON.stringify({ success: answer.status < 300 }));
+          res.end(answer.body ?? JSON.stringify({ success: answer.status < 300 }));
         }, answer.delayMs ?? 0);
       });
     });

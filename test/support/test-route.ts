@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -11,10 +12,11 @@ import type { IngestDeps } from '../../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
-import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
+import { provisionRouteQueues, provisionTables, type Tables } from '../../local/provision.js';
 import { functionEnvironment } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
-import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { ENV } from '../../shared/config/env-names.js';
@@ -34,10 +36,12 @@ export interface TestRouteOptions {
   readonly drainerSqsEndpoint?: string;
   /** Changes the ingest's deps before its handler is built (e.g. a queue on a client with an injected fault). */
   readonly ingestDeps?: (deps: IngestDeps) => IngestDeps;
+  /** Share another test route's tables (two routes of one deployment) instead of creating new ones. */
+  readonly tables?: Tables;
 }
 
 /**
- * A whole delivery route (queue, DLQ, failover and idempotency tables) on the test's AWS emulator,
+ * A whole delivery route (queue, DLQ, failover and message tables) on the test's AWS emulator,
  * under a unique prefix, with the three real handlers wired to it exactly as the stack wires them:
  * through their environment variables.
  */
@@ -53,7 +57,12 @@ export async function createTestRoute(options: TestRouteOptions) {
   const sqs = createSqsClient({ endpoint });
   const dynamoDb = createDynamoDbClient({ endpoint });
   const queues = await provisionRouteQueues(sqs, prefix, route);
-  const tables = await provisionTables(dynamoDb, prefix);
+  const tables = options.tables ?? (await provisionTables(dynamoDb, prefix));
+  const records = new DynamoDbMessageRecords(
+    createDocumentClient(dynamoDb),
+    tables.messageTable,
+    86_400 * 30,
+  );
 
   const env = {
     ...functionEnvironment(route, queues, tables, { [route.name]: queues.queueUrl }, false),
@@ -76,7 +85,7 @@ export async function createTestRoute(options: TestRouteOptions) {
     dynamoDbEndpoint: endpoint,
     logger: logs.forwarder.logger,
   });
-  const forwarder = createForwarderHandler(forwarderParts.deps, forwarderParts.idempotencyConfig);
+  const forwarder = createForwarderHandler(forwarderParts);
   const drainerConfig = loadDrainerConfig(env);
   const drainer = createDrainerHandler(
     createDrainerDeps(drainerConfig, {
@@ -164,6 +173,8 @@ export async function createTestRoute(options: TestRouteOptions) {
       const { visible, inFlight } = await queueCounts(sqs, queueUrl);
       return { visible, inFlight };
     },
+    /** The status record of a message on this route, as stored. */
+    record: (messageId: string) => records.get({ route: route.name, messageId }),
     /** Message ids in the failover table (the lease item excluded). */
     async failoverIds(): Promise<string[]> {
       const output = await dynamoDb.send(new ScanCommand({ TableName: tables.failoverTable }));
@@ -173,3 +184,17 @@ export async function createTestRoute(options: TestRouteOptions) {
 }
 
 export type TestRoute = Awaited<ReturnType<typeof createTestRoute>>;
+
+/** Polls the forwarder until the backend has seen `count` requests or `ms` passed. */
+export async function forwardUntil(
+  route: { forwardOnce: () => Promise<unknown> },
+  backend: { readonly requests: readonly unknown[] },
+  count: number,
+  ms = 8_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (backend.requests.length < count && Date.now() < deadline) {
+    await route.forwardOnce();
+    await sleep(100);
+  }
+}

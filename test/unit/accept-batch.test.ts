@@ -7,7 +7,13 @@ import { BATCH_MAX_MESSAGES, BATCH_MAX_REQUEST_BYTES } from '../../shared/config
 import { FailoverWriteError } from '../../shared/errors.js';
 import { createMetrics, METRIC, SERVICE } from '../../shared/metrics.js';
 import { aBatchRequest, cateringRegistration, ingestRules } from '../support/factories.js';
-import { FakeClock, InMemoryFailoverStore, InMemoryQueue, recordingLogger } from '../support/fakes.js';
+import {
+  FakeClock,
+  InMemoryFailoverStore,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  recordingLogger,
+} from '../support/fakes.js';
 
 const order = (n: number) => ({ order: n });
 
@@ -25,6 +31,7 @@ describe('acceptBatch', () => {
     deps = {
       queue,
       failover,
+      records: new InMemoryMessageRecords(),
       logger: logs.logger,
       clock: new FakeClock(Date.parse('2025-01-02T03:04:05.000Z')),
       newId: () => `id-${++next}`,
@@ -309,6 +316,7 @@ describe('ingest handler on the batch path', () => {
       {
         queue,
         failover: new InMemoryFailoverStore(),
+        records: new InMemoryMessageRecords(),
         logger: recordingLogger('ingest').logger,
         clock: new FakeClock(),
         newId: () => `id-${++next}`,

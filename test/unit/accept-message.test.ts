@@ -8,7 +8,13 @@ import { toIngestRequest } from '../../functions/ingest/api-gateway-adapter.js';
 import { apiGatewayEvent } from '../../local/aws-events.js';
 import { FailoverWriteError, QueueWriteError } from '../../shared/errors.js';
 import { anIngestRequest, cateringRegistration, ingestRules } from '../support/factories.js';
-import { FakeClock, InMemoryFailoverStore, InMemoryQueue, recordingLogger } from '../support/fakes.js';
+import {
+  FakeClock,
+  InMemoryFailoverStore,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  recordingLogger,
+} from '../support/fakes.js';
 
 /** A marker no log line may contain unless payload logging is on. */
 const SECRET = 'passport-X1234567';
@@ -16,16 +22,19 @@ const SECRET = 'passport-X1234567';
 describe('acceptMessage', () => {
   let queue: InMemoryQueue;
   let failover: InMemoryFailoverStore;
+  let records: InMemoryMessageRecords;
   let logs: ReturnType<typeof recordingLogger>;
   let deps: IngestDeps;
 
   beforeEach(() => {
     queue = new InMemoryQueue();
     failover = new InMemoryFailoverStore();
+    records = new InMemoryMessageRecords();
     logs = recordingLogger('ingest');
     deps = {
       queue,
       failover,
+      records,
       logger: logs.logger,
       clock: new FakeClock(Date.parse('2025-01-02T03:04:05.000Z')),
       newId: () => 'new-id-1',
@@ -124,6 +133,78 @@ describe('acceptMessage', () => {
     expect(logs.entries()).toContainEqual(
       expect.objectContaining({ level: 'ERROR', message: 'failover write failed too; answering 503' }),
     );
+  });
+
+  const keyed = (body: unknown, key: string) =>
+    anIngestRequest(body, { headers: { 'content-type': 'application/json', 'idempotency-key': key } });
+
+  it('answers 409 naming the key when it comes again with another body, whichever store answers', async () => {
+    // Prepare
+    await acceptMessage(keyed({ n: 1 }, 'k-1'), deps);
+
+    // Act
+    const reused = await acceptMessage(keyed({ n: 2 }, 'k-1'), deps);
+    queue.sendError = new QueueWriteError('SQS down');
+    const reusedInOutage = await acceptMessage(keyed({ n: 3 }, 'k-1'), deps);
+    const again = await acceptMessage(keyed({ n: 1 }, 'k-1'), deps);
+
+    // Assess
+    expect(reused.statusCode).toBe(409);
+    expect(JSON.parse(reused.body)).toEqual({
+      error: expect.stringContaining("'k-1'"),
+      idempotencyKey: 'k-1',
+    });
+    expect(reusedInOutage.statusCode).toBe(409);
+    expect(failover.putCalls).toBe(1); // only the same-body retry went on to the failover table
+    expect(JSON.parse(again.body)).toEqual({ messageId: 'k-1', store: 'failover' });
+  });
+
+  it('answers 409 from the failover table when the status record could not be written', async () => {
+    // Prepare: the first body parked in the failover table without a record
+    queue.sendError = new QueueWriteError('SQS down');
+    records.error = new Error('record write timed out');
+    await acceptMessage(keyed({ n: 1 }, 'k-2'), deps);
+
+    // Act
+    const reused = await acceptMessage(keyed({ n: 2 }, 'k-2'), deps);
+
+    // Assess
+    expect(reused.statusCode).toBe(409);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'status record not written; the message is accepted without it',
+      }),
+    );
+  });
+
+  it('marks the record in-failover on a failover write, and removes it again on a 503', async () => {
+    // Prepare
+    queue.sendError = new QueueWriteError('SQS down');
+
+    // Act
+    await acceptMessage(keyed({ n: 1 }, 'parked'), deps);
+    failover.putError = new FailoverWriteError('DynamoDB failover write failed');
+    const refused = await acceptMessage(keyed({ n: 1 }, 'refused'), deps);
+
+    // Assess
+    expect(refused.statusCode).toBe(503);
+    expect(await records.get({ route: 'catering', messageId: 'parked' })).toMatchObject({
+      state: 'in-failover',
+      store: 'failover',
+    });
+    expect(await records.get({ route: 'catering', messageId: 'refused' })).toBeUndefined();
+  });
+
+  it('still answers 202 from the queue when the status record cannot be written', async () => {
+    // Prepare
+    records.error = new Error('ProvisionedThroughputExceededException');
+
+    // Act
+    const response = await acceptMessage(anIngestRequest(), deps);
+
+    // Assess
+    expect(JSON.parse(response.body)).toEqual({ messageId: 'new-id-1', store: 'queue' });
   });
 
   it.each([

@@ -7,18 +7,26 @@ import {
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { MessageQueue } from '../../shared/ports.js';
 import { anEnvelope } from '../support/factories.js';
-import { FakeClock, InMemoryFailoverStore, InMemoryQueue, recordingLogger } from '../support/fakes.js';
+import {
+  FakeClock,
+  InMemoryFailoverStore,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  recordingLogger,
+} from '../support/fakes.js';
 
 const START = Date.parse('2025-01-02T03:00:00.000Z');
 
 describe('drainFailover', () => {
   let store: InMemoryFailoverStore;
+  let records: InMemoryMessageRecords;
   let queues: Map<string, InMemoryQueue>;
   let logs: ReturnType<typeof recordingLogger>;
   let clock: FakeClock;
 
   const deps = (): DrainerDeps => ({
     failover: store,
+    records,
     queueFor: (route) => queues.get(route) as MessageQueue | undefined,
     logger: logs.logger,
     clock,
@@ -39,6 +47,7 @@ describe('drainFailover', () => {
   beforeEach(() => {
     clock = new FakeClock(START);
     store = new InMemoryFailoverStore(clock);
+    records = new InMemoryMessageRecords();
     queues = new Map([
       ['catering', new InMemoryQueue()],
       ['billing', new InMemoryQueue()],

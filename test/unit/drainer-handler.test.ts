@@ -3,7 +3,13 @@ import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.j
 import { lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { createMetrics, SERVICE } from '../../shared/metrics.js';
 import { anEnvelope } from '../support/factories.js';
-import { FakeClock, InMemoryFailoverStore, InMemoryQueue, silentLogger } from '../support/fakes.js';
+import {
+  FakeClock,
+  InMemoryFailoverStore,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  silentLogger,
+} from '../support/fakes.js';
 
 describe('drainer handler', () => {
   it('takes its own lease again on the next run when the previous run could not give it back', async () => {
@@ -12,7 +18,13 @@ describe('drainer handler', () => {
     const failover = new InMemoryFailoverStore(clock);
     const queue = new InMemoryQueue();
     const handler = createDrainerHandler(
-      { failover, queueFor: () => queue, logger: silentLogger(), clock },
+      {
+        failover,
+        records: new InMemoryMessageRecords(),
+        queueFor: () => queue,
+        logger: silentLogger(),
+        clock,
+      },
       50,
       createMetrics(SERVICE.DRAINER),
     );
@@ -37,7 +49,13 @@ describe('drainer handler', () => {
     // Prepare
     const failover = new InMemoryFailoverStore();
     const queue = new InMemoryQueue();
-    const deps = { failover, queueFor: () => queue, logger: silentLogger(), clock: new FakeClock() };
+    const deps = {
+      failover,
+      records: new InMemoryMessageRecords(),
+      queueFor: () => queue,
+      logger: silentLogger(),
+      clock: new FakeClock(),
+    };
     failover.add(anEnvelope({ id: 'waiting' }), 1);
     await failover.acquireLease('drainer-other-container', 60);
 

@@ -1,46 +1,22 @@
-import {
-  IdempotencyAlreadyInProgressError,
-  IdempotencyPersistenceLayerError,
-} from '@aws-lambda-powertools/idempotency';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { classifyResponse } from '../../functions/forwarder/classify-response.js';
 import {
-  createDeliveryAttempt,
-  type DeliverOnce,
-  DeliveryAttemptFailedError,
-  type DeliveryInput,
   type ForwarderDeps,
   forwardRecord,
+  newBatchState,
+  readBatchRecords,
 } from '../../functions/forwarder/forward-record.js';
+import type { MessageEnvelope } from '../../shared/envelope.js';
 import { QueueWriteError, RetryableDeliveryError } from '../../shared/errors.js';
-import type { DeliveryResponse } from '../../shared/ports.js';
+import { fingerprintOf, MAX_ATTEMPTS_WITH_RESPONSE } from '../../shared/message-record.js';
+import { type DeliveryResponse, recordKeyOf } from '../../shared/ports.js';
 import { anEnvelope, anSqsRecord, forwarderSettings } from '../support/factories.js';
-import { InMemoryQueue, recordingLogger, ScriptedBackend } from '../support/fakes.js';
-
-/** A deliverOnce that records its inputs and answers like the idempotent wrapper would. */
-function fakeDeliverOnce(outcome: (input: DeliveryInput) => 'ok' | 'replayed' | Error) {
-  const inputs: DeliveryInput[] = [];
-  const deliverOnce: DeliverOnce = async (input) => {
-    inputs.push(input);
-    const result = outcome(input);
-    if (result instanceof Error) throw result;
-    return {
-      status: 200,
-      attempt: input.attempt,
-      deliveredAt: '2025-01-02T03:04:05.000Z',
-      // A replayed result carries the token of the call that really delivered.
-      token: result === 'ok' ? input.token : 'token-of-an-earlier-call',
-    };
-  };
-  return { deliverOnce, inputs };
-}
-
-/** What createDeliveryAttempt throws for this backend answer (via the real classification). */
-function failedWith(response: DeliveryResponse): DeliveryAttemptFailedError {
-  const verdict = classifyResponse(response, forwarderSettings().nonRetryableStatuses);
-  if (verdict.kind === 'delivered') throw new Error('a 2xx is not a failure');
-  return new DeliveryAttemptFailedError(verdict);
-}
+import {
+  FakeClock,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  recordingLogger,
+  ScriptedBackend,
+} from '../support/fakes.js';
 
 async function retryableError(promise: Promise<unknown>): Promise<RetryableDeliveryError> {
   const error = await promise.then(
@@ -54,125 +30,200 @@ async function retryableError(promise: Promise<unknown>): Promise<RetryableDeliv
 describe('forwardRecord', () => {
   let queue: InMemoryQueue;
   let deadLetters: InMemoryQueue;
+  let records: InMemoryMessageRecords;
   let logs: ReturnType<typeof recordingLogger>;
+  let answer: DeliveryResponse;
+  let backend: ScriptedBackend;
   const settings = forwarderSettings({ maxAttempts: 4, retry: { baseSeconds: 2, maxSeconds: 300 } });
 
-  const depsWith = (deliverOnce: DeliverOnce, overrides: Partial<ForwarderDeps> = {}): ForwarderDeps => ({
+  const deps = (overrides: Partial<ForwarderDeps> = {}): ForwarderDeps => ({
     queue,
     deadLetters,
-    deliverOnce,
+    backend,
+    records,
     logger: logs.logger,
+    clock: new FakeClock(Date.parse('2025-01-02T03:05:00.000Z')),
     settings,
     ...overrides,
   });
 
+  /** One invocation's worth: reads the records of these envelopes as the handler does, then forwards one. */
+  const forward = async (
+    envelope: MessageEnvelope,
+    options: Parameters<typeof anSqsRecord>[1] = {},
+    overrides: Partial<ForwarderDeps> = {},
+  ) => {
+    const batch = newBatchState(await readBatchRecords([envelope], records));
+    return forwardRecord(anSqsRecord(envelope, options), deps(overrides), batch);
+  };
+
+  const recordOf = (envelope: MessageEnvelope) =>
+    records.records.get(recordKeyOf({ route: envelope.route, messageId: envelope.id }));
+
   beforeEach(() => {
     queue = new InMemoryQueue();
     deadLetters = new InMemoryQueue();
+    records = new InMemoryMessageRecords();
     logs = recordingLogger('forwarder');
+    answer = { kind: 'answered', status: 200, body: '{"ok":true}' };
+    backend = new ScriptedBackend(() => answer);
   });
 
-  it('resolves delivered on a 2xx, keyed on the envelope id, not the SQS message id', async () => {
+  it('delivers with the documented headers and records the attempt as delivered', async () => {
     // Prepare
-    const envelope = anEnvelope({ id: 'stable-id', priorAttempts: 0 });
-    const fake = fakeDeliverOnce(() => 'ok');
+    const envelope = anEnvelope({
+      id: 'id-9',
+      contentType: 'application/vnd.catering+json',
+      priorAttempts: 3,
+    });
+    await records.claim(envelope, fingerprintOf(envelope));
 
     // Act
-    const outcome = await forwardRecord(
-      anSqsRecord(envelope, { messageId: 'sqs-id', receiveCount: 1 }),
-      depsWith(fake.deliverOnce),
-    );
+    const outcome = await forward(envelope, { messageId: 'sqs-id', receiveCount: 2 });
 
     // Assess
     expect(outcome).toBe('delivered');
-    expect(fake.inputs).toEqual([
-      { messageId: 'stable-id', envelope, attempt: 1, token: expect.any(String) },
-    ]);
-    expect(queue.delays).toEqual([]);
-    expect(deadLetters.sent).toEqual([]);
-  });
-
-  it('counts the attempt as prior attempts plus the receive count', async () => {
-    // Prepare: a message redriven from the DLQ after 4 attempts, now received a second time.
-    const fake = fakeDeliverOnce(() => 'ok');
-
-    // Act
-    await forwardRecord(
-      anSqsRecord(anEnvelope({ priorAttempts: 4 }), { receiveCount: 2 }),
-      depsWith(fake.deliverOnce),
-    );
-
-    // Assess
-    expect(fake.inputs[0]?.attempt).toBe(6);
-  });
-
-  it('resolves duplicate when the idempotency layer replays an earlier delivery', async () => {
-    // Prepare
-    const fake = fakeDeliverOnce(() => 'replayed');
-
-    // Act
-    const outcome = await forwardRecord(anSqsRecord(), depsWith(fake.deliverOnce));
-
-    // Assess
-    expect(outcome).toBe('duplicate');
-    expect(logs.entries()).toContainEqual(
-      expect.objectContaining({ message: 'duplicate suppressed: already delivered' }),
-    );
-    expect(deadLetters.sent).toEqual([]);
-  });
-
-  it('dead-letters a non-retryable answer at once with reason, attempts and status, and resolves', async () => {
-    // Prepare
-    const envelope = anEnvelope({ priorAttempts: 0 });
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 422 }));
-
-    // Act
-    const outcome = await forwardRecord(
-      anSqsRecord(envelope, { receiveCount: 1 }),
-      depsWith(fake.deliverOnce),
-    );
-
-    // Assess
-    expect(outcome).toBe('dead-lettered');
-    expect(deadLetters.sent).toEqual([
+    expect(backend.requests).toEqual([
       {
-        envelope,
-        deadLetter: {
-          reason: 'backend answered 422, which is configured as non-retryable',
-          attempts: 1,
-          lastStatus: 422,
+        url: settings.targetUrl,
+        body: envelope.body,
+        timeoutMs: settings.timeoutSeconds * 1000,
+        headers: {
+          'content-type': 'application/vnd.catering+json',
+          'idempotency-key': 'id-9',
+          'x-message-id': 'id-9',
+          'x-delivery-attempt': '5',
         },
       },
     ]);
+    expect(recordOf(envelope)).toMatchObject({
+      state: 'delivered',
+      deliveredAt: '2025-01-02T03:05:00.000Z',
+      attempts: [
+        {
+          attempt: 5,
+          at: '2025-01-02T03:05:00.000Z',
+          durationMs: expect.any(Number),
+          status: 200,
+          response: '{"ok":true}',
+        },
+      ],
+    });
+    expect(queue.delays).toEqual([]);
+    expect(deadLetters.sent).toEqual([]);
+  });
+
+  it('suppresses a copy whose record says delivered, without calling the backend', async () => {
+    // Prepare
+    const envelope = anEnvelope();
+    await forward(envelope);
+    backend.requests.length = 0;
+
+    // Act
+    const outcome = await forward(envelope, { messageId: 'another-sqs-copy' });
+
+    // Assess
+    expect(outcome).toBe('duplicate');
+    expect(backend.requests).toEqual([]);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ message: 'duplicate suppressed: already delivered' }),
+    );
+  });
+
+  it('delivers two copies of one message in one batch once', async () => {
+    // Prepare
+    const envelope = anEnvelope();
+    const batch = newBatchState(await readBatchRecords([envelope, envelope], records));
+
+    // Act
+    const outcomes = await Promise.all([
+      forwardRecord(anSqsRecord(envelope, { messageId: 'copy-1' }), deps(), batch),
+      forwardRecord(anSqsRecord(envelope, { messageId: 'copy-2' }), deps(), batch),
+    ]);
+
+    // Assess
+    expect(outcomes).toEqual(['delivered', 'duplicate']);
+    expect(backend.requests).toHaveLength(1);
+  });
+
+  it('discards a newer copy of a reused key with another body (its client was answered 409)', async () => {
+    // Prepare
+    const first = anEnvelope({ body: '{"a":1}', receivedAt: '2025-01-02T03:00:00.000Z' });
+    await records.claim(first, fingerprintOf(first));
+    const reused = { ...first, body: '{"b":2}', receivedAt: '2025-01-02T03:01:00.000Z' };
+
+    // Act
+    const outcome = await forward(reused);
+
+    // Assess
+    expect(outcome).toBe('discarded');
+    expect(backend.requests).toEqual([]);
+    expect(recordOf(first)).toMatchObject({ state: 'queued', fingerprint: fingerprintOf(first) });
+  });
+
+  it('dead-letters, never drops, an older copy whose own record was never written', async () => {
+    // Prepare: this copy was answered 202 while DynamoDB failed; a later body then took the key.
+    const older = anEnvelope({ body: '{"a":1}', receivedAt: '2025-01-02T03:00:00.000Z' });
+    const later = { ...older, body: '{"b":2}', receivedAt: '2025-01-02T03:01:00.000Z' };
+    await records.claim(later, fingerprintOf(later));
+
+    // Act
+    const outcome = await forward(older);
+
+    // Assess
+    expect(outcome).toBe('dead-lettered');
+    expect(backend.requests).toEqual([]);
+    expect(deadLetters.sent[0]?.deadLetter?.reason).toMatch(/^Idempotency-Key reused with another body/);
+  });
+
+  it('dead-letters a non-retryable answer at once, recording reason and attempt', async () => {
+    // Prepare
+    const envelope = anEnvelope({ priorAttempts: 0 });
+    answer = { kind: 'answered', status: 422, body: '{"error":"bad passenger"}' };
+
+    // Act
+    const outcome = await forward(envelope, { receiveCount: 1 });
+
+    // Assess
+    expect(outcome).toBe('dead-lettered');
+    const reason = 'backend answered 422, which is configured as non-retryable';
+    expect(deadLetters.sent).toEqual([{ envelope, deadLetter: { reason, attempts: 1, lastStatus: 422 } }]);
+    expect(recordOf(envelope)).toMatchObject({
+      state: 'dead-lettered',
+      reason,
+      attempts: [{ attempt: 1, status: 422, response: '{"error":"bad passenger"}' }],
+    });
     expect(queue.delays).toEqual([]);
   });
 
-  it('hides a retryable failure for the backoff and throws RetryableDeliveryError before max attempts', async () => {
+  it('hides a retryable failure for the backoff, records it as retrying, and throws', async () => {
     // Prepare
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 503 }));
+    const envelope = anEnvelope();
+    answer = { kind: 'answered', status: 503 };
 
     // Act
-    const error = await retryableError(
-      forwardRecord(
-        anSqsRecord(anEnvelope(), { receiveCount: 3, receiptHandle: 'rh-3' }),
-        depsWith(fake.deliverOnce),
-      ),
-    );
+    const error = await retryableError(forward(envelope, { receiveCount: 3, receiptHandle: 'rh-3' }));
 
     // Assess: third failure → ceiling 2 * 2^2 = 8 s, jittered within [4, 8].
     expect(error.message).toBe('backend answered 503');
     expect(queue.delays).toEqual([{ receiptHandle: 'rh-3', seconds: error.retryAfterSeconds }]);
     expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(4);
     expect(error.retryAfterSeconds).toBeLessThanOrEqual(8);
+    const next = new Date(Date.parse('2025-01-02T03:05:00.000Z') + error.retryAfterSeconds * 1000);
+    expect(recordOf(envelope)).toMatchObject({
+      state: 'retrying',
+      nextAttemptAt: next.toISOString(),
+      attempts: [{ attempt: 3, status: 503 }],
+    });
     expect(deadLetters.sent).toEqual([]);
   });
 
   it("waits for the backend's Retry-After when it asks for longer than the backoff", async () => {
     // Prepare
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 429, retryAfterSeconds: 600 }));
+    answer = { kind: 'answered', status: 429, retryAfterSeconds: 600 };
 
     // Act
-    const error = await retryableError(forwardRecord(anSqsRecord(), depsWith(fake.deliverOnce)));
+    const error = await retryableError(forward(anEnvelope()));
 
     // Assess
     expect(error.retryAfterSeconds).toBe(600);
@@ -182,13 +233,10 @@ describe('forwardRecord', () => {
   it('dead-letters on the last attempt with a "gave up after" reason', async () => {
     // Prepare
     const envelope = anEnvelope({ priorAttempts: 0 });
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 503 }));
+    answer = { kind: 'answered', status: 503 };
 
     // Act
-    const outcome = await forwardRecord(
-      anSqsRecord(envelope, { receiveCount: 4 }),
-      depsWith(fake.deliverOnce),
-    );
+    const outcome = await forward(envelope, { receiveCount: 4 });
 
     // Assess
     expect(outcome).toBe('dead-lettered');
@@ -208,15 +256,13 @@ describe('forwardRecord', () => {
     );
   });
 
-  it('dead-letters on the last attempt without a status when the backend never answered', async () => {
+  it('records an attempt without an answer with its error and no status', async () => {
     // Prepare
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'no-answer', error: 'TimeoutError: aborted' }));
+    const envelope = anEnvelope({ priorAttempts: 2 });
+    answer = { kind: 'no-answer', error: 'TimeoutError: aborted' };
 
     // Act
-    await forwardRecord(
-      anSqsRecord(anEnvelope({ priorAttempts: 2 }), { receiveCount: 4 }),
-      depsWith(fake.deliverOnce),
-    );
+    await forward(envelope, { receiveCount: 4 });
 
     // Assess
     expect(deadLetters.sent[0]?.deadLetter).toEqual({
@@ -224,15 +270,46 @@ describe('forwardRecord', () => {
       attempts: 6,
       lastStatus: undefined,
     });
+    expect(recordOf(envelope)?.attempts).toEqual([
+      { attempt: 6, at: expect.any(String), durationMs: expect.any(Number), error: 'TimeoutError: aborted' },
+    ]);
+  });
+
+  it('marks the attempt after a dead-lettered record as redriven', async () => {
+    // Prepare
+    const envelope = anEnvelope();
+    answer = { kind: 'answered', status: 422 };
+    await forward(envelope);
+    answer = { kind: 'answered', status: 200 };
+
+    // Act
+    const outcome = await forward({ ...envelope, priorAttempts: 1 });
+
+    // Assess
+    expect(outcome).toBe('delivered');
+    expect(records.updates.map((u) => u.redriven ?? false)).toEqual([false, true]);
+  });
+
+  it(`keeps no response after attempt ${MAX_ATTEMPTS_WITH_RESPONSE}, so a record stays within an item`, async () => {
+    // Prepare
+    answer = { kind: 'answered', status: 500, body: 'x'.repeat(1024) };
+    const envelope = anEnvelope({ priorAttempts: MAX_ATTEMPTS_WITH_RESPONSE });
+    const many = { ...settings, maxAttempts: 1000 };
+
+    // Act
+    await retryableError(forward(envelope, { receiveCount: 1 }, { settings: many }));
+
+    // Assess
+    expect(recordOf(envelope)?.attempts[0]).not.toHaveProperty('response');
   });
 
   it('rejects when the DLQ write fails, so the record stays on the queue and is retried', async () => {
     // Prepare
     deadLetters.sendError = new QueueWriteError('SendMessage to the DLQ failed');
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 422 }));
+    answer = { kind: 'answered', status: 422 };
 
     // Act
-    const result = forwardRecord(anSqsRecord(), depsWith(fake.deliverOnce));
+    const result = forward(anEnvelope());
 
     // Assess
     await expect(result).rejects.toThrow('SendMessage to the DLQ failed');
@@ -241,10 +318,10 @@ describe('forwardRecord', () => {
   it('rejects with RetryableDeliveryError and a warning when the retry delay cannot be set', async () => {
     // Prepare
     queue.delayError = new Error('ChangeMessageVisibility refused');
-    const fake = fakeDeliverOnce(() => failedWith({ kind: 'answered', status: 500 }));
+    answer = { kind: 'answered', status: 500 };
 
     // Act
-    const error = await retryableError(forwardRecord(anSqsRecord(), depsWith(fake.deliverOnce)));
+    const error = await retryableError(forward(anEnvelope()));
 
     // Assess
     expect(error.message).toBe('backend answered 500');
@@ -257,121 +334,52 @@ describe('forwardRecord', () => {
     );
   });
 
-  it.each([
-    [
-      'another copy in progress',
-      new IdempotencyAlreadyInProgressError('in progress'),
-      'another copy of this message is being delivered right now',
-    ],
-    [
-      'the idempotency store down',
-      new IdempotencyPersistenceLayerError('Failed to put record'),
-      'idempotency store unavailable: IdempotencyPersistenceLayerError: Failed to put record',
-    ],
-    ['an unexpected error', new TypeError('boom'), 'unexpected error: TypeError: boom'],
-  ])('rejects with RetryableDeliveryError when %s', async (_label, thrown, reason) => {
+  it('does not deliver blind while the records cannot be read: retries later instead', async () => {
     // Prepare
-    const fake = fakeDeliverOnce(() => thrown);
+    records.error = new Error('DynamoDB unavailable');
 
     // Act
-    const error = await retryableError(
-      forwardRecord(anSqsRecord(anEnvelope(), { receiveCount: 1 }), depsWith(fake.deliverOnce)),
-    );
+    const error = await retryableError(forward(anEnvelope(), { receiveCount: 1 }));
 
     // Assess
-    expect(error.message).toBe(reason);
+    expect(error.message).toBe('status record unavailable: Error: DynamoDB unavailable');
+    expect(backend.requests).toEqual([]);
     expect(queue.delays).toHaveLength(1);
-    expect(deadLetters.sent).toEqual([]);
+  });
+
+  it('still delivers, and says so, when the record cannot be written after the delivery', async () => {
+    // Prepare: reads work, the write after delivery fails
+    const envelope = anEnvelope();
+    const batch = newBatchState(await readBatchRecords([envelope], records));
+    records.error = new Error('ProvisionedThroughputExceeded');
+
+    // Act
+    const outcome = await forwardRecord(anSqsRecord(envelope), deps(), batch);
+
+    // Assess
+    expect(outcome).toBe('delivered');
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'status record not updated; the message goes on without it',
+        outcome: 'delivered',
+      }),
+    );
   });
 
   it('logs the payload on delivery only when logPayloads is on', async () => {
     // Prepare
     const envelope = anEnvelope({ body: '{"passport":"X1234567"}' });
-    const fake = fakeDeliverOnce(() => 'ok');
 
     // Act
-    await forwardRecord(anSqsRecord(envelope), depsWith(fake.deliverOnce));
+    await forward(envelope);
     const quiet = logs.lines.join('\n');
-    await forwardRecord(
-      anSqsRecord(envelope),
-      depsWith(fake.deliverOnce, { settings: { ...settings, logPayloads: true } }),
-    );
+    await forward({ ...envelope, id: 'other' }, {}, { settings: { ...settings, logPayloads: true } });
 
     // Assess
     expect(quiet).not.toContain('X1234567');
     expect(logs.entries()).toContainEqual(
       expect.objectContaining({ message: 'delivered', body: envelope.body }),
     );
-  });
-});
-
-describe('createDeliveryAttempt', () => {
-  it('POSTs the body with the documented headers and the attempt number', async () => {
-    // Prepare
-    const settings = forwarderSettings({ targetUrl: 'http://127.0.0.1:9/catering', timeoutSeconds: 7 });
-    const backend = new ScriptedBackend(() => ({ kind: 'answered', status: 202 }));
-    const envelope = anEnvelope({
-      id: 'id-9',
-      contentType: 'application/vnd.catering+json',
-      priorAttempts: 3,
-    });
-    const deps: ForwarderDeps = {
-      queue: new InMemoryQueue(),
-      deadLetters: new InMemoryQueue(),
-      deliverOnce: createDeliveryAttempt(backend, settings),
-      logger: recordingLogger('forwarder').logger,
-      settings,
-    };
-
-    // Act
-    const outcome = await forwardRecord(anSqsRecord(envelope, { receiveCount: 2 }), deps);
-
-    // Assess
-    expect(outcome).toBe('delivered');
-    expect(backend.requests).toEqual([
-      {
-        url: 'http://127.0.0.1:9/catering',
-        body: envelope.body,
-        timeoutMs: 7_000,
-        headers: {
-          'content-type': 'application/vnd.catering+json',
-          'idempotency-key': 'id-9',
-          'x-message-id': 'id-9',
-          'x-delivery-attempt': '5',
-        },
-      },
-    ]);
-  });
-
-  it('returns the status, attempt and the caller token on a 2xx', async () => {
-    // Prepare
-    const attempt = createDeliveryAttempt(
-      new ScriptedBackend(() => ({ kind: 'answered', status: 204 })),
-      forwarderSettings(),
-    );
-
-    // Act
-    const record = await attempt({ messageId: 'm', envelope: anEnvelope(), attempt: 2, token: 'tok' });
-
-    // Assess
-    expect(record).toEqual({ status: 204, attempt: 2, deliveredAt: expect.any(String), token: 'tok' });
-  });
-
-  it.each<[string, DeliveryResponse, string]>([
-    ['a configured status', { kind: 'answered', status: 422 }, 'non-retryable'],
-    ['a 503', { kind: 'answered', status: 503, retryAfterSeconds: 30 }, 'retryable'],
-    ['no answer', { kind: 'no-answer', error: 'ECONNREFUSED' }, 'retryable'],
-  ])('rejects with the verdict on %s, so no idempotency record is kept', async (_label, response, kind) => {
-    // Prepare
-    const attempt = createDeliveryAttempt(new ScriptedBackend(() => response), forwarderSettings());
-
-    // Act
-    const error = await attempt({ messageId: 'm', envelope: anEnvelope(), attempt: 1, token: 't' }).catch(
-      (caught: unknown) => caught,
-    );
-
-    // Assess
-    expect(error).toBeInstanceOf(DeliveryAttemptFailedError);
-    expect((error as DeliveryAttemptFailedError).verdict.kind).toBe(kind);
   });
 });

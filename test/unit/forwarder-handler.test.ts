@@ -1,13 +1,29 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import type { DeliverOnce } from '../../functions/forwarder/forward-record.js';
-import { createIdempotencyConfig } from '../../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import { lambdaContext } from '../../local/aws-events.js';
-import { RetryableDeliveryError } from '../../shared/errors.js';
 import { createMetrics, SERVICE } from '../../shared/metrics.js';
+import type { Backend, DeliveryRequest, DeliveryResponse } from '../../shared/ports.js';
 import { anEnvelope, anSqsRecord, forwarderSettings } from '../support/factories.js';
-import { InMemoryQueue, silentLogger } from '../support/fakes.js';
+import { FakeClock, InMemoryMessageRecords, InMemoryQueue, silentLogger } from '../support/fakes.js';
+
+const record = (id: string) =>
+  anSqsRecord(anEnvelope({ id }), { messageId: `sqs-${id}`, receiptHandle: `rh-${id}` });
+
+function handlerWith(backend: Backend, records = new InMemoryMessageRecords()) {
+  return createForwarderHandler(
+    {
+      queue: new InMemoryQueue(),
+      deadLetters: new InMemoryQueue(),
+      backend,
+      records,
+      logger: silentLogger(),
+      clock: new FakeClock(),
+      settings: forwarderSettings({ maxAttempts: 4 }),
+    },
+    createMetrics(SERVICE.FORWARDER),
+  );
+}
 
 describe('forwarder handler', () => {
   it('reports each overlapping invocation its own failures (the local runner polls concurrently)', async () => {
@@ -17,34 +33,20 @@ describe('forwarder handler', () => {
     const slowHasStarted = new Promise<void>((resolve) => {
       slowStarted = resolve;
     });
-    const deliverOnce: DeliverOnce = async (input) => {
-      if (input.messageId === 'a-fails') throw new RetryableDeliveryError('backend answered 503', 1);
-      if (input.messageId === 'a-slow') {
-        slowStarted();
-        await new Promise<void>((release) => {
-          releaseSlow = release;
-        });
-      }
-      return {
-        status: 200,
-        attempt: input.attempt,
-        deliveredAt: new Date().toISOString(),
-        token: input.token,
-      };
-    };
-    const handler = createForwarderHandler(
-      {
-        queue: new InMemoryQueue(),
-        deadLetters: new InMemoryQueue(),
-        deliverOnce,
-        logger: silentLogger(),
-        settings: forwarderSettings({ maxAttempts: 4 }),
+    const backend: Backend = {
+      async post(request: DeliveryRequest): Promise<DeliveryResponse> {
+        const id = request.headers['x-message-id'];
+        if (id === 'a-fails') return { kind: 'answered', status: 503 };
+        if (id === 'a-slow') {
+          slowStarted();
+          await new Promise<void>((release) => {
+            releaseSlow = release;
+          });
+        }
+        return { kind: 'answered', status: 200 };
       },
-      createIdempotencyConfig(),
-      createMetrics(SERVICE.FORWARDER),
-    );
-    const record = (id: string) =>
-      anSqsRecord(anEnvelope({ id }), { messageId: `sqs-${id}`, receiptHandle: `rh-${id}` });
+    };
+    const handler = handlerWith(backend);
 
     // Act: B runs from start to end after A's first record failed and while A's second is in flight
     const invocationA = handler(
@@ -61,5 +63,22 @@ describe('forwarder handler', () => {
     // the failed record would have been deleted from the queue as if delivered
     expect(responseA).toEqual({ batchItemFailures: [{ itemIdentifier: 'sqs-a-fails' }] });
     expect(responseB).toEqual({ batchItemFailures: [] });
+  });
+
+  it('reads the status records of a whole batch in one call', async () => {
+    // Prepare
+    const records = new InMemoryMessageRecords();
+    const handler = handlerWith({ post: async () => ({ kind: 'answered', status: 204 }) }, records);
+
+    // Act
+    const response = await handler(
+      { Records: [record('m-1'), record('m-2'), record('m-3')] },
+      lambdaContext('forwarder'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(records.getManyCalls).toBe(1);
+    expect(records.updates.map((u) => u.outcome.kind)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 });

@@ -12,19 +12,21 @@ const INGEST_ENV: Env = {
   [ENV.ROUTE_NAME]: 'catering',
   [ENV.QUEUE_URL]: QUEUE_URL,
   [ENV.FAILOVER_TABLE_NAME]: 't-failover',
+  [ENV.MESSAGE_TABLE_NAME]: 't-messages',
 };
 
 const FORWARDER_ENV: Env = {
   [ENV.ROUTE_NAME]: 'catering',
   [ENV.QUEUE_URL]: QUEUE_URL,
   [ENV.DLQ_URL]: 'http://127.0.0.1:5000/000000000000/t-catering-fail-messages',
-  [ENV.IDEMPOTENCY_TABLE_NAME]: 't-idempotency',
+  [ENV.MESSAGE_TABLE_NAME]: 't-messages',
   [ENV.TARGET_URL]: 'http://127.0.0.1:8080/catering',
 };
 
 const DRAINER_ENV: Env = {
   [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: QUEUE_URL }),
   [ENV.FAILOVER_TABLE_NAME]: 't-failover',
+  [ENV.MESSAGE_TABLE_NAME]: 't-messages',
 };
 
 /** The ConfigurationError message a call throws. */
@@ -51,6 +53,8 @@ describe('loadIngestConfig', () => {
       routeName: 'catering',
       queueUrl: QUEUE_URL,
       failoverTableName: 't-failover',
+      messageTableName: 't-messages',
+      recordRetentionSeconds: 30 * 86_400,
       maxBodyBytes: 250_000,
       schemaName: 'json-object',
       logPayloads: false,
@@ -74,13 +78,16 @@ describe('loadIngestConfig', () => {
     });
   });
 
-  it.each([ENV.ROUTE_NAME, ENV.QUEUE_URL, ENV.FAILOVER_TABLE_NAME])('fails without %s, naming it', (name) => {
-    // Act
-    const message = configurationError(() => loadIngestConfig(without(INGEST_ENV, name)));
+  it.each([ENV.ROUTE_NAME, ENV.QUEUE_URL, ENV.FAILOVER_TABLE_NAME, ENV.MESSAGE_TABLE_NAME])(
+    'fails without %s, naming it',
+    (name) => {
+      // Act
+      const message = configurationError(() => loadIngestConfig(without(INGEST_ENV, name)));
 
-    // Assess
-    expect(message).toBe(`${name} environment variable is not set`);
-  });
+      // Assess
+      expect(message).toBe(`${name} environment variable is not set`);
+    },
+  );
 
   it('fails on a blank variable as on a missing one', () => {
     // Act
@@ -119,6 +126,20 @@ describe('loadIngestConfig', () => {
   });
 });
 
+describe('status record retention', () => {
+  it('fails when RECORD_RETENTION_SECONDS is shorter than the queue and DLQ retention, naming the bound', () => {
+    // Act
+    const message = configurationError(() =>
+      loadForwarderConfig({ ...FORWARDER_ENV, [ENV.RECORD_RETENTION_SECONDS]: String(17 * 86_400) }),
+    );
+
+    // Assess
+    expect(message).toBe(
+      `${ENV.RECORD_RETENTION_SECONDS} must be a whole number from ${18 * 86_400} to ${3650 * 86_400}, got '${17 * 86_400}'`,
+    );
+  });
+});
+
 describe('loadForwarderConfig', () => {
   it('reads the route, queues, table and target, with the default route settings for the rest', () => {
     // Act
@@ -129,7 +150,8 @@ describe('loadForwarderConfig', () => {
       route: 'catering',
       queueUrl: QUEUE_URL,
       dlqUrl: FORWARDER_ENV[ENV.DLQ_URL],
-      idempotencyTableName: 't-idempotency',
+      messageTableName: 't-messages',
+      recordRetentionSeconds: 30 * 86_400,
       targetUrl: 'http://127.0.0.1:8080/catering',
       timeoutSeconds: DEFAULT_ROUTE.timeoutSeconds,
       maxAttempts: DEFAULT_ROUTE.maxAttempts,
@@ -159,7 +181,7 @@ describe('loadForwarderConfig', () => {
     });
   });
 
-  it.each([ENV.ROUTE_NAME, ENV.QUEUE_URL, ENV.DLQ_URL, ENV.IDEMPOTENCY_TABLE_NAME, ENV.TARGET_URL])(
+  it.each([ENV.ROUTE_NAME, ENV.QUEUE_URL, ENV.DLQ_URL, ENV.MESSAGE_TABLE_NAME, ENV.TARGET_URL])(
     'fails without %s, naming it',
     (name) => {
       // Act
@@ -245,18 +267,23 @@ describe('loadDrainerConfig', () => {
     // Assess
     expect(config).toEqual({
       failoverTableName: 't-failover',
+      messageTableName: 't-messages',
+      recordRetentionSeconds: 30 * 86_400,
       routeQueueUrls: { catering: QUEUE_URL },
       timeBudgetSeconds: 50,
     });
   });
 
-  it.each([ENV.ROUTE_QUEUE_URLS, ENV.FAILOVER_TABLE_NAME])('fails without %s, naming it', (name) => {
-    // Act
-    const message = configurationError(() => loadDrainerConfig(without(DRAINER_ENV, name)));
+  it.each([ENV.ROUTE_QUEUE_URLS, ENV.FAILOVER_TABLE_NAME, ENV.MESSAGE_TABLE_NAME])(
+    'fails without %s, naming it',
+    (name) => {
+      // Act
+      const message = configurationError(() => loadDrainerConfig(without(DRAINER_ENV, name)));
 
-    // Assess
-    expect(message).toBe(`${name} environment variable is not set`);
-  });
+      // Assess
+      expect(message).toBe(`${name} environment variable is not set`);
+    },
+  );
 
   it.each(['{catering: x}', 'null', '"catering"', '{"catering": 5}', '["http://q"]'])(
     'fails on ROUTE_QUEUE_URLS=%s, quoting it',

@@ -71,7 +71,7 @@ describe('FetchBackend', () => {
     });
 
     // Assess
-    expect(response).toEqual({ kind: 'answered', status: 201 });
+    expect(response).toEqual({ kind: 'answered', status: 201, body: '{"success":true}' });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]).toMatchObject({
       method: 'POST',
@@ -89,7 +89,12 @@ describe('FetchBackend', () => {
     const response = await backend.post({ url, body: '{}', headers: {}, timeoutMs: 2_000 });
 
     // Assess
-    expect(response).toEqual({ kind: 'answered', status: 503, retryAfterSeconds: 7 });
+    expect(response).toEqual({
+      kind: 'answered',
+      status: 503,
+      retryAfterSeconds: 7,
+      body: '{"success":false}',
+    });
   });
 
   it('does not follow a redirect: the 3xx is the answer', async () => {
@@ -100,8 +105,19 @@ describe('FetchBackend', () => {
     const response = await backend.post({ url, body: '{}', headers: {}, timeoutMs: 2_000 });
 
     // Assess
-    expect(response).toEqual({ kind: 'answered', status: 302 });
+    expect(response).toEqual({ kind: 'answered', status: 302, body: '{"success":false}' });
     expect(server.requests.map((request) => request.path)).toEqual(['/catering']);
+  });
+
+  it('keeps the first 1 KB of the answer body and no more', async () => {
+    // Prepare: 3,000 bytes of multi-byte characters, so the cut falls inside one
+    server.answerNext({ status: 500, body: 'é'.repeat(1500) });
+
+    // Act
+    const response = await new FetchBackend().post({ url, body: '{}', headers: {}, timeoutMs: 2_000 });
+
+    // Assess
+    expect(response).toEqual({ kind: 'answered', status: 500, body: 'é'.repeat(512) });
   });
 
   it('answers no-answer when the backend stays silent past the timeout', async () => {

@@ -4,7 +4,13 @@ import { formatRecord, type LogRecord } from '../../local/journey-log.js';
 import { FailoverWriteError, QueueWriteError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import { anIngestRequest, cateringRegistration, ingestRules } from '../support/factories.js';
-import { FakeClock, InMemoryFailoverStore, InMemoryQueue, recordingLogger } from '../support/fakes.js';
+import {
+  FakeClock,
+  InMemoryFailoverStore,
+  InMemoryMessageRecords,
+  InMemoryQueue,
+  recordingLogger,
+} from '../support/fakes.js';
 
 /** The verb column of a journey line: what follows the `HH:MM:SS ` clock. */
 const verb = (line: string) => line.slice(9, 22).trim();
@@ -22,6 +28,7 @@ describe('journey log', () => {
     deps = {
       queue,
       failover,
+      records: new InMemoryMessageRecords(),
       logger: logs.logger,
       clock: new FakeClock(Date.parse('2025-01-02T03:04:05.000Z')),
       newId: () => 'new-id-1',

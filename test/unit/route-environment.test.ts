@@ -10,7 +10,8 @@ const RESOURCES: RouteResourceNames = {
   queueUrl: 'http://sqs.local/000000000000/orders-delivery',
   dlqUrl: 'http://sqs.local/000000000000/orders-fail-messages',
   failoverTableName: 'failover',
-  idempotencyTableName: 'idempotency',
+  messageTableName: 'messages',
+  recordRetentionDays: 30,
 };
 
 /**
@@ -38,6 +39,8 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       routeName: 'order-events',
       queueUrl: RESOURCES.queueUrl,
       failoverTableName: 'failover',
+      messageTableName: 'messages',
+      recordRetentionSeconds: 30 * 86_400,
       maxBodyBytes: 100_000,
       schemaName: 'json-object',
       logPayloads: false,
@@ -46,7 +49,8 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       route: 'order-events',
       queueUrl: RESOURCES.queueUrl,
       dlqUrl: RESOURCES.dlqUrl,
-      idempotencyTableName: 'idempotency',
+      messageTableName: 'messages',
+      recordRetentionSeconds: 30 * 86_400,
       targetUrl: CHANGED.target,
       timeoutSeconds: 25,
       maxAttempts: 7,

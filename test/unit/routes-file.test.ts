@@ -38,6 +38,7 @@ describe('routes file (DELIVERY_CONFIG)', () => {
       routes: [{ ...billing, ...ROUTE_DEFAULTS }],
       drainIntervalSeconds: 60,
       apiKeyRequired: true,
+      recordRetentionDays: 30,
     });
   });
 

@@ -28,6 +28,15 @@ describe('DEFAULT_ROUTE', () => {
 });
 
 describe('loadDeliveryConfig', () => {
+  it('fails on a record retention shorter than a message can live in the queue and the DLQ', () => {
+    // Act
+    const load = () => loadDeliveryConfig({ RECORD_RETENTION_DAYS: '17' });
+
+    // Assess
+    expect(load).toThrow(/RECORD_RETENTION_DAYS must be a whole number of days >= 18 .* got '17'/);
+    expect(loadDeliveryConfig({ RECORD_RETENTION_DAYS: '18' }).recordRetentionDays).toBe(18);
+  });
+
   it('gives the default route, a 60 s drain interval and API keys on without overrides', () => {
     // Act
     const config = loadDeliveryConfig({});
@@ -37,6 +46,7 @@ describe('loadDeliveryConfig', () => {
       routes: [DEFAULT_ROUTE],
       drainIntervalSeconds: DEFAULT_DRAIN_INTERVAL_SECONDS,
       apiKeyRequired: true,
+      recordRetentionDays: 30,
     });
     expect(DEFAULT_DRAIN_INTERVAL_SECONDS).toBe(60);
   });

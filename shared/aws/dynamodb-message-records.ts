@@ -1,0 +1,257 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { MessageEnvelope } from '../envelope.js';
+import type { StoredMessageRecord } from '../message-record.js';
+import {
+  type AttemptUpdate,
+  type ClaimResult,
+  type Clock,
+  type MessageRecords,
+  type RecordKey,
+  recordKeyOf,
+  systemClock,
+} from '../ports.js';
+import { MESSAGE_TABLE } from '../resources.js';
+
+/** DynamoDB's limit on keys per BatchGetItem. */
+const BATCH_GET_LIMIT = 100;
+/** BatchGetItem may leave keys unprocessed under throttling; ask again this many times. */
+const UNPROCESSED_RETRIES = 3;
+
+const KEY = { messageId: MESSAGE_TABLE.partitionKey, route: MESSAGE_TABLE.sortKey } as const;
+
+/** The {@link MessageRecords} on the DynamoDB message table. */
+export class DynamoDbMessageRecords implements MessageRecords {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    readonly tableName: string,
+    /** How long a record lives after its last write (the table's TTL). */
+    private readonly retentionSeconds: number,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  private key(key: RecordKey) {
+    return { [KEY.messageId]: key.messageId, [KEY.route]: key.route };
+  }
+
+  private keyOf(envelope: MessageEnvelope) {
+    return this.key({ route: envelope.route, messageId: envelope.id });
+  }
+
+  /** Epoch seconds at which DynamoDB may delete a record written now. */
+  private expiresAt(): number {
+    return Math.floor(this.clock.now().getTime() / 1000) + this.retentionSeconds;
+  }
+
+  async claim(envelope: MessageEnvelope, fingerprint: string): Promise<ClaimResult> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...this.keyOf(envelope),
+            fingerprint,
+            acceptedAt: envelope.receivedAt,
+            store: 'queue',
+            state: 'queued',
+            attempts: [],
+            [MESSAGE_TABLE.ttlAttribute]: this.expiresAt(),
+          },
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': KEY.messageId },
+        }),
+      );
+      return { kind: 'created' };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // A second read, but only off the happy path (a client retry or a reused key).
+      const record = await this.get({ route: envelope.route, messageId: envelope.id });
+      if (!record) return this.claim(envelope, fingerprint); // deleted in between (a 503's release)
+      return record.fingerprint === fingerprint
+        ? { kind: 'same-message', record }
+        : { kind: 'key-reused', record };
+    }
+  }
+
+  async release(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(envelope),
+          // Only the untouched record this ingest created: never one a forwarder already wrote to.
+          ConditionExpression: 'fingerprint = :fp AND #state = :queued AND acceptedAt = :at',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':fp': fingerprint, ':queued': 'queued', ':at': envelope.receivedAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async markInFailover(envelope: MessageEnvelope): Promise<void> {
+    await this.setState([envelope], 'in-failover', { store: 'failover' }, ['queued']);
+  }
+
+  async markDrained(envelopes: readonly MessageEnvelope[]): Promise<void> {
+    const drainedAt = this.clock.now().toISOString();
+    await this.setState(envelopes, 'queued', { drainedAt }, ['in-failover']);
+  }
+
+  /**
+   * Moves records from one of `from` to `state`, one UpdateItem each (these paths are off the
+   * happy one). A record in another state (a forwarder got there first) is left as it is.
+   */
+  private async setState(
+    envelopes: readonly MessageEnvelope[],
+    state: string,
+    fields: Record<string, string>,
+    from: readonly string[],
+  ): Promise<void> {
+    const names = Object.keys(fields);
+    const results = await Promise.allSettled(
+      envelopes.map((envelope) =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: this.keyOf(envelope),
+            UpdateExpression: `SET #state = :state, ${names.map((_, i) => `#f${i} = :f${i}`).join(', ')}`,
+            ConditionExpression: `#state IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+            ExpressionAttributeNames: {
+              '#state': 'state',
+              ...Object.fromEntries(names.map((name, i) => [`#f${i}`, name])),
+            },
+            ExpressionAttributeValues: {
+              ':state': state,
+              ...Object.fromEntries(names.map((name, i) => [`:f${i}`, fields[name]])),
+              ...Object.fromEntries(from.map((value, i) => [`:from${i}`, value])),
+            },
+          }),
+        ),
+      ),
+    );
+    const failed = results.find(
+      (result): result is PromiseRejectedResult =>
+        result.status === 'rejected' && !(result.reason instanceof ConditionalCheckFailedException),
+    );
+    if (failed) throw failed.reason;
+  }
+
+  async get(key: RecordKey): Promise<StoredMessageRecord | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: this.key(key), ConsistentRead: true }),
+    );
+    return output.Item as StoredMessageRecord | undefined;
+  }
+
+  /** Every route's record of an id (the CLI looks an id up without knowing its route). */
+  async findAllRoutes(messageId: string): Promise<StoredMessageRecord[]> {
+    const output = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: '#id = :id',
+        ExpressionAttributeNames: { '#id': KEY.messageId },
+        ExpressionAttributeValues: { ':id': messageId },
+        ConsistentRead: true,
+      }),
+    );
+    return (output.Items ?? []) as StoredMessageRecord[];
+  }
+
+  async getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>> {
+    const found = new Map<string, StoredMessageRecord>();
+    // BatchGetItem refuses duplicate keys; a batch can hold two copies of one message.
+    const unique = [...new Map(keys.map((key) => [recordKeyOf(key), this.key(key)])).values()];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let pending: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > UNPROCESSED_RETRIES) {
+          throw new Error(`${pending.length} record reads stayed unprocessed in ${this.tableName}`);
+        }
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+        const output = await this.client.send(
+          new BatchGetCommand({
+            // Strongly consistent: a record marked delivered a moment ago must be seen as such.
+            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        );
+        for (const item of (output.Responses?.[this.tableName] ?? []) as StoredMessageRecord[]) {
+          found.set(recordKeyOf({ route: item.route, messageId: item.messageId }), item);
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  async recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'> {
+    const { envelope, outcome } = update;
+    const now = this.clock.now().toISOString();
+    const set = [
+      '#state = :state',
+      'attempts = list_append(if_not_exists(attempts, :none), :entry)',
+      // A record whose ingest write failed is created here, from what the message itself carries.
+      'fingerprint = if_not_exists(fingerprint, :fp)',
+      'acceptedAt = if_not_exists(acceptedAt, :acceptedAt)',
+      '#store = if_not_exists(#store, :queue)',
+      // Every write pushes the expiry out, so a record outlives the message's last move.
+      `${MESSAGE_TABLE.ttlAttribute} = :expiresAt`,
+    ];
+    const values: Record<string, unknown> = {
+      ':state': outcome.kind,
+      ':none': [],
+      ':entry': [update.entry],
+      ':fp': update.fingerprint,
+      ':acceptedAt': envelope.receivedAt,
+      ':queue': 'queue',
+      ':expiresAt': this.expiresAt(),
+    };
+    const remove: string[] = [];
+    if (outcome.kind === 'retrying') {
+      set.push('nextAttemptAt = :next');
+      values[':next'] = outcome.nextAttemptAt;
+    } else {
+      remove.push('nextAttemptAt');
+    }
+    if (outcome.kind === 'delivered') {
+      set.push('deliveredAt = :now');
+      values[':now'] = now;
+    }
+    if (outcome.kind === 'dead-lettered') {
+      set.push('deadLetteredAt = :now', 'reason = :reason');
+      values[':now'] = now;
+      values[':reason'] = outcome.reason;
+    }
+    if (update.redriven) {
+      set.push('redrivenAt = if_not_exists(redrivenAt, :redrivenAt)');
+      values[':redrivenAt'] = update.entry.at;
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(envelope),
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          // Never over a delivered record, and never over another body's record.
+          ConditionExpression:
+            'attribute_not_exists(deliveredAt) AND (attribute_not_exists(fingerprint) OR fingerprint = :fp)',
+          ExpressionAttributeNames: { '#state': 'state', '#store': 'store' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return 'recorded';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      throw error;
+    }
+  }
+}
