@@ -1,19 +1,20 @@
+// Over 250 lines because the construct's props (each with TSDoc and @default) and the dashboard's
+// layout, one widget per line of the flow, belong to one page; the alarms are a table apart
+// (delivery-alarms.ts) and the metrics' dimensions too (delivery-metric.ts).
 import { Duration, Stack } from 'aws-cdk-lib';
-import type { IStage, Method } from 'aws-cdk-lib/aws-apigateway';
+import type { IStage } from 'aws-cdk-lib/aws-apigateway';
 import {
-  Alarm,
+  type Alarm,
   AlarmStatusWidget,
-  ComparisonOperator,
   Dashboard,
   GraphWidget,
   type IAlarm,
   type IMetric,
   type IWidget,
-  Metric,
+  type Metric,
   type MetricOptions,
   SingleValueWidget,
   TextWidget,
-  TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -21,48 +22,21 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
-import {
-  METRIC,
-  METRIC_SERVICE,
-  METRICS_NAMESPACE,
-  type MetricName,
-  ROUTE_DIMENSION,
-  SERVICE_DIMENSION,
-} from '../../shared/metrics.js';
+import { METRIC, type MetricName } from '../../shared/metrics.js';
 import { definedOnly } from './defined-props.js';
+import {
+  createRouteAlarms,
+  FAILOVER_BACKLOG_ALARM,
+  type MonitoredRoute,
+  type RouteAlarms,
+  thresholdAlarm,
+} from './delivery-alarms.js';
+import { deliveryMetric } from './delivery-metric.js';
 
-/** The drainer publishes without a route: its metrics are stack-wide. */
-const STACK_WIDE_METRICS: ReadonlySet<MetricName> = new Set([METRIC.DRAINED, METRIC.FAILOVER_LEFT]);
-
-/**
- * A custom metric of the functions with exactly the dimensions they emit: `service` always, `route`
- * for per-route metrics (all but the drainer's).
- */
-export function deliveryMetric(name: MetricName, route?: string, options: MetricOptions = {}): Metric {
-  const stackWide = STACK_WIDE_METRICS.has(name);
-  if (stackWide && route !== undefined) {
-    throw new ConfigurationError(`Metric ${name} is emitted without a route; got route '${route}'`);
-  }
-  if (!stackWide && route === undefined) {
-    throw new ConfigurationError(`Metric ${name} is emitted per route; pass the route name`);
-  }
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName: name,
-    statistic: 'Sum',
-    period: Duration.minutes(5),
-    ...options,
-    dimensionsMap: {
-      [SERVICE_DIMENSION]: METRIC_SERVICE[name],
-      ...(route === undefined ? {} : { [ROUTE_DIMENSION]: route }),
-      ...options.dimensionsMap,
-    },
-  });
-}
+export type { MonitoredRoute, RouteAlarms } from './delivery-alarms.js';
 
 /** Defaults of the optional {@link DeliveryMonitoringProps}, merged in the constructor. */
 export const DELIVERY_MONITORING_DEFAULTS = {
@@ -70,26 +44,6 @@ export const DELIVERY_MONITORING_DEFAULTS = {
   period: Duration.minutes(5),
   notifyOnOk: true,
 } as const;
-
-/**
- * What monitoring needs of a route. A `DeliveryRoute` (infra/constructs/delivery-route.ts) fits as is.
- */
-export interface MonitoredRoute {
-  /** The route's configuration; only its name is used (metric dimension, alarm names, commands). */
-  readonly route: { readonly name: string };
-  /** The delivery queue. */
-  readonly queue: IQueue;
-  /** The fail-messages dead-letter queue. */
-  readonly deadLetterQueue: IQueue;
-  /** The forwarder that consumes the delivery queue. */
-  readonly forwarderFunction: IFunction;
-  /**
-   * The route's `POST <path>` method: with {@link DeliveryMonitoringProps.apiStage} the ingest alarm
-   * watches API Gateway's 5XXError of this method, which also catches crashes and integration errors.
-   * @default - the ingest alarm watches the custom StoresUnavailable metric (the ingest's own 503s)
-   */
-  readonly method?: Method;
-}
 
 /** Properties of {@link DeliveryMonitoring}. */
 export interface DeliveryMonitoringProps {
@@ -138,24 +92,11 @@ export interface DeliveryMonitoringProps {
   readonly dashboardName?: string;
 }
 
-/** The alarms of one route. */
-export interface RouteAlarms {
-  /** Dead letters are waiting in the route's DLQ. */
-  readonly deadLetters: Alarm;
-  /** The oldest message in the delivery queue is older than the threshold. */
-  readonly oldestMessage: Alarm;
-  /** The forwarder failed as a function (crash, timeout), not just a delivery attempt. */
-  readonly forwarderErrors: Alarm;
-  /** The ingest answered 5xx: clients were turned away. */
-  readonly ingestServerErrors: Alarm;
-  /** The ingest had to put messages in the failover table because SQS refused them. */
-  readonly acceptedToFailover: Alarm;
-}
-
 /**
- * CloudWatch alarms and a dashboard for the delivery flow (issue 4): per route, dead letters, the
- * oldest message's age, forwarder errors, ingest 5xx and failover use; stack-wide, the failover
- * backlog the drainer left. Each alarm's description says what it means and which `gd` command fixes it.
+ * CloudWatch alarms and a dashboard for the delivery flow: per route, dead letters, the oldest
+ * message's age, forwarder errors, ingest 5xx and failover use; stack-wide, the failover backlog the
+ * drainer left (the table of alarms is delivery-alarms.ts). Each alarm's description says what it
+ * means and which `gd` command fixes it.
  */
 export class DeliveryMonitoring extends Construct {
   /** The topic alarms notify, if any (given or created). */
@@ -184,22 +125,20 @@ export class DeliveryMonitoring extends Construct {
     const alarms: Alarm[] = [];
     const routeAlarms = new Map<string, RouteAlarms>();
     for (const route of props.routes) {
-      const created = this.createRouteAlarms(route, props.apiStage, settings.oldestMessageAgeThreshold);
+      const created = createRouteAlarms(this, {
+        route,
+        name: route.route.name,
+        ...(props.apiStage ? { apiStage: props.apiStage } : {}),
+        period: this.period,
+        oldestMessageAge: settings.oldestMessageAgeThreshold,
+      });
       routeAlarms.set(route.route.name, created);
       alarms.push(...Object.values(created));
     }
     this.routeAlarms = routeAlarms;
 
-    this.failoverBacklogAlarm = new Alarm(this, 'FailoverBacklog', {
-      alarmDescription:
-        'The failover drainer left messages in the failover table after its run (SQS refused them, they have no route, or it ran out of time). ' +
-        'They are safe but not on their way. Check: npx gd status (failover backlog). Move them now: npx gd drain',
-      metric: this.metricFailoverLeft(),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      // The drainer only reports a non-zero count; no data means nothing was left.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+    this.failoverBacklogAlarm = thresholdAlarm(this, 'FailoverBacklog', FAILOVER_BACKLOG_ALARM, {
+      period: this.period,
     });
     alarms.push(this.failoverBacklogAlarm);
     this.alarms = alarms;
@@ -268,75 +207,6 @@ export class DeliveryMonitoring extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
-  }
-
-  private createRouteAlarms(
-    route: MonitoredRoute,
-    apiStage: IStage | undefined,
-    oldestAge: Duration,
-  ): RouteAlarms {
-    const name = route.route.name;
-    const id = routeOutputPrefix(name);
-    const period = this.period;
-    const deadLetters = new Alarm(this, `${id}DeadLetters`, {
-      alarmDescription:
-        `Dead letters waiting in the ${name} DLQ: messages that could not be delivered (non-retryable answer or attempts used up). ` +
-        `Inspect: npx gd dlq list --route ${name} (npx gd dlq show <id> for one). ` +
-        `After fixing the backend or its data: npx gd redrive --route ${name}`,
-      metric: route.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period,
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const oldestMessage = new Alarm(this, `${id}OldestMessage`, {
-      alarmDescription:
-        `The oldest message waiting in the ${name} delivery queue is older than ${oldestAge.toHumanString()}: the backend is down or slow, or delivery is paused. ` +
-        `Check: npx gd status (paused? in flight?). If paused: npx gd resume --route ${name}. Otherwise fix the backend; messages are retried until their attempts are used up.`,
-      metric: route.queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }),
-      threshold: oldestAge.toSeconds(),
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const forwarderErrors = new Alarm(this, `${id}ForwarderErrors`, {
-      alarmDescription:
-        `The ${name} forwarder failed as a function (crash, timeout, permissions), not a delivery attempt: its batch comes back after the visibility timeout. ` +
-        `Check its logs (the function name is in the stack outputs) and npx gd status. To stop deliveries while you fix it: npx gd pause --route ${name}, then npx gd resume --route ${name}`,
-      metric: route.forwarderFunction.metricErrors({ period, statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const apiMetric =
-      route.method && apiStage
-        ? route.method.metricServerError(apiStage, { period, statistic: 'Sum' })
-        : undefined;
-    const ingestServerErrors = new Alarm(this, `${id}IngestServerErrors`, {
-      alarmDescription:
-        `POST requests of route ${name} were answered 5xx: clients were turned away (503 = neither SQS nor the failover table took the message). ` +
-        `Clients must retry. Check: npx gd status and the ingest logs; send a test message: npx gd send --route ${name}`,
-      metric: apiMetric ?? this.metricForRoute(METRIC.STORES_UNAVAILABLE, name),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    const acceptedToFailover = new Alarm(this, `${id}AcceptedToFailover`, {
-      alarmDescription:
-        `The ${name} ingest stored messages in the failover table because SQS refused them: they are safe, and the drainer moves them to the queue on its schedule. ` +
-        'Check: npx gd status (failover backlog). Move them now: npx gd drain',
-      metric: this.metricForRoute(METRIC.ACCEPTED_TO_FAILOVER, name),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    return { deadLetters, oldestMessage, forwarderErrors, ingestServerErrors, acceptedToFailover };
   }
 
   /** One dashboard row (plus a title) per route, left to right in the order a message flows. */
