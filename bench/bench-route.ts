@@ -99,7 +99,7 @@ export function mutedMetrics(serviceName: ServiceName): Metrics {
   return metrics;
 }
 
-/** A catering registration (seeds/003's shape) of about 400 bytes, unique per index. */
+/** A catering registration (the reference scenario's shape) of about 400 bytes, unique per index. */
 export function cateringBody(index: number): string {
   return JSON.stringify({
     passengerId: `P-${index.toString().padStart(7, '0')}`,

@@ -28,7 +28,7 @@ export interface DeliveryApp {
 }
 
 /**
- * Builds the CDK app: the configuration from the environment (DESIGN.md's overrides), the stack,
+ * Builds the CDK app: the configuration from the environment (the overrides of docs/configuration.md), the stack,
  * and cdk-nag's AWS Solutions checks on everything (a finding without an acknowledgement fails synth).
  * Tests call this with their own environment and app props to check exactly what `cdk synth` builds.
  */

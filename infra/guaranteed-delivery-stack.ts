@@ -127,7 +127,7 @@ export interface GuaranteedDeliveryStackProps extends StackProps {
 }
 
 /**
- * The guaranteed-delivery service (DESIGN.md's flow): a REST API, one {@link DeliveryRoute} per
+ * The guaranteed-delivery service (the README's flow): a REST API, one {@link DeliveryRoute} per
  * configured route, the failover table and its scheduled drainer, and the message table (status records).
  */
 export class GuaranteedDeliveryStack extends Stack {
@@ -374,7 +374,7 @@ export class GuaranteedDeliveryStack extends Stack {
       {
         id: 'AwsSolutions-APIG2',
         reason:
-          'The ingest validates bodies itself to answer 400/413/415 with details (DESIGN.md); an API Gateway validator would answer first in its own format.',
+          'The ingest validates bodies itself to answer 400/413/415 with details (docs/http-contract.md); an API Gateway validator would answer first in its own format.',
       },
       {
         id: 'AwsSolutions-APIG3',

@@ -4,9 +4,10 @@ import { ConfigurationError } from '../shared/errors.js';
 import { shortId } from './journey-log.js';
 
 /**
- * A stand-in catering service for `npm start` without CATERING_SERVICE_EP, so the README's first
- * curl shows a delivery. It can be told to fail (DEMO_BACKEND_FAIL, or POST /control) to show
- * retries, backoff and the fail-messages DLQ, and it logs every message id it receives.
+ * A stand-in catering service for `npm start` without CATERING_SERVICE_EP, so the first curl of
+ * docs/local-stack.md shows a delivery. It can be told to fail (DEMO_BACKEND_FAIL, or POST
+ * /control) to show retries, backoff and the fail-messages DLQ, and it logs every message id it
+ * receives.
  */
 
 /** How the backend answers: 2xx, or `failWith` for the next `remaining` messages (or all). */

@@ -39,7 +39,7 @@ import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } 
 import { type Schedule, startSchedule } from './schedule.js';
 
 /**
- * The local stack behind `npm start` (DESIGN.md "Local stack"): an AWS endpoint (moto started here
+ * The local stack behind `npm start` (docs/local-stack.md): an AWS endpoint (moto started here
  * unless AWS_ENDPOINT_URL is set), the stack's queues and tables provisioned from the same
  * definitions, and the three real functions run in-process with AWS's event shapes: the ingest
  * behind a local API Gateway, the forwarder behind an emulated SQS event source mapping, the

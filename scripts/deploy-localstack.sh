@@ -11,7 +11,7 @@
 # Usage: scripts/deploy-localstack.sh [extra cdk deploy arguments]
 # Environment: LOCALSTACK_URL (default http://localhost:4566), CATERING_SERVICE_EP (the backend the
 # forwarder calls; from inside LocalStack's Lambda containers, use http://host.docker.internal:PORT
-# for something on this machine), plus DESIGN.md's variables (MAX_ATTEMPTS, ...).
+# for something on this machine), plus the variables of docs/configuration.md (MAX_ATTEMPTS, ...).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

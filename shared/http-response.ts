@@ -18,7 +18,7 @@ export function jsonResponse(
   };
 }
 
-/** A JSON error answer: `{"error": message, ...details}` (DESIGN.md). */
+/** A JSON error answer: `{"error": message, ...details}` (docs/http-contract.md). */
 export function errorResponse(
   statusCode: number,
   error: string,

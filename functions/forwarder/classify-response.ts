@@ -12,7 +12,7 @@ export type Verdict =
     };
 
 /**
- * DESIGN.md's rule: 2xx delivered; a configured non-retryable status goes straight to the DLQ;
+ * The backend contract (docs/http-contract.md): 2xx delivered; a configured non-retryable status goes straight to the DLQ;
  * anything else (no answer, timeout, 3xx, 408, 429, 5xx, other 4xx) is worth another try.
  */
 export function classifyResponse(

@@ -119,7 +119,7 @@ export function readJsonText(
 
 /**
  * Turns a request into an envelope, or into the 4xx answer that says what is wrong with it
- * (DESIGN.md promise 5: 400, 413, 415, never a 5xx for bad input).
+ * (promise 5 of docs/http-contract.md: 400, 413, 415, never a 5xx for bad input).
  */
 export function parseRequest(
   request: IngestRequest,

@@ -106,7 +106,7 @@ export interface ContinuingDeliveryRoute {
 }
 
 /**
- * "Keep trying until delivered" (reference scenario 2, DESIGN.md "Continuing delivery"): per route,
+ * "Keep trying until delivered" (docs/runbook.md, "Keep trying until delivered"): per route,
  * a Step Functions workflow that redrives the DLQ into the delivery queue with StartMessageMoveTask,
  * waits with doubling waits (capped) while dead letters remain, and after `maxRounds` redrives
  * notifies and fails with a cause that says what to do.

@@ -65,7 +65,7 @@ export interface DeliveryFunctionProps {
 }
 
 /**
- * The one function factory (CONVENTIONS.md 6): every Lambda of the service gets the same runtime,
+ * The one function factory: every Lambda of the service gets the same runtime,
  * architecture, tracing, source maps, bundling and an explicit log group with retention.
  *
  * Its role is created here without the AWSLambdaBasicExecutionRole managed policy: the function

@@ -91,7 +91,7 @@ export interface DeliveryRouteProps {
 }
 
 /**
- * One delivery route (DESIGN.md's flow, once per route): `POST <path>` → ingest → delivery queue →
+ * One delivery route (the README's flow, once per route): `POST <path>` → ingest → delivery queue →
  * forwarder → backend, with the route's `fail-messages` dead-letter queue. Each route has its own
  * queue, DLQ and forwarder so one failing backend cannot slow the others.
  */

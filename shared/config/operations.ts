@@ -26,7 +26,7 @@ export const MAX_REDRIVE_WAIT_SECONDS = 7 * 24 * 3600;
 /** Most rounds one execution may run. */
 export const MAX_REDRIVE_ROUNDS = 100;
 
-/** Continuing delivery (DESIGN.md "Continuing delivery"): redrive the DLQ with growing waits, capped. */
+/** Continuing delivery (docs/runbook.md, "Keep trying until delivered"): redrive the DLQ with growing waits, capped. */
 export interface ContinuingDeliveryConfig {
   /** Whether the per-route state machines are deployed at all. */
   readonly enabled: boolean;

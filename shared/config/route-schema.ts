@@ -19,7 +19,7 @@ import {
  * 2. map it to the function environment in `routeEnvironments` (route-environment.ts), which the
  *    CDK stack and the local runner both use, and read that variable in the function's config;
  * 3. run `npm run routes-schema` to regenerate `schemas/delivery-config.schema.json` (a test fails
- *    while it is stale) and add a row to the README's route table.
+ *    while it is stale) and add a row to the route table of docs/configuration.md.
  * Messages name the field through the schema's path, so a new field gets clear errors for free.
  */
 

@@ -13,7 +13,7 @@ z.config(en());
 const text = () => z.string().check(z.minLength(1));
 const stop = z.looseObject({ time: text(), station: text() });
 
-/** The reference scenario's catering registration (seeds/003). */
+/** The reference scenario's catering registration (Railco's catering registration, docs/reference-mapping.md). */
 export const cateringRegistrationSchema = z.looseObject({
   passengerId: text(),
   class: z.optional(text()),
@@ -33,7 +33,7 @@ export const cateringRegistrationSchema = z.looseObject({
 });
 
 /**
- * The reference scenario's request body (seeds/003, "Step 1: Invoke the API"), verbatim: the sample
+ * The reference scenario's request body (its "Step 1: Invoke the API"), verbatim: the sample
  * `gd send` posts by default and the scenario tests send. Valid for {@link cateringRegistrationSchema}.
  */
 export const REFERENCE_CATERING_REGISTRATION = {

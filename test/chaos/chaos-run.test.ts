@@ -24,7 +24,7 @@ import {
 } from './chaos-support.js';
 
 /**
- * The chaos run (DESIGN.md promises 1-3 under faults): the local stack in-process with fault
+ * The chaos run (promises 1-3 of docs/http-contract.md under faults): the local stack in-process with fault
  * proxies in front of SQS, DynamoDB and the backend; a bounded, paced, concurrent stream of messages
  * (most with a client Idempotency-Key, resent after a 503 and sometimes at random); faults switched in
  * turn; a forwarder and a drainer stopped between their side effects. At the end every id answered

@@ -5,7 +5,7 @@ import { refusingEndpoint, silentEndpoint } from '../support/dead-endpoints.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { createTestRoute } from '../support/test-route.js';
 
-/** DESIGN.md promise 4: a dead SQS turns into a failover write in about a second or two. */
+/** Promise 4 (docs/http-contract.md): a dead SQS turns into a failover write in about a second or two. */
 const FAILOVER_BOUND_MS = 3_000;
 
 const REGISTRATION = { passengerId: 'p-1', train: 'RLC-5051' };

@@ -15,7 +15,7 @@ import {
 } from './runner-process.js';
 
 /**
- * DESIGN.md promise 1 through `npm start`'s runner: with SQS and DynamoDB both unreachable the API
+ * Promise 1 (docs/http-contract.md) through `npm start`'s runner: with SQS and DynamoDB both unreachable the API
  * answers 503 with Retry-After, and nothing of those requests is stored or delivered later.
  */
 describe('scenario: SQS and DynamoDB both unreachable', () => {

@@ -15,7 +15,7 @@ import {
 } from './runner-process.js';
 
 /**
- * seeds/003, end to end through `npm start`'s runner: the catering service is down, the message is
+ * The reference's catering scenario (docs/reference-mapping.md), end to end through `npm start`'s runner: the catering service is down, the message is
  * retried with backoff, ends in fail-messages after max attempts; the service recovers, the dead
  * letter is redriven and delivered once, under the id the 202 gave.
  */

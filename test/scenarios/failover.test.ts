@@ -13,11 +13,11 @@ import {
   waitFor,
 } from './runner-process.js';
 
-/** DESIGN.md promise 4: a dead or silent SQS turns into a failover write in about a second or two. */
+/** Promise 4 (docs/http-contract.md): a dead or silent SQS turns into a failover write in about a second or two. */
 const FAILOVER_BOUND_MS = 2_500;
 
 /**
- * seeds/000's failover store, end to end through `npm start`'s runner: SQS becomes unreachable
+ * The reference's failover store (docs/reference-mapping.md), end to end through `npm start`'s runner: SQS becomes unreachable
  * (refusing, then silent) behind a proxy on loopback; POSTs still get 202 from the failover table;
  * when SQS is back the drainer moves them to the queue and every one is delivered once.
  */

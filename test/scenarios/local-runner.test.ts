@@ -10,7 +10,7 @@ import { CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
 const API_KEY = 'local-test-key';
 
 /**
- * The runner's own contract (issue 3), in-process: what its API Gateway stand-in answers by
+ * The runner's own contract, in-process: what its API Gateway stand-in answers by
  * itself, the demo backend and its failure switch, and the pause tag shared with the CLI.
  */
 describe('local runner', () => {

@@ -20,7 +20,7 @@ import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schem
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 
-/** The reference scenario's request body (seeds/003). */
+/** The reference scenario's request body (docs/reference-mapping.md). */
 export const CATERING_PAYLOAD = REFERENCE_CATERING_REGISTRATION;
 
 /** Variables a developer's shell might hold that would change what a scenario tests. */

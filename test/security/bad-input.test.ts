@@ -10,7 +10,7 @@ import { LoopbackBackend } from '../support/loopback-backend.js';
 import { type RawAnswer, type RawRequest, send } from './http-client.js';
 
 /**
- * DESIGN.md promise 5 over real HTTP: fast-check throws bad input at the local runner's API server
+ * Promise 5 (docs/http-contract.md) over real HTTP: fast-check throws bad input at the local runner's API server
  * (the real ingest behind it, the real emulator behind that). Every answer is a 4xx with a JSON
  * `{"error": ...}` body, or a 202 for valid input; the process keeps answering; and what reaches the
  * stores (and so the backend) is exactly the set of ids answered 202. FUZZ_RUNS sets the runs per

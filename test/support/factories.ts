@@ -7,7 +7,7 @@ import { BODY_SCHEMAS } from '../../shared/schemas/body-schemas.js';
 
 /** Typed fixtures for unit tests: each factory gives a valid value, overridable field by field. */
 
-/** A catering registration as in the reference scenario (seeds/003). */
+/** A catering registration as in the reference scenario (docs/reference-mapping.md). */
 export function cateringRegistration(overrides: Record<string, unknown> = {}) {
   return {
     passengerId: '241241d',
