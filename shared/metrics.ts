@@ -6,6 +6,7 @@ export const METRICS_NAMESPACE = 'GuaranteedDelivery';
 /** The functions' service names: their logs' `service` field and their metrics' `service` dimension. */
 export const SERVICE = { INGEST: 'ingest', FORWARDER: 'forwarder', DRAINER: 'drainer' } as const;
 
+/** One of {@link SERVICE}'s names. */
 export type ServiceName = (typeof SERVICE)[keyof typeof SERVICE];
 
 /** Powertools Metrics puts the function's `serviceName` in this dimension of every metric. */
@@ -42,6 +43,7 @@ export const METRIC = {
   FAILOVER_LEFT: 'FailoverLeft',
 } as const;
 
+/** One of {@link METRIC}'s names. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /**

@@ -145,4 +145,5 @@ export interface Clock {
   now(): Date;
 }
 
+/** The real clock, for the functions; tests hand in a fake one. */
 export const systemClock: Clock = { now: () => new Date() };

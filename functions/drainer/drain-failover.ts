@@ -4,6 +4,7 @@ import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { Clock, FailoverItem, FailoverStore, MessageQueue, MessageRecords } from '../../shared/ports.js';
 
+/** The drainer's ports: the failover table, the status records, the queues, a logger and a clock. */
 export interface DrainerDeps {
   readonly failover: FailoverStore;
   /** Status records: each moved message's record says it left the failover table. */
@@ -14,6 +15,7 @@ export interface DrainerDeps {
   readonly clock: Clock;
 }
 
+/** Limits of one drainer run: its deadline and its lease on the single-drainer lock. */
 export interface DrainOptions {
   /** Stop starting new batches after this moment (epoch ms). */
   readonly deadline: number;
@@ -25,6 +27,7 @@ export interface DrainOptions {
   readonly pageSize?: number;
 }
 
+/** What one drainer run did; the handler turns it into metrics and `gd drain` prints it. */
 export interface DrainReport {
   /** Items SQS confirmed and that were then deleted from the failover table. */
   readonly moved: number;

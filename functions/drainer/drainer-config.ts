@@ -22,6 +22,7 @@ import { type MessageQueue, systemClock } from '../../shared/ports.js';
 import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/resources.js';
 import type { DrainerDeps } from './drain-failover.js';
 
+/** The drainer's settings, read from its environment once at cold start. */
 export interface DrainerConfig {
   readonly failoverTableName: string;
   readonly messageTableName: string;
@@ -31,6 +32,7 @@ export interface DrainerConfig {
   readonly timeBudgetSeconds: number;
 }
 
+/** Reads the drainer's environment; a missing or malformed variable fails at cold start with its name. */
 export function loadDrainerConfig(env: Env): DrainerConfig {
   const raw = requireEnv(env, ENV.ROUTE_QUEUE_URLS);
   let routeQueueUrls: unknown;

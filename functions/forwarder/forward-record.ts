@@ -33,6 +33,7 @@ export interface ForwarderSettings {
   readonly logPayloads?: boolean;
 }
 
+/** The forwarder's ports: both queues, the backend, the status records, a logger, a clock and its settings. */
 export interface ForwarderDeps {
   readonly queue: MessageQueue;
   readonly deadLetters: MessageQueue;

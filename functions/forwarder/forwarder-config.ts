@@ -90,6 +90,7 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
   };
 }
 
+/** What a caller outside Lambda (the local runner, tests, the bench) sets instead of the defaults. */
 export interface ForwarderOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;

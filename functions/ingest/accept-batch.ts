@@ -35,6 +35,7 @@ export const BATCH_ALL_ACCEPTED = 202;
 /** Status of a batch in which some messages were accepted and some not (WebDAV's Multi-Status). */
 export const BATCH_SOME_ACCEPTED = 207;
 
+/** Whether a batch entry's result is an acceptance (stored durably, with its message id). */
 export const isAccepted = (result: BatchResult): result is { messageId: string; store: StoreName } =>
   'store' in result;
 

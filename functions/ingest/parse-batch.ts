@@ -10,6 +10,7 @@ export type BatchEntry =
   | { readonly ok: true; readonly request: IngestRequest; readonly idempotencyKey?: string }
   | { readonly ok: false; readonly response: HttpResponse };
 
+/** The batch's entries, each still to be validated on its own, or the answer that refuses the whole batch. */
 export type BatchParseResult =
   | { readonly ok: true; readonly entries: readonly BatchEntry[] }
   | { readonly ok: false; readonly response: HttpResponse };

@@ -18,6 +18,7 @@ export interface IngestRules {
   readonly schema: BodySchema;
 }
 
+/** A valid request's envelope, or the 4xx answer that refuses it. */
 export type ParseResult =
   | { readonly ok: true; readonly envelope: MessageEnvelope }
   | { readonly ok: false; readonly response: HttpResponse };

@@ -32,6 +32,7 @@ export interface RedriveProgress {
   readonly skipped: number;
 }
 
+/** What a batched redrive moved, and why it stopped early if it did. */
 export interface RedriveResult extends RedriveProgress {
   /** Why the redrive stopped before the DLQ was empty, if it did (`SQS unavailable: ...`). */
   readonly stoppedEarly?: string;
@@ -39,6 +40,7 @@ export interface RedriveResult extends RedriveProgress {
   readonly refusedReason?: string;
 }
 
+/** Which DLQ to redrive into which queue, how many and how fast. */
 export interface RedriveDeadLettersOptions {
   readonly dlqUrl: string;
   /** Where the copies go: the route's delivery queue. */

@@ -19,6 +19,7 @@ export const SQS_BATCH_LIMIT = 10;
 /** See {@link SQS_BATCH_LIMIT}: the most bytes (bodies plus attributes) one SendMessageBatch may carry. */
 export const SQS_BATCH_MAX_BYTES = 1_048_576;
 
+/** One entry SQS did not confirm, and whether trying again can help. */
 export interface EntryFailure {
   /** Position of the entry in the list given to {@link sendEntries}. */
   readonly index: number;
@@ -27,12 +28,14 @@ export interface EntryFailure {
   readonly fault: SendFault;
 }
 
+/** Which entries SQS confirmed and which it did not, by position. */
 export interface SendEntriesResult {
   /** Positions of the entries SQS confirmed. */
   readonly sent: readonly number[];
   readonly failed: readonly EntryFailure[];
 }
 
+/** How {@link sendEntries} sends its batches. */
 export interface SendEntriesOptions {
   /**
    * Send all batches at once (the lowest latency, for a client waiting on the answer) instead of one

@@ -91,6 +91,7 @@ export interface QueueCounts {
   readonly delayed: number;
 }
 
+/** A queue's approximate counts (one GetQueueAttributes call), as `gd status` and the tests read them. */
 export async function queueCounts(sqs: SQSClient, queueUrl: string): Promise<QueueCounts> {
   const output = await sqs.send(
     new GetQueueAttributesCommand({

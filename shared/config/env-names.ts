@@ -77,6 +77,7 @@ export function recordRetentionSecondsEnv(env: Env): number {
   );
 }
 
+/** An environment as the functions, the stack and the runner read it (`process.env`, or a test's). */
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads a variable that must be set; the message names it so a misconfigured deploy is obvious. */

@@ -31,6 +31,7 @@ export const ROUTE_DEFAULTS = {
 
 /** The default route: the catering scenario, used when no routes file is given. */
 // Typed as RouteConfig here (not on ROUTE_DEFAULTS, which the schema's type is inferred from).
+/** The one route of a deployment without a routes file: the reference's catering scenario. */
 export const DEFAULT_ROUTE: RouteConfig = {
   name: 'catering',
   path: '/catering/register',

@@ -64,6 +64,7 @@ export interface BodyIssue {
   readonly message: string;
 }
 
+/** The body schemas a route can name (`schema` in the routes file, BODY_SCHEMA for the ingest). */
 export const BODY_SCHEMAS = {
   /** Any JSON object. */
   'json-object': z.record(z.string(), z.unknown()),
@@ -72,6 +73,8 @@ export const BODY_SCHEMAS = {
   'catering-registration': cateringRegistrationSchema,
 } as const satisfies Record<string, BodySchema>;
 
+/** One of {@link BODY_SCHEMAS}' names. */
 export type BodySchemaName = keyof typeof BODY_SCHEMAS;
 
+/** {@link BODY_SCHEMAS}' names, for error messages and the routes file's JSON Schema. */
 export const BODY_SCHEMA_NAMES = Object.keys(BODY_SCHEMAS) as BodySchemaName[];
