@@ -1,4 +1,6 @@
-import { createServer } from 'node:net';
+// Over 250 lines: startLocalStack is one ordered start sequence in which every step registers its
+// stop on one cleanup stack, so a failure halfway stops exactly what started. Its settings and checks
+// (runner-settings.ts) and the AWS endpoint step (aws-endpoints.ts) live apart.
 import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
@@ -6,7 +8,7 @@ import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
 import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
-import { ENV, type Env, intEnv, USER_ENV } from '../shared/config/env-names.js';
+import { ENV, type Env, USER_ENV } from '../shared/config/env-names.js';
 import {
   drainerEnvironment,
   type RouteFunctionEnvironments,
@@ -21,21 +23,15 @@ import {
   MESSAGE_TABLE,
 } from '../shared/resources.js';
 import { type ApiServer, startApiServer } from './api-server.js';
+import { startAwsEndpoints } from './aws-endpoints.js';
 import { lambdaContext, scheduledEvent } from './aws-events.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
 import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
-import { createJourneyLog, type JourneyLog, type LineSink, type LogFormat } from './journey-log.js';
-import {
-  DEFAULT_DEMO_BACKEND_PORT,
-  DEFAULT_LOCAL_AWS_PORT,
-  DEFAULT_PORT,
-  emulatorCredentials,
-  LOCAL_ENV,
-  localPrefix,
-  serviceEndpoints,
-} from './local-stack-contract.js';
-import { type EmbeddedAwsEndpoint, startMotoServer } from './moto-server.js';
+import { createJourneyLog, type JourneyLog, type LineSink } from './journey-log.js';
+import { LOCAL_ENV } from './local-stack-contract.js';
+import type { EmbeddedAwsEndpoint } from './moto-server.js';
 import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from './provision.js';
+import { describeRetry, ensureAwsDefaults, loadRunnerSettings, wantsDemoBackend } from './runner-settings.js';
 import { type Schedule, startSchedule } from './schedule.js';
 
 /**
@@ -90,71 +86,6 @@ export interface LocalStack {
   readonly log: JourneyLog;
   /** Stops accepting, lets in-flight batches and drains finish (bounded), stops what it started. */
   stop(): Promise<void>;
-}
-
-/** The runner's own settings, checked before anything starts. */
-interface RunnerSettings {
-  readonly port: number;
-  readonly demoBackendPort: number;
-  readonly awsPort: number;
-  readonly prefix: string;
-  readonly apiKey: string | undefined;
-  readonly logFormat: LogFormat;
-}
-
-function loadRunnerSettings(env: Env): RunnerSettings {
-  const prefix = localPrefix(env);
-  // Queue names allow letters, digits, - and _ (80 characters with the suffixes added here).
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
-    throw new ConfigurationError(
-      `${LOCAL_ENV.LOCAL_PREFIX} must be 1-40 letters, digits, '-' or '_', got '${prefix}'`,
-    );
-  }
-  const format = env[LOCAL_ENV.LOG_FORMAT]?.trim().toLowerCase() || 'journey';
-  if (format !== 'journey' && format !== 'json') {
-    throw new ConfigurationError(`${LOCAL_ENV.LOG_FORMAT} must be 'journey' or 'json', got '${format}'`);
-  }
-  const apiKey = env[LOCAL_ENV.LOCAL_API_KEY];
-  return {
-    port: intEnv(env, USER_ENV.PORT, DEFAULT_PORT, 0, 65_535),
-    demoBackendPort: intEnv(env, LOCAL_ENV.DEMO_BACKEND_PORT, DEFAULT_DEMO_BACKEND_PORT, 0, 65_535),
-    awsPort: intEnv(env, LOCAL_ENV.LOCAL_AWS_PORT, DEFAULT_LOCAL_AWS_PORT, 0, 65_535),
-    prefix,
-    apiKey: apiKey === undefined || apiKey === '' ? undefined : apiKey,
-    logFormat: format,
-  };
-}
-
-/** Fails with a clear message when the port is taken (moto would otherwise exit with a Python trace,
- * or, worse, an earlier moto on that port would answer in its place). */
-async function assertPortFree(port: number): Promise<void> {
-  if (port === 0) return;
-  await new Promise<void>((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', () =>
-      reject(
-        new ConfigurationError(
-          `port ${port} for the local moto server is in use (an earlier moto_server?); set ` +
-            `${LOCAL_ENV.LOCAL_AWS_PORT} (0 = any free port), or ${LOCAL_ENV.AWS_ENDPOINT_URL} to use what runs there`,
-        ),
-      ),
-    );
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
-  });
-}
-
-/**
- * The SDK reads credentials and region from the environment; an emulator accepts any. Dummy keys
- * also win over a configured AWS_PROFILE, so real credentials are never sent to an emulator.
- */
-function ensureAwsDefaults(): void {
-  process.env.AWS_REGION ??= process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  if (!process.env.AWS_ACCESS_KEY_ID) {
-    // The functions run in-process and build their clients from the environment, as on Lambda.
-    const credentials = emulatorCredentials(process.env);
-    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
-  }
 }
 
 /** Each local function's environment: the stack's mapping (shared/config/route-environment.ts) with
@@ -220,28 +151,6 @@ export function functionEnvironment(
   return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
 }
 
-/** `2-300s` (exponential) or `5, 300, 1800s` (a schedule), for the provisioning line. */
-function describeRetry(route: RouteConfig): string {
-  return 'schedule' in route.retry
-    ? `${route.retry.schedule.join(', ')}s`
-    : `${route.retry.baseSeconds}-${route.retry.maxSeconds}s`;
-}
-
-/**
- * Without a routes file, the demo backend stands in for an unset CATERING_SERVICE_EP. With one, it
- * runs when a route targets it (`http://127.0.0.1:<DEMO_BACKEND_PORT>/...`, as the examples do), so
- * a copied example delivers without a backend of one's own.
- */
-function wantsDemoBackend(env: Env, config: DeliveryConfig, demoBackendPort: number): boolean {
-  if (!env[USER_ENV.DELIVERY_CONFIG]?.trim()) return !env[USER_ENV.CATERING_SERVICE_EP]?.trim();
-  return config.routes.some((route) => {
-    const target = new URL(route.target);
-    return (
-      ['127.0.0.1', 'localhost', '[::1]'].includes(target.hostname) && target.port === String(demoBackendPort)
-    );
-  });
-}
-
 /** Starts the local stack; resolves once the API accepts requests (the caller prints `readyLine`). */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const env = options.env ?? process.env;
@@ -267,24 +176,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 
   try {
-    let moto: EmbeddedAwsEndpoint | undefined;
-    const givenEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL]?.trim();
-    if (!givenEndpoint) {
-      await assertPortFree(settings.awsPort);
-      moto = await startMotoServer({
-        ...(settings.awsPort === 0 ? {} : { port: settings.awsPort }),
-        detached: true,
-      });
-      const started = moto;
-      cleanups.push(() => started.stop());
-      log.note('aws', `started moto_server on ${moto.endpoint} (in memory: its queues go when it stops)`);
-    }
-    const awsEndpoint = givenEndpoint || (moto?.endpoint ?? '');
-    const { sqs: sqsEndpoint, dynamoDb: dynamoDbEndpoint } = serviceEndpoints(env, awsEndpoint);
-    if (givenEndpoint) log.note('aws', `using ${awsEndpoint} (AWS_ENDPOINT_URL)`);
-    if (sqsEndpoint !== awsEndpoint) log.note('aws', `SQS calls go to ${sqsEndpoint} (AWS_ENDPOINT_URL_SQS)`);
-    if (dynamoDbEndpoint !== awsEndpoint)
-      log.note('aws', `DynamoDB calls go to ${dynamoDbEndpoint} (AWS_ENDPOINT_URL_DYNAMODB)`);
+    const aws = await startAwsEndpoints(env, settings.awsPort, log);
+    if (aws.moto) cleanups.push(() => (aws.moto as EmbeddedAwsEndpoint).stop());
+    const { awsEndpoint, sqsEndpoint, dynamoDbEndpoint, moto } = aws;
 
     let demoBackend: DemoBackend | undefined;
     let userEnv = env;
