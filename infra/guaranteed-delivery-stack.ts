@@ -7,21 +7,12 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  EndpointType,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  Period,
-  type QuotaSettings,
-  RestApi,
-  type ThrottleSettings,
-} from 'aws-cdk-lib/aws-apigateway';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Period, type QuotaSettings, type ThrottleSettings } from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
@@ -44,12 +35,14 @@ import {
 } from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
+import { DeliveryApi } from './constructs/delivery-api.js';
 import { DeliveryFunction } from './constructs/delivery-function.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
+import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 
-/** The API stage; part of every URL. */
-export const API_STAGE_NAME = 'v1';
+export { API_STAGE_NAME } from './constructs/delivery-api.js';
+
 /** Time the drainer keeps beyond its budget for the last batch, the deletes and the lease. */
 const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
 
@@ -131,8 +124,8 @@ export interface GuaranteedDeliveryStackProps extends StackProps {
  * configured route, the failover table and its scheduled drainer, and the message table (status records).
  */
 export class GuaranteedDeliveryStack extends Stack {
-  /** The REST API; each route adds `POST <path>`. */
-  public readonly api: RestApi;
+  /** The front door (REST API or HTTP API); each route adds `POST <path>` and `POST <path>/batch`. */
+  public readonly api: DeliveryApi;
   /** Messages the ingest could not put into SQS, waiting for the drainer. */
   public readonly failoverTable: Table;
   /**
@@ -173,15 +166,23 @@ export class GuaranteedDeliveryStack extends Stack {
 
     super(scope, id, props);
 
-    this.api = this.createApi(settings);
-    if (config.apiKeyRequired) {
-      const plan = this.api.addUsagePlan('UsagePlan', {
+    this.api = new DeliveryApi(this, 'Api', {
+      frontDoor: config.frontDoor,
+      apiKeyRequired: config.apiKeyRequired,
+      stageThrottle: settings.stageThrottle,
+      logRetention: settings.logRetention,
+      apiCloudWatchRole: settings.apiCloudWatchRole,
+    });
+    const restApi = this.api.restApi;
+    // API keys and usage plans exist on the REST front door only; an HTTP API authorizes by IAM or JWT.
+    if (restApi && config.apiKeyRequired) {
+      const plan = restApi.addUsagePlan('UsagePlan', {
         description: 'Per-client throttling and quota of the delivery API',
         throttle: settings.usagePlanThrottle,
         quota: settings.usagePlanQuota,
-        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+        apiStages: [{ api: restApi, stage: restApi.deploymentStage }],
       });
-      const apiKey = this.api.addApiKey('ApiKey', { description: 'Default client key of the delivery API' });
+      const apiKey = restApi.addApiKey('ApiKey', { description: 'Default client key of the delivery API' });
       plan.addApiKey(apiKey);
       new CfnOutput(this, STACK_OUTPUT.API_KEY_ID, {
         value: apiKey.keyId,
@@ -189,20 +190,24 @@ export class GuaranteedDeliveryStack extends Stack {
       });
     }
 
+    const billing = validateTableBilling(config.tableBilling);
     this.failoverTable = new Table(this, 'FailoverTable', {
       partitionKey: { name: FAILOVER_TABLE.partitionKey, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
+      ...tableCapacity(billing),
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: settings.tableRemovalPolicy,
     });
+    const { billingMode: _tableMode, ...indexCapacity } = tableCapacity(billing);
     this.failoverTable.addGlobalSecondaryIndex({
+      ...indexCapacity,
       indexName: FAILOVER_TABLE.ageIndex.name,
       partitionKey: { name: FAILOVER_TABLE.ageIndex.partitionKey, type: AttributeType.STRING },
       sortKey: { name: FAILOVER_TABLE.ageIndex.sortKey, type: AttributeType.NUMBER },
       // The drainer rebuilds whole messages from the index alone.
       projectionType: ProjectionType.ALL,
     });
+    autoScaleTable(this.failoverTable, billing, [FAILOVER_TABLE.ageIndex.name]);
 
     this.messageTable = new Table(this, 'MessageTable', {
       partitionKey: { name: MESSAGE_TABLE.partitionKey, type: AttributeType.STRING },
@@ -210,11 +215,12 @@ export class GuaranteedDeliveryStack extends Stack {
       sortKey: { name: MESSAGE_TABLE.sortKey, type: AttributeType.STRING },
       // Records expire a configurable time after their last write (recordRetentionDays).
       timeToLiveAttribute: MESSAGE_TABLE.ttlAttribute,
-      billingMode: BillingMode.PAY_PER_REQUEST,
+      ...tableCapacity(billing),
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: settings.tableRemovalPolicy,
     });
+    autoScaleTable(this.messageTable, billing);
 
     this.routes = config.routes.map(
       (route, index) =>
@@ -224,7 +230,6 @@ export class GuaranteedDeliveryStack extends Stack {
           failoverTable: this.failoverTable,
           messageTable: this.messageTable,
           recordRetentionDays: config.recordRetentionDays,
-          apiKeyRequired: config.apiKeyRequired,
         }),
     );
 
@@ -278,7 +283,7 @@ export class GuaranteedDeliveryStack extends Stack {
     const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
     this.monitoring = new DeliveryMonitoring(this, 'Monitoring', {
       routes: this.routes,
-      apiStage: this.api.deploymentStage, // per-method 5XXError: deployOptions.metricsEnabled is on
+      apiStage: this.api.restStage, // per-method 5XXError: deployOptions.metricsEnabled is on
       drainerFunction: this.drainerFunction,
       alarmEmail: operations.alarmEmail,
       oldestMessageAgeThreshold: Duration.seconds(operations.oldestMessageAlarmSeconds),
@@ -302,36 +307,14 @@ export class GuaranteedDeliveryStack extends Stack {
     this.addNagAcknowledgements(settings.apiCloudWatchRole);
   }
 
-  private createApi(settings: StackSettings): RestApi {
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
-      retention: settings.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const executionLogging = settings.apiCloudWatchRole
-      ? // Errors only and never the request data: bodies may hold personal data.
-        { loggingLevel: MethodLoggingLevel.ERROR, dataTraceEnabled: false }
-      : {};
-    return new RestApi(this, 'Api', {
-      description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
-      endpointTypes: [EndpointType.REGIONAL],
-      cloudWatchRole: settings.apiCloudWatchRole,
-      deployOptions: {
-        stageName: API_STAGE_NAME,
-        accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
-        throttlingRateLimit: settings.stageThrottle.rateLimit,
-        throttlingBurstLimit: settings.stageThrottle.burstLimit,
-        tracingEnabled: true,
-        metricsEnabled: true,
-        ...executionLogging,
-      },
-    });
-  }
-
   private addOutputs(): void {
     new CfnOutput(this, STACK_OUTPUT.API_URL, {
       value: this.api.url,
       description: 'Base URL of the API stage',
+    });
+    new CfnOutput(this, STACK_OUTPUT.FRONT_DOOR, {
+      value: this.api.frontDoor.type,
+      description: 'rest (API keys, usage plans) or http-api (IAM or JWT authorization)',
     });
     new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
@@ -370,6 +353,8 @@ export class GuaranteedDeliveryStack extends Stack {
 
   /** Each acknowledged cdk-nag finding with why it does not apply or is accepted. */
   private addNagAcknowledgements(apiCloudWatchRole: boolean): void {
+    // These findings are about REST APIs (validators, WAF, execution logs); an HTTP API raises none.
+    if (!this.api.restApi) return;
     const apiFindings: Acknowledgment[] = [
       {
         id: 'AwsSolutions-APIG2',

@@ -1,6 +1,5 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
-import type { IRestApi, Method, Resource } from 'aws-cdk-lib/aws-apigateway';
-import { LambdaIntegration } from 'aws-cdk-lib/aws-apigateway';
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
@@ -8,7 +7,6 @@ import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
 import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -20,6 +18,7 @@ import {
   MESSAGE_TABLE,
 } from '../../shared/resources.js';
 import { definedOnly } from './defined-props.js';
+import type { DeliveryApi } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 
 /** SQS's limit on queue name length. */
@@ -29,7 +28,6 @@ const MAX_BATCHING_WINDOW_SECONDS = 300;
 
 /** Defaults of the optional {@link DeliveryRouteProps}, kept in one place and merged in the constructor. */
 export const DELIVERY_ROUTE_DEFAULTS = {
-  apiKeyRequired: true,
   /**
    * One second: a burst fills batches (fewer invocations, fewer concurrent calls to the backend)
    * while a single message still waits at most a second before its first delivery attempt.
@@ -45,8 +43,8 @@ export const DELIVERY_ROUTE_DEFAULTS = {
 export interface DeliveryRouteProps {
   /** The route: path, target, retry policy, concurrency (shared/config/routes.ts). Validated again here. */
   readonly route: RouteConfig;
-  /** The REST API the route's `POST <path>` method is added to. */
-  readonly api: IRestApi;
+  /** The front door the route's `POST <path>` and `POST <path>/batch` are added to. */
+  readonly api: DeliveryApi;
   /** The failover table; the ingest may only put items into it. */
   readonly failoverTable: ITable;
   /** The message table: status records, written by the ingest and the forwarder, read by the lookup. */
@@ -56,11 +54,6 @@ export interface DeliveryRouteProps {
    * @default 30
    */
   readonly recordRetentionDays?: number;
-  /**
-   * Whether `POST <path>` requires an API key (the stack adds the usage plan).
-   * @default true
-   */
-  readonly apiKeyRequired?: boolean;
   /**
    * How long the event source gathers records before invoking the forwarder (0-300 s).
    * @default Duration.seconds(1)
@@ -110,12 +103,10 @@ export class DeliveryRoute extends Construct {
   public readonly eventSource: SqsEventSource;
   /** The event source mapping (disable it to pause delivery; its id is a stack output). */
   public readonly eventSourceMapping: EventSourceMapping;
-  /** The API resource of the route's path. */
-  public readonly apiResource: Resource;
-  /** `POST <path>`. */
-  public readonly method: Method;
-  /** `POST <path>/batch`: up to 100 messages in one request, one result each. */
-  public readonly batchMethod: Method;
+  /** `POST <path>` on a REST front door (undefined on an HTTP API, whose routes have no per-method metrics). */
+  public readonly method?: Method;
+  /** `POST <path>/batch` on a REST front door: up to 100 messages in one request, one result each. */
+  public readonly batchMethod?: Method;
 
   constructor(scope: Construct, id: string, props: DeliveryRouteProps) {
     // Validation first, before the construct joins the tree: a rejected route leaves nothing behind.
@@ -195,24 +186,9 @@ export class DeliveryRoute extends Construct {
       resourceArns: [props.messageTable.tableArn],
     });
 
-    this.apiResource = props.api.root.resourceForPath(route.path);
-    // One integration for both methods: the ingest tells a batch from a single message by the path.
-    const integration = new LambdaIntegration(ingest, { proxy: true });
-    this.method = this.apiResource.addMethod('POST', integration, {
-      apiKeyRequired: settings.apiKeyRequired,
-    });
-    this.batchMethod = this.apiResource
-      .addResource(BATCH_PATH_SUFFIX.slice(1))
-      .addMethod('POST', integration, { apiKeyRequired: settings.apiKeyRequired });
-    const auth = settings.apiKeyRequired
-      ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
-      : 'API key auth is switched off in configuration (API_KEY_REQUIRED=false) on purpose; nothing else is expected.';
-    for (const method of [this.method, this.batchMethod]) {
-      Validations.of(method).acknowledge(
-        { id: 'AwsSolutions-APIG4', reason: auth },
-        { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
-      );
-    }
+    const endpoints = props.api.addIngestEndpoints(id, route.path, ingest);
+    this.method = endpoints.method;
+    this.batchMethod = endpoints.batchMethod;
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',

@@ -5,6 +5,7 @@ import { MESSAGE_TABLE } from '../resources.js';
 import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { parseDecimal } from './numbers.js';
+import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
 import {
   type DeliveryFile,
@@ -134,6 +135,8 @@ export function loadDeliveryConfig(
         drainIntervalSeconds: DEFAULT_DRAIN_INTERVAL_SECONDS,
         apiKeyRequired: DEFAULT_API_KEY_REQUIRED,
         recordRetentionDays: MESSAGE_TABLE.defaultRetentionDays,
+        frontDoor: DEFAULT_FRONT_DOOR,
+        tableBilling: DEFAULT_TABLE_BILLING,
       };
   const drainIntervalSeconds =
     numberFromEnv(env, USER_ENV.DRAIN_INTERVAL_SECONDS) ?? shared.drainIntervalSeconds;

@@ -13,6 +13,8 @@ export const DEFAULT_STACK_NAME = 'GuaranteedDelivery';
 export const STACK_OUTPUT = {
   /** Base URL of the API stage. */
   API_URL: 'ApiUrl',
+  /** `rest` or `http-api`: which API Gateway flavour the stack's front door is. */
+  FRONT_DOOR: 'FrontDoor',
   /** Id of the default API key; only when the API requires keys. */
   API_KEY_ID: 'ApiKeyId',
   FAILOVER_TABLE_NAME: 'FailoverTableName',

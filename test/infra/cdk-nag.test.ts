@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
@@ -12,7 +12,7 @@ import {
   type DeliveryApp,
   TABLE_REMOVAL_POLICY_CONTEXT,
 } from '../../infra/delivery-app.js';
-import { findingsOf, testContext, userEnv } from './synth.js';
+import { findingsOf, ORDERS_ROUTE, TEST_TARGET, testContext, userEnv } from './synth.js';
 
 interface Acknowledgement {
   readonly id: string;
@@ -35,8 +35,46 @@ function acknowledgementsOf(app: IConstruct): Acknowledgement[] {
   );
 }
 
+/** Routes files for the variants that only a file can express (front door, table billing). */
+const CONFIG_DIR = mkdtempSync(join(tmpdir(), 'gd-nag-config-'));
+afterAll(() => rmSync(CONFIG_DIR, { recursive: true, force: true }));
+
+function routesFile(name: string, shared: Record<string, unknown>): string {
+  const path = join(CONFIG_DIR, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ routes: [{ ...ORDERS_ROUTE, target: TEST_TARGET }], ...shared }));
+  return path;
+}
+
 const VARIANTS = {
   'API keys on (default)': { env: userEnv(), context: {} },
+  'HTTP API with IAM authorization, provisioned tables': {
+    env: userEnv({
+      DELIVERY_CONFIG: routesFile('http-iam', {
+        frontDoor: { type: 'http-api', authorization: { type: 'iam' } },
+        tableBilling: {
+          mode: 'provisioned',
+          writeCapacity: { min: 5, max: 100 },
+          readCapacity: { min: 1, max: 20 },
+        },
+      }),
+    }),
+    context: {},
+  },
+  'HTTP API with JWT authorization': {
+    env: userEnv({
+      DELIVERY_CONFIG: routesFile('http-jwt', {
+        frontDoor: {
+          type: 'http-api',
+          authorization: {
+            type: 'jwt',
+            issuer: 'https://issuer.example.com',
+            audience: ['delivery-clients'],
+          },
+        },
+      }),
+    }),
+    context: {},
+  },
   'API keys off, account CloudWatch role on': {
     env: userEnv({ API_KEY_REQUIRED: 'false' }),
     context: { [API_CLOUDWATCH_ROLE_CONTEXT]: 'true' },

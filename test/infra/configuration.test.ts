@@ -1,11 +1,11 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryApi } from '../../infra/constructs/delivery-api.js';
 import { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { GuaranteedDeliveryStack, STACK_DEFAULTS } from '../../infra/guaranteed-delivery-stack.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -24,7 +24,11 @@ function errorOf(call: () => unknown): Error {
 /** A bare stack with what a DeliveryRoute needs around it, for constructor validation tests. */
 function routeScaffold() {
   const stack = new Stack(new App({ context: testContext() }), 'RouteScaffold');
-  const api = new RestApi(stack, 'Api');
+  const api = new DeliveryApi(stack, 'Api', {
+    apiKeyRequired: true,
+    stageThrottle: STACK_DEFAULTS.stageThrottle,
+    logRetention: STACK_DEFAULTS.logRetention,
+  });
   const failoverTable = new Table(stack, 'Failover', {
     partitionKey: { name: 'messageId', type: AttributeType.STRING },
   });

@@ -1,5 +1,6 @@
 import type { Output } from '@aws-sdk/client-cloudformation';
 import type { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseStackOutputs } from '../../cli/stack/deployed-stack.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
@@ -39,7 +40,7 @@ describe('stack outputs as gd reads them', () => {
     expect(parsed.failoverTableName).toBe(ref(stack.failoverTable));
     expect(parsed.messageTableName).toBe(ref(stack.messageTable));
     expect(parsed.drainerFunctionName).toBe(ref(stack.drainerFunction));
-    expect(parsed.apiUrl).toContain(idOf(stack.api));
+    expect(parsed.apiUrl).toContain(idOf(stack.api.restApi as IConstruct));
     expect(parsed.routes.map((route) => route.name)).toEqual(['catering', 'order-events']);
     parsed.routes.forEach((route, i) => {
       const built = stack.routes[i] as DeliveryRoute;

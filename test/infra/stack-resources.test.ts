@@ -400,14 +400,13 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
         });
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'register' });
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'catering' });
-      template.hasResourceProperties('AWS::ApiGateway::Resource', {
-        PathPart: 'batch',
-        ParentId: { Ref: idOf(catering.apiResource) },
-      });
-      expect(methods.map((method) => method.Properties.ResourceId)).toEqual([
-        { Ref: idOf(catering.apiResource) },
-        { Ref: idOf(catering.batchMethod.resource) },
-      ]);
+      const register = catering.method?.resource;
+      const batch = catering.batchMethod?.resource;
+      expect(register?.path).toBe('/catering/register');
+      expect(batch?.path).toBe('/catering/register/batch');
+      expect(methods.map((method) => method.Properties.ResourceId)).toEqual(
+        [register, batch].map((resource) => ({ Ref: resource && idOf(resource) })),
+      );
     });
 
     it('serves stage v1 with JSON access logs, throttling and tracing', () => {
@@ -444,7 +443,12 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(plans[0]?.Properties).toMatchObject({
         Throttle: { RateLimit: 50, BurstLimit: 100 },
         Quota: { Limit: 1_000_000, Period: 'DAY' },
-        ApiStages: [{ ApiId: { Ref: idOf(stack.api) }, Stage: { Ref: idOf(stack.api.deploymentStage) } }],
+        ApiStages: [
+          {
+            ApiId: { Ref: idOf(stack.api.restApi as IConstruct) },
+            Stage: { Ref: idOf(stack.api.restStage as IConstruct) },
+          },
+        ],
       });
       template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
       template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
@@ -485,7 +489,10 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(outputs.CateringForwarderFunctionName?.Value).toEqual({ Ref: idOf(catering.forwarderFunction) });
       expect(outputs.CateringIngestFunctionName?.Value).toEqual({ Ref: idOf(catering.ingestFunction) });
       expect(outputs.ApiUrl?.Value['Fn::Join'][1]).toEqual(
-        expect.arrayContaining([{ Ref: idOf(stack.api) }, { Ref: idOf(stack.api.deploymentStage) }]),
+        expect.arrayContaining([
+          { Ref: idOf(stack.api.restApi as IConstruct) },
+          { Ref: idOf(stack.api.restStage as IConstruct) },
+        ]),
       );
     });
   });

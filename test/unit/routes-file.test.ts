@@ -19,6 +19,11 @@ function routesFile(content: unknown): string {
 const billing = { name: 'billing', path: '/billing/invoice', target: 'https://billing.example.com/in' };
 const orders = { name: 'orders', path: '/orders/events', target: 'https://orders.example.com/events' };
 
+/** The loader's error for a routes file with this content. */
+function messageFor(path: string): string {
+  return configurationError(() => loadDeliveryConfig({ DELIVERY_CONFIG: path })).message;
+}
+
 /** A file with `billing` first and `orders` changed by `change`; the loader's error for it. */
 function errorFor(change: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
   const path = routesFile({ routes: [billing, { ...orders, ...change }], ...extra });
@@ -39,7 +44,75 @@ describe('routes file (DELIVERY_CONFIG)', () => {
       drainIntervalSeconds: 60,
       apiKeyRequired: true,
       recordRetentionDays: 30,
+      frontDoor: { type: 'rest' },
+      tableBilling: { mode: 'on-demand' },
     });
+  });
+
+  it('reads the front door and table billing, defaulting HTTP API auth to IAM and the utilization target to 70', () => {
+    // Prepare
+    const path = routesFile({
+      routes: [billing],
+      frontDoor: { type: 'http-api' },
+      tableBilling: {
+        mode: 'provisioned',
+        writeCapacity: { min: 5, max: 50 },
+        readCapacity: { min: 1, max: 5 },
+      },
+    });
+    const jwt = routesFile({
+      routes: [billing],
+      frontDoor: {
+        type: 'http-api',
+        authorization: { type: 'jwt', issuer: 'https://id.example.com/', audience: ['clients'] },
+      },
+    });
+
+    // Act
+    const config = loadDeliveryConfig({ DELIVERY_CONFIG: path });
+    const jwtConfig = loadDeliveryConfig({ DELIVERY_CONFIG: jwt });
+
+    // Assess
+    expect(config.frontDoor).toEqual({ type: 'http-api', authorization: { type: 'iam' } });
+    expect(config.tableBilling).toEqual({
+      mode: 'provisioned',
+      writeCapacity: { min: 5, max: 50 },
+      readCapacity: { min: 1, max: 5 },
+      targetUtilizationPercent: 70,
+    });
+    expect(jwtConfig.frontDoor).toEqual({
+      type: 'http-api',
+      authorization: { type: 'jwt', issuer: 'https://id.example.com/', audience: ['clients'] },
+    });
+  });
+
+  it('rejects an unknown front door, a JWT issuer over plain http and a provisioned range upside down', () => {
+    // Act
+    const unknown = messageFor(routesFile({ routes: [billing], frontDoor: { type: 'websocket' } }));
+    const insecure = messageFor(
+      routesFile({
+        routes: [billing],
+        frontDoor: {
+          type: 'http-api',
+          authorization: { type: 'jwt', issuer: 'http://id.example.com', audience: ['a'] },
+        },
+      }),
+    );
+    const upsideDown = messageFor(
+      routesFile({
+        routes: [billing],
+        tableBilling: {
+          mode: 'provisioned',
+          writeCapacity: { min: 9, max: 1 },
+          readCapacity: { min: 1, max: 1 },
+        },
+      }),
+    );
+
+    // Assess
+    expect(unknown).toMatch(/frontDoor.*use \{"type": "rest"\} or \{"type": "http-api"/);
+    expect(insecure).toMatch(/issuer.*use the https:\/\/ URL of the JWT issuer/);
+    expect(upsideDown).toMatch(/writeCapacity.*max must be >= min/);
   });
 
   it('keeps every setting a route gives, in file order', () => {

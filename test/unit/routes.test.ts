@@ -37,7 +37,7 @@ describe('loadDeliveryConfig', () => {
     expect(loadDeliveryConfig({ RECORD_RETENTION_DAYS: '18' }).recordRetentionDays).toBe(18);
   });
 
-  it('gives the default route, a 60 s drain interval and API keys on without overrides', () => {
+  it('gives the default route, a 60 s drain interval, API keys on a REST API and on-demand tables without overrides', () => {
     // Act
     const config = loadDeliveryConfig({});
 
@@ -47,6 +47,8 @@ describe('loadDeliveryConfig', () => {
       drainIntervalSeconds: DEFAULT_DRAIN_INTERVAL_SECONDS,
       apiKeyRequired: true,
       recordRetentionDays: 30,
+      frontDoor: { type: 'rest' },
+      tableBilling: { mode: 'on-demand' },
     });
     expect(DEFAULT_DRAIN_INTERVAL_SECONDS).toBe(60);
   });

@@ -1,0 +1,203 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  type Method,
+  MethodLoggingLevel,
+  RestApi,
+  type Stage,
+  type ThrottleSettings,
+} from 'aws-cdk-lib/aws-apigateway';
+import type { HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  LogGroupLogDestination as HttpLogGroupLogDestination,
+  HttpMethod,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  PayloadFormatVersion,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { batchPath } from '../../shared/config/batch-ingest.js';
+import {
+  DEFAULT_FRONT_DOOR,
+  FRONT_DOOR_HTTP_API,
+  type FrontDoorConfig,
+} from '../../shared/config/front-door.js';
+import { ConfigurationError } from '../../shared/errors.js';
+
+/** The API stage; part of every URL, on either front door. */
+export const API_STAGE_NAME = 'v1';
+
+/** Properties of {@link DeliveryApi}. */
+export interface DeliveryApiProps {
+  /**
+   * REST API (API keys, usage plans) or HTTP API (IAM or JWT authorization).
+   * @default DEFAULT_FRONT_DOOR (REST)
+   */
+  readonly frontDoor?: FrontDoorConfig;
+  /** REST only: whether methods require an API key; the usage plan is the stack's. */
+  readonly apiKeyRequired: boolean;
+  /** Throttling of the whole stage (all clients together). */
+  readonly stageThrottle: ThrottleSettings;
+  /** Retention of the access log group. */
+  readonly logRetention: RetentionDays;
+  /**
+   * REST only: API Gateway's account CloudWatch role is set by this stack, so execution logging
+   * (errors only, never request data) can be on too.
+   * @default false
+   */
+  readonly apiCloudWatchRole?: boolean;
+}
+
+/** What a route's ingest endpoints became on the front door. */
+export interface IngestEndpoints {
+  /** REST: `POST <path>` (for per-method metrics); undefined on an HTTP API. */
+  readonly method?: Method;
+  /** REST: `POST <path>/batch`. */
+  readonly batchMethod?: Method;
+  /** HTTP API: the two routes. */
+  readonly httpRoutes?: readonly HttpRoute[];
+}
+
+/**
+ * The stack's front door: one API Gateway REST API or HTTP API, access-logged and throttled per
+ * stage, to which each route adds `POST <path>` and `POST <path>/batch` on its ingest function.
+ * The ingest reads the same proxy event from both: the HTTP API integration uses payload format 1.0.
+ */
+export class DeliveryApi extends Construct {
+  /** The chosen front door. */
+  public readonly frontDoor: FrontDoorConfig;
+  /** The REST API, when that is the front door. */
+  public readonly restApi?: RestApi;
+  /** The HTTP API, when that is the front door. */
+  public readonly httpApi?: HttpApi;
+  /** The HTTP API's stage. */
+  public readonly httpStage?: HttpStage;
+  /** Base URL of the stage, ending in `/`. */
+  public readonly url: string;
+  private readonly apiKeyRequired: boolean;
+  private readonly authorizer?: IHttpRouteAuthorizer;
+
+  constructor(scope: Construct, id: string, props: DeliveryApiProps) {
+    const frontDoor = validateFrontDoor(props.frontDoor ?? DEFAULT_FRONT_DOOR);
+    super(scope, id);
+    this.frontDoor = frontDoor;
+    this.apiKeyRequired = props.apiKeyRequired;
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    if (frontDoor.type === FRONT_DOOR_HTTP_API) {
+      this.httpApi = new HttpApi(this, 'HttpApi', {
+        description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
+        createDefaultStage: false,
+      });
+      this.httpStage = new HttpStage(this, 'Stage', {
+        httpApi: this.httpApi,
+        stageName: API_STAGE_NAME,
+        autoDeploy: true,
+        throttle: props.stageThrottle,
+        detailedMetricsEnabled: true,
+        accessLogSettings: {
+          destination: new HttpLogGroupLogDestination(accessLogs),
+          format: AccessLogFormat.jsonWithStandardFields(),
+        },
+      });
+      const auth = frontDoor.authorization;
+      this.authorizer =
+        auth.type === 'iam'
+          ? new HttpIamAuthorizer()
+          : new HttpJwtAuthorizer('JwtAuthorizer', auth.issuer, { jwtAudience: [...auth.audience] });
+      // HttpStage.url has no trailing slash; the REST API's has one, and clients append paths to either.
+      this.url = `${this.httpStage.url}/`;
+      return;
+    }
+    const executionLogging = props.apiCloudWatchRole
+      ? // Errors only and never the request data: bodies may hold personal data.
+        { loggingLevel: MethodLoggingLevel.ERROR, dataTraceEnabled: false }
+      : {};
+    this.restApi = new RestApi(this, 'Api', {
+      description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: props.apiCloudWatchRole ?? false,
+      deployOptions: {
+        stageName: API_STAGE_NAME,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: props.stageThrottle.rateLimit,
+        throttlingBurstLimit: props.stageThrottle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        ...executionLogging,
+      },
+    });
+    this.url = this.restApi.url;
+  }
+
+  /** REST only: the deployed stage (usage plans and per-method metrics name it). */
+  get restStage(): Stage | undefined {
+    return this.restApi?.deploymentStage;
+  }
+
+  /** Adds `POST <path>` and `POST <path>/batch`, both proxied to `ingest`. */
+  addIngestEndpoints(id: string, path: string, ingest: IFunction): IngestEndpoints {
+    if (this.httpApi) {
+      // Payload format 1.0 is the REST proxy event: one ingest handler serves both front doors.
+      const integration = new HttpLambdaIntegration(`${id}Ingest`, ingest, {
+        payloadFormatVersion: PayloadFormatVersion.VERSION_1_0,
+      });
+      const httpRoutes = [path, batchPath(path)].flatMap(
+        (routePath) =>
+          this.httpApi?.addRoutes({
+            path: routePath,
+            methods: [HttpMethod.POST],
+            integration,
+            authorizer: this.authorizer,
+          }) ?? [],
+      );
+      return { httpRoutes };
+    }
+    const restApi = this.restApi as RestApi;
+    const resource = restApi.root.resourceForPath(path);
+    // One integration for both methods: the ingest tells a batch from a single message by the path.
+    const integration = new LambdaIntegration(ingest, { proxy: true });
+    const options = { apiKeyRequired: this.apiKeyRequired };
+    const method = resource.addMethod('POST', integration, options);
+    const batchMethod = resource.addResource(batchPath('').slice(1)).addMethod('POST', integration, options);
+    const auth = this.apiKeyRequired
+      ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
+      : 'API key auth is switched off in configuration (apiKeyRequired false) on purpose; nothing else is expected.';
+    for (const each of [method, batchMethod]) {
+      Validations.of(each).acknowledge(
+        { id: 'AwsSolutions-APIG4', reason: auth },
+        { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
+      );
+    }
+    return { method, batchMethod };
+  }
+}
+
+function validateFrontDoor(frontDoor: FrontDoorConfig): FrontDoorConfig {
+  if (frontDoor.type !== FRONT_DOOR_HTTP_API) return frontDoor;
+  const auth = frontDoor.authorization;
+  if (auth.type === 'jwt') {
+    if (!/^https:\/\//.test(auth.issuer)) {
+      throw new ConfigurationError(
+        `frontDoor.authorization.issuer must be the https:// URL of the JWT issuer (its OIDC discovery document), got '${auth.issuer}'`,
+      );
+    }
+    if (auth.audience.length === 0) {
+      throw new ConfigurationError(
+        'frontDoor.authorization.audience must list at least one audience (client id) the JWT must carry, got []',
+      );
+    }
+  }
+  return frontDoor;
+}
