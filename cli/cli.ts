@@ -8,12 +8,14 @@ import {
   type StatusMatch,
 } from '../shared/dead-letter-filter.js';
 import { describeError, GuaranteedDeliveryError } from '../shared/errors.js';
+import { parseGrace } from '../shared/signing/signing-secret-value.js';
 import { dlqListCommand, dlqShowCommand } from './commands/dlq.js';
 import { drainCommand } from './commands/drain.js';
 import { keepTryingCommand } from './commands/keep-trying.js';
 import { pauseCommand } from './commands/pause.js';
 import { redriveCommand } from './commands/redrive.js';
 import { sendCommand } from './commands/send.js';
+import { signingRotateCommand, signingShowCommand } from './commands/signing.js';
 import { statusCommand } from './commands/status.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Output } from './output.js';
@@ -218,6 +220,37 @@ the same rounds here. Exits 1 when it gives up with dead letters left.`,
     summary: 'run the drainer now: failover table → delivery queues',
     notes: `On AWS invokes the drainer function and prints its report; locally runs the drainer's logic here.`,
     run: ({ stack, output }, options) => drainCommand(stack, { json: json(options) }, output),
+  },
+  {
+    name: 'signing show',
+    summary: "print a signed route's secret(s), as its receivers must configure them",
+    usage: 'gd signing show --route R [--json]',
+    options: [option('--route <R>', 'the route').hideHelp()],
+    notes: `Prints the current whsec_ secret and, during a rotation's grace, the previous one and when it
+stops signing. The output holds secrets: hand it to the receiver, do not paste it into logs.`,
+    run: ({ stack, output }, options) =>
+      signingShowCommand(stack, { json: json(options), route: route(options) }, output),
+  },
+  {
+    name: 'signing rotate',
+    summary: 'make a new signing secret current; the old one keeps signing for a grace period',
+    usage: 'gd signing rotate --route R [--grace D] [--json]',
+    options: [
+      option('--route <R>', 'the route').hideHelp(),
+      parsedOption(
+        '--grace <D>',
+        'how long the old secret keeps signing too: 24h (default), 90m, 2d, 0',
+        parseGrace,
+      ),
+    ],
+    notes: `During the grace every delivery's webhook-signature carries both signatures, so receivers switch
+to the new secret (gd signing show) without a failed delivery.`,
+    run: ({ stack, output }, options) =>
+      signingRotateCommand(
+        stack,
+        { json: json(options), route: route(options), graceSeconds: options.grace as number | undefined },
+        output,
+      ),
   },
   {
     name: 'pause',

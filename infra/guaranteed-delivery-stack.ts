@@ -337,6 +337,13 @@ export class GuaranteedDeliveryStack extends Stack {
       new CfnOutput(this, key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME), {
         value: route.ingestFunction.functionName,
       });
+      if (route.signingSecretId) {
+        new CfnOutput(this, key(ROUTE_OUTPUT.SIGNING_SECRET_ID), {
+          value: route.signingSecretId,
+          description:
+            'Signing secret of the route (gd signing show / rotate); the output holds its id, not its value',
+        });
+      }
     }
     new CfnOutput(this, STACK_OUTPUT.DASHBOARD_NAME, { value: this.monitoring.dashboard.dashboardName });
     if (this.monitoring.alarmTopic) {

@@ -33,6 +33,7 @@ import type { EmbeddedAwsEndpoint } from './moto-server.js';
 import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from './provision.js';
 import { describeRetry, ensureAwsDefaults, loadRunnerSettings, wantsDemoBackend } from './runner-settings.js';
 import { type Schedule, startSchedule } from './schedule.js';
+import { localSigningPlan, startLocalSigning } from './signing-secrets.js';
 
 /**
  * The local stack behind `npm start` (docs/local-stack.md): an AWS endpoint (moto started here
@@ -105,9 +106,11 @@ export function localFunctionEnvironments(
   routeQueueUrls: Readonly<Record<string, string>>,
   logPayloads: boolean,
   recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
+  signingSecretId?: string,
 ): LocalFunctionEnvironments {
   const extra: Record<string, string> = logPayloads ? { [ENV.LOG_PAYLOADS]: 'true' } : {};
   const perRoute = routeEnvironments(route, {
+    ...(signingSecretId ? { signingSecretId } : {}),
     queueUrl: queues.queueUrl,
     dlqUrl: queues.dlqUrl,
     failoverTableName: tables.failoverTable,
@@ -139,6 +142,7 @@ export function functionEnvironment(
   routeQueueUrls: Readonly<Record<string, string>>,
   logPayloads: boolean,
   recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
+  signingSecretId?: string,
 ): Record<string, string> {
   const environments = localFunctionEnvironments(
     route,
@@ -147,6 +151,7 @@ export function functionEnvironment(
     routeQueueUrls,
     logPayloads,
     recordRetentionDays,
+    signingSecretId,
   );
   return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
 }
@@ -157,6 +162,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const settings = loadRunnerSettings(env);
   // Validate the user's route configuration (and routes file) before starting anything.
   const configured = loadDeliveryConfig(env);
+  localSigningPlan(configured.routes, env, settings.prefix);
   const demoFailure = parseFailureSpec(env[LOCAL_ENV.DEMO_BACKEND_FAIL]);
   ensureAwsDefaults();
   // The functions' EMF metrics are for CloudWatch; the journey view has no use for them (the JSON
@@ -215,6 +221,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         { cause: error },
       );
     }
+    // Signed routes: their secrets in the emulator's Secrets Manager, read by the forwarders as on AWS
+    // (so `gd signing rotate` works the same locally). The values are never printed.
+    const signing = await startLocalSigning(
+      localSigningPlan(config.routes, env, settings.prefix),
+      awsEndpoint,
+      log.note,
+    );
+    cleanups.push(signing.stop);
+    const signingSecretIds = signing.secretIds;
     const routeQueueUrls = Object.fromEntries([...queuesByRoute].map(([name, q]) => [name, q.queueUrl]));
     const logPayloads = env[ENV.LOG_PAYLOADS] === 'true';
     for (const route of config.routes) {
@@ -249,6 +264,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         routeQueueUrls,
         logPayloads,
         config.recordRetentionDays,
+        signingSecretIds.get(route.name),
       );
       const endpoints = { sqsEndpoint, dynamoDbEndpoint };
       ingestRoutes.push({
@@ -258,8 +274,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           createIngestDeps(loadIngestConfig(fnEnv.ingest), { ...endpoints, logger: log.logger('ingest') }),
         ),
       });
-      const forwarder = createForwarderDeps(loadForwarderConfig(fnEnv.forwarder), {
+      // Powertools' own cache variable passes through, so a local run can see a rotation sooner.
+      const cacheSeconds = env[ENV.SIGNING_SECRET_CACHE_SECONDS];
+      const forwarderEnv = cacheSeconds
+        ? { ...fnEnv.forwarder, [ENV.SIGNING_SECRET_CACHE_SECONDS]: cacheSeconds }
+        : fnEnv.forwarder;
+      const forwarder = createForwarderDeps(loadForwarderConfig(forwarderEnv), {
         ...endpoints,
+        secretsManagerEndpoint: awsEndpoint,
         logger: log.logger('forwarder'),
       });
       const mapping = startEventSourceMapping({

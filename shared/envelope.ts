@@ -1,5 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import type { MessageTrace } from './trace-context.js';
 
 /**
  * A message as it travels from ingest to backend. The id is fixed at ingest and kept through
@@ -19,6 +20,10 @@ export interface MessageEnvelope {
   readonly receivedAt: string;
   /** Attempts made before this copy was (re)queued, e.g. before a DLQ redrive. */
   readonly priorAttempts: number;
+  /** W3C `traceparent` fixed at ingest (the client's, or a new trace); absent on hand-sent messages. */
+  readonly traceparent?: string;
+  /** W3C `tracestate` the client sent with its `traceparent`. */
+  readonly tracestate?: string;
 }
 
 /** Why a message was dead-lettered, recorded on the DLQ message as attributes. */
@@ -39,6 +44,11 @@ export const ATTR = {
   DEAD_LETTER_REASON: 'dead-letter-reason',
   LAST_STATUS: 'last-status',
   DEAD_LETTERED_AT: 'dead-lettered-at',
+  /**
+   * `<traceparent>` or `<traceparent> <tracestate>` (a traceparent has no space, so the first one
+   * splits them). One attribute, not two: SQS allows 10 per message and a dead letter already uses 8.
+   */
+  TRACE_CONTEXT: 'trace-context',
 } as const;
 
 const DEFAULT_CONTENT_TYPE = 'application/json';
@@ -64,6 +74,7 @@ export function toMessageAttributes(
     [ATTR.RECEIVED_AT]: stringAttr(envelope.receivedAt),
     [ATTR.ATTEMPTS]: numberAttr(deadLetter?.attempts ?? envelope.priorAttempts),
   };
+  if (envelope.traceparent) attributes[ATTR.TRACE_CONTEXT] = stringAttr(encodeTrace(envelope));
   if (deadLetter) {
     // SQS string attributes must not be empty and count towards the 256 KiB limit: keep reasons short.
     attributes[ATTR.DEAD_LETTER_REASON] = stringAttr(deadLetter.reason.slice(0, 512) || 'unknown');
@@ -71,6 +82,18 @@ export function toMessageAttributes(
     if (deadLetter.lastStatus !== undefined) attributes[ATTR.LAST_STATUS] = numberAttr(deadLetter.lastStatus);
   }
   return attributes;
+}
+
+function encodeTrace(trace: Partial<MessageTrace>): string {
+  return trace.tracestate ? `${trace.traceparent} ${trace.tracestate}` : `${trace.traceparent}`;
+}
+
+/** Splits the trace attribute back into its two headers. */
+function decodeTrace(value: string | undefined): Partial<MessageTrace> {
+  if (!value) return {};
+  const space = value.indexOf(' ');
+  if (space < 0) return { traceparent: value };
+  return { traceparent: value.slice(0, space), tracestate: value.slice(space + 1) };
 }
 
 type AttributeReader = (name: string) => string | undefined;
@@ -92,6 +115,7 @@ function envelopeFrom(
     contentType: read(ATTR.CONTENT_TYPE) ?? DEFAULT_CONTENT_TYPE,
     receivedAt: read(ATTR.RECEIVED_AT) ?? sentAt ?? new Date(0).toISOString(),
     priorAttempts: Number.isInteger(attempts) && attempts >= 0 ? attempts : 0,
+    ...decodeTrace(read(ATTR.TRACE_CONTEXT)),
   };
 }
 

@@ -50,6 +50,17 @@ export class RetryableDeliveryError extends GuaranteedDeliveryError {
   }
 }
 
+/**
+ * A signed route's secret could not be read (Secrets Manager unreachable, denied, or the value
+ * malformed). The attempt is retried: a delivery is never sent unsigned on a signed route.
+ */
+export class SigningSecretUnavailableError extends GuaranteedDeliveryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SigningSecretUnavailableError';
+  }
+}
+
 /** A short, log-safe description of an SDK or network error: its name, code and message, never a payload. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) {

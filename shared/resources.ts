@@ -82,6 +82,11 @@ export function localTableNames(prefix: string) {
 }
 
 /** Physical queue names of a route used by the local runner. */
+/** Name of a signed route's secret in the local stack's Secrets Manager (the emulator's). */
+export function localSigningSecretName(prefix: string, routeName: string): string {
+  return `${prefix}/${routeName}/signing`;
+}
+
 export function localQueueNames(prefix: string, route: RouteConfig) {
   return {
     deliveryQueue: `${prefix}-${route.name}-delivery`,

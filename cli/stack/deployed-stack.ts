@@ -13,6 +13,7 @@ import {
   LambdaClient,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
@@ -21,6 +22,7 @@ import {
   type ClientOptions,
   type ClientTimeouts,
   createDynamoDbClient,
+  createSecretsManagerClient,
   createSqsClient,
   OPERATOR_TIMEOUTS,
 } from '../../shared/aws/clients.js';
@@ -93,6 +95,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     routes: routeNames.map((name) => {
       const key = (output: RouteOutput) => routeOutputKey(name, output);
       const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
+      const signingSecretId = optional(key(ROUTE_OUTPUT.SIGNING_SECRET_ID));
       return {
         name,
         path: read(key(ROUTE_OUTPUT.ROUTE_PATH)),
@@ -101,6 +104,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
         forwarderFunctionName: read(key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)),
         eventSourceMappingId: read(key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)),
         ingestFunctionName: read(key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)),
+        ...(signingSecretId ? { signingSecretId } : {}),
         ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
       };
     }),
@@ -169,12 +173,17 @@ class DeployedStack implements StackTarget {
       readonly cloudWatch: CloudWatchClient;
       readonly apiGateway: APIGatewayClient;
       readonly stepFunctions: SFNClient;
+      readonly secretsManager: SecretsManagerClient;
     },
     /** Seconds between checks of a followed execution. */
     private readonly followIntervalSeconds = 15,
   ) {
     this.routes = outputs.routes;
     this.failoverTableName = outputs.failoverTableName;
+  }
+
+  get secretsManager(): SecretsManagerClient {
+    return this.clients.secretsManager;
   }
 
   private deployed(route: RouteTarget): DeployedRoute {
@@ -352,6 +361,7 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
       cloudWatch: new CloudWatchClient(awsClientConfig(services)),
       apiGateway: new APIGatewayClient(awsClientConfig(services)),
       stepFunctions: new SFNClient(awsClientConfig(services)),
+      secretsManager: createSecretsManagerClient(services),
     },
     options.followIntervalSeconds,
   );

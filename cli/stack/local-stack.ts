@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   GetQueueUrlCommand,
   ListQueueTagsCommand,
@@ -17,7 +18,11 @@ import {
   localPrefix,
   PAUSE_TAG,
 } from '../../local/local-stack-contract.js';
-import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import {
+  createDynamoDbClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import type { Env } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
@@ -26,6 +31,7 @@ import { describeError } from '../../shared/errors.js';
 import {
   DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
   localQueueNames,
+  localSigningSecretName,
   localTableNames,
 } from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
@@ -58,6 +64,18 @@ class LocalStack implements StackTarget {
     /** The environment `gd` was given: the source of the credentials and of the operations settings. */
     private readonly env: Env,
   ) {}
+
+  private secrets?: SecretsManagerClient;
+
+  /** Created on first use: only `gd signing` needs it. Secrets Manager has no per-service variable here. */
+  get secretsManager(): SecretsManagerClient {
+    this.secrets ??= createSecretsManagerClient({
+      endpoint: this.endpoints.base,
+      region: this.env.AWS_REGION?.trim() || 'us-east-1',
+      credentials: emulatorCredentials(this.env),
+    });
+    return this.secrets;
+  }
 
   async oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge> {
     if (!options.peek) return { method: 'not-measured' };
@@ -175,6 +193,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
         path: route.path,
         queueUrl: await queueUrl(names.deliveryQueue),
         dlqUrl: await queueUrl(names.deadLetterQueue),
+        signingSecretId: localSigningSecretName(prefix, route.name),
       };
     }),
   );

@@ -1,4 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
@@ -13,6 +14,11 @@ export interface RouteTarget {
   readonly path: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  /**
+   * Its signing secret's name or ARN: from the stack's outputs on AWS (signed routes only); locally
+   * the name it has when signed (whether the secret exists says whether the route is signed).
+   */
+  readonly signingSecretId?: string;
 }
 
 /** How the age of a queue's oldest message was found (SQS's API has no such attribute). */
@@ -90,6 +96,8 @@ export interface StackTarget {
   readonly routes: readonly RouteTarget[];
   readonly sqs: SQSClient;
   readonly dynamoDb: DynamoDBClient;
+  /** Where the routes' signing secrets are (`gd signing`). */
+  readonly secretsManager: SecretsManagerClient;
   readonly failoverTableName: string;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { type DeadLetterInfo, fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
-import { describeError, RetryableDeliveryError } from '../../shared/errors.js';
+import { describeError, RetryableDeliveryError, SigningSecretUnavailableError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import {
   type AttemptEntry,
@@ -19,6 +19,8 @@ import {
   type MessageRecords,
   recordKeyOf,
 } from '../../shared/ports.js';
+import type { SigningKeys } from '../../shared/signing/signing-keys.js';
+import { attemptHeaders } from './attempt-headers.js';
 import { backoffSeconds, type RetryPolicy } from './backoff.js';
 import { classifyResponse, type Verdict } from './classify-response.js';
 
@@ -43,6 +45,8 @@ export interface ForwarderDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly settings: ForwarderSettings;
+  /** The route's signing secrets; absent for an unsigned route. */
+  readonly signing?: SigningKeys;
 }
 
 /** What the forwarder knows of a batch's status records, read in one round trip before delivering. */
@@ -116,13 +120,7 @@ async function forwardEnvelope(
 
   if (batch.records.kind === 'unavailable') {
     // Delivering without knowing whether the id was delivered could deliver it twice: wait instead.
-    const reason = `status record unavailable: ${batch.records.error}`;
-    if (receiveCount < settings.maxAttempts) {
-      return retryLater(record, envelope, { kind: 'retryable', reason }, receiveCount, deps);
-    }
-    const gaveUp = `gave up after ${settings.maxAttempts} attempts; last: ${reason}`;
-    await deadLetter(envelope, { reason: gaveUp, attempts: attempt }, deps);
-    return 'dead-lettered';
+    return notAttempted(record, envelope, `status record unavailable: ${batch.records.error}`, deps);
   }
   const fingerprint = fingerprintOf(envelope);
   const stored = batch.records.records.get(recordKeyOf({ route: envelope.route, messageId: envelope.id }));
@@ -145,17 +143,21 @@ async function forwardEnvelope(
   }
 
   const started = deps.clock.now();
+  let headers: Record<string, string>;
+  try {
+    headers = await attemptHeaders(envelope, attempt, started, deps.signing);
+  } catch (error) {
+    // A signed route never sends unsigned: wait for its secret (the reason names it, not its value).
+    if (error instanceof SigningSecretUnavailableError)
+      return notAttempted(record, envelope, error.message, deps);
+    throw error;
+  }
   const t0 = performance.now();
   const response = await deps.backend.post({
     url: settings.targetUrl,
     body: envelope.body,
     timeoutMs: settings.timeoutSeconds * 1000,
-    headers: {
-      'content-type': envelope.contentType,
-      'idempotency-key': envelope.id,
-      'x-message-id': envelope.id,
-      'x-delivery-attempt': String(attempt),
-    },
+    headers,
   });
   const durationMs = Math.round(performance.now() - t0);
   batch.onAttempt?.(durationMs);
@@ -241,6 +243,26 @@ async function keyReusedCopy(
   }
   const reason = `Idempotency-Key reused with another body: the id's record belongs to a message accepted at ${stored.acceptedAt}; this copy was accepted earlier, while its own record could not be written`;
   await deadLetter(envelope, { reason, attempts: envelope.priorAttempts }, deps);
+  return 'dead-lettered';
+}
+
+/**
+ * A delivery that could not even be tried (its status record or its signing secret unreadable):
+ * retried like a failed attempt, dead-lettered with the reason once the attempts are used up.
+ */
+async function notAttempted(
+  record: SQSRecord,
+  envelope: MessageEnvelope,
+  reason: string,
+  deps: ForwarderDeps,
+): Promise<ForwardOutcome> {
+  const { maxAttempts } = deps.settings;
+  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  if (receiveCount < maxAttempts) {
+    return retryLater(record, envelope, { kind: 'retryable', reason }, receiveCount, deps);
+  }
+  const gaveUp = `gave up after ${maxAttempts} attempts; last: ${reason}`;
+  await deadLetter(envelope, { reason: gaveUp, attempts: envelope.priorAttempts + receiveCount }, deps);
   return 'dead-lettered';
 }
 

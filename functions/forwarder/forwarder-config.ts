@@ -1,5 +1,11 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createSecretsManagerClient,
+  createSqsClient,
+} from '../../shared/aws/clients.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import {
@@ -14,6 +20,10 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { type Backend, systemClock } from '../../shared/ports.js';
+import {
+  SecretsManagerSigningKeys,
+  SIGNING_SECRET_CACHE_SECONDS,
+} from '../../shared/signing/signing-keys.js';
 import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
 import type { ForwarderDeps, ForwarderSettings } from './forward-record.js';
 import { FetchBackend } from './http-backend.js';
@@ -24,6 +34,10 @@ export interface ForwarderConfig extends ForwarderSettings {
   readonly dlqUrl: string;
   readonly messageTableName: string;
   readonly recordRetentionSeconds: number;
+  /** The route's signing secret (name or ARN); undefined for an unsigned route. */
+  readonly signingSecretId?: string;
+  /** Seconds the container keeps the secret before reading it again. */
+  readonly signingSecretCacheSeconds: number;
 }
 
 /** Parses NON_RETRYABLE_STATUSES ("400,404,422"); empty means "retry everything". */
@@ -87,6 +101,14 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
     retry: loadRetryPolicy(env),
     nonRetryableStatuses: parseStatuses(env[ENV.NON_RETRYABLE_STATUSES], ROUTE_DEFAULTS.nonRetryableStatuses),
     logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
+    ...(env[ENV.SIGNING_SECRET_ID]?.trim() ? { signingSecretId: env[ENV.SIGNING_SECRET_ID]?.trim() } : {}),
+    signingSecretCacheSeconds: intEnv(
+      env,
+      ENV.SIGNING_SECRET_CACHE_SECONDS,
+      SIGNING_SECRET_CACHE_SECONDS,
+      0,
+      3600,
+    ),
   };
 }
 
@@ -94,6 +116,7 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
 export interface ForwarderOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;
+  readonly secretsManagerEndpoint?: string;
   readonly logger?: Logger;
   readonly backend?: Backend;
 }
@@ -117,5 +140,17 @@ export function createForwarderDeps(
     logger: overrides.logger ?? createLogger(SERVICE.FORWARDER),
     clock: systemClock,
     settings: config,
+    // Created once per container; the provider's cache spares a Secrets Manager call per delivery.
+    ...(config.signingSecretId
+      ? {
+          signing: new SecretsManagerSigningKeys(
+            new SecretsProvider({
+              awsSdkV3Client: createSecretsManagerClient({ endpoint: overrides.secretsManagerEndpoint }),
+            }),
+            config.signingSecretId,
+            config.signingSecretCacheSeconds,
+          ),
+        }
+      : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { BATCH_MAX_MESSAGES, BATCH_MAX_REQUEST_BYTES } from '../../shared/config/batch-ingest.js';
 import type { HttpResponse } from '../../shared/http-response.js';
+import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { type IngestRequest, jsonDepth, MAX_JSON_DEPTH, readJsonText, refuse } from './parse-request.js';
 
 /**
@@ -54,11 +55,25 @@ export function parseBatchRequest(request: IngestRequest): BatchParseResult {
   }
   return {
     ok: true,
-    entries: messages.map((message) => toEntry(message, contentType ?? 'application/json')),
+    entries: messages.map((message) =>
+      toEntry(message, contentType ?? 'application/json', traceHeaders(request.headers)),
+    ),
   };
 }
 
-function toEntry(message: unknown, contentType: string): BatchEntry {
+/** The batch POST's trace context: every message of the batch joins the client's one trace. */
+function traceHeaders(headers: IngestRequest['headers']): Record<string, string | undefined> {
+  return {
+    [TRACE_HEADER.TRACEPARENT]: headers[TRACE_HEADER.TRACEPARENT],
+    [TRACE_HEADER.TRACESTATE]: headers[TRACE_HEADER.TRACESTATE],
+  };
+}
+
+function toEntry(
+  message: unknown,
+  contentType: string,
+  trace: Record<string, string | undefined>,
+): BatchEntry {
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     return fail(400, 'each message must be an object {"body": ..., "idempotencyKey"?: "..."}');
   }
@@ -74,7 +89,7 @@ function toEntry(message: unknown, contentType: string): BatchEntry {
   if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
     return fail(400, 'idempotencyKey must be a string');
   }
-  const headers: Record<string, string | undefined> = { 'content-type': contentType };
+  const headers: Record<string, string | undefined> = { ...trace, 'content-type': contentType };
   if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
   return {
     ok: true,

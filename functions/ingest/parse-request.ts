@@ -1,6 +1,7 @@
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { errorResponse, type HttpResponse } from '../../shared/http-response.js';
 import type { BodySchema } from '../../shared/schemas/body-schemas.js';
+import { traceFromRequest } from '../../shared/trace-context.js';
 
 /** The parts of an HTTP request the ingest looks at; header names lower-cased. */
 export interface IngestRequest {
@@ -175,6 +176,8 @@ export function parseRequest(
       contentType,
       receivedAt: now.toISOString(),
       priorAttempts: 0,
+      // The client's trace (or a new one) rides with the message to every delivery attempt.
+      ...traceFromRequest(request.headers),
     },
   };
 }

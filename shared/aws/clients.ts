@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -78,6 +79,11 @@ export function createSqsClient(options: ClientOptions = {}): SQSClient {
 /** A DynamoDB client with {@link awsClientConfig}'s timeouts. */
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
   return new DynamoDBClient(awsClientConfig(options));
+}
+
+/** A Secrets Manager client with {@link awsClientConfig}'s timeouts (signing secrets). */
+export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient(awsClientConfig(options));
 }
 
 /** The document client over `client`; undefined attributes are left out rather than rejected. */

@@ -29,6 +29,8 @@ export interface StoredItem {
   contentType: string;
   receivedAt: string;
   priorAttempts?: number;
+  traceparent?: string;
+  tracestate?: string;
   shard: string;
   storedAt: number;
 }
@@ -233,6 +235,9 @@ export function toStoredItem(envelope: MessageEnvelope, storedAt: number): Store
     contentType: envelope.contentType,
     receivedAt: envelope.receivedAt,
     priorAttempts: envelope.priorAttempts,
+    // Undefined fields are left out by the document client (removeUndefinedValues).
+    traceparent: envelope.traceparent,
+    tracestate: envelope.tracestate,
     shard: shardOf(envelope.id),
     storedAt,
   };
@@ -248,6 +253,8 @@ function toFailoverItem(item: StoredItem): FailoverItem {
       contentType: item.contentType,
       receivedAt: item.receivedAt,
       priorAttempts: item.priorAttempts ?? 0,
+      ...(item.traceparent ? { traceparent: item.traceparent } : {}),
+      ...(item.tracestate ? { tracestate: item.tracestate } : {}),
     },
   };
 }

@@ -41,6 +41,10 @@ export const ENV = {
   ROUTE_QUEUE_URLS: 'ROUTE_QUEUE_URLS',
   /** Seconds the drainer may spend per run before it stops and leaves the rest for the next run. */
   DRAIN_TIME_BUDGET_SECONDS: 'DRAIN_TIME_BUDGET_SECONDS',
+  /** Name or ARN of the route's Secrets Manager signing secret (forwarder); unset means unsigned deliveries. */
+  SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
+  /** Seconds a forwarder caches its signing secret: Powertools parameters' own variable. @default 30 */
+  SIGNING_SECRET_CACHE_SECONDS: 'POWERTOOLS_PARAMETERS_MAX_AGE',
   /** `true` to log message bodies (off by default: payloads may hold personal data). */
   LOG_PAYLOADS: 'LOG_PAYLOADS',
 } as const;

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import { ENV } from './env-names.js';
 import type { RouteConfig } from './route-schema.js';
 
@@ -24,6 +25,8 @@ export interface RouteResourceNames {
   readonly messageTableName: string;
   /** Days a status record is kept after its last write (the deployment's `recordRetentionDays`). */
   readonly recordRetentionDays: number;
+  /** A signed route's secret (name or ARN): the stack's, or the local runner's in the emulator. */
+  readonly signingSecretId?: string;
 }
 
 /** Each function of a route with exactly the variables it reads. */
@@ -37,6 +40,11 @@ export function routeEnvironments(
   route: RouteConfig,
   resources: RouteResourceNames,
 ): RouteFunctionEnvironments {
+  if (route.signing && !resources.signingSecretId) {
+    throw new ConfigurationError(
+      `route ${route.name} is signed but no signing secret was made for it; create its secret before its functions`,
+    );
+  }
   return {
     ingest: {
       [ENV.ROUTE_NAME]: route.name,
@@ -64,6 +72,7 @@ export function routeEnvironments(
             [ENV.RETRY_MAX_SECONDS]: String(route.retry.maxSeconds),
           }),
       [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
+      ...(resources.signingSecretId ? { [ENV.SIGNING_SECRET_ID]: resources.signingSecretId } : {}),
     },
   };
 }

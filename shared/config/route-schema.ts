@@ -7,6 +7,7 @@ import {
   DEFAULT_DRAIN_INTERVAL_SECONDS,
   ROUTE_DEFAULTS,
 } from './route-defaults.js';
+import { signingOptionSchema } from './signing-option.js';
 
 /**
  * The routes file (`DELIVERY_CONFIG=<path>`): its zod schema is the single definition of what a
@@ -136,6 +137,12 @@ export const routeFieldsSchema = z
     maxBodyBytes: wholeNumber(1, 250_000, ' of bytes')
       .default(ROUTE_DEFAULTS.maxBodyBytes)
       .describe('Largest accepted request body, in bytes (at most 250000).'),
+    /** Standard Webhooks signatures on every delivery attempt (signing-option.ts); absent = unsigned. */
+    signing: signingOptionSchema
+      .optional()
+      .describe(
+        'Sign every delivery (Standard Webhooks webhook-id/-timestamp/-signature): true for a generated secret, {"secret": "<name or ARN>"} for an existing one on AWS, {"localSecretEnv": "VAR"} to seed it locally.',
+      ),
   })
   .describe('One delivery route: its own queue, dead-letter queue and forwarder.');
 

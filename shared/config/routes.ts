@@ -4,8 +4,8 @@ import { ConfigurationError, describeError } from '../errors.js';
 import { MESSAGE_TABLE } from '../resources.js';
 import { configProblems, formatPath, formatValue } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
-import { parseDecimal } from './numbers.js';
 import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
+import { parseDecimal } from './numbers.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
 import {
   type DeliveryFile,

@@ -42,6 +42,8 @@ export const ROUTE_OUTPUT = {
   INGEST_FUNCTION_NAME: 'IngestFunctionName',
   /** Only when the stack has continuing delivery (AUTO_REDRIVE is not false). */
   CONTINUING_DELIVERY_ARN: 'ContinuingDeliveryArn',
+  /** Only for a signed route: its signing secret's ARN (or the name it was given), not its value. */
+  SIGNING_SECRET_ID: 'SigningSecretId',
 } as const;
 
 /** One of {@link ROUTE_OUTPUT}'s keys. */

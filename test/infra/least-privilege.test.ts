@@ -1,5 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
@@ -18,6 +19,8 @@ interface PolicyStatement {
 function describeResource(resource: unknown): string {
   if (resource === '*') return '*';
   const value = resource as Record<string, unknown>;
+  // A secret's ARN is its Ref.
+  if (typeof value.Ref === 'string') return value.Ref;
   const getAtt = value['Fn::GetAtt'] as [string, string] | undefined;
   if (getAtt) return getAtt[0];
   const join = value['Fn::Join'] as [string, unknown[]] | undefined;
@@ -67,9 +70,15 @@ describe('least privilege (two routes)', () => {
   let orders: DeliveryRoute;
 
   beforeAll(() => {
-    // Prepare: the default route plus a second one, so per-route grants can be told apart.
+    // Prepare: the default route, signed, plus a second one unsigned, so per-route grants can be told apart.
     const config = loadDeliveryConfig(userEnv(), [
-      { ...ORDERS_ROUTE, name: 'catering', path: '/catering/register', schema: 'catering-registration' },
+      {
+        ...ORDERS_ROUTE,
+        name: 'catering',
+        path: '/catering/register',
+        schema: 'catering-registration',
+        signing: {},
+      },
       ORDERS_ROUTE,
     ]);
     ({ stack, template } = synthStack({ config }));
@@ -121,9 +130,32 @@ describe('least privilege (two routes)', () => {
           `sqs:GetQueueUrl on ${dlq}`,
           `dynamodb:BatchGetItem on ${messages}`,
           `dynamodb:UpdateItem on ${messages}`,
+          // Its own route's signing secret, read only; the unsigned route's forwarder has none.
+          ...(route.signingSecret
+            ? [
+                `secretsmanager:DescribeSecret on ${idOf(route.signingSecret)}`,
+                `secretsmanager:GetSecretValue on ${idOf(route.signingSecret)}`,
+              ]
+            : []),
         ]),
       );
     }
+  });
+
+  it("lets no role but the signed route's forwarder touch its signing secret", () => {
+    // Act: every role's grants, kept where they name Secrets Manager.
+    const roles = Object.keys(resourcesOf(template, 'AWS::IAM::Role'));
+    const secretGrants = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap((policy) =>
+      (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement.filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+      ).flatMap(() => (policy.Properties.Roles as Array<{ Ref: string }>).map((role) => role.Ref)),
+    );
+
+    // Assess
+    expect(catering.signingSecret).toBeDefined();
+    expect(orders.signingSecret).toBeUndefined();
+    expect(roles.length).toBeGreaterThan(3);
+    expect([...new Set(secretGrants)]).toEqual([idOf(catering.forwarderFunction.role as IConstruct)]);
   });
 
   it('lets the drainer read the by-age index, delete items, hold its lease and send to every route queue', () => {

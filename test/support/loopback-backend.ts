@@ -24,6 +24,11 @@ export class LoopbackBackend {
   readonly requests: ReceivedRequest[] = [];
   private readonly script: Answer[] = [];
   fallback: Answer = { status: 200 };
+  /**
+   * Looks at each request before the script does, as a receiver's own checks would (a signature,
+   * say): an answer returned here is sent instead, and the script is left as it was.
+   */
+  check: ((request: ReceivedRequest) => Answer | undefined) | undefined;
   private server: Server | undefined;
   private readonly hanging = new Set<import('node:http').ServerResponse>();
 
@@ -37,14 +42,15 @@ export class LoopbackBackend {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        this.requests.push({
+        const request = {
           method: req.method ?? '',
           path: req.url ?? '',
           headers: req.headers,
           body: Buffer.concat(chunks).toString(),
           receivedAt: Date.now(),
-        });
-        const answer = this.script.shift() ?? this.fallback;
+        };
+        this.requests.push(request);
+        const answer = this.check?.(request) ?? this.script.shift() ?? this.fallback;
         if (answer === 'hang') {
           this.hanging.add(res);
           return;

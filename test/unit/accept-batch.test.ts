@@ -66,6 +66,24 @@ describe('acceptBatch', () => {
     expect(failover.putCalls).toBe(0);
   });
 
+  it("carries the batch POST's traceparent and tracestate with every message of it", async () => {
+    // Prepare
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const request = aBatchRequest([{ body: order(1) }, { body: order(2) }]);
+
+    // Act
+    await acceptBatch(
+      { ...request, headers: { ...request.headers, traceparent, tracestate: 'rojo=1' } },
+      deps,
+    );
+
+    // Assess
+    expect(queue.batches[0]?.map((e) => [e.traceparent, e.tracestate])).toEqual([
+      [traceparent, 'rojo=1'],
+      [traceparent, 'rojo=1'],
+    ]);
+  });
+
   it('validates each message on its own: valid ones stored, invalid ones answered, 207', async () => {
     // Prepare
     deps = { ...deps, rules: ingestRules({ maxBodyBytes: 40 }) };

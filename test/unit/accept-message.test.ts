@@ -62,6 +62,7 @@ describe('acceptMessage', () => {
           contentType: 'application/json',
           receivedAt: '2025-01-02T03:04:05.000Z',
           priorAttempts: 0,
+          traceparent: expect.any(String),
         },
       },
     ]);

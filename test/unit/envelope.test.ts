@@ -10,16 +10,33 @@ import {
 } from '../../shared/envelope.js';
 import { anEnvelope, anSqsRecord, toLambdaAttributes } from '../support/factories.js';
 
-const envelopeArbitrary: fc.Arbitrary<MessageEnvelope> = fc.record({
-  id: fc.string({ minLength: 1, maxLength: 80 }),
-  route: fc.string({ minLength: 1, maxLength: 31 }),
-  body: fc.string({ unit: 'binary', maxLength: 200 }),
-  contentType: fc.constantFrom('application/json', 'application/vnd.catering+json; charset=utf-8'),
-  receivedAt: fc
-    .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
-    .map((date) => date.toISOString()),
-  priorAttempts: fc.nat({ max: 10_000 }),
-});
+const hex = (length: number) => fc.stringMatching(new RegExp(`^[0-9a-f]{${length}}$`));
+
+/** A trace as the ingest stores it: a traceparent, sometimes with a tracestate (which may hold spaces). */
+const traceArbitrary = fc.option(
+  fc.record(
+    {
+      traceparent: fc.tuple(hex(32), hex(16)).map(([trace, parent]) => `00-${trace}-${parent}-01`),
+      tracestate: fc.string({ minLength: 1, maxLength: 64 }),
+    },
+    { requiredKeys: ['traceparent'] },
+  ),
+  { nil: undefined },
+);
+
+const envelopeArbitrary: fc.Arbitrary<MessageEnvelope> = fc
+  .record({
+    id: fc.string({ minLength: 1, maxLength: 80 }),
+    route: fc.string({ minLength: 1, maxLength: 31 }),
+    body: fc.string({ unit: 'binary', maxLength: 200 }),
+    contentType: fc.constantFrom('application/json', 'application/vnd.catering+json; charset=utf-8'),
+    receivedAt: fc
+      .date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true })
+      .map((date) => date.toISOString()),
+    priorAttempts: fc.nat({ max: 10_000 }),
+    trace: traceArbitrary,
+  })
+  .map(({ trace, ...envelope }) => ({ ...envelope, ...trace }));
 
 describe('toMessageAttributes / fromSqsRecord', () => {
   it('carries every envelope field through the Lambda SQS record shape', () => {
@@ -32,6 +49,25 @@ describe('toMessageAttributes / fromSqsRecord', () => {
 
     // Assess
     expect(rebuilt).toEqual(envelope);
+  });
+
+  it('carries the trace context as one attribute, split back at the first space', () => {
+    // Prepare
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const envelope = anEnvelope({ traceparent, tracestate: 'rojo=00f067aa0ba902b7, congo=t61rcWkgMzE' });
+
+    // Act
+    const attributes = toMessageAttributes(envelope, { reason: 'gave up', attempts: 4, lastStatus: 503 });
+    const rebuilt = fromSdkAttributes(attributes, 'x', envelope.body, 'r');
+
+    // Assess
+    expect(attributes[ATTR.TRACE_CONTEXT]?.StringValue).toBe(
+      `${traceparent} rojo=00f067aa0ba902b7, congo=t61rcWkgMzE`,
+    );
+    // SQS takes at most 10 attributes per message, a dead letter's included.
+    expect(Object.keys(attributes).length).toBeLessThanOrEqual(10);
+    expect(rebuilt.traceparent).toBe(traceparent);
+    expect(rebuilt.tracestate).toBe(envelope.tracestate);
   });
 
   it('writes string attributes for the texts and a Number attribute for the attempts', () => {

@@ -6,9 +6,15 @@ import {
   readBatchRecords,
 } from '../../functions/forwarder/forward-record.js';
 import type { MessageEnvelope } from '../../shared/envelope.js';
-import { QueueWriteError, RetryableDeliveryError } from '../../shared/errors.js';
+import {
+  QueueWriteError,
+  RetryableDeliveryError,
+  SigningSecretUnavailableError,
+} from '../../shared/errors.js';
 import { fingerprintOf, MAX_ATTEMPTS_WITH_RESPONSE } from '../../shared/message-record.js';
 import { type DeliveryResponse, recordKeyOf } from '../../shared/ports.js';
+import { fixedSigningKeys } from '../../shared/signing/signing-keys.js';
+import { generateSecret, signPayload } from '../../shared/signing/webhook-signature.js';
 import { anEnvelope, anSqsRecord, forwarderSettings } from '../support/factories.js';
 import {
   FakeClock,
@@ -69,6 +75,51 @@ describe('forwardRecord', () => {
     backend = new ScriptedBackend(() => answer);
   });
 
+  it("signs a signed route's attempt over the body sent, with the attempt's time and a span of the message's trace", async () => {
+    // Prepare
+    const secret = generateSecret();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const envelope = anEnvelope({ id: 'msg_signed', traceparent, tracestate: 'vendor=abc' });
+    const signing = fixedSigningKeys({ current: secret, previous: [] });
+
+    // Act
+    await forward(envelope, {}, { signing });
+
+    // Assess
+    const headers = backend.requests[0]?.headers ?? {};
+    const now = Date.parse('2025-01-02T03:05:00.000Z') / 1000;
+    expect(headers['webhook-id']).toBe('msg_signed');
+    expect(headers['webhook-timestamp']).toBe(String(now));
+    expect(headers['webhook-signature']).toBe(signPayload(secret, 'msg_signed', now, envelope.body));
+    expect(headers.traceparent?.slice(0, 36)).toBe(traceparent.slice(0, 36));
+    expect(headers.traceparent).not.toBe(traceparent);
+    expect(headers.tracestate).toBe('vendor=abc');
+  });
+
+  it('retries without calling the backend when the signing secret cannot be read, and dead-letters at the last attempt', async () => {
+    // Prepare
+    const envelope = anEnvelope({ id: 'msg_unsigned' });
+    const signing = {
+      activeSecrets: async () => {
+        throw new SigningSecretUnavailableError(
+          'could not read signing secret gd/catering: AccessDeniedException',
+        );
+      },
+    };
+
+    // Act
+    const error = await retryableError(forward(envelope, { receiveCount: 1 }, { signing }));
+    const last = await forward(envelope, { receiveCount: settings.maxAttempts }, { signing });
+
+    // Assess
+    expect(error.message).toMatch(/could not read signing secret gd\/catering/);
+    expect(backend.requests).toEqual([]);
+    expect(last).toBe('dead-lettered');
+    expect(deadLetters.sent[0]?.deadLetter?.reason).toMatch(
+      /gave up after 4 attempts; last: could not read signing secret/,
+    );
+  });
+
   it('delivers with the documented headers and records the attempt as delivered', async () => {
     // Prepare
     const envelope = anEnvelope({
@@ -93,6 +144,8 @@ describe('forwardRecord', () => {
           'idempotency-key': 'id-9',
           'x-message-id': 'id-9',
           'x-delivery-attempt': '5',
+          // No trace stored with it: one derived from the message id, a new span per attempt.
+          traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
         },
       },
     ]);

@@ -5,6 +5,7 @@ import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { ENV, type Env } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
+import { SIGNING_SECRET_CACHE_SECONDS } from '../../shared/signing/signing-keys.js';
 
 const QUEUE_URL = 'http://127.0.0.1:5000/000000000000/t-catering-delivery';
 
@@ -158,7 +159,30 @@ describe('loadForwarderConfig', () => {
       retry: DEFAULT_ROUTE.retry,
       nonRetryableStatuses: new Set(DEFAULT_ROUTE.nonRetryableStatuses),
       logPayloads: false,
+      // Unsigned: no secret id, the default cache.
+      signingSecretCacheSeconds: SIGNING_SECRET_CACHE_SECONDS,
     });
+  });
+
+  it("reads a signed route's secret id and Powertools' cache variable", () => {
+    // Act
+    const config = loadForwarderConfig({
+      ...FORWARDER_ENV,
+      [ENV.SIGNING_SECRET_ID]: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:catering-AbCdEf',
+      [ENV.SIGNING_SECRET_CACHE_SECONDS]: '5',
+    });
+
+    // Assess
+    expect(config.signingSecretId).toBe(
+      'arn:aws:secretsmanager:us-east-1:123456789012:secret:catering-AbCdEf',
+    );
+    expect(config.signingSecretCacheSeconds).toBe(5);
+  });
+
+  it('fails for a secret cache time that is not a whole number of seconds, naming the variable', () => {
+    expect(() =>
+      loadForwarderConfig({ ...FORWARDER_ENV, [ENV.SIGNING_SECRET_CACHE_SECONDS]: 'soon' }),
+    ).toThrow(/POWERTOOLS_PARAMETERS_MAX_AGE must be a whole number from 0 to 3600, got 'soon'/);
   });
 
   it('reads the retry settings and statuses', () => {

@@ -333,7 +333,27 @@ describe('parseRequest: the envelope', () => {
       contentType: 'application/json',
       receivedAt: '2025-01-02T03:04:05.000Z',
       priorAttempts: 0,
+      // No traceparent from the client: a new trace.
+      traceparent: expect.stringMatching(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/),
     });
+  });
+
+  it("keeps the client's traceparent and tracestate with the message", () => {
+    // Prepare
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const request = anIngestRequest(JSON.stringify(cateringRegistration()));
+
+    // Act
+    const envelope = accepted(
+      parse({
+        ...request,
+        headers: { ...request.headers, traceparent, tracestate: 'rojo=00f067aa0ba902b7' },
+      }),
+    );
+
+    // Assess
+    expect(envelope.traceparent).toBe(traceparent);
+    expect(envelope.tracestate).toBe('rojo=00f067aa0ba902b7');
   });
 
   it("uses the client's Idempotency-Key as the message id", () => {

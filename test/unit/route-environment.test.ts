@@ -3,6 +3,7 @@ import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.
 import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { type RouteResourceNames, routeEnvironments } from '../../shared/config/route-environment.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import { SIGNING_SECRET_CACHE_SECONDS } from '../../shared/signing/signing-keys.js';
 import { configurationError } from '../support/configuration-error.js';
 import { ORDERS_ROUTE } from '../support/route-fixtures.js';
 
@@ -19,10 +20,13 @@ const RESOURCES: RouteResourceNames = {
  * field added to the routes schema does not compile here until it has a value, and the test below
  * then shows whether it reaches a function.
  */
-const CHANGED: Required<RouteConfig> = { ...ORDERS_ROUTE, schema: 'json-object' };
+const CHANGED: Required<RouteConfig> = { ...ORDERS_ROUTE, schema: 'json-object', signing: {} };
 
-/** Fields the functions never read: the stack and the local runner use them to build resources. */
-const RESOURCE_ONLY_FIELDS = new Set<keyof RouteConfig>(['path', 'concurrency', 'batchSize']);
+/**
+ * Fields the functions never read: the stack and the local runner use them to build resources
+ * (`signing` makes a secret, whose id reaches the forwarder: tested below).
+ */
+const RESOURCE_ONLY_FIELDS = new Set<keyof RouteConfig>(['path', 'concurrency', 'batchSize', 'signing']);
 
 describe('routeEnvironments (the stack and the local runner both use it)', () => {
   it('gives the ingest and the forwarder a route that they read back setting for setting', () => {
@@ -30,7 +34,7 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
     const route = parseRoute(CHANGED);
 
     // Act
-    const environments = routeEnvironments(route, RESOURCES);
+    const environments = routeEnvironments(route, { ...RESOURCES, signingSecretId: 'orders/signing' });
     const ingest = loadIngestConfig(environments.ingest);
     const forwarder = loadForwarderConfig(environments.forwarder);
 
@@ -57,7 +61,17 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       retry: CHANGED.retry,
       nonRetryableStatuses: new Set([400, 422]),
       logPayloads: false,
+      signingSecretId: 'orders/signing',
+      signingSecretCacheSeconds: SIGNING_SECRET_CACHE_SECONDS,
     });
+  });
+
+  it('fails for a signed route without its secret, so it never delivers unsigned', () => {
+    // Act
+    const { message } = configurationError(() => routeEnvironments(parseRoute(CHANGED), RESOURCES));
+
+    // Assess
+    expect(message).toMatch(/route order-events is signed but no signing secret was made for it/);
   });
 
   it.each(Object.keys(CHANGED).filter((field) => !RESOURCE_ONLY_FIELDS.has(field as keyof RouteConfig)))(

@@ -367,3 +367,31 @@ describe('retry schedule in a routes file', () => {
     expect(message).toContain(`route 'orders' (routes[1]), ${expected}`);
   });
 });
+
+describe('routes file: signing', () => {
+  it.each([
+    [true, {}],
+    [{ secret: 'orders/signing' }, { secret: 'orders/signing' }],
+    [{ localSecretEnv: 'ORDERS_SIGNING_SECRET' }, { localSecretEnv: 'ORDERS_SIGNING_SECRET' }],
+    [false, undefined],
+  ])('reads signing %j as %j', (signing, expected) => {
+    // Prepare
+    const path = routesFile({ routes: [billing, { ...orders, signing }] });
+
+    // Act
+    const [, route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
+
+    // Assess
+    expect(route?.signing).toEqual(expected);
+    expect(loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes[0]?.signing).toBeUndefined();
+  });
+
+  it.each([
+    [{ secret: 'has spaces' }, /signing.*use a Secrets Manager secret name or ARN/],
+    [{ localSecretEnv: 'lower' }, /signing.*use an environment variable name/],
+    [{ secrett: 'x' }, /signing/],
+    ['yes', /signing.*use true, false, or/],
+  ])('fails for signing %j, naming the field', (signing, message) => {
+    expect(errorFor({ signing })).toMatch(message);
+  });
+});

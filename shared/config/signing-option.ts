@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** What a `signing` value that is neither form should look like. */
+const SIGNING_FORMS =
+  'use true, false, or {"secret": "<Secrets Manager name or ARN>", "localSecretEnv": "<VARIABLE>"}';
+
+/**
+ * A route's `signing` setting (Standard Webhooks signatures on every delivery attempt):
+ * - `true`: on AWS the stack creates the route's secret with a generated value; locally the runner
+ *   creates it in the emulator's Secrets Manager (generated, or from `localSecretEnv`);
+ * - `{"secret": "<name or ARN>"}`: on AWS, an existing Secrets Manager secret instead;
+ * - `{"localSecretEnv": "ORDERS_SIGNING_SECRET"}`: locally, seed the secret from that variable;
+ * - `false` or absent: unsigned (locally `SIGNING_SECRET` still signs the default route).
+ * Read as a {@link SigningOption}, or undefined when off.
+ */
+export const signingOptionSchema = z
+  .union(
+    [
+      z.boolean({ error: SIGNING_FORMS }),
+      z.strictObject(
+        {
+          secret: z
+            .string({ error: 'use a Secrets Manager secret name or ARN' })
+            .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, {
+              error: 'use a Secrets Manager secret name or ARN',
+            })
+            .optional()
+            .describe(
+              'An existing Secrets Manager secret (name or ARN) to sign with on AWS, instead of a new one.',
+            ),
+          localSecretEnv: z
+            .string({ error: 'use an environment variable name such as ORDERS_SIGNING_SECRET' })
+            .regex(/^[A-Z_][A-Z0-9_]*$/, {
+              error: 'use an environment variable name such as ORDERS_SIGNING_SECRET',
+            })
+            .optional()
+            .describe(
+              'Locally: the variable holding the whsec_ secret to start with (default: a generated one).',
+            ),
+        },
+        { error: SIGNING_FORMS },
+      ),
+    ],
+    { error: SIGNING_FORMS },
+  )
+  .transform((option): SigningOption | undefined => {
+    if (option === false) return undefined;
+    return option === true ? {} : option;
+  });
+
+/** A signed route's settings, `true` read as all defaults. */
+export interface SigningOption {
+  readonly secret?: string;
+  readonly localSecretEnv?: string;
+}
