@@ -9,6 +9,7 @@ import {
   publishMetrics,
   SERVICE,
 } from '../../shared/metrics.js';
+import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { acceptBatch, type BatchResult } from './accept-batch.js';
 import { acceptMessage, type IngestDeps } from './accept-message.js';
 import type { IngestRequest } from './parse-request.js';
@@ -57,9 +58,18 @@ function countByMetric(results: readonly BatchResult[]): Map<MetricName, number>
   return counts;
 }
 
-/** API Gateway keeps header names as the client sent them; HTTP says they are case-insensitive. */
+/**
+ * API Gateway keeps header names as the client sent them; HTTP says they are case-insensitive.
+ * `headers` holds the last of a repeated header; W3C Trace Context says repeated `tracestate`
+ * headers are one list, so those are joined from `multiValueHeaders`.
+ */
 export function toIngestRequest(event: APIGatewayProxyEvent): IngestRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (name.toLowerCase() === TRACE_HEADER.TRACESTATE && values && values.length > 1) {
+      headers[TRACE_HEADER.TRACESTATE] = values.join(',');
+    }
+  }
   return { method: event.httpMethod, headers, body: event.body, isBase64Encoded: event.isBase64Encoded };
 }

@@ -318,4 +318,23 @@ describe('toIngestRequest', () => {
       isBase64Encoded: true,
     });
   });
+  it('joins repeated tracestate headers into one list, as W3C Trace Context asks', () => {
+    // Prepare
+    const event = {
+      ...apiGatewayEvent({
+        method: 'POST',
+        path: '/catering/register',
+        headers: { tracestate: 'b=2' },
+        body: '{}',
+      }),
+      multiValueHeaders: { TraceState: ['a=1', 'b=2'], 'Idempotency-Key': ['K-1', 'K-2'] },
+    };
+
+    // Act
+    const request = toIngestRequest(event);
+
+    // Assess
+    expect(request.headers.tracestate).toBe('a=1,b=2');
+    expect(request.headers['idempotency-key']).toBeUndefined();
+  });
 });
