@@ -61,10 +61,12 @@ const DUMMY_ENV = {
 const MEASURE = [
   "const { performance } = require('node:perf_hooks');",
   'const t0 = performance.now();',
+  'const c0 = process.cpuUsage();',
   'const mod = require(process.env.BENCH_BUNDLE);',
+  'const cpu = process.cpuUsage(c0);',
   'const ms = performance.now() - t0;',
   "if (typeof mod.handler !== 'function') throw new Error('no handler export');",
-  'process.stdout.write(JSON.stringify({ ms }));',
+  'process.stdout.write(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000 }));',
 ].join('\n');
 
 export interface BundleFigure {
@@ -72,6 +74,12 @@ export interface BundleFigure {
   readonly bytes: number;
   readonly initMsRuns: number[];
   readonly medianInitMs: number;
+  /**
+   * CPU time (user + system) of the same require, per run. On a shared, loaded machine the wall time
+   * mostly measures waiting for a core; the CPU time is the work the bundle's initialisation does.
+   */
+  readonly initCpuMsRuns: number[];
+  readonly medianInitCpuMs: number;
 }
 
 export interface ColdStartPair {
@@ -81,6 +89,8 @@ export interface ColdStartPair {
   readonly baseline: BundleFigure;
   /** Median over runs of handler / baseline init time, measured back to back. */
   readonly initRatio: number;
+  /** Median over runs of handler / baseline init CPU time. */
+  readonly initCpuRatio: number;
   readonly sizeRatio: number;
 }
 
@@ -96,7 +106,7 @@ export interface ColdStartResult {
  * (require of the bundle, timed inside a fresh node process, several runs, median).
  */
 export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult> {
-  const runs = ctx.quick ? 3 : 9;
+  const runs = ctx.quick ? 3 : 15;
   const dir = await mkdtemp(join(tmpdir(), 'gd-bench-bundles-'));
   try {
     const bundles: { fn: string; kind: 'handler' | 'baseline'; file: string; sdk: string[] }[] = [];
@@ -138,6 +148,7 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
     ctx.log(`cold start: ${bundles.length} bundles built in ${dir}`);
 
     const times = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
+    const cpuTimes = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
     for (let i = 0; i < runs; i++) {
       // Interleaved, so a noisy moment hits a function and its baseline alike.
       for (const bundle of bundles) {
@@ -145,13 +156,23 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
           env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, BENCH_BUNDLE: bundle.file },
           timeout: 30_000,
         });
-        times.get(bundle.file)?.push((JSON.parse(stdout) as { ms: number }).ms);
+        const measured = JSON.parse(stdout) as { ms: number; cpuMs: number };
+        times.get(bundle.file)?.push(measured.ms);
+        cpuTimes.get(bundle.file)?.push(measured.cpuMs);
       }
     }
 
     const figure = async (file: string, name: string): Promise<BundleFigure> => {
       const initMsRuns = times.get(file) ?? [];
-      return { name, bytes: (await stat(file)).size, initMsRuns, medianInitMs: median(initMsRuns) };
+      const initCpuMsRuns = cpuTimes.get(file) ?? [];
+      return {
+        name,
+        bytes: (await stat(file)).size,
+        initMsRuns,
+        medianInitMs: median(initMsRuns),
+        initCpuMsRuns,
+        medianInitCpuMs: median(initCpuMsRuns),
+      };
     };
     const pairs: ColdStartPair[] = [];
     for (const fn of FUNCTIONS) {
@@ -166,6 +187,9 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
         handler,
         baseline,
         initRatio: median(handler.initMsRuns.map((ms, i) => ms / (baseline.initMsRuns[i] ?? Number.NaN))),
+        initCpuRatio: median(
+          handler.initCpuMsRuns.map((ms, i) => ms / (baseline.initCpuMsRuns[i] ?? Number.NaN)),
+        ),
         sizeRatio: handler.bytes / baseline.bytes,
       });
     }

@@ -1,7 +1,7 @@
 import type { DrainResult } from './drain.js';
 import type { ForwarderResult } from './forwarder.js';
 import type { IngestResult } from './ingest.js';
-import { FUNCTION_MEMORY_MB, PRICES } from './prices.js';
+import { FUNCTION_MEMORY_MB, PRICES, STEADY_LOAD } from './prices.js';
 
 /** One line of the bill for a million messages. */
 export interface CostLine {
@@ -28,7 +28,50 @@ export interface CostResult {
     /** With the same API Gateway REST front door, for an HTTP ingress like ours. */
     readonly withApiGatewayUsd: number;
   };
+  /** The cost table: each ingest path and front door, with DynamoDB on demand and provisioned. */
+  readonly scenarios: CostScenario[];
   readonly assumptions: string[];
+}
+
+/** One row of the cost table: a million messages delivered one way, every promise on. */
+export interface CostScenario {
+  readonly path: 'single POST' | 'batch of 10';
+  readonly frontDoor: 'REST' | 'HTTP API';
+  readonly dynamoDb: 'on-demand' | 'provisioned';
+  readonly lines: CostLine[];
+  readonly usd: number;
+  /** The API Gateway line alone. */
+  readonly frontDoorUsd: number;
+  /** Everything but API Gateway: what the goal of $1.20 (EventBridge API Destinations' own price) is about. */
+  readonly beyondFrontDoorUsd: number;
+  /** EventBridge API Destinations behind the same front door, as many requests per message. */
+  readonly eventBridgeUsd: number;
+  /** The largest line beyond the front door. */
+  readonly largestLine: string;
+}
+
+/** What the forwarder and ingest counts say each delivered message costs in AWS requests. */
+interface PerMessage {
+  readonly ingestRequests: number;
+  readonly ingestMs: number;
+  readonly ingestSqs: number;
+  readonly ingestDynamoDbWrites: number;
+}
+
+const SQS_COMMANDS = /Message/;
+const DYNAMODB_WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+const DYNAMODB_READ_COMMANDS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
+
+function sumOf(counts: Record<string, number>, pick: (name: string) => boolean): number {
+  return Object.entries(counts)
+    .filter(([name]) => pick(name))
+    .reduce((total, [, n]) => total + n, 0);
 }
 
 const MILLION = 1_000_000;
@@ -72,7 +115,7 @@ export function estimateCost(
     forwarder.medianInvocationMs,
     FUNCTION_MEMORY_MB.forwarder,
   );
-  const ingestSqs = MILLION * ingest.awsAttemptsPerMessage;
+  const ingestSqs = MILLION * sumOf(ingest.attemptsPerMessage, (name) => SQS_COMMANDS.test(name));
   const forwarderSqs =
     MILLION *
     Object.entries(forwarder.attemptsPerMessage)
@@ -88,7 +131,12 @@ export function estimateCost(
     line('SQS Receive/Delete (event source mapping)', forwarderSqs, 'requests', perSqs),
     line('Lambda forwarder invocations', forwarderInvocations, 'invocations', perLambdaReq),
     line('Lambda forwarder duration', forwarderGbS, 'GB-s', perGbS),
-    line('DynamoDB idempotency writes', forwarderWru, 'WRU', perWru),
+    line(
+      'DynamoDB status-record writes (ingest + forwarder)',
+      forwarderWru + MILLION * sumOf(ingest.attemptsPerMessage, (name) => DYNAMODB_WRITE_COMMANDS.has(name)),
+      'WRU',
+      perWru,
+    ),
   ];
 
   // Failover surcharge: the ingest's PutItem (table + by-age index: 2 WRU), the drainer's index
@@ -121,7 +169,83 @@ export function estimateCost(
     ),
   ];
   const ebUsd = total(eventBridge);
+
+  // The cost table. Forwarder side, the same for every ingest path: its SQS requests (receive,
+  // delete, visibility changes), invocations and duration, its status-record writes, and its reads of
+  // the records (one strongly consistent read of a < 4 KB item per message: 1 RRU, or 1 RCU-second).
+  const forwarderWrites = MILLION * forwarder.dynamoDbWritesPerMessage;
+  const forwarderReads =
+    sumOf(forwarder.attemptsPerMessage, (name) => DYNAMODB_READ_COMMANDS.has(name)) > 0 ? MILLION : 0;
+  const steadyWrite = p.dynamoDbProvisionedWcuHour.usd / 3600 / STEADY_LOAD.targetUtilization;
+  const steadyRead = p.dynamoDbProvisionedRcuHour.usd / 3600 / STEADY_LOAD.targetUtilization;
+  const single: PerMessage = {
+    ingestRequests: 1,
+    ingestMs: ingest.sequential.p50Ms,
+    ingestSqs: sumOf(ingest.attemptsPerMessage, (name) => SQS_COMMANDS.test(name)),
+    ingestDynamoDbWrites: sumOf(ingest.attemptsPerMessage, (name) => DYNAMODB_WRITE_COMMANDS.has(name)),
+  };
+  const batch: PerMessage = {
+    ingestRequests: 1 / ingest.batch.messagesPerRequest,
+    ingestMs: ingest.batch.sequential.p50Ms,
+    ingestSqs: sumOf(ingest.batch.attemptsPerMessage, (name) => SQS_COMMANDS.test(name)),
+    ingestDynamoDbWrites: sumOf(ingest.batch.attemptsPerMessage, (name) => DYNAMODB_WRITE_COMMANDS.has(name)),
+  };
+  const scenario = (
+    path: CostScenario['path'],
+    frontDoor: CostScenario['frontDoor'],
+    dynamoDb: CostScenario['dynamoDb'],
+    m: PerMessage,
+  ): CostScenario => {
+    const requests = MILLION * m.ingestRequests;
+    const frontDoorPrice = (frontDoor === 'REST' ? p.apiGatewayRestPerMillion : p.apiGatewayHttpPerMillion)
+      .usd;
+    const writes = MILLION * m.ingestDynamoDbWrites + forwarderWrites;
+    const lines: CostLine[] = [
+      line(`API Gateway ${frontDoor} requests`, requests, 'requests', frontDoorPrice / MILLION),
+      line('Lambda ingest invocations', requests, 'invocations', perLambdaReq),
+      line(
+        'Lambda ingest duration',
+        gbSeconds(requests, m.ingestMs, FUNCTION_MEMORY_MB.ingest),
+        'GB-s',
+        perGbS,
+      ),
+      line('SQS ingest writes', MILLION * m.ingestSqs, 'requests', perSqs),
+      line('SQS event source mapping (receive, delete)', forwarderSqs, 'requests', perSqs),
+      line('Lambda forwarder invocations', forwarderInvocations, 'invocations', perLambdaReq),
+      line('Lambda forwarder duration', forwarderGbS, 'GB-s', perGbS),
+      dynamoDb === 'on-demand'
+        ? line('DynamoDB status-record writes (on demand)', writes, 'WRU', perWru)
+        : line('DynamoDB status-record writes (provisioned)', writes, 'writes', steadyWrite),
+      dynamoDb === 'on-demand'
+        ? line('DynamoDB status-record reads (on demand)', forwarderReads, 'RRU', perRru)
+        : line('DynamoDB status-record reads (provisioned)', forwarderReads, 'reads', steadyRead),
+    ];
+    const [front, ...rest] = lines;
+    const largest = [...rest].sort((a, b) => b.usd - a.usd)[0];
+    const frontDoorUsd = front?.usd ?? 0;
+    return {
+      path,
+      frontDoor,
+      dynamoDb,
+      lines,
+      usd: total(lines),
+      frontDoorUsd,
+      beyondFrontDoorUsd: total(rest),
+      eventBridgeUsd: ebUsd + frontDoorUsd,
+      largestLine: largest ? `${largest.item} ${`$${largest.usd.toFixed(2)}`}` : '',
+    };
+  };
+  const scenarios: CostScenario[] = [];
+  for (const dynamoDb of ['on-demand', 'provisioned'] as const) {
+    scenarios.push(
+      scenario('single POST', 'REST', dynamoDb, single),
+      scenario('single POST', 'HTTP API', dynamoDb, single),
+      scenario('batch of 10', 'HTTP API', dynamoDb, batch),
+    );
+  }
+
   return {
+    scenarios,
     perMillionDelivered: {
       lines: happy,
       awsCalls:
@@ -147,7 +271,9 @@ export function estimateCost(
       'Ingest duration: p50 of sequential requests (one per instance, as Lambda runs them), rounded up per ms.',
       "Forwarder duration: median batch invocation with full batches of 10; the event source mapping's empty long polls while idle are not counted.",
       'Durations measured against moto on this machine; on AWS the SQS/DynamoDB calls are faster, so GB-s here is an upper estimate.',
-      'Messages of ~0.5 KB: one SQS request per call, one WRU per idempotency write.',
+      'Messages of ~0.5 KB: one SQS request per call, one WRU per status-record write, one RRU per strongly consistent record read.',
+      `Provisioned DynamoDB: a steady ${STEADY_LOAD.messagesPerSecond} msg/s tracked by auto scaling at ${STEADY_LOAD.targetUtilization * 100} % utilization, above the tables' minimum capacity: a write costs WCU-hour / 3,600 / ${STEADY_LOAD.targetUtilization}.`,
+      'Batch of 10: one API Gateway request and one ingest invocation per 10 messages; its SQS and DynamoDB requests as measured per message.',
       'AWS calls = API Gateway requests + Lambda invocations + SQS requests + DynamoDB requests.',
       'EventBridge: the producer calls PutEvents directly (signed AWS call); with an HTTP front door like ours add API Gateway.',
     ],

@@ -10,9 +10,11 @@ import {
   FAST_FAILOVER_TIMEOUTS,
 } from '../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../shared/aws/dynamodb-failover-store.js';
+import { DynamoDbMessageRecords } from '../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
+import { batchPath } from '../shared/config/batch-ingest.js';
 import { toMessageAttributes } from '../shared/envelope.js';
-import { AwsCallCounter } from './aws-call-counter.js';
+import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
 import {
   benchEnvelope,
   cateringBody,
@@ -46,13 +48,30 @@ export interface IngestResult {
   readonly rawSendMessage: IngestVariantResult;
   /** Median over rounds of handler rate / raw rate measured back to back. */
   readonly medianRatio: number;
-  /** AWS HTTP attempts per accepted message, through the handler. */
+  /** AWS HTTP attempts per accepted message, through the handler (queue, failover and status record). */
   readonly awsAttemptsPerMessage: number;
+  /** The same, by command (SendMessage, PutItem, ...). */
+  readonly attemptsPerMessage: CallCounts;
+  /** `POST <path>/batch` with {@link BATCH_SIZE} messages per request, one request at a time. */
+  readonly batch: BatchIngestResult;
   /**
    * One request at a time, as one Lambda instance serves them: the duration Lambda would bill for a
    * warm invocation against this endpoint (the concurrent latencies include queueing in this process).
    */
   readonly sequential: LatencySummary;
+}
+
+/** Messages per batch request in the batch measurement (the cost table's "batch of 10"). */
+export const BATCH_SIZE = 10;
+
+export interface BatchIngestResult {
+  readonly messagesPerRequest: number;
+  readonly requests: number;
+  /** Duration of one batch request (what Lambda bills per invocation). */
+  readonly sequential: LatencySummary;
+  /** AWS HTTP attempts per accepted message, by command. */
+  readonly attemptsPerMessage: CallCounts;
+  readonly accepted: number;
 }
 
 /**
@@ -85,6 +104,11 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
       }),
       queue: new SqsMessageQueue(handlerSqs, config.queueUrl),
       failover: new DynamoDbFailoverStore(createDocumentClient(handlerDynamoDb), config.failoverTableName),
+      records: new DynamoDbMessageRecords(
+        createDocumentClient(handlerDynamoDb),
+        config.messageTableName,
+        config.recordRetentionSeconds,
+      ),
     },
     mutedMetrics('ingest'),
   );
@@ -175,6 +199,40 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
   const sequentialEvents = eventsFor(2000, ctx.quick ? 20 : 60);
   const sequential = await runHandler(sequentialEvents, handlerOutcomes, 1);
   const accepted = (handlerOutcomes['202 queue'] ?? 0) + (handlerOutcomes['202 failover'] ?? 0);
+  const singleAttempts = perMessage(counter.attempts, accepted);
+  const singleTotal = counter.totalAttempts();
+
+  // Batches of ten, one request at a time as one Lambda instance serves them.
+  counter.reset();
+  const batchRequests = ctx.quick ? 10 : 40;
+  const batchEvents = Array.from({ length: batchRequests }, (_, r) =>
+    apiGatewayEvent({
+      method: 'POST',
+      path: batchPath(bench.route.path),
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        messages: Array.from({ length: BATCH_SIZE }, (_, i) => ({
+          body: JSON.parse(cateringBody(3000 + r * BATCH_SIZE + i)),
+        })),
+      }),
+    }),
+  );
+  let batchAccepted = 0;
+  await purge(bench.sqs, config.queueUrl);
+  const batchRun = await runConcurrently(batchEvents.length, 1, async (i) => {
+    const result = await handler(batchEvents[i] as APIGatewayProxyEvent, lambdaContext('bench-ingest'));
+    batchAccepted += (JSON.parse(result.body) as { accepted?: number }).accepted ?? 0;
+  });
+  const batch: BatchIngestResult = {
+    messagesPerRequest: BATCH_SIZE,
+    requests: batchRequests,
+    sequential: summarize(batchRun.latenciesMs),
+    attemptsPerMessage: perMessage(counter.attempts, batchAccepted),
+    accepted: batchAccepted,
+  };
+  ctx.log(
+    `ingest batch: ${batchAccepted}/${batchRequests * BATCH_SIZE} accepted, p50 ${batch.sequential.p50Ms.toFixed(0)} ms per request`,
+  );
   handlerSqs.destroy();
   handlerDynamoDb.destroy();
   rawSqs.destroy();
@@ -195,7 +253,14 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
       outcomes: rawOutcomes,
     },
     medianRatio: median(ratios),
-    awsAttemptsPerMessage: accepted > 0 ? counter.totalAttempts() / accepted : Number.NaN,
+    awsAttemptsPerMessage: accepted > 0 ? singleTotal / accepted : Number.NaN,
+    attemptsPerMessage: singleAttempts,
     sequential: summarize(sequential.latenciesMs),
+    batch,
   };
+}
+
+/** Counts divided by the messages they served. */
+function perMessage(counts: CallCounts, messages: number): CallCounts {
+  return Object.fromEntries(Object.entries(counts).map(([name, n]) => [name, n / Math.max(1, messages)]));
 }

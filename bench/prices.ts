@@ -29,6 +29,31 @@ export const PRICES = {
       'https://aws.amazon.com/api-gateway/pricing/',
     ],
   },
+  apiGatewayHttpPerMillion: {
+    usd: 1.0,
+    per: '1M HTTP API calls (first 300M/month, each 512 KB of a request counted as one call)',
+    confirmedBy: 'secondary',
+    sources: ['https://aws.amazon.com/api-gateway/pricing/ (stored copy without the figure)'],
+    note: 'The published us-east-1 first-tier price, not confirmed from a stored copy here: unconfirmed.',
+  },
+  dynamoDbProvisionedWcuHour: {
+    usd: 0.00065,
+    per: 'write capacity unit-hour, provisioned (1 write/s of up to 1 KB for an hour)',
+    confirmedBy: 'secondary',
+    sources: [
+      'https://aws.amazon.com/dynamodb/pricing/provisioned/ (stored copy defines the unit, not the figure)',
+    ],
+    note: 'The published us-east-1 price, not confirmed from a stored copy here: unconfirmed.',
+  },
+  dynamoDbProvisionedRcuHour: {
+    usd: 0.00013,
+    per: 'read capacity unit-hour, provisioned (1 strongly consistent read/s of up to 4 KB for an hour)',
+    confirmedBy: 'secondary',
+    sources: [
+      'https://aws.amazon.com/dynamodb/pricing/provisioned/ (stored copy defines the unit, not the figure)',
+    ],
+    note: 'The published us-east-1 price, not confirmed from a stored copy here: unconfirmed.',
+  },
   lambdaRequestsPerMillion: {
     usd: 0.2,
     per: '1M invocations (x86 and Arm alike)',
@@ -100,3 +125,10 @@ export const PRICES = {
  * overrides it. Kept here rather than imported so the benchmark does not load aws-cdk-lib.
  */
 export const FUNCTION_MEMORY_MB = { ingest: 256, forwarder: 256, drainer: 256 } as const;
+
+/**
+ * The steady load the provisioned-capacity lines assume: a constant rate that auto scaling tracks at
+ * its 70 % target (the tableBilling default), above the tables' minimum capacity. At such a load a
+ * provisioned write costs WCU-hour / 3,600 / 0.7; below the minimum capacity it costs more.
+ */
+export const STEADY_LOAD = { messagesPerSecond: 100, targetUtilization: 0.7 } as const;

@@ -86,22 +86,37 @@ export function renderTable(r: BenchResults): string {
     for (const pair of coldStart.pairs) {
       rows.push([
         `5 Cold start proxy: ${pair.function}`,
-        `${kb(pair.handler.bytes)}, init ${ms(pair.handler.medianInitMs)}`,
-        `SDK clients only: ${kb(pair.baseline.bytes)}, init ${ms(pair.baseline.medianInitMs)}`,
-        `${ratio(pair.initRatio)} init, ${ratio(pair.sizeRatio)} size`,
+        `${kb(pair.handler.bytes)}, init ${ms(pair.handler.medianInitMs)} (CPU ${ms(pair.handler.medianInitCpuMs)})`,
+        `SDK clients only: ${kb(pair.baseline.bytes)}, init ${ms(pair.baseline.medianInitMs)} (CPU ${ms(pair.baseline.medianInitCpuMs)})`,
+        `${ratio(pair.initCpuRatio)} init CPU (${ratio(pair.initRatio)} wall), ${ratio(pair.sizeRatio)} size`,
         `median of ${coldStart.runs} fresh node processes`,
       ]);
     }
   }
   if (cost) {
     const happy = cost.perMillionDelivered;
-    rows.push([
-      '6 Cost per 1M delivered (us-east-1)',
-      `${usd(happy.usd)}; ${(happy.awsCalls / 1e6).toFixed(2)}M AWS calls, ${happy.lambdaGbSeconds.toFixed(0)} GB-s`,
-      `EventBridge API Destinations ${usd(cost.eventBridge.usd)} (${usd(cost.eventBridge.withApiGatewayUsd)} behind API Gateway REST)`,
-      `${ratio(happy.usd / cost.eventBridge.withApiGatewayUsd)} (vs EB + API GW)`,
-      `+${usd(cost.perMillionFailedOver.usd)} per 1M that go through failover`,
-    ]);
+    const batch = cost.scenarios.find((c) => c.path === 'batch of 10' && c.dynamoDb === 'provisioned');
+    if (batch) {
+      rows.push([
+        '6 Cost beyond the front door, batch of 10 over HTTP API, provisioned DynamoDB',
+        `${usd(batch.beyondFrontDoorUsd)} per 1M delivered (${usd(batch.usd)} with the API)`,
+        `EventBridge API Destinations ${usd(cost.eventBridge.usd)}`,
+        ratio(batch.beyondFrontDoorUsd / cost.eventBridge.usd),
+        `goal ≤ $1.20; largest line: ${batch.largestLine}`,
+      ]);
+    }
+    const rest = cost.scenarios.find(
+      (c) => c.path === 'single POST' && c.frontDoor === 'REST' && c.dynamoDb === 'on-demand',
+    );
+    if (rest) {
+      rows.push([
+        '6 Cost per 1M delivered, single POST over REST, on-demand DynamoDB',
+        `${usd(rest.usd)}; ${(happy.awsCalls / 1e6).toFixed(2)}M AWS calls`,
+        `EventBridge API Destinations behind API Gateway REST ${usd(rest.eventBridgeUsd)}`,
+        ratio(rest.usd / rest.eventBridgeUsd),
+        `+${usd(cost.perMillionFailedOver.usd)} per 1M that go through failover; the cost table below has every path`,
+      ]);
+    }
   }
   for (const [figure, error] of Object.entries(r.errors)) rows.push([figure, `FAILED: ${error}`, '', '', '']);
   const header = ['figure', 'measured', 'reference (same run)', 'ratio', 'note'];
@@ -109,4 +124,29 @@ export function renderTable(r: BenchResults): string {
   return [header, header.map(() => '---'), ...rows]
     .map((row) => `| ${row.map(escapeCell).join(' | ')} |`)
     .join('\n');
+}
+
+/** The cost table: per million delivered, each ingest path and front door, DynamoDB both ways. */
+export function renderCostTable(cost: CostResult): string {
+  const header = [
+    'path',
+    'front door',
+    'DynamoDB',
+    'total per 1M',
+    'beyond the front door',
+    'EventBridge API Destinations, same front door',
+    'ratio',
+    'largest line beyond the front door',
+  ];
+  const rows = cost.scenarios.map((c) => [
+    c.path,
+    c.frontDoor,
+    c.dynamoDb,
+    usd(c.usd),
+    usd(c.beyondFrontDoorUsd),
+    usd(c.eventBridgeUsd),
+    ratio(c.usd / c.eventBridgeUsd),
+    c.largestLine,
+  ]);
+  return [header, header.map(() => '---'), ...rows].map((row) => `| ${row.join(' | ')} |`).join('\n');
 }

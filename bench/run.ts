@@ -12,7 +12,7 @@ import { benchFailover } from './failover.js';
 import { benchForwarder } from './forwarder.js';
 import { benchIngest } from './ingest.js';
 import { PRICES, PRICES_AS_OF, PRICES_REGION } from './prices.js';
-import { type BenchResults, renderTable } from './report.js';
+import { type BenchResults, renderCostTable, renderTable } from './report.js';
 
 /**
  * `npm run bench`: runs the six figures against the local moto server it starts (or AWS_ENDPOINT_URL),
@@ -104,8 +104,11 @@ clearTimeout(watchdog);
 
 const durationS = Number(((performance.now() - t0) / 1000).toFixed(1));
 const table = renderTable(results);
+const costTable = results.cost
+  ? `\n\nCost per million delivered (us-east-1, every promise on):\n\n${renderCostTable(results.cost)}`
+  : '';
 process.stdout.write(
-  `\nBenchmarks ${started.toISOString()} — ${machine.nproc} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${durationS} s${isQuick() ? ' (BENCH_QUICK: indicative only)' : ''}\n\n${table}\n\n`,
+  `\nBenchmarks ${started.toISOString()} — ${machine.nproc} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${durationS} s${isQuick() ? ' (BENCH_QUICK: indicative only)' : ''}\n\n${table}${costTable}\n\n`,
 );
 await mkdir(RESULTS_DIR, { recursive: true });
 const file = join(
