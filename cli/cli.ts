@@ -1,4 +1,5 @@
 import type { OptionValues } from 'commander';
+import { PAUSE_TAG } from '../local/local-stack-contract.js';
 import { type Env, USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_STACK_NAME } from '../shared/config/stack-outputs.js';
 import {
@@ -258,7 +259,7 @@ to the new secret (gd signing show) without a failed delivery.`,
     usage: 'gd pause --route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
-    notes: `On AWS disables the route's event source mapping; locally tags its queue gd:paused=true.`,
+    notes: `On AWS disables the route's event source mapping; locally tags its queue ${PAUSE_TAG}=true.`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: true }, output),
   },
@@ -268,7 +269,7 @@ to the new secret (gd signing show) without a failed delivery.`,
     usage: 'gd resume --route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
-    notes: `On AWS enables the route's event source mapping; locally removes the gd:paused tag.`,
+    notes: `On AWS enables the route's event source mapping; locally removes the ${PAUSE_TAG} tag.`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: false }, output),
   },
