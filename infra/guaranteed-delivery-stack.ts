@@ -1,3 +1,6 @@
+// Over 250 lines: the stack's props (each with TSDoc and @default), its outputs (gd's contract) and
+// its cdk-nag acknowledgements (each with its reason) belong to the stack as a whole; the API, the
+// routes, the drainer, monitoring and continuing delivery are built in infra/constructs/.
 import {
   type Acknowledgment,
   CfnOutput,
@@ -9,14 +12,10 @@ import {
 } from 'aws-cdk-lib';
 import { Period, type QuotaSettings, type ThrottleSettings } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Grant } from 'aws-cdk-lib/aws-iam';
+import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
-import { drainerEnvironment } from '../shared/config/route-environment.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
 import {
@@ -27,24 +26,17 @@ import {
   STACK_OUTPUT,
 } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
-import {
-  FAILOVER_TABLE,
-  MAX_DRAIN_TIME_BUDGET_SECONDS,
-  MAX_LAMBDA_TIMEOUT_SECONDS,
-  MESSAGE_TABLE,
-} from '../shared/resources.js';
+import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/resources.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
 import { DeliveryApi } from './constructs/delivery-api.js';
-import { DeliveryFunction } from './constructs/delivery-function.js';
+import type { DeliveryFunction } from './constructs/delivery-function.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
+import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 
 export { API_STAGE_NAME } from './constructs/delivery-api.js';
-
-/** Time the drainer keeps beyond its budget for the last batch, the deletes and the lease. */
-const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
 
 /** Defaults of the optional {@link GuaranteedDeliveryStackProps}, merged in the constructor. */
 export const STACK_DEFAULTS: StackDefaults = {
@@ -149,13 +141,7 @@ export class GuaranteedDeliveryStack extends Stack {
     const settings: StackSettings = { ...STACK_DEFAULTS, ...definedOnly(props), config: props.config };
     const { config } = props;
     const drainInterval = validateDrainInterval(config.drainIntervalSeconds);
-    const drainBudget =
-      settings.drainTimeBudgetSeconds ?? Math.min(drainInterval - 10, MAX_DRAIN_TIME_BUDGET_SECONDS);
-    if (!Number.isInteger(drainBudget) || drainBudget < 1 || drainBudget > MAX_DRAIN_TIME_BUDGET_SECONDS) {
-      throw new ConfigurationError(
-        `drainTimeBudgetSeconds must be a whole number from 1 to ${MAX_DRAIN_TIME_BUDGET_SECONDS}, got ${drainBudget}`,
-      );
-    }
+    const drainBudget = drainTimeBudget(settings.drainTimeBudgetSeconds, drainInterval);
     const outputIds = config.routes.map((route) => routeOutputPrefix(route.name));
     const clash = outputIds.find((name, index) => outputIds.indexOf(name) !== index);
     if (clash !== undefined) {
@@ -233,52 +219,17 @@ export class GuaranteedDeliveryStack extends Stack {
         }),
     );
 
-    this.drainerFunction = new DeliveryFunction(this, 'Drainer', {
-      name: 'drainer',
-      description: 'Moves failover items back to their delivery queues, oldest first',
-      timeout: Duration.seconds(
-        Math.min(drainBudget + DRAINER_TIMEOUT_MARGIN_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS),
-      ),
-      // A failed drain is retried by the next scheduled run; Lambda's own retries would only overlap it.
-      retryAttempts: 0,
+    const drainer = addFailoverDrainer(this, {
+      failoverTable: this.failoverTable,
+      messageTable: this.messageTable,
+      recordRetentionDays: config.recordRetentionDays,
+      routes: this.routes,
+      intervalSeconds: drainInterval,
+      timeBudgetSeconds: drainBudget,
+      toJsonString: (value) => this.toJsonString(value),
     });
-    const drainer = this.drainerFunction;
-    drainer.addEnvironmentVariables(
-      drainerEnvironment({
-        failoverTableName: this.failoverTable.tableName,
-        messageTableName: this.messageTable.tableName,
-        recordRetentionDays: config.recordRetentionDays,
-        routeQueueUrlsJson: this.toJsonString(
-          Object.fromEntries(this.routes.map((r) => [r.route.name, r.queue.queueUrl])),
-        ),
-        timeBudgetSeconds: drainBudget,
-      }),
-    );
-    // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:
-    // reads go through the by-age index only; deletes and the lease item touch the table only.
-    Grant.addToPrincipal({
-      grantee: drainer,
-      actions: ['dynamodb:Query'],
-      resourceArns: [`${this.failoverTable.tableArn}/index/${FAILOVER_TABLE.ageIndex.name}`],
-    });
-    Grant.addToPrincipal({
-      grantee: drainer,
-      actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resourceArns: [this.failoverTable.tableArn],
-    });
-    // The drainer notes on each moved message's record that it left the failover table.
-    Grant.addToPrincipal({
-      grantee: drainer,
-      actions: ['dynamodb:UpdateItem'],
-      resourceArns: [this.messageTable.tableArn],
-    });
-    for (const route of this.routes) route.queue.grantSendMessages(drainer);
-
-    this.drainSchedule = new Rule(this, 'DrainSchedule', {
-      description: `Runs the failover drainer every ${drainInterval / 60} minute(s)`,
-      schedule: Schedule.rate(Duration.seconds(drainInterval)),
-      targets: [new LambdaFunction(drainer)],
-    });
+    this.drainerFunction = drainer.drainerFunction;
+    this.drainSchedule = drainer.drainSchedule;
 
     const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
     this.monitoring = new DeliveryMonitoring(this, 'Monitoring', {
@@ -389,17 +340,4 @@ export class GuaranteedDeliveryStack extends Stack {
     }
     Validations.of(this.api).acknowledge(...apiFindings);
   }
-}
-
-/**
- * EventBridge rates are whole minutes, at least one. The local runner drains at any interval, so
- * the message says where the limit comes from.
- */
-function validateDrainInterval(seconds: number): number {
-  if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
-    throw new ConfigurationError(
-      `${USER_ENV.DRAIN_INTERVAL_SECONDS} must be a whole number of minutes in seconds (60, 120, ...) on AWS, because EventBridge schedules are whole minutes; got ${seconds}. Locally any value works.`,
-    );
-  }
-  return seconds;
 }

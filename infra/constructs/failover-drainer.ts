@@ -1,0 +1,121 @@
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { USER_ENV } from '../../shared/config/env-names.js';
+import { drainerEnvironment } from '../../shared/config/route-environment.js';
+import { ConfigurationError } from '../../shared/errors.js';
+import {
+  FAILOVER_TABLE,
+  MAX_DRAIN_TIME_BUDGET_SECONDS,
+  MAX_LAMBDA_TIMEOUT_SECONDS,
+} from '../../shared/resources.js';
+import { DeliveryFunction } from './delivery-function.js';
+
+/**
+ * The failover drainer: the function that moves failover items back to their routes' queues, its
+ * environment and exact grants, and its EventBridge schedule. A function rather than a construct
+ * so the resources keep the logical ids a deployed stack already has (`Drainer`, `DrainSchedule`):
+ * a new construct level would rename, and so replace, them.
+ */
+
+/** Time the drainer keeps beyond its budget for the last batch, the deletes and the lease. */
+const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
+
+/** What the drainer works on. */
+export interface FailoverDrainerProps {
+  readonly failoverTable: ITable;
+  readonly messageTable: ITable;
+  readonly recordRetentionDays: number;
+  /** Each route's name and delivery queue. */
+  readonly routes: readonly { readonly route: { readonly name: string }; readonly queue: IQueue }[];
+  /** Seconds between runs, from {@link validateDrainInterval}. */
+  readonly intervalSeconds: number;
+  /** Seconds one run may work, from {@link drainTimeBudget}. */
+  readonly timeBudgetSeconds: number;
+  /** Turns the route → queue URL map into a JSON string at deploy time (`Stack.toJsonString`). */
+  readonly toJsonString: (value: unknown) => string;
+}
+
+/** The drainer function and its schedule. */
+export interface FailoverDrainer {
+  readonly drainerFunction: DeliveryFunction;
+  readonly drainSchedule: Rule;
+}
+
+/**
+ * EventBridge rates are whole minutes, at least one. The local runner drains at any interval, so
+ * the message says where the limit comes from.
+ */
+export function validateDrainInterval(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
+    throw new ConfigurationError(
+      `${USER_ENV.DRAIN_INTERVAL_SECONDS} must be a whole number of minutes in seconds (60, 120, ...) on AWS, because EventBridge schedules are whole minutes; got ${seconds}. Locally any value works.`,
+    );
+  }
+  return seconds;
+}
+
+/** The drainer's budget per run: the given one, or the interval less 10 s, never over the ceiling. */
+export function drainTimeBudget(given: number | undefined, intervalSeconds: number): number {
+  const budget = given ?? Math.min(intervalSeconds - 10, MAX_DRAIN_TIME_BUDGET_SECONDS);
+  if (!Number.isInteger(budget) || budget < 1 || budget > MAX_DRAIN_TIME_BUDGET_SECONDS) {
+    throw new ConfigurationError(
+      `drainTimeBudgetSeconds must be a whole number from 1 to ${MAX_DRAIN_TIME_BUDGET_SECONDS}, got ${budget}`,
+    );
+  }
+  return budget;
+}
+
+/** Adds the drainer (ids `Drainer`, `DrainSchedule`) to `scope`, with only the grants it needs. */
+export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps): FailoverDrainer {
+  const drainer = new DeliveryFunction(scope, 'Drainer', {
+    name: 'drainer',
+    description: 'Moves failover items back to their delivery queues, oldest first',
+    timeout: Duration.seconds(
+      Math.min(props.timeBudgetSeconds + DRAINER_TIMEOUT_MARGIN_SECONDS, MAX_LAMBDA_TIMEOUT_SECONDS),
+    ),
+    // A failed drain is retried by the next scheduled run; Lambda's own retries would only overlap it.
+    retryAttempts: 0,
+  });
+  drainer.addEnvironmentVariables(
+    drainerEnvironment({
+      failoverTableName: props.failoverTable.tableName,
+      messageTableName: props.messageTable.tableName,
+      recordRetentionDays: props.recordRetentionDays,
+      routeQueueUrlsJson: props.toJsonString(
+        Object.fromEntries(props.routes.map((r) => [r.route.name, r.queue.queueUrl])),
+      ),
+      timeBudgetSeconds: props.timeBudgetSeconds,
+    }),
+  );
+  // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:
+  // reads go through the by-age index only; deletes and the lease item touch the table only.
+  Grant.addToPrincipal({
+    grantee: drainer,
+    actions: ['dynamodb:Query'],
+    resourceArns: [`${props.failoverTable.tableArn}/index/${FAILOVER_TABLE.ageIndex.name}`],
+  });
+  Grant.addToPrincipal({
+    grantee: drainer,
+    actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    resourceArns: [props.failoverTable.tableArn],
+  });
+  // The drainer notes on each moved message's record that it left the failover table.
+  Grant.addToPrincipal({
+    grantee: drainer,
+    actions: ['dynamodb:UpdateItem'],
+    resourceArns: [props.messageTable.tableArn],
+  });
+  for (const route of props.routes) route.queue.grantSendMessages(drainer);
+
+  const drainSchedule = new Rule(scope, 'DrainSchedule', {
+    description: `Runs the failover drainer every ${props.intervalSeconds / 60} minute(s)`,
+    schedule: Schedule.rate(Duration.seconds(props.intervalSeconds)),
+    targets: [new LambdaFunction(drainer)],
+  });
+  return { drainerFunction: drainer, drainSchedule };
+}
