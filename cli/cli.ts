@@ -13,6 +13,7 @@ import { parseGrace } from '../shared/signing/signing-secret-value.js';
 import { dlqListCommand, dlqShowCommand } from './commands/dlq.js';
 import { drainCommand } from './commands/drain.js';
 import { keepTryingCommand } from './commands/keep-trying.js';
+import { messageCommand } from './commands/message.js';
 import { pauseCommand } from './commands/pause.js';
 import { redriveCommand } from './commands/redrive.js';
 import { sendCommand } from './commands/send.js';
@@ -124,6 +125,18 @@ CloudWatch's ApproximateAgeOfOldestMessage and needs no peek.`,
     },
     run: ({ stack, output }, options, [id = '']) =>
       dlqShowCommand(stack, { json: json(options), id, route: route(options) }, output),
+  },
+  {
+    name: 'message',
+    summary: "one message's status: accepted, every attempt (status, duration, answer), where it is now",
+    arguments: [['<id>', 'the message id (the Idempotency-Key, or the messageId a 202 answered)']],
+    options: [option('--route <R>', "the message's route (default: every route's record of the id)")],
+    checkArguments: (args) => {
+      if (args.length !== 1 || !args[0])
+        throw new UsageError('message takes one message id: gd message <id>');
+    },
+    run: ({ stack, output }, options, [id = '']) =>
+      messageCommand(stack, { json: json(options), id, route: route(options) }, output),
   },
   {
     name: 'redrive',

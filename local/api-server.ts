@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { BATCH_PATH_SUFFIX } from '../shared/config/batch-ingest.js';
+import { MESSAGE_ID_PATH_PARAMETER } from '../shared/config/message-lookup.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { apiGatewayEvent, lambdaContext } from './aws-events.js';
 
@@ -115,6 +116,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       { connection: 'close' },
     );
 
+  /** As a usage plan does: with an API key configured, every method of every route needs it. */
+  const authorized = (req: IncomingMessage) =>
+    options.apiKey === undefined || sameKey(req.headers['x-api-key'] as string | undefined, options.apiKey);
+  const forbidden = (res: ServerResponse) =>
+    sendJson(res, 403, { error: 'Forbidden: missing or wrong x-api-key header' });
+  const answer = (res: ServerResponse, result: APIGatewayProxyResult) => {
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+    res.writeHead(result.statusCode, headers);
+    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
@@ -124,6 +137,28 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       (path.endsWith(BATCH_PATH_SUFFIX) ? byPath.get(path.slice(0, -BATCH_PATH_SUFFIX.length)) : undefined);
     if (!route) {
       req.resume();
+      // `GET <route path>/{messageId}`: the message's status, answered by the route's ingest.
+      const slash = path.lastIndexOf('/');
+      const parent = byPath.get(path.slice(0, slash));
+      if (parent && req.method === 'GET' && slash < path.length - 1) {
+        if (!authorized(req)) return forbidden(res);
+        const messageId = decodeURIComponent(path.slice(slash + 1));
+        return answer(
+          res,
+          await parent.handler(
+            apiGatewayEvent({
+              method: 'GET',
+              path,
+              resource: `${parent.path}/{${MESSAGE_ID_PATH_PARAMETER}}`,
+              pathParameters: { [MESSAGE_ID_PATH_PARAMETER]: messageId },
+              headers: flatHeaders(req),
+              body: null,
+              sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+            }),
+            lambdaContext(parent.functionName, INGEST_TIMEOUT_MS),
+          ),
+        );
+      }
       return sendJson(res, 404, { error: `no route for ${url.pathname}`, routes: paths });
     }
     if (req.method !== 'POST') {
@@ -137,12 +172,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         },
       );
     }
-    if (
-      options.apiKey !== undefined &&
-      !sameKey(req.headers['x-api-key'] as string | undefined, options.apiKey)
-    ) {
+    if (!authorized(req)) {
       req.resume();
-      return sendJson(res, 403, { error: 'Forbidden: missing or wrong x-api-key header' });
+      return forbidden(res);
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBytes) {
@@ -164,11 +196,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       body: body.length > 0 ? body : null,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
-    const result = await route.handler(event, lambdaContext(route.functionName, INGEST_TIMEOUT_MS));
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-    res.writeHead(result.statusCode, headers);
-    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    answer(res, await route.handler(event, lambdaContext(route.functionName, INGEST_TIMEOUT_MS)));
   };
 
   const server: Server = createServer((req, res) => {

@@ -35,6 +35,10 @@ export interface HttpRequestInput {
   readonly headers: Readonly<Record<string, string | undefined>>;
   readonly body: Buffer | string | null;
   readonly sourceIp?: string;
+  /** The API resource when it differs from the path (`/orders/{messageId}`). @default path */
+  readonly resource?: string;
+  /** Values of the resource's `{...}` path parameters. */
+  readonly pathParameters?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -46,14 +50,14 @@ export function apiGatewayEvent(input: HttpRequestInput): APIGatewayProxyEvent {
   for (const [name, value] of Object.entries(input.headers)) if (value !== undefined) headers[name] = value;
   const body = input.body === null ? null : Buffer.from(input.body).toString('base64');
   return {
-    resource: input.path,
+    resource: input.resource ?? input.path,
     path: input.path,
     httpMethod: input.method,
     headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
-    pathParameters: null,
+    pathParameters: input.pathParameters ? { ...input.pathParameters } : null,
     stageVariables: null,
     body,
     isBase64Encoded: body !== null,
@@ -70,7 +74,7 @@ export function apiGatewayEvent(input: HttpRequestInput): APIGatewayProxyEvent {
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),
       resourceId: 'local',
-      resourcePath: input.path,
+      resourcePath: input.resource ?? input.path,
       stage: 'local',
     },
   };

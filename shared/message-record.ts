@@ -82,8 +82,34 @@ export function fingerprintOf(envelope: Pick<MessageEnvelope, 'body' | 'contentT
     .digest('base64url');
 }
 
-/** The stored record without its internal fields, as the lookup answers it. */
+/** The stored record without its internal fields, in the lookup's field order. */
 export function toRecordView(stored: StoredMessageRecord): MessageRecord {
-  const { fingerprint: _fingerprint, expiresAt: _expiresAt, ...view } = stored;
-  return view;
+  return definedFields({
+    messageId: stored.messageId,
+    route: stored.route,
+    state: stored.state,
+    acceptedAt: stored.acceptedAt,
+    store: stored.store,
+    attempts: (stored.attempts ?? []).map((attempt) =>
+      definedFields({
+        attempt: attempt.attempt,
+        at: attempt.at,
+        durationMs: attempt.durationMs,
+        status: attempt.status,
+        error: attempt.error,
+        response: attempt.response,
+      }),
+    ),
+    nextAttemptAt: stored.nextAttemptAt,
+    deliveredAt: stored.deliveredAt,
+    deadLetteredAt: stored.deadLetteredAt,
+    reason: stored.reason,
+    redrivenAt: stored.redrivenAt,
+    drainedAt: stored.drainedAt,
+  });
+}
+
+/** The object without its undefined fields (they are optional in the JSON, never null). */
+function definedFields<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }

@@ -2,6 +2,7 @@ import { OperationFailedError } from '../errors.js';
 import { type Column, formatTable, type Output, printJson } from '../output.js';
 import { type DeadLetter, peekMessages, toDeadLetter } from '../stack/queue-inspection.js';
 import { type StackTarget, selectRoutes } from '../stack/stack-target.js';
+import { messageCommandLine } from './message.js';
 
 /** Dead letters `gd dlq show` looks through per route before it gives up. */
 const SHOW_SEARCH_LIMIT = 1_000;
@@ -82,7 +83,7 @@ export async function dlqShowCommand(
     const letter = messages.map((message) => toDeadLetter(route.name, message)).find(matches);
     if (!letter) continue;
     if (options.json) {
-      printJson(output, letter);
+      printJson(output, { ...letter, history: messageCommandLine(letter.id, letter.route) });
       return 0;
     }
     const field = (name: string, value: string | number | undefined) =>
@@ -97,6 +98,7 @@ export async function dlqShowCommand(
     field('received', letter.receivedAt);
     field('receive count', `${letter.receiveCount} (peeks by gd count too)`);
     field('content type', letter.contentType);
+    field('history', messageCommandLine(letter.id, letter.route));
     output.out('body:');
     output.out(prettyBody(letter.body));
     return 0;

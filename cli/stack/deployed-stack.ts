@@ -161,6 +161,7 @@ class DeployedStack implements StackTarget {
   readonly kind = 'deployed';
   readonly routes: readonly DeployedRoute[];
   readonly failoverTableName: string;
+  readonly messageTableName: string;
 
   constructor(
     readonly description: string,
@@ -180,6 +181,7 @@ class DeployedStack implements StackTarget {
   ) {
     this.routes = outputs.routes;
     this.failoverTableName = outputs.failoverTableName;
+    this.messageTableName = outputs.messageTableName;
   }
 
   get secretsManager(): SecretsManagerClient {

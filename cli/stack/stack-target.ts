@@ -99,6 +99,8 @@ export interface StackTarget {
   /** Where the routes' signing secrets are (`gd signing`). */
   readonly secretsManager: SecretsManagerClient;
   readonly failoverTableName: string;
+  /** The message table: one status record per message and route (`gd message`). */
+  readonly messageTableName: string;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
   /** Whether deliveries of the route are stopped (see {@link setPaused}). */

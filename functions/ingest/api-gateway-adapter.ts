@@ -1,6 +1,7 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
+import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import {
   countMetric,
   createMetrics,
@@ -12,15 +13,20 @@ import {
 import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { acceptBatch, type BatchResult } from './accept-batch.js';
 import { acceptMessage, type IngestDeps } from './accept-message.js';
+import { lookupMessage } from './lookup-message.js';
 import type { IngestRequest } from './parse-request.js';
 
 /**
  * API Gateway proxy event (REST, or HTTP API with payload format 1.0) → {@link acceptMessage} for
- * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch` → proxy result.
+ * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch`, {@link lookupMessage} for
+ * `GET <route path>/{messageId}` → proxy result.
  */
 export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     deps.logger.addContext(context);
+    // `GET <route path>/{messageId}`: the message's status record (no metric: not an ingest outcome).
+    if (event.httpMethod === 'GET')
+      return lookupMessage(event.pathParameters?.[MESSAGE_ID_PATH_PARAMETER], deps);
     const request = toIngestRequest(event);
     if (isBatchEvent(event)) {
       const { response, results } = await acceptBatch(request, deps);

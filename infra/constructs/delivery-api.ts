@@ -30,6 +30,7 @@ import {
   FRONT_DOOR_HTTP_API,
   type FrontDoorConfig,
 } from '../../shared/config/front-door.js';
+import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
 /** The API stage; part of every URL, on either front door. */
@@ -62,7 +63,9 @@ export interface IngestEndpoints {
   readonly method?: Method;
   /** REST: `POST <path>/batch`. */
   readonly batchMethod?: Method;
-  /** HTTP API: the two routes. */
+  /** REST: `GET <path>/{messageId}`, the message's status record. */
+  readonly statusMethod?: Method;
+  /** HTTP API: the three routes. */
   readonly httpRoutes?: readonly HttpRoute[];
 }
 
@@ -146,7 +149,7 @@ export class DeliveryApi extends Construct {
     return this.restApi?.deploymentStage;
   }
 
-  /** Adds `POST <path>` and `POST <path>/batch`, both proxied to `ingest`. */
+  /** Adds `POST <path>`, `POST <path>/batch` and `GET <path>/{messageId}`, all proxied to `ingest`. */
   addIngestEndpoints(id: string, path: string, ingest: IFunction): IngestEndpoints {
     if (this.httpApi) {
       // Payload format 1.0 is the REST proxy event: one ingest handler serves both front doors.
@@ -162,25 +165,36 @@ export class DeliveryApi extends Construct {
             authorizer: this.authorizer,
           }) ?? [],
       );
+      httpRoutes.push(
+        ...this.httpApi.addRoutes({
+          path: `${path}/{${MESSAGE_ID_PATH_PARAMETER}}`,
+          methods: [HttpMethod.GET],
+          integration,
+          authorizer: this.authorizer,
+        }),
+      );
       return { httpRoutes };
     }
     const restApi = this.restApi as RestApi;
     const resource = restApi.root.resourceForPath(path);
-    // One integration for both methods: the ingest tells a batch from a single message by the path.
+    // One integration for every method: the ingest tells a batch, a single message and a lookup apart.
     const integration = new LambdaIntegration(ingest, { proxy: true });
     const options = { apiKeyRequired: this.apiKeyRequired };
     const method = resource.addMethod('POST', integration, options);
     const batchMethod = resource.addResource(batchPath('').slice(1)).addMethod('POST', integration, options);
+    const statusMethod = resource
+      .addResource(`{${MESSAGE_ID_PATH_PARAMETER}}`)
+      .addMethod('GET', integration, options);
     const auth = this.apiKeyRequired
       ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
       : 'API key auth is switched off in configuration (apiKeyRequired false) on purpose; nothing else is expected.';
-    for (const each of [method, batchMethod]) {
+    for (const each of [method, batchMethod, statusMethod]) {
       Validations.of(each).acknowledge(
         { id: 'AwsSolutions-APIG4', reason: auth },
         { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
       );
     }
-    return { method, batchMethod };
+    return { method, batchMethod, statusMethod };
   }
 }
 

@@ -109,6 +109,8 @@ export class DeliveryRoute extends Construct {
   public readonly method?: Method;
   /** `POST <path>/batch` on a REST front door: up to 100 messages in one request, one result each. */
   public readonly batchMethod?: Method;
+  /** `GET <path>/{messageId}` on a REST front door: a message's status record, same API key as the POSTs. */
+  public readonly statusMethod?: Method;
   /** The secret the forwarder signs deliveries with, when the route's `signing` is on. */
   public readonly signingSecret?: ISecret;
   /** How the forwarder and `gd` name that secret: the name or ARN it was given, or the new secret's ARN. */
@@ -183,10 +185,12 @@ export class DeliveryRoute extends Construct {
     });
     ingest.addEnvironmentVariables(environments.ingest);
     this.queue.grantSendMessages(ingest);
-    // Table.grant would also cover `<table>/index/*`; a put only ever touches the table itself.
+    // Table.grant would also cover `<table>/index/*`; the ingest only ever touches the table itself.
     Grant.addToPrincipal({
       grantee: ingest,
-      actions: ['dynamodb:PutItem'],
+      // Put (failover), Get (the body under an id a retry or a reused key ran into; the lookup of a
+      // message whose status record is missing).
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
       resourceArns: [props.failoverTable.tableArn],
     });
     // Put (accept), Get (the record a retry or a reused key ran into; the lookup), Update (moved to
@@ -200,6 +204,7 @@ export class DeliveryRoute extends Construct {
     const endpoints = props.api.addIngestEndpoints(id, route.path, ingest);
     this.method = endpoints.method;
     this.batchMethod = endpoints.batchMethod;
+    this.statusMethod = endpoints.statusMethod;
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',

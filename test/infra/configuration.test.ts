@@ -57,7 +57,7 @@ describe('configuration switches', () => {
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
       // Assess
-      expect(methods.map((method) => method.Properties.ApiKeyRequired)).toEqual([false, false]);
+      expect(methods.map((method) => method.Properties.ApiKeyRequired)).toEqual([false, false, false]);
       template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
       template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
       expect(template.findOutputs('ApiKeyId')).toEqual({});

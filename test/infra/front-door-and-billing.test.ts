@@ -48,7 +48,7 @@ describe('front door', () => {
       }));
     });
 
-    it('serves both ingest paths, SigV4-authorized, through payload format 1.0 to the one ingest', () => {
+    it('serves the ingest paths and the status lookup, SigV4-authorized, through payload format 1.0 to the one ingest', () => {
       // Act
       const routes = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'));
       const integrations = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'));
@@ -58,6 +58,7 @@ describe('front door', () => {
       template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+        'GET /catering/register/{messageId}',
         'POST /catering/register',
         'POST /catering/register/batch',
       ]);
@@ -109,7 +110,7 @@ describe('front door', () => {
       JwtConfiguration: { Issuer: 'https://issuer.example.com/', Audience: ['delivery'] },
     });
     const routes = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Route'));
-    expect(routes.map((route) => route.Properties.AuthorizationType)).toEqual(['JWT', 'JWT']);
+    expect(routes.map((route) => route.Properties.AuthorizationType)).toEqual(['JWT', 'JWT', 'JWT']);
   });
 
   it.each<[string, FrontDoorConfig, RegExp]>([

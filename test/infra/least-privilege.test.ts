@@ -85,7 +85,7 @@ describe('least privilege (two routes)', () => {
     [catering, orders] = stack.routes as [DeliveryRoute, DeliveryRoute];
   });
 
-  it('lets each ingest send to its own queue, only put items into the failover table and keep status records', () => {
+  it('lets each ingest send to its own queue, put and read items of the failover table (never its index) and keep status records', () => {
     for (const route of [catering, orders]) {
       // Act
       const grants = grantsOf(template, route.ingestFunction);
@@ -99,6 +99,7 @@ describe('least privilege (two routes)', () => {
           `sqs:GetQueueAttributes on ${queue}`,
           `sqs:GetQueueUrl on ${queue}`,
           `dynamodb:PutItem on ${idOf(stack.failoverTable)}`,
+          `dynamodb:GetItem on ${idOf(stack.failoverTable)}`,
           `dynamodb:PutItem on ${idOf(stack.messageTable)}`,
           `dynamodb:GetItem on ${idOf(stack.messageTable)}`,
           `dynamodb:UpdateItem on ${idOf(stack.messageTable)}`,

@@ -377,15 +377,14 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   });
 
   describe('API', () => {
-    it('proxies POST /catering/register and POST /catering/register/batch to the ingest and requires an API key', () => {
+    it('proxies POST /catering/register, POST …/batch and GET …/{messageId} to the ingest, each with an API key', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
 
       // Assess
-      expect(methods).toHaveLength(2);
+      expect(methods).toHaveLength(3);
       for (const method of methods)
         expect(method.Properties).toMatchObject({
-          HttpMethod: 'POST',
           ApiKeyRequired: true,
           Integration: {
             Type: 'AWS_PROXY',
@@ -402,11 +401,15 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'catering' });
       const register = catering.method?.resource;
       const batch = catering.batchMethod?.resource;
+      const status = catering.statusMethod?.resource;
       expect(register?.path).toBe('/catering/register');
       expect(batch?.path).toBe('/catering/register/batch');
-      expect(methods.map((method) => method.Properties.ResourceId)).toEqual(
-        [register, batch].map((resource) => ({ Ref: resource && idOf(resource) })),
-      );
+      expect(status?.path).toBe('/catering/register/{messageId}');
+      expect(methods.map((method) => [method.Properties.HttpMethod, method.Properties.ResourceId])).toEqual([
+        ['POST', { Ref: register && idOf(register) }],
+        ['POST', { Ref: batch && idOf(batch) }],
+        ['GET', { Ref: status && idOf(status) }],
+      ]);
     });
 
     it('serves stage v1 with JSON access logs, throttling and tracing', () => {

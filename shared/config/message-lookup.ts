@@ -1,0 +1,7 @@
+/**
+ * The status lookup's contract: `GET <route path>/{messageId}`. Shared by the ingest (which answers
+ * it), the stack and the local API (which route the path to it).
+ */
+
+/** Name of the path parameter that carries the message id (`{messageId}` in the API resource). */
+export const MESSAGE_ID_PATH_PARAMETER = 'messageId';
