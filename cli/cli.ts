@@ -315,6 +315,7 @@ to the new secret (gd signing show) without a failed delivery.`,
 /** How `gd` finds its stack; tests replace it to run commands against a stack they made. */
 export type OpenStack = (selection: StackSelection, env: Env) => Promise<StackTarget>;
 
+/** Which stack the global options name (`--stack`, `--local`, `--region`). */
 export interface StackSelection {
   readonly stack?: string;
   readonly local: boolean;
@@ -347,6 +348,7 @@ export const openStack: OpenStack = async (selection, env) => {
   });
 };
 
+/** What `runCli` runs with: the environment, where to write, and how to open the stack. */
 export interface CliContext {
   readonly env: Env;
   readonly output: Output;

@@ -24,6 +24,7 @@ export interface ApiRoute {
   readonly handler: ProxyHandler;
 }
 
+/** The local API's port, routes (path → ingest handler) and optional API key. */
 export interface ApiServerOptions {
   /** Port on 127.0.0.1; 0 = any free one. */
   readonly port: number;
@@ -36,6 +37,7 @@ export interface ApiServerOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** A running local API: its URL and how to stop it. */
 export interface ApiServer {
   readonly url: string;
   readonly port: number;

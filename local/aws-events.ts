@@ -29,6 +29,7 @@ export function lambdaContext(functionName: string, timeoutMs = 30_000): Context
   };
 }
 
+/** An HTTP request as the local API server hands it to {@link apiGatewayEvent}. */
 export interface HttpRequestInput {
   readonly method: string;
   readonly path: string;
@@ -109,6 +110,7 @@ export function sqsRecord(message: Message, queueArn: string): SQSRecord {
   };
 }
 
+/** Lambda's SQS event for a batch of received messages, as the event source mapping delivers it. */
 export function sqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
   return { Records: messages.map((message) => sqsRecord(message, queueArn)) };
 }

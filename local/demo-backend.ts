@@ -25,6 +25,7 @@ export interface DemoDelivery {
   readonly status: number;
 }
 
+/** A running demo backend: its URL, its failure switch and how to stop it. */
 export interface DemoBackend {
   /** The URL to deliver to (the default route's target). */
   readonly url: string;
@@ -35,6 +36,7 @@ export interface DemoBackend {
   stop(): Promise<void>;
 }
 
+/** Where the demo backend listens and how it starts (healthy or failing). */
 export interface DemoBackendOptions {
   /** Port on 127.0.0.1; 0 = any free one. */
   readonly port: number;

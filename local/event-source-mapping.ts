@@ -19,6 +19,7 @@ export interface EventSourceMapping {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** What an emulated SQS event source mapping polls, which handler it calls, and how many loops. */
 export interface EventSourceMappingOptions {
   readonly sqs: SQSClient;
   /** Queue, function name, batch size, function timeout, long-poll wait. */

@@ -159,6 +159,7 @@ export interface JourneyLog {
   raw(text: string): void;
 }
 
+/** The journey log's format, sink, level and repeat window. */
 export interface JourneyLogOptions {
   readonly format?: LogFormat;
   readonly sink?: LineSink;

@@ -37,6 +37,7 @@ export interface RouteQueues {
   readonly dlqArn: string;
 }
 
+/** The local stack's table names. */
 export interface Tables {
   readonly failoverTable: string;
   readonly messageTable: string;

@@ -49,6 +49,7 @@ const POLL_WAIT_SECONDS = 1;
 const DRAIN_TIME_BUDGET_SECONDS = 20;
 const DRAINER_TIMEOUT_MS = 60_000;
 
+/** How {@link startLocalStack} runs: its environment and where its lines go. */
 export interface LocalStackOptions {
   /** Configuration, as environment variables. @default process.env */
   readonly env?: Env;

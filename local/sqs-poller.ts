@@ -5,6 +5,7 @@ import { lambdaContext, sqsEvent } from './aws-events.js';
 /** A function as Lambda's SQS event source mapping calls it. */
 export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
+/** One queue a poll loop receives from, with the function settings that shape the receive. */
 export interface PollTarget {
   readonly queueUrl: string;
   readonly queueArn: string;
@@ -22,6 +23,7 @@ export interface PollTarget {
  */
 export type ReceiveGate = <T>(receive: () => Promise<T>) => Promise<T | undefined>;
 
+/** What one receive-invoke-delete round did. */
 export interface PollResult {
   readonly received: number;
   readonly deleted: number;

@@ -81,12 +81,12 @@ export function localTableNames(prefix: string) {
   return { failoverTable: `${prefix}-failover`, messageTable: `${prefix}-messages` };
 }
 
-/** Physical queue names of a route used by the local runner. */
 /** Name of a signed route's secret in the local stack's Secrets Manager (the emulator's). */
 export function localSigningSecretName(prefix: string, routeName: string): string {
   return `${prefix}/${routeName}/signing`;
 }
 
+/** Physical queue names of a route used by the local runner. */
 export function localQueueNames(prefix: string, route: RouteConfig) {
   return {
     deliveryQueue: `${prefix}-${route.name}-delivery`,

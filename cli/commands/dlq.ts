@@ -10,6 +10,7 @@ const PEEK_NOTE =
   'Peeked without consuming: every dead letter listed was received once (its receive count went up) ' +
   'and made visible again at once.';
 
+/** `gd dlq list`'s options. */
 export interface DlqListOptions {
   readonly json: boolean;
   readonly route?: string;
@@ -60,6 +61,7 @@ export async function dlqListCommand(
   return 0;
 }
 
+/** `gd dlq show`'s options. */
 export interface DlqShowOptions {
   readonly json: boolean;
   /** The message id (Idempotency-Key) or SQS's message id of the dead letter. */

@@ -2,6 +2,7 @@ import { type Output, printJson } from '../output.js';
 import type { KeepTryingOutcome } from '../stack/continuing-delivery-rounds.js';
 import { findRoute, type StackTarget } from '../stack/stack-target.js';
 
+/** `gd keep-trying`'s options. */
 export interface KeepTryingCommandOptions {
   readonly json: boolean;
   readonly route?: string;

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { type Output, printJson } from '../output.js';
 import { findRoute, type StackTarget } from '../stack/stack-target.js';
 
+/** `gd pause` / `gd resume`'s options. */
 export interface PauseOptions {
   readonly json: boolean;
   readonly route?: string;

@@ -8,6 +8,7 @@ import { DEAD_LETTER_COLUMNS } from './dlq.js';
 /** Dead letters a dry run looks through per route. */
 export const DRY_RUN_SCAN_LIMIT = 10_000;
 
+/** `gd redrive`'s options. */
 export interface RedriveCommandOptions {
   readonly json: boolean;
   readonly route?: string;
@@ -19,6 +20,7 @@ export interface RedriveCommandOptions {
   readonly dryRun?: boolean;
 }
 
+/** One route's redrive, as `gd redrive --json` prints it. */
 export interface RouteRedrive extends RedriveOutcome {
   readonly route: string;
 }

@@ -5,6 +5,7 @@ import { OperationFailedError, UsageError } from '../errors.js';
 import { type Output, printJson } from '../output.js';
 import { findRoute, type RouteTarget, type StackTarget } from '../stack/stack-target.js';
 
+/** `gd send`'s options. */
 export interface SendOptions {
   readonly json: boolean;
   readonly route?: string;

@@ -20,11 +20,13 @@ export interface SigningReport {
   readonly previous: readonly { readonly secret: string; readonly expiresAt: string }[];
 }
 
+/** `gd signing show`'s options. */
 export interface SigningShowOptions {
   readonly json: boolean;
   readonly route?: string;
 }
 
+/** `gd signing rotate`'s options. */
 export interface SigningRotateOptions extends SigningShowOptions {
   /** How long the old secret keeps signing, in seconds (`--grace 24h` parsed). @default 24 h */
   readonly graceSeconds?: number;

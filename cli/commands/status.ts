@@ -3,6 +3,7 @@ import { type Column, formatDuration, formatTable, type Output, printJson } from
 import { failoverBacklog } from '../stack/queue-inspection.js';
 import { type AgeMethod, type StackTarget, selectRoutes } from '../stack/stack-target.js';
 
+/** `gd status`'s options. */
 export interface StatusOptions {
   readonly json: boolean;
   readonly route?: string;
@@ -28,6 +29,7 @@ export interface RouteStatus {
   readonly failoverBacklog: number;
 }
 
+/** What `gd status --json` prints: the stack and each route's counts. */
 export interface StackStatus {
   readonly stack: string;
   readonly routes: readonly RouteStatus[];

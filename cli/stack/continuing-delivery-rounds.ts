@@ -3,6 +3,7 @@ import type { ContinuingDeliveryConfig } from '../../shared/config/operations.js
 /** How a continuing-delivery run ended (Step Functions' execution statuses). */
 export type KeepTryingStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'RUNNING';
 
+/** How continuing delivery ended for a route: DLQ empty, or given up with dead letters left. */
 export interface KeepTryingOutcome {
   readonly status: KeepTryingStatus;
   /** The Step Functions execution, on AWS. */

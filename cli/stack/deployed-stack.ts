@@ -312,6 +312,7 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** Which deployed stack to open, and where. */
 export interface DeployedStackOptions {
   /** @default DEFAULT_STACK_NAME */
   readonly stackName?: string;

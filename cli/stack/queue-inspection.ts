@@ -94,6 +94,7 @@ export interface DeadLetter {
   readonly body: string;
 }
 
+/** A dead letter as `gd dlq` shows it, read from the SQS message and its attributes. */
 export function toDeadLetter(route: string, message: Message): DeadLetter {
   const envelope = fromSdkAttributes(
     message.MessageAttributes,

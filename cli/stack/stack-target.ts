@@ -30,12 +30,14 @@ export type AgeMethod =
   /** Not measured (local stack without `--peek`). */
   | 'not-measured';
 
+/** The age of a queue's oldest message and how it was found. */
 export interface OldestAge {
   /** Age in seconds; undefined when the queue is empty or the age was not measured. */
   readonly seconds?: number;
   readonly method: AgeMethod;
 }
 
+/** How `gd redrive` moves a route's dead letters: pace, filter, progress. */
 export interface RedriveOptions {
   /** Messages per second; undefined for as fast as SQS goes. */
   readonly ratePerSecond?: number;
