@@ -10,6 +10,7 @@ import {
 } from '../shared/dead-letter-filter.js';
 import { describeError, GuaranteedDeliveryError } from '../shared/errors.js';
 import { parseGrace } from '../shared/signing/signing-secret-value.js';
+import { archiveListCommand, archiveRedriveCommand } from './commands/archive.js';
 import { dlqListCommand, dlqShowCommand } from './commands/dlq.js';
 import { drainCommand } from './commands/drain.js';
 import { keepTryingCommand } from './commands/keep-trying.js';
@@ -78,6 +79,28 @@ function redriveFilter(options: OptionValues): DeadLetterFilter {
   };
 }
 
+/** `gd redrive --from-archive`: only --id and --rate apply; a DLQ filter is a usage error. */
+function archiveRedrive(stack: StackTarget, options: OptionValues, output: Output): Promise<number> {
+  const dlqOnly = ['since', 'until', 'status', 'reason', 'dryRun'].filter(
+    (name) => options[name] !== undefined,
+  );
+  if (dlqOnly.length > 0) {
+    const flags = dlqOnly.map((name) => (name === 'dryRun' ? '--dry-run' : `--${name}`));
+    throw new UsageError(`--from-archive takes --id and --rate, not ${flags.join(', ')}`);
+  }
+  const { ids } = redriveFilter(options);
+  return archiveRedriveCommand(
+    stack,
+    {
+      json: json(options),
+      route: route(options),
+      rate: options.rate as number | undefined,
+      ...(ids ? { ids } : {}),
+    },
+    output,
+  );
+}
+
 /** Fresh specs per run: commander's Option objects belong to one program. */
 const commands = (): CommandSpec<CommandContext>[] => [
   {
@@ -142,7 +165,7 @@ CloudWatch's ApproximateAgeOfOldestMessage and needs no peek.`,
     name: 'redrive',
     summary: 'move dead letters back to the delivery queue (ids kept), all or filtered, with a progress bar',
     usage:
-      'gd redrive [--route R] [--id ID]... [--since T] [--until T] [--status S] [--reason TEXT] [--dry-run] [--rate N] [--json]',
+      'gd redrive [--route R] [--id ID]... [--since T] [--until T] [--status S] [--reason TEXT] [--dry-run] [--from-archive] [--rate N] [--json]',
     options: [
       option('--route <R>', 'only this route (default: every route)'),
       parsedOption('--id <ID>', 'only this message id (repeat, or comma-separate, for several)', messageIds, {
@@ -164,6 +187,11 @@ or a duration ago (30m, 2h, 7d)`,
       ),
       option('--reason <TEXT>', 'only those whose reason contains TEXT (case-insensitive)'),
       option('--dry-run', 'list what would move; nothing is moved'),
+      option(
+        '--from-archive',
+        `instead of the DLQ, put archived messages (gd archive list) back on the delivery
+queue with their ids; takes --id and --rate only`,
+      ),
       wholeNumberOption(
         '--rate <N>',
         'at most N messages per second (1-500; default: as fast as SQS goes)',
@@ -176,15 +204,32 @@ Unfiltered, uses SQS's StartMessageMoveTask where the API has it, a batched rece
 otherwise (moto); filtered, always the latter, looking at each dead letter.
 Redrive after the backend is fixed: the forwarder tries each message again, up to its max attempts.`,
     run: ({ stack, output }, options) =>
-      redriveCommand(
+      options.fromArchive === true
+        ? archiveRedrive(stack, options, output)
+        : redriveCommand(
+            stack,
+            {
+              json: json(options),
+              route: route(options),
+              rate: options.rate as number | undefined,
+              filter: redriveFilter(options),
+              dryRun: options.dryRun === true,
+            },
+            output,
+          ),
+  },
+  {
+    name: 'archive list',
+    summary: 'messages archived to S3 before SQS retention would have deleted them',
+    options: [
+      option('--route <R>', "only this route's archive"),
+      wholeNumberOption('--limit <N>', 'at most N messages (1-10000, default 100)', 1, 10_000),
+    ],
+    notes: 'Bring them back with: gd redrive --from-archive --route R [--id ID]',
+    run: ({ stack, output }, options) =>
+      archiveListCommand(
         stack,
-        {
-          json: json(options),
-          route: route(options),
-          rate: options.rate as number | undefined,
-          filter: redriveFilter(options),
-          dryRun: options.dryRun === true,
-        },
+        { json: json(options), route: route(options), limit: (options.limit as number | undefined) ?? 100 },
         output,
       ),
   },

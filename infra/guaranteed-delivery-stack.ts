@@ -34,6 +34,7 @@ import type { DeliveryFunction } from './constructs/delivery-function.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
 import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
+import { MessageArchive } from './constructs/message-archive.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 
 export { API_STAGE_NAME } from './constructs/delivery-api.js';
@@ -133,6 +134,8 @@ export class GuaranteedDeliveryStack extends Stack {
   public readonly drainSchedule: Rule;
   /** Alarms (with the optional SNS topic) and the dashboard. */
   public readonly monitoring: DeliveryMonitoring;
+  /** Messages nearing SQS retention, archived to S3 by a scheduled function. */
+  public readonly archive: MessageArchive;
   /** "Keep trying until delivered": one DLQ-redrive state machine per route, unless AUTO_REDRIVE=false. */
   public readonly continuingDelivery?: ContinuingDelivery;
 
@@ -208,6 +211,7 @@ export class GuaranteedDeliveryStack extends Stack {
     });
     autoScaleTable(this.messageTable, billing);
 
+    const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
     this.routes = config.routes.map(
       (route, index) =>
         new DeliveryRoute(this, `${outputIds[index]}Route`, {
@@ -216,6 +220,7 @@ export class GuaranteedDeliveryStack extends Stack {
           failoverTable: this.failoverTable,
           messageTable: this.messageTable,
           recordRetentionDays: config.recordRetentionDays,
+          queueRetention: Duration.seconds(operations.retention.queueRetentionSeconds),
         }),
     );
 
@@ -231,7 +236,6 @@ export class GuaranteedDeliveryStack extends Stack {
     this.drainerFunction = drainer.drainerFunction;
     this.drainSchedule = drainer.drainSchedule;
 
-    const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
     this.monitoring = new DeliveryMonitoring(this, 'Monitoring', {
       routes: this.routes,
       apiStage: this.api.restStage, // per-method 5XXError: deployOptions.metricsEnabled is on
@@ -254,6 +258,12 @@ export class GuaranteedDeliveryStack extends Stack {
       });
     }
 
+    this.archive = new MessageArchive(this, 'Archive', {
+      routes: this.routes,
+      retention: operations.retention,
+      alarmTopic: this.monitoring.alarmTopic,
+    });
+
     this.addOutputs();
     this.addNagAcknowledgements(settings.apiCloudWatchRole);
   }
@@ -270,6 +280,10 @@ export class GuaranteedDeliveryStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: this.drainerFunction.functionName });
+    new CfnOutput(this, STACK_OUTPUT.ARCHIVE_BUCKET_NAME, {
+      value: this.archive.bucket.bucketName,
+      description: 'Messages archived before SQS retention (gd archive list, gd redrive --from-archive)',
+    });
     new CfnOutput(this, STACK_OUTPUT.ROUTE_NAMES, {
       value: this.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
     });

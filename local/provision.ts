@@ -7,6 +7,12 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
+  BucketAlreadyExists,
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import {
   CreateQueueCommand,
   GetQueueUrlCommand,
   QueueNameExists,
@@ -19,6 +25,7 @@ import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   FAILOVER_TABLE,
+  localArchiveBucketName,
   localQueueNames,
   localTableNames,
   MESSAGE_TABLE,
@@ -65,14 +72,18 @@ async function createOrUpdateQueue(
   }
 }
 
-/** The route's fail-messages DLQ and its delivery queue with a redrive policy to it. */
+/**
+ * The route's fail-messages DLQ and its delivery queue with a redrive policy to it; the delivery
+ * queue keeps messages `retentionSeconds` (the operations configuration's, SQS's 14 days by default).
+ */
 export async function provisionRouteQueues(
   sqs: SQSClient,
   prefix: string,
   route: RouteConfig,
+  retentionSeconds?: number,
 ): Promise<RouteQueues> {
   const names = localQueueNames(prefix, route);
-  const settings = deliveryQueueSettings(route);
+  const settings = deliveryQueueSettings(route, retentionSeconds);
   const dlqUrl = await createOrUpdateQueue(sqs, names.deadLetterQueue, {
     MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
   });
@@ -151,4 +162,15 @@ export async function provisionTables(dynamoDb: DynamoDBClient, prefix: string):
     )
     .catch(() => undefined); // already enabled on a reused table
   return names;
+}
+
+/** The archive bucket (messages nearing retention); an existing one is reused. */
+export async function provisionArchiveBucket(s3: S3Client, prefix: string): Promise<string> {
+  const bucket = localArchiveBucketName(prefix);
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou || error instanceof BucketAlreadyExists)) throw error;
+  }
+  return bucket;
 }

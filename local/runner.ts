@@ -1,14 +1,17 @@
 // Over 250 lines: startLocalStack is one ordered start sequence in which every step registers its
 // stop on one cleanup stack, so a failure halfway stops exactly what started. Its settings and checks
 // (runner-settings.ts) and the AWS endpoint step (aws-endpoints.ts) live apart.
+import { archiveExpiring } from '../functions/archiver/archive-expiring.js';
+import { createArchiverDeps } from '../functions/archiver/archiver-config.js';
 import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
-import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
+import { createDynamoDbClient, createS3Client, createSqsClient } from '../shared/aws/clients.js';
 import { ENV, type Env, USER_ENV } from '../shared/config/env-names.js';
+import { archiveThresholds, loadOperationsConfig } from '../shared/config/operations.js';
 import {
   drainerEnvironment,
   type RouteFunctionEnvironments,
@@ -17,6 +20,7 @@ import {
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
 import {
+  DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   forwarderTimeoutSeconds,
   localQueueNames,
@@ -30,7 +34,13 @@ import { type EventSourceMapping, startEventSourceMapping } from './event-source
 import { createJourneyLog, type JourneyLog, type LineSink } from './journey-log.js';
 import { LOCAL_ENV } from './local-stack-contract.js';
 import type { EmbeddedAwsEndpoint } from './moto-server.js';
-import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from './provision.js';
+import {
+  provisionArchiveBucket,
+  provisionRouteQueues,
+  provisionTables,
+  type RouteQueues,
+  type Tables,
+} from './provision.js';
 import { describeRetry, ensureAwsDefaults, loadRunnerSettings, wantsDemoBackend } from './runner-settings.js';
 import { type Schedule, startSchedule } from './schedule.js';
 import { localSigningPlan, startLocalSigning } from './signing-secrets.js';
@@ -48,6 +58,8 @@ const POLL_WAIT_SECONDS = 1;
 /** The drainer's time budget per run locally (its Lambda gets 60 s, as {@link lambdaContext} below). */
 const DRAIN_TIME_BUDGET_SECONDS = 20;
 const DRAINER_TIMEOUT_MS = 60_000;
+/** The archiver's time budget per run locally. */
+const ARCHIVE_TIME_BUDGET_MS = 20_000;
 
 /** How {@link startLocalStack} runs: its environment and where its lines go. */
 export interface LocalStackOptions {
@@ -79,6 +91,8 @@ export interface LocalStack {
   readonly config: DeliveryConfig;
   readonly routes: readonly LocalRoute[];
   readonly tables: Tables;
+  /** The archive bucket (messages nearing retention). */
+  readonly archiveBucket: string;
   /** The default route's backend URL. */
   readonly backendTarget: string;
   /** Present when CATERING_SERVICE_EP was unset. */
@@ -200,21 +214,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       userEnv = { ...env, [USER_ENV.CATERING_SERVICE_EP]: demo.url };
     }
     const config = loadDeliveryConfig(userEnv);
+    const { retention } = loadOperationsConfig(env);
     const backendTarget = config.routes[0]?.target ?? '';
 
     // Provisioning: bookkeeping clients with patient (background) timeouts.
     const sqs = createSqsClient({ endpoint: sqsEndpoint });
     const dynamoDb = createDynamoDbClient({ endpoint: dynamoDbEndpoint });
+    const s3 = createS3Client({ endpoint: awsEndpoint });
     cleanups.push(async () => {
       sqs.destroy();
       dynamoDb.destroy();
+      s3.destroy();
     });
+    let archiveBucket: string;
     let tables: Tables;
     const queuesByRoute = new Map<string, RouteQueues>();
     try {
       tables = await provisionTables(dynamoDb, settings.prefix);
+      archiveBucket = await provisionArchiveBucket(s3, settings.prefix);
       for (const route of config.routes) {
-        queuesByRoute.set(route.name, await provisionRouteQueues(sqs, settings.prefix, route));
+        queuesByRoute.set(
+          route.name,
+          await provisionRouteQueues(sqs, settings.prefix, route, retention.queueRetentionSeconds),
+        );
       }
     } catch (error) {
       throw new ConfigurationError(
@@ -241,7 +263,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           `retry ${describeRetry(route)}, ${route.concurrency} pollers), DLQ ${names.deadLetterQueue}`,
       );
     }
-    log.note('provisioned', `tables ${tables.failoverTable}, ${tables.messageTable}`);
+    log.note(
+      'provisioned',
+      `tables ${tables.failoverTable}, ${tables.messageTable}; archive bucket ${archiveBucket}`,
+    );
 
     // The forwarders, each behind its emulated event source mapping.
     const pollerSqs = createSqsClient({
@@ -336,6 +361,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => schedule.stop(DRAINER_TIMEOUT_MS));
 
+    // The archiver on its schedule: messages nearing retention → the archive bucket. No CloudWatch
+    // here to say how old a queue's oldest message is, so every run walks every queue.
+    const archiveTargets = config.routes.flatMap((route) => {
+      const queues = queuesByRoute.get(route.name) as RouteQueues;
+      return [
+        {
+          route: route.name,
+          source: 'delivery-queue' as const,
+          queueUrl: queues.queueUrl,
+          ...archiveThresholds(retention, retention.queueRetentionSeconds),
+        },
+        {
+          route: route.name,
+          source: 'dead-letter-queue' as const,
+          queueUrl: queues.dlqUrl,
+          ...archiveThresholds(retention, DLQ_RETENTION_SECONDS),
+        },
+      ];
+    });
+    const archiverDeps = createArchiverDeps(
+      { bucketName: archiveBucket, targets: archiveTargets },
+      {
+        sqsEndpoint,
+        s3Endpoint: awsEndpoint,
+        logger: log.logger('archiver'),
+        oldestAge: null,
+      },
+    );
+    const archiveSchedule = startSchedule(retention.archiveIntervalSeconds * 1000, async () => {
+      await archiveExpiring(archiverDeps, archiveTargets, Date.now() + ARCHIVE_TIME_BUDGET_MS);
+    });
+    cleanups.push(() => archiveSchedule.stop(ARCHIVE_TIME_BUDGET_MS));
+
     // The API last: `ready` means every part behind it is running.
     const api: ApiServer = await startApiServer({
       port: settings.port,
@@ -364,6 +422,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       config,
       routes,
       tables,
+      archiveBucket,
       backendTarget,
       ...(demoBackend ? { demoBackend } : {}),
       readyLine,

@@ -49,6 +49,11 @@ export const ATTR = {
    * splits them). One attribute, not two: SQS allows 10 per message and a dead letter already uses 8.
    */
   TRACE_CONTEXT: 'trace-context',
+  /**
+   * When the message first arrived on its current queue, kept when the archiver re-sends it (which
+   * gives the copy a new SentTimestamp): its age towards retention counts from here.
+   */
+  QUEUED_AT: 'queued-at',
 } as const;
 
 const DEFAULT_CONTENT_TYPE = 'application/json';

@@ -34,8 +34,15 @@ export const MAX_DRAIN_TIME_BUDGET_SECONDS = 840;
 
 /** Dead letters stay 14 days, SQS's maximum, to leave time to fix the backend and redrive. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-/** Messages waiting for delivery stay 4 days (SQS's default); the DLQ keeps them 10 more. */
-export const QUEUE_RETENTION_SECONDS = 4 * 24 * 60 * 60;
+/**
+ * SQS's longest retention, 14 days (MessageRetentionPeriod "from 60 seconds (1 minute) to
+ * 1,209,600 seconds (14 days)", Amazon SQS API Reference, SetQueueAttributes): the delivery queues'
+ * default, so a paused route or an open breaker does not lose messages after SQS's own 4 days.
+ * Messages nearing it are archived to S3 (functions/archiver).
+ */
+export const MAX_SQS_RETENTION_SECONDS = 1_209_600;
+/** SQS's shortest retention. */
+export const MIN_SQS_RETENTION_SECONDS = 60;
 
 /**
  * The message table: one status record per message and route (ids are per route), written by the
@@ -52,7 +59,7 @@ export const MESSAGE_TABLE = {
    * The shortest retention allowed: a message can live in the queue and then in the DLQ, and a
    * redrive at the end of that must still find its record (or a delivered id could go out again).
    */
-  minRetentionSeconds: QUEUE_RETENTION_SECONDS + DLQ_RETENTION_SECONDS,
+  minRetentionSeconds: MAX_SQS_RETENTION_SECONDS + DLQ_RETENTION_SECONDS,
 } as const;
 
 /**
@@ -63,13 +70,13 @@ export function forwarderTimeoutSeconds(route: RouteConfig): number {
   return route.timeoutSeconds + 20;
 }
 
-/** SQS settings of a route's delivery queue. */
-export function deliveryQueueSettings(route: RouteConfig) {
+/** SQS settings of a route's delivery queue; `retentionSeconds` from the operations configuration. */
+export function deliveryQueueSettings(route: RouteConfig, retentionSeconds = MAX_SQS_RETENTION_SECONDS) {
   return {
     // AWS recommends at least six times the function timeout, so a batch that is still being
     // retried by Lambda's own invoke retries is not handed out a second time.
     visibilityTimeoutSeconds: 6 * forwarderTimeoutSeconds(route),
-    retentionSeconds: QUEUE_RETENTION_SECONDS,
+    retentionSeconds,
     /** The forwarder dead-letters a message itself on its last attempt (with the reason); SQS's own
      * redrive after `maxAttempts` receives is the safety net when the forwarder could not. */
     maxReceiveCount: route.maxAttempts,
@@ -93,3 +100,11 @@ export function localQueueNames(prefix: string, route: RouteConfig) {
     deadLetterQueue: `${prefix}-${route.name}-fail-messages`,
   };
 }
+
+/** Physical name of the local archive bucket (S3 names: lowercase, so the prefix is lowercased). */
+export function localArchiveBucketName(prefix: string): string {
+  return `${prefix.toLowerCase().replaceAll('_', '-')}-archive`;
+}
+
+/** How long the archive bucket keeps an archived message before its lifecycle rule deletes it. */
+export const ARCHIVE_EXPIRATION_DAYS = 365;

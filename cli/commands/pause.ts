@@ -12,7 +12,8 @@ export interface PauseOptions {
 
 /**
  * `gd pause` / `gd resume`: stops or restarts deliveries of one route. Ingest goes on, so messages
- * wait in the queue (retention 4 days) instead of failing against a backend that is known to be down.
+ * wait in the queue (14 days, archived to S3 before that) instead of failing against a backend that
+ * is known to be down.
  */
 export async function pauseCommand(
   stack: StackTarget,

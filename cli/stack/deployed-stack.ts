@@ -5,7 +5,7 @@ import {
   DescribeStacksCommand,
   type Output as StackOutput,
 } from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetEventSourceMappingCommand,
@@ -13,6 +13,7 @@ import {
   LambdaClient,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -26,6 +27,8 @@ import {
   createSqsClient,
   OPERATOR_TIMEOUTS,
 } from '../../shared/aws/clients.js';
+import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
+import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import {
   DEFAULT_STACK_NAME,
   ROUTE_NAMES_SEPARATOR,
@@ -65,6 +68,8 @@ export interface DeployedStackOutputs {
   readonly failoverTableName: string;
   readonly messageTableName: string;
   readonly drainerFunctionName: string;
+  /** Absent on a stack deployed before the archive existed. */
+  readonly archiveBucketName?: string;
   readonly routes: readonly DeployedRoute[];
 }
 
@@ -86,12 +91,14 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     .map((name) => name.trim())
     .filter((name) => name !== '');
   const apiKeyId = optional(STACK_OUTPUT.API_KEY_ID);
+  const archiveBucketName = optional(STACK_OUTPUT.ARCHIVE_BUCKET_NAME);
   const parsed: DeployedStackOutputs = {
     apiUrl: read(STACK_OUTPUT.API_URL),
     ...(apiKeyId ? { apiKeyId } : {}),
     failoverTableName: read(STACK_OUTPUT.FAILOVER_TABLE_NAME),
     messageTableName: read(STACK_OUTPUT.MESSAGE_TABLE_NAME),
     drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
+    ...(archiveBucketName ? { archiveBucketName } : {}),
     routes: routeNames.map((name) => {
       const key = (output: RouteOutput) => routeOutputKey(name, output);
       const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
@@ -162,6 +169,7 @@ class DeployedStack implements StackTarget {
   readonly routes: readonly DeployedRoute[];
   readonly failoverTableName: string;
   readonly messageTableName: string;
+  readonly archive?: S3ArchiveStore;
 
   constructor(
     readonly description: string,
@@ -175,6 +183,7 @@ class DeployedStack implements StackTarget {
       readonly apiGateway: APIGatewayClient;
       readonly stepFunctions: SFNClient;
       readonly secretsManager: SecretsManagerClient;
+      readonly s3: S3Client;
     },
     /** Seconds between checks of a followed execution. */
     private readonly followIntervalSeconds = 15,
@@ -182,6 +191,7 @@ class DeployedStack implements StackTarget {
     this.routes = outputs.routes;
     this.failoverTableName = outputs.failoverTableName;
     this.messageTableName = outputs.messageTableName;
+    if (outputs.archiveBucketName) this.archive = new S3ArchiveStore(clients.s3, outputs.archiveBucketName);
   }
 
   get secretsManager(): SecretsManagerClient {
@@ -196,29 +206,7 @@ class DeployedStack implements StackTarget {
 
   /** CloudWatch's ApproximateAgeOfOldestMessage: SQS's API has no such attribute. */
   async oldestMessageAge(route: RouteTarget): Promise<OldestAge> {
-    const now = Date.now();
-    const output = await this.clients.cloudWatch.send(
-      new GetMetricDataCommand({
-        StartTime: new Date(now - 15 * 60_000),
-        EndTime: new Date(now),
-        ScanBy: 'TimestampDescending',
-        MetricDataQueries: [
-          {
-            Id: 'age',
-            MetricStat: {
-              Metric: {
-                Namespace: 'AWS/SQS',
-                MetricName: 'ApproximateAgeOfOldestMessage',
-                Dimensions: [{ Name: 'QueueName', Value: route.queueUrl.split('/').pop() ?? '' }],
-              },
-              Period: 60,
-              Stat: 'Maximum',
-            },
-          },
-        ],
-      }),
-    );
-    const latest = output.MetricDataResults?.[0]?.Values?.[0];
+    const latest = await cloudWatchQueueAge(this.clients.cloudWatch)(route.queueUrl);
     return latest === undefined ? { method: 'cloudwatch' } : { seconds: latest, method: 'cloudwatch' };
   }
 
@@ -365,6 +353,7 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
       apiGateway: new APIGatewayClient(awsClientConfig(services)),
       stepFunctions: new SFNClient(awsClientConfig(services)),
       secretsManager: createSecretsManagerClient(services),
+      s3: new S3Client(awsClientConfig(services)),
     },
     options.followIntervalSeconds,
   );

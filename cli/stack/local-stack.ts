@@ -20,9 +20,12 @@ import {
 } from '../../local/local-stack-contract.js';
 import {
   createDynamoDbClient,
+  createS3Client,
   createSecretsManagerClient,
   createSqsClient,
 } from '../../shared/aws/clients.js';
+import { peekOldestAgeSeconds } from '../../shared/aws/queue-age.js';
+import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import type { Env } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
@@ -30,13 +33,13 @@ import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { describeError } from '../../shared/errors.js';
 import {
   DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
+  localArchiveBucketName,
   localQueueNames,
   localSigningSecretName,
   localTableNames,
 } from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
-import { peekOldestAgeSeconds } from './queue-inspection.js';
 import { redriveRoute } from './redrive-route.js';
 import type {
   ApiEndpoint,
@@ -60,6 +63,7 @@ class LocalStack implements StackTarget {
     readonly failoverTableName: string,
     readonly messageTableName: string,
     private readonly recordRetentionSeconds: number,
+    readonly archive: S3ArchiveStore,
     private readonly endpoints: ReturnType<typeof localEndpoints>,
     /** The environment `gd` was given: the source of the credentials and of the operations settings. */
     private readonly env: Env,
@@ -205,6 +209,10 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
     localTableNames(prefix).failoverTable,
     localTableNames(prefix).messageTable,
     config.recordRetentionDays * 86_400,
+    new S3ArchiveStore(
+      createS3Client({ endpoint: endpoints.base, region, credentials }),
+      localArchiveBucketName(prefix),
+    ),
     endpoints,
     env,
   );

@@ -51,31 +51,6 @@ export async function peekMessages(
   return [...seen.values()].slice(0, options.limit);
 }
 
-/**
- * Age of the oldest message among one peek of up to ten, from their SentTimestamp. One receive
- * with VisibilityTimeout 0, so nothing is hidden; but it counts as a receive (a delivery attempt
- * for the forwarder, and towards the queue's maxReceiveCount), which is why it is opt-in.
- */
-export async function peekOldestAgeSeconds(
-  sqs: SQSClient,
-  queueUrl: string,
-  now: number = Date.now(),
-): Promise<number | undefined> {
-  const output = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queueUrl,
-      MaxNumberOfMessages: SQS_BATCH_LIMIT,
-      VisibilityTimeout: 0,
-      WaitTimeSeconds: 0,
-      MessageSystemAttributeNames: ['SentTimestamp'],
-    }),
-  );
-  const sent = (output.Messages ?? [])
-    .map((message) => Number(message.Attributes?.SentTimestamp))
-    .filter(Number.isFinite);
-  return sent.length === 0 ? undefined : Math.max(0, (now - Math.min(...sent)) / 1000);
-}
-
 /** A dead letter as the CLI shows it: our id and why it was given up, not SQS's bookkeeping. */
 export interface DeadLetter {
   readonly route: string;

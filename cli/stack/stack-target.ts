@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
+import type { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
@@ -103,6 +104,8 @@ export interface StackTarget {
   readonly failoverTableName: string;
   /** The message table: one status record per message and route (`gd message`). */
   readonly messageTableName: string;
+  /** Where messages nearing retention were archived; undefined for a stack deployed without it. */
+  readonly archive?: S3ArchiveStore;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
   /** Whether deliveries of the route are stopped (see {@link setPaused}). */

@@ -12,7 +12,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The folders under `functions/` that hold a Lambda handler. */
-export type DeliveryFunctionName = 'ingest' | 'forwarder' | 'drainer';
+export type DeliveryFunctionName = 'ingest' | 'forwarder' | 'drainer' | 'archiver';
 
 /** Every function's memory unless a caller says otherwise (see {@link DeliveryFunctionProps.memorySize}). */
 export const DEFAULT_MEMORY_MB = 256;

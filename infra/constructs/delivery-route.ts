@@ -83,6 +83,11 @@ export interface DeliveryRouteProps {
    * @default - the stack name
    */
   readonly queueNamePrefix?: string;
+  /**
+   * How long the delivery queue keeps a message (SQS allows 1 minute to 14 days).
+   * @default Duration.seconds(MAX_SQS_RETENTION_SECONDS), 14 days
+   */
+  readonly queueRetention?: Duration;
 }
 
 /**
@@ -137,7 +142,7 @@ export class DeliveryRoute extends Construct {
     }
     super(scope, id);
     this.route = route;
-    const queueSettings = deliveryQueueSettings(route);
+    const queueSettings = deliveryQueueSettings(route, settings.queueRetention?.toSeconds());
 
     // The delivery queue has a fixed name so the DLQ can allow it as a redrive source by ARN:
     // referencing the queue itself would make the two queues depend on each other.

@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -89,4 +90,9 @@ export function createSecretsManagerClient(options: ClientOptions = {}): Secrets
 /** The document client over `client`; undefined attributes are left out rather than rejected. */
 export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+/** An S3 client; with an explicit endpoint (an emulator) path-style, since emulators have no bucket DNS names. */
+export function createS3Client(options: ClientOptions = {}): S3Client {
+  return new S3Client({ ...awsClientConfig(options), ...(options.endpoint ? { forcePathStyle: true } : {}) });
 }

@@ -72,7 +72,8 @@ function copyAttribute(value: MessageAttributeValue): MessageAttributeValue {
   };
 }
 
-function copyEntry(message: Message): SendMessageBatchRequestEntry {
+/** A SendMessageBatch entry that re-sends `message` as it was: body, every attribute, FIFO group. */
+export function copyEntry(message: Message): SendMessageBatchRequestEntry {
   const attributes = message.MessageAttributes ?? {};
   const groupId = message.Attributes?.MessageGroupId;
   return {

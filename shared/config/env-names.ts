@@ -47,6 +47,10 @@ export const ENV = {
   SIGNING_SECRET_CACHE_SECONDS: 'POWERTOOLS_PARAMETERS_MAX_AGE',
   /** `true` to log message bodies (off by default: payloads may hold personal data). */
   LOG_PAYLOADS: 'LOG_PAYLOADS',
+  /** Name of the S3 bucket messages nearing retention are archived to (archiver). */
+  ARCHIVE_BUCKET_NAME: 'ARCHIVE_BUCKET_NAME',
+  /** JSON list of the queues the archiver watches: `[{route, source, queueUrl, archiveAfterSeconds}]`. */
+  ARCHIVE_TARGETS: 'ARCHIVE_TARGETS',
 } as const;
 
 /**

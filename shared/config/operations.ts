@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.js';
+import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../resources.js';
 import type { Env } from './env-names.js';
 import { parseWholeNumber } from './numbers.js';
 
@@ -19,6 +20,12 @@ export const OPS_ENV = {
   AUTO_REDRIVE_MAX_WAIT_SECONDS: 'AUTO_REDRIVE_MAX_WAIT_SECONDS',
   /** Redrives per execution before it gives up and notifies. */
   AUTO_REDRIVE_MAX_ROUNDS: 'AUTO_REDRIVE_MAX_ROUNDS',
+  /** How long the delivery queues keep a message, in seconds (SQS allows 60 to 1,209,600). */
+  QUEUE_RETENTION_SECONDS: 'QUEUE_RETENTION_SECONDS',
+  /** Archive a message once it is this close, in seconds, to its queue's retention. */
+  ARCHIVE_MARGIN_SECONDS: 'ARCHIVE_MARGIN_SECONDS',
+  /** How often the archiver looks for messages nearing retention, in seconds (AWS: whole minutes). */
+  ARCHIVE_INTERVAL_SECONDS: 'ARCHIVE_INTERVAL_SECONDS',
 } as const;
 
 /** Longest wait a round may use: a week keeps ten rounds well inside Step Functions' one-year limit. */
@@ -40,6 +47,26 @@ export interface ContinuingDeliveryConfig {
   readonly maxRounds: number;
 }
 
+/** Nothing expires silently: how long queues keep messages and when the archiver takes them. */
+export interface RetentionConfig {
+  /** Delivery queue retention in seconds. */
+  readonly queueRetentionSeconds: number;
+  /** Archive a message when its age reaches its queue's retention minus this. */
+  readonly archiveMarginSeconds: number;
+  /** Seconds between archiver runs. */
+  readonly archiveIntervalSeconds: number;
+}
+
+/**
+ * Ages (seconds) at which a queue with `retentionSeconds` raises its "nearing retention" alarm and
+ * has its messages archived. The alarm comes first, by a day or by half the margin, whichever is less.
+ */
+export function archiveThresholds(retention: RetentionConfig, retentionSeconds: number) {
+  const archiveAfterSeconds = Math.max(0, retentionSeconds - retention.archiveMarginSeconds);
+  const lead = Math.min(86_400, Math.floor(retention.archiveMarginSeconds / 2));
+  return { archiveAfterSeconds, alarmAfterSeconds: Math.max(0, archiveAfterSeconds - lead) };
+}
+
 /** The operations side of a deployment: alarm notifications, alarm thresholds, continuing delivery. */
 export interface OperationsConfig {
   /** Email subscribed to the alarm topic; undefined = no topic is created. */
@@ -47,6 +74,7 @@ export interface OperationsConfig {
   /** Oldest-message age (seconds) that raises the alarm. */
   readonly oldestMessageAlarmSeconds: number;
   readonly continuingDelivery: ContinuingDeliveryConfig;
+  readonly retention: RetentionConfig;
 }
 
 /** What {@link loadOperationsConfig} returns when no variable is set. */
@@ -57,6 +85,12 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
     initialWaitSeconds: 5 * 60,
     maxWaitSeconds: 6 * 3600,
     maxRounds: 10,
+  },
+  retention: {
+    queueRetentionSeconds: MAX_SQS_RETENTION_SECONDS,
+    // Two days: a daily run that fails once still gets a second chance before SQS deletes anything.
+    archiveMarginSeconds: 2 * 86_400,
+    archiveIntervalSeconds: 3600,
   },
 };
 
@@ -87,6 +121,12 @@ const envSchema = z.object({
   [OPS_ENV.AUTO_REDRIVE_INITIAL_WAIT_SECONDS]: wholeNumber(1, MAX_REDRIVE_WAIT_SECONDS).optional(),
   [OPS_ENV.AUTO_REDRIVE_MAX_WAIT_SECONDS]: wholeNumber(1, MAX_REDRIVE_WAIT_SECONDS).optional(),
   [OPS_ENV.AUTO_REDRIVE_MAX_ROUNDS]: wholeNumber(1, MAX_REDRIVE_ROUNDS).optional(),
+  [OPS_ENV.QUEUE_RETENTION_SECONDS]: wholeNumber(
+    MIN_SQS_RETENTION_SECONDS,
+    MAX_SQS_RETENTION_SECONDS,
+  ).optional(),
+  [OPS_ENV.ARCHIVE_MARGIN_SECONDS]: wholeNumber(1, MAX_SQS_RETENTION_SECONDS).optional(),
+  [OPS_ENV.ARCHIVE_INTERVAL_SECONDS]: wholeNumber(1, 86_400).optional(),
 });
 
 /**
@@ -124,8 +164,25 @@ export function loadOperationsConfig(env: Env): OperationsConfig {
       `${OPS_ENV.AUTO_REDRIVE_SCHEDULE_MINUTES} is '${continuingDelivery.scheduleMinutes}' but ${OPS_ENV.AUTO_REDRIVE} is 'false': unset one of them`,
     );
   }
+  const retentionDefaults = DEFAULT_OPERATIONS_CONFIG.retention;
+  const retention: RetentionConfig = {
+    queueRetentionSeconds: values.QUEUE_RETENTION_SECONDS ?? retentionDefaults.queueRetentionSeconds,
+    archiveMarginSeconds: values.ARCHIVE_MARGIN_SECONDS ?? retentionDefaults.archiveMarginSeconds,
+    archiveIntervalSeconds: values.ARCHIVE_INTERVAL_SECONDS ?? retentionDefaults.archiveIntervalSeconds,
+  };
+  if (retention.archiveMarginSeconds >= retention.queueRetentionSeconds) {
+    throw new ConfigurationError(
+      `${OPS_ENV.ARCHIVE_MARGIN_SECONDS} (${retention.archiveMarginSeconds}) must be less than ${OPS_ENV.QUEUE_RETENTION_SECONDS} (${retention.queueRetentionSeconds}): messages would be archived as soon as they arrive`,
+    );
+  }
+  if (retention.archiveIntervalSeconds >= retention.archiveMarginSeconds) {
+    throw new ConfigurationError(
+      `${OPS_ENV.ARCHIVE_INTERVAL_SECONDS} (${retention.archiveIntervalSeconds}) must be less than ${OPS_ENV.ARCHIVE_MARGIN_SECONDS} (${retention.archiveMarginSeconds}): a message could expire between two archiver runs`,
+    );
+  }
   return {
     alarmEmail: values.ALARM_EMAIL,
+    retention,
     oldestMessageAlarmSeconds:
       values.OLDEST_MESSAGE_ALARM_SECONDS ?? DEFAULT_OPERATIONS_CONFIG.oldestMessageAlarmSeconds,
     continuingDelivery,

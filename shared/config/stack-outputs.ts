@@ -21,6 +21,8 @@ export const STACK_OUTPUT = {
   /** The message table: per-message status records (`gd message` reads it). */
   MESSAGE_TABLE_NAME: 'MessageTableName',
   DRAINER_FUNCTION_NAME: 'DrainerFunctionName',
+  /** The archive bucket of messages taken off queues before SQS retention; absent on older stacks. */
+  ARCHIVE_BUCKET_NAME: 'ArchiveBucketName',
   /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
   ROUTE_NAMES: 'RouteNames',
   DASHBOARD_NAME: 'DashboardName',

@@ -10,7 +10,11 @@ import {
   type ContinuingDeliveryProps,
   type RedriveRoute,
 } from '../../infra/constructs/continuing-delivery.js';
-import { DEFAULT_OPERATIONS_CONFIG, loadOperationsConfig } from '../../shared/config/operations.js';
+import {
+  archiveThresholds,
+  DEFAULT_OPERATIONS_CONFIG,
+  loadOperationsConfig,
+} from '../../shared/config/operations.js';
 
 /** A delivery queue and its DLQ, as the route builds them (names fixed so the DLQ can allow the queue). */
 function standInRoute(stack: Stack, name: string): RedriveRoute {
@@ -409,6 +413,9 @@ describe('loadOperationsConfig', () => {
       AUTO_REDRIVE_INITIAL_WAIT_SECONDS: '120',
       AUTO_REDRIVE_MAX_WAIT_SECONDS: '3600',
       AUTO_REDRIVE_MAX_ROUNDS: '4',
+      QUEUE_RETENTION_SECONDS: '86400',
+      ARCHIVE_MARGIN_SECONDS: '7200',
+      ARCHIVE_INTERVAL_SECONDS: '600',
     };
 
     // Act
@@ -425,7 +432,36 @@ describe('loadOperationsConfig', () => {
         maxWaitSeconds: 3600,
         maxRounds: 4,
       },
+      retention: { queueRetentionSeconds: 86_400, archiveMarginSeconds: 7200, archiveIntervalSeconds: 600 },
     });
+  });
+
+  it('keeps queues 14 days, archives 2 days before and alarms a day before that by default', () => {
+    // Act
+    const { retention } = loadOperationsConfig({});
+
+    // Assess
+    expect(retention).toEqual({
+      queueRetentionSeconds: 1_209_600,
+      archiveMarginSeconds: 172_800,
+      archiveIntervalSeconds: 3600,
+    });
+    expect(archiveThresholds(retention, 1_209_600)).toEqual({
+      archiveAfterSeconds: 12 * 86_400,
+      alarmAfterSeconds: 11 * 86_400,
+    });
+  });
+
+  it('rejects a retention SQS does not allow and a margin or interval that would let messages expire', () => {
+    expect(() => loadOperationsConfig({ QUEUE_RETENTION_SECONDS: '1209601' })).toThrow(
+      /QUEUE_RETENTION_SECONDS must be a whole number from 60 to 1209600, got '1209601'/,
+    );
+    expect(() =>
+      loadOperationsConfig({ QUEUE_RETENTION_SECONDS: '600', ARCHIVE_MARGIN_SECONDS: '600' }),
+    ).toThrow(/ARCHIVE_MARGIN_SECONDS \(600\) must be less than QUEUE_RETENTION_SECONDS \(600\)/);
+    expect(() =>
+      loadOperationsConfig({ ARCHIVE_MARGIN_SECONDS: '3600', ARCHIVE_INTERVAL_SECONDS: '3600' }),
+    ).toThrow(/ARCHIVE_INTERVAL_SECONDS \(3600\) must be less than ARCHIVE_MARGIN_SECONDS \(3600\)/);
   });
 
   it('turns continuing delivery off with AUTO_REDRIVE=false', () => {

@@ -182,6 +182,29 @@ describe('least privilege (two routes)', () => {
     );
   });
 
+  it('lets the archiver walk both queues of every route, re-send to delivery queues, read queue ages and only put archive objects', () => {
+    // Act
+    const grants = grantsOf(template, stack.archive.archiverFunction);
+
+    // Assess
+    const consume = (queue: string) =>
+      ['ReceiveMessage', 'DeleteMessage', 'ChangeMessageVisibility', 'GetQueueAttributes', 'GetQueueUrl'].map(
+        (action) => `sqs:${action} on ${queue}`,
+      );
+    expect(grants).toEqual(
+      sorted([
+        ...baseline(stack.archive.archiverFunction),
+        `s3:PutObject on ${idOf(stack.archive.bucket)}/*`,
+        'cloudwatch:GetMetricData on *',
+        ...[catering, orders].flatMap((route) => [
+          ...consume(idOf(route.queue)),
+          ...consume(idOf(route.deadLetterQueue)),
+          `sqs:SendMessage on ${idOf(route.queue)}`,
+        ]),
+      ]),
+    );
+  });
+
   it('grants no wildcard action, no managed policy and no inline role policy anywhere', () => {
     // Act
     const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).flatMap(
@@ -197,9 +220,9 @@ describe('least privilege (two routes)', () => {
     const assumedBy = (role: (typeof roles)[number]) =>
       (role.Properties.AssumeRolePolicyDocument as { Statement: { Principal: { Service: string } }[] })
         .Statement[0]?.Principal.Service;
-    // Two ingests, two forwarders and the drainer; one continuing-delivery state machine per route.
+    // Two ingests, two forwarders, the drainer and the archiver; one continuing-delivery state machine per route.
     expect(roles.map(assumedBy).sort()).toEqual([
-      ...Array(5).fill('lambda.amazonaws.com'),
+      ...Array(6).fill('lambda.amazonaws.com'),
       ...Array(2).fill('states.amazonaws.com'),
     ]);
     for (const role of roles) {

@@ -153,12 +153,11 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   describe('drainer schedule', () => {
     it('runs the drainer every minute with the drain budget inside its timeout', () => {
       // Act
-      const rules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
+      const rule = resourcesOf(template, 'AWS::Events::Rule')[idOf(stack.drainSchedule)];
       const drainer = resourcesOf(template, 'AWS::Lambda::Function')[idOf(stack.drainerFunction)];
 
       // Assess
-      expect(rules).toHaveLength(1);
-      expect(rules[0]?.Properties).toMatchObject({
+      expect(rule?.Properties).toMatchObject({
         ScheduleExpression: 'rate(1 minute)',
         State: 'ENABLED',
         Targets: [{ Arn: { 'Fn::GetAtt': [idOf(stack.drainerFunction), 'Arn'] } }],
@@ -244,7 +243,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
 
       // Assess
-      expect(functions).toHaveLength(3);
+      expect(functions).toHaveLength(4); // ingest, forwarder, drainer, archiver
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -266,7 +265,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       const used = functions.map(
         (fn) => (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref,
       );
-      expect(new Set(used).size).toBe(3);
+      expect(new Set(used).size).toBe(4);
       for (const id of used) {
         expect(logGroups[id]?.Properties.RetentionInDays).toBe(30);
         expect(logGroups[id]?.DeletionPolicy).toBe('Delete');
@@ -506,8 +505,9 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
       const outputs = template.findOutputs('*');
 
-      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog
-      expect(alarms).toHaveLength(6);
+      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog,
+      // and two "nearing retention" per route (delivery queue, DLQ)
+      expect(alarms).toHaveLength(8);
       expect(stack.monitoring.dashboard).toBeDefined();
       expect(outputs.DashboardName?.Value).toEqual({ Ref: idOf(stack.monitoring.dashboard) });
       // No ALARM_EMAIL in the default configuration: no topic to notify.
@@ -527,7 +527,97 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
         Ref: idOf(workflow?.stateMachine as IConstruct),
       });
       const schedules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
-      expect(schedules).toHaveLength(1); // the drainer's only
+      expect(schedules).toHaveLength(2); // the drainer's and the archiver's
+    });
+  });
+
+  describe('archive', () => {
+    it('keeps delivery queues and DLQs 14 days, the SQS maximum', () => {
+      // Act
+      const queues = resourcesOf(template, 'AWS::SQS::Queue');
+
+      // Assess
+      expect(queues[idOf(catering.queue)]?.Properties.MessageRetentionPeriod).toBe(1_209_600);
+      expect(queues[idOf(catering.deadLetterQueue)]?.Properties.MessageRetentionPeriod).toBe(1_209_600);
+    });
+
+    it('archives to a bucket that is encrypted, SSL-only, private, versioned and expires what it holds', () => {
+      // Act
+      const id = idOf(stack.archive.bucket);
+      const bucket = resourcesOf(template, 'AWS::S3::Bucket')[id];
+      const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
+        (candidate) => (candidate.Properties.Bucket as { Ref: string }).Ref === id,
+      );
+
+      // Assess
+      expect(bucket?.DeletionPolicy).toBe('Retain');
+      expect(bucket?.Properties).toMatchObject({
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        VersioningConfiguration: { Status: 'Enabled' },
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Status: 'Enabled',
+              ExpirationInDays: 365,
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            },
+          ],
+        },
+      });
+      expect(policy?.Properties.PolicyDocument).toMatchObject({
+        Statement: expect.arrayContaining([
+          expect.objectContaining({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      });
+      expect(template.findOutputs('*').ArchiveBucketName?.Value).toEqual({ Ref: id });
+    });
+
+    it('runs the archiver hourly on both queues of each route, archiving 2 days before retention, with an alarm a day earlier', () => {
+      // Act
+      const rule = resourcesOf(template, 'AWS::Events::Rule')[idOf(stack.archive.schedule)];
+      const targets = environmentOf(template, idOf(stack.archive.archiverFunction))[ENV.ARCHIVE_TARGETS] as {
+        'Fn::Join': [string, unknown[]];
+      };
+      const json = targets['Fn::Join'][1]
+        .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
+        .join('');
+      const alarms = stack.archive.alarms.map(
+        (alarm) => resourcesOf(template, 'AWS::CloudWatch::Alarm')[idOf(alarm)]?.Properties,
+      );
+
+      // Assess
+      expect(rule?.Properties.ScheduleExpression).toBe('rate(1 hour)');
+      expect(JSON.parse(json)).toEqual([
+        {
+          route: 'catering',
+          source: 'delivery-queue',
+          queueUrl: `<${idOf(catering.queue)}>`,
+          archiveAfterSeconds: 12 * 86_400,
+        },
+        {
+          route: 'catering',
+          source: 'dead-letter-queue',
+          queueUrl: `<${idOf(catering.deadLetterQueue)}>`,
+          archiveAfterSeconds: 12 * 86_400,
+        },
+      ]);
+      expect(alarms).toEqual([
+        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 11 * 86_400 }),
+        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 11 * 86_400 }),
+      ]);
     });
   });
 });
