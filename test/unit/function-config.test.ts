@@ -131,12 +131,12 @@ describe('status record retention', () => {
   it('fails when RECORD_RETENTION_SECONDS is shorter than the queue and DLQ retention, naming the bound', () => {
     // Act
     const message = configurationError(() =>
-      loadForwarderConfig({ ...FORWARDER_ENV, [ENV.RECORD_RETENTION_SECONDS]: String(17 * 86_400) }),
+      loadForwarderConfig({ ...FORWARDER_ENV, [ENV.RECORD_RETENTION_SECONDS]: String(27 * 86_400) }),
     );
 
     // Assess
     expect(message).toBe(
-      `${ENV.RECORD_RETENTION_SECONDS} must be a whole number from ${18 * 86_400} to ${3650 * 86_400}, got '${17 * 86_400}'`,
+      `${ENV.RECORD_RETENTION_SECONDS} must be a whole number from ${28 * 86_400} to ${3650 * 86_400}, got '${27 * 86_400}'`,
     );
   });
 });

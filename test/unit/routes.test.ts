@@ -30,11 +30,11 @@ describe('DEFAULT_ROUTE', () => {
 describe('loadDeliveryConfig', () => {
   it('fails on a record retention shorter than a message can live in the queue and the DLQ', () => {
     // Act
-    const load = () => loadDeliveryConfig({ RECORD_RETENTION_DAYS: '17' });
+    const load = () => loadDeliveryConfig({ RECORD_RETENTION_DAYS: '27' });
 
     // Assess
-    expect(load).toThrow(/RECORD_RETENTION_DAYS must be a whole number of days >= 18 .* got '17'/);
-    expect(loadDeliveryConfig({ RECORD_RETENTION_DAYS: '18' }).recordRetentionDays).toBe(18);
+    expect(load).toThrow(/RECORD_RETENTION_DAYS must be a whole number of days >= 28 .* got '27'/);
+    expect(loadDeliveryConfig({ RECORD_RETENTION_DAYS: '28' }).recordRetentionDays).toBe(28);
   });
 
   it('gives the default route, a 60 s drain interval, API keys on a REST API and on-demand tables without overrides', () => {
