@@ -124,7 +124,8 @@ async function forwardEnvelope(
   }
   const fingerprint = fingerprintOf(envelope);
   const stored = batch.records.records.get(recordKeyOf({ route: envelope.route, messageId: envelope.id }));
-  if (stored && stored.fingerprint !== fingerprint) return keyReusedCopy(envelope, stored, attempt, deps);
+  if (stored && stored.fingerprint !== fingerprint)
+    return keyReusedCopy(envelope, fingerprint, stored, attempt, deps);
   if (earlierOutcome === 'delivered' || earlierOutcome === 'duplicate') {
     logger.info('duplicate suppressed: already delivered', {
       event: LOG_EVENT.DUPLICATE_SUPPRESSED,
@@ -221,19 +222,20 @@ function attemptEntry(
 }
 
 /**
- * A copy whose body differs from the one that holds its id's record. Newer than that record: the
- * ingest answered it 409 (its queue write ran alongside the record write), so it is dropped. Older:
- * it was accepted while its own record could not be written and the key was then reused; it is
- * dead-lettered with the reason, never dropped, since its client was answered 202.
+ * A copy whose body differs from the one that holds its id's record. When the ingest refused it with
+ * 409, it noted the fingerprint on the record: the copy (queued alongside that refused record write)
+ * is dropped. Otherwise the copy was answered 202 while its own record could not be written, and the
+ * key was then taken by another body: it is dead-lettered with the reason, never dropped silently.
  */
 async function keyReusedCopy(
   envelope: MessageEnvelope,
+  fingerprint: string,
   stored: StoredMessageRecord,
   attempt: number,
   deps: ForwarderDeps,
 ): Promise<ForwardOutcome> {
   const context = { messageId: envelope.id, route: envelope.route, attempt };
-  if (envelope.receivedAt >= stored.acceptedAt) {
+  if (stored.refusedFingerprints?.has(fingerprint)) {
     deps.logger.warn('discarded: Idempotency-Key reused with another body (answered 409)', {
       event: LOG_EVENT.KEY_REUSE_DISCARDED,
       ...context,
@@ -241,7 +243,7 @@ async function keyReusedCopy(
     });
     return 'discarded';
   }
-  const reason = `Idempotency-Key reused with another body: the id's record belongs to a message accepted at ${stored.acceptedAt}; this copy was accepted earlier, while its own record could not be written`;
+  const reason = `Idempotency-Key reused with another body: the id's record belongs to a message accepted at ${stored.acceptedAt}, and this copy was not refused at ingest (its own record could not be written then)`;
   await deadLetter(envelope, { reason, attempts: envelope.priorAttempts }, deps);
   return 'dead-lettered';
 }

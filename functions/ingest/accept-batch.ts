@@ -8,6 +8,7 @@ import {
   logAccepted,
   logRejected,
   NOT_STORED_ERROR,
+  noteRefused,
   RETRY_AFTER_SECONDS,
   type StoreName,
   type StoreOutcome,
@@ -145,7 +146,12 @@ async function storeAll(
     const reason = describeError(sent.error);
     failed = envelopes.map((envelope) => ({ id: envelope.id, reason }));
   }
-  for (const [id, record] of recordOf) if (record === 'key-reused') stores.set(id, 'key-reused');
+  const queued = new Set(sent.ok ? sent.result.sent : []);
+  for (const envelope of envelopes) {
+    if (recordOf.get(envelope.id) !== 'key-reused') continue;
+    stores.set(envelope.id, 'key-reused');
+    if (queued.has(envelope.id)) await noteRefused(envelope, deps);
+  }
   const byId = new Map(envelopes.map((envelope) => [envelope.id, envelope]));
   await Promise.all(
     failed.map(async ({ id, reason }) => {

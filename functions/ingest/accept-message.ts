@@ -46,7 +46,10 @@ export async function storeEnvelope(envelope: MessageEnvelope, deps: IngestDeps)
       (error: unknown) => ({ ok: false, error }) as const,
     ),
   ]);
-  if (record === 'key-reused') return keyReused(envelope, deps);
+  if (record === 'key-reused') {
+    if (queued.ok) await noteRefused(envelope, deps);
+    return keyReused(envelope, deps);
+  }
   if (queued.ok) return 'queue';
   return storeInFailover(envelope, deps, describeError(queued.error), record);
 }
@@ -97,6 +100,22 @@ export async function storeInFailover(
     await followUp('removed', () => deps.records.release(envelope, fingerprintOf(envelope)));
     return undefined;
   }
+}
+
+/**
+ * The refused body's copy is already queued (the queue write ran alongside the record write): note
+ * its fingerprint on the record so the forwarder drops it. If the note fails, the forwarder
+ * dead-letters that copy with the reason instead: visible, never delivered under the key.
+ */
+export async function noteRefused(envelope: MessageEnvelope, deps: IngestDeps): Promise<void> {
+  await deps.records.noteRefused(envelope, fingerprintOf(envelope)).catch((error: unknown) =>
+    deps.logger.warn('status record not updated with the refused body', {
+      event: LOG_EVENT.RECORD_NOT_WRITTEN,
+      messageId: envelope.id,
+      route: envelope.route,
+      error: describeError(error),
+    }),
+  );
 }
 
 function keyReused(envelope: MessageEnvelope, deps: IngestDeps): 'key-reused' {
