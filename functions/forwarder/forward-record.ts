@@ -33,6 +33,8 @@ export interface ForwarderSettings {
   readonly retry: RetryPolicy;
   readonly nonRetryableStatuses: ReadonlySet<number>;
   readonly logPayloads?: boolean;
+  /** The route's static headers (e.g. Authorization); sent on every attempt, never logged. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The forwarder's ports: both queues, the backend, the status records, a logger, a clock and its settings. */
@@ -146,7 +148,7 @@ async function forwardEnvelope(
   const started = deps.clock.now();
   let headers: Record<string, string>;
   try {
-    headers = await attemptHeaders(envelope, attempt, started, deps.signing);
+    headers = await attemptHeaders(envelope, attempt, started, deps.signing, deps.settings.headers);
   } catch (error) {
     // A signed route never sends unsigned: wait for its secret (the reason names it, not its value).
     if (error instanceof SigningSecretUnavailableError)

@@ -109,7 +109,28 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
       0,
       3600,
     ),
+    ...parseHeaders(env[ENV.TARGET_HEADERS]),
   };
+}
+
+/** Parses TARGET_HEADERS (a JSON object of strings); the message never echoes a value: they may be secrets. */
+export function parseHeaders(raw: string | undefined): { headers?: Readonly<Record<string, string>> } {
+  if (raw === undefined || raw.trim() === '') return {};
+  let headers: unknown;
+  try {
+    headers = JSON.parse(raw);
+  } catch {
+    headers = undefined;
+  }
+  if (
+    typeof headers !== 'object' ||
+    headers === null ||
+    Array.isArray(headers) ||
+    Object.values(headers).some((value) => typeof value !== 'string')
+  ) {
+    throw new ConfigurationError(`${ENV.TARGET_HEADERS} must be a JSON object of header name to text value`);
+  }
+  return { headers: headers as Record<string, string> };
 }
 
 /** What a caller outside Lambda (the local runner, tests, the bench) sets instead of the defaults. */

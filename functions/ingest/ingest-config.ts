@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   createDocumentClient,
@@ -20,7 +22,14 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { systemClock } from '../../shared/ports.js';
-import { BODY_SCHEMAS, type BodySchemaName } from '../../shared/schemas/body-schemas.js';
+import {
+  BODY_SCHEMA_NAMES,
+  type BodySchema,
+  type BodySchemaName,
+  builtInBodySchema,
+  compileBodySchema,
+  isBuiltInBodySchema,
+} from '../../shared/schemas/body-schemas.js';
 import type { IngestDeps } from './accept-message.js';
 
 /** The ingest's settings, read from its environment once at cold start. */
@@ -31,17 +40,19 @@ export interface IngestConfig {
   readonly messageTableName: string;
   readonly recordRetentionSeconds: number;
   readonly maxBodyBytes: number;
-  readonly schemaName: BodySchemaName;
+  /** The body schema's name in 400 answers: a built-in's name, or the file's name without `.json`. */
+  readonly schemaName: string;
+  /** The JSON Schema file's path, when the route has its own schema rather than a built-in. */
+  readonly schemaFile?: string;
   readonly logPayloads: boolean;
 }
 
 /** Reads and checks the environment; throws naming the variable at fault. */
 export function loadIngestConfig(env: Env): IngestConfig {
-  const schemaName = env[ENV.BODY_SCHEMA] ?? 'json-object';
-  // hasOwn, not `in`: 'toString' and the like are on every object's prototype, not schemas.
-  if (!Object.hasOwn(BODY_SCHEMAS, schemaName)) {
+  const schemaSource = env[ENV.BODY_SCHEMA] ?? 'json-object';
+  if (!isBuiltInBodySchema(schemaSource) && !schemaSource.endsWith('.json')) {
     throw new ConfigurationError(
-      `${ENV.BODY_SCHEMA} must be one of ${Object.keys(BODY_SCHEMAS).join(', ')}, got '${schemaName}'`,
+      `${ENV.BODY_SCHEMA} must be one of ${BODY_SCHEMA_NAMES.join(', ')} or the path of a .json JSON Schema file, got '${schemaSource}'`,
     );
   }
   return {
@@ -51,9 +62,39 @@ export function loadIngestConfig(env: Env): IngestConfig {
     messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
     recordRetentionSeconds: recordRetentionSecondsEnv(env),
     maxBodyBytes: intEnv(env, ENV.MAX_BODY_BYTES, 250_000, 1, 250_000),
-    schemaName: schemaName as BodySchemaName,
+    schemaName: isBuiltInBodySchema(schemaSource)
+      ? schemaSource
+      : basename(schemaSource).replace(/(\.schema)?\.json$/, ''),
+    ...(isBuiltInBodySchema(schemaSource) ? {} : { schemaFile: schemaSource }),
     logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
   };
+}
+
+/**
+ * The route's body schema, compiled once (per container): a built-in, or a JSON Schema file read
+ * from the function's directory on Lambda (the stack copies it into the asset) or its path locally.
+ */
+export function loadBodySchema(config: IngestConfig): BodySchema {
+  if (config.schemaFile === undefined) return builtInBodySchema(config.schemaName as BodySchemaName);
+  const path = resolve(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), config.schemaFile);
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigurationError(
+      `${ENV.BODY_SCHEMA} file ${path} cannot be read as JSON: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    return compileBodySchema(document);
+  } catch (error) {
+    throw new ConfigurationError(`${ENV.BODY_SCHEMA} file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }
 
 /** Endpoints and logger a caller may impose (the local runner, tests); otherwise the SDK's own resolution. */
@@ -87,7 +128,7 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
       route: config.routeName,
       maxBodyBytes: config.maxBodyBytes,
       schemaName: config.schemaName,
-      schema: BODY_SCHEMAS[config.schemaName],
+      schema: loadBodySchema(config),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -57,6 +57,12 @@ export interface DeliveryFunctionProps {
    * @default RemovalPolicy.DESTROY
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Files copied next to the bundle (the function reads them from its directory), e.g. a route's
+   * JSON Schema file; each keeps its file name.
+   * @default - none
+   */
+  readonly assetFiles?: readonly string[];
   /**
    * Lambda's own retries of a failed asynchronous invocation (scheduled events).
    * @default - Lambda's default (2)
@@ -128,6 +134,16 @@ export class DeliveryFunction extends NodejsFunction {
         externalModules: [],
         // Local esbuild (a devDependency) only: synth must work without Docker.
         forceDockerBundling: false,
+        // Copied with node rather than cp so synth works the same on every platform.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            (props.assetFiles ?? []).map(
+              (file) =>
+                `node -e "require('node:fs').copyFileSync(process.argv[1], process.argv[2])" ${JSON.stringify(file)} ${JSON.stringify(join(outputDir, basename(file)))}`,
+            ),
+        },
       },
     });
     this.functionLogGroup = logGroup;

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +19,7 @@ import {
   localQueueNames,
   MESSAGE_TABLE,
 } from '../../shared/resources.js';
+import { isBuiltInBodySchema } from '../../shared/schemas/body-schemas.js';
 import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-value.js';
 import { definedOnly } from './defined-props.js';
 import type { DeliveryApi } from './delivery-api.js';
@@ -168,11 +170,15 @@ export class DeliveryRoute extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueSettings.maxReceiveCount },
     });
 
+    // A route's own JSON Schema file travels in the ingest's asset; built-in schemas are bundled.
+    const schemaFile =
+      route.schema === undefined || isBuiltInBodySchema(route.schema) ? undefined : route.schema;
     this.ingestFunction = new DeliveryFunction(this, 'Ingest', {
       name: 'ingest',
       description: `Accepts POST ${route.path} into the ${route.name} delivery queue`,
       memorySize: settings.ingestMemorySize,
       timeout: settings.ingestTimeout,
+      ...(schemaFile ? { assetFiles: [schemaFile] } : {}),
     });
     const ingest = this.ingestFunction;
     if (route.signing) {
@@ -187,6 +193,7 @@ export class DeliveryRoute extends Construct {
       failoverTableName: props.failoverTable.tableName,
       messageTableName: props.messageTable.tableName,
       recordRetentionDays: settings.recordRetentionDays,
+      ...(schemaFile ? { bodySchemaFile: basename(schemaFile) } : {}),
     });
     ingest.addEnvironmentVariables(environments.ingest);
     this.queue.grantSendMessages(ingest);

@@ -68,6 +68,10 @@ export function configProblems(
       const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
       return configProblems(closest, document, knownFields, path);
     }
+    if (issue.code === 'invalid_key' && issue.issues.length > 0) {
+      // A bad key of a record (a header name): what is wrong with the key, and the key itself.
+      return issue.issues.map((inner) => ({ path, message: inner.message, value: path.at(-1) }));
+    }
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => {
         const suggestion = closestName(key, knownFields(path));

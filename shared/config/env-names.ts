@@ -31,6 +31,8 @@ export const ENV = {
   RETRY_MAX_SECONDS: 'RETRY_MAX_SECONDS',
   /** Comma-separated retry delays in seconds (a route's retry schedule); when set, it replaces the exponential backoff. */
   RETRY_SCHEDULE_SECONDS: 'RETRY_SCHEDULE_SECONDS',
+  /** JSON object of static headers sent with every delivery attempt (never logged). */
+  TARGET_HEADERS: 'TARGET_HEADERS',
   /** Comma-separated backend statuses that go straight to the DLQ. */
   NON_RETRYABLE_STATUSES: 'NON_RETRYABLE_STATUSES',
   /** Largest accepted request body, in bytes. */

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import { isBuiltInBodySchema } from '../schemas/body-schemas.js';
 import { ENV } from './env-names.js';
 import type { RouteConfig } from './route-schema.js';
 
@@ -27,6 +28,12 @@ export interface RouteResourceNames {
   readonly recordRetentionDays: number;
   /** A signed route's secret (name or ARN): the stack's, or the local runner's in the emulator. */
   readonly signingSecretId?: string;
+  /**
+   * Where the ingest finds the route's JSON Schema file when it has one: the stack copies the file
+   * into the function's asset and passes its name there.
+   * @default - the route's own path (the local runner reads the file where it is)
+   */
+  readonly bodySchemaFile?: string;
 }
 
 /** Each function of a route with exactly the variables it reads. */
@@ -54,7 +61,10 @@ export function routeEnvironments(
       [ENV.RECORD_RETENTION_SECONDS]: retentionSeconds(resources.recordRetentionDays),
       [ENV.MAX_BODY_BYTES]: String(route.maxBodyBytes),
       // Absent = any JSON: the ingest still requires a well-formed JSON document.
-      [ENV.BODY_SCHEMA]: route.schema ?? 'json',
+      [ENV.BODY_SCHEMA]:
+        route.schema === undefined || isBuiltInBodySchema(route.schema)
+          ? (route.schema ?? 'json')
+          : (resources.bodySchemaFile ?? route.schema),
     },
     forwarder: {
       [ENV.ROUTE_NAME]: route.name,
@@ -73,6 +83,7 @@ export function routeEnvironments(
           }),
       [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
       ...(resources.signingSecretId ? { [ENV.SIGNING_SECRET_ID]: resources.signingSecretId } : {}),
+      ...(route.headers ? { [ENV.TARGET_HEADERS]: JSON.stringify(route.headers) } : {}),
     },
   };
 }

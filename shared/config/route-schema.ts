@@ -34,6 +34,26 @@ const wholeNumber = (min: number, max: number, unit = '') => {
 /** SQS's ceiling on a message's visibility timeout, which bounds every retry delay (12 hours). */
 const MAX_RETRY_DELAY_SECONDS = 43_200;
 
+/** Headers the forwarder sets itself on every attempt (and signing's `webhook-*`): a route cannot replace them. */
+export const RESERVED_HEADERS = [
+  'content-type',
+  'content-length',
+  'host',
+  'idempotency-key',
+  'x-message-id',
+  'x-delivery-attempt',
+  'traceparent',
+  'tracestate',
+] as const;
+
+function isReservedHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return (RESERVED_HEADERS as readonly string[]).includes(lower) || lower.startsWith('webhook-');
+}
+
+/** What a `schema` should look like. */
+const SCHEMA_FORMS = `use one of ${BODY_SCHEMA_NAMES.join(', ')}, or the path of a .json JSON Schema file`;
+
 /** What a `retry` that is neither form should look like. */
 const RETRY_FORMS = 'use {"baseSeconds": 2, "maxSeconds": 300} or {"schedule": [5, 300, 1800]}';
 
@@ -91,11 +111,22 @@ export const routeFieldsSchema = z
     target: z
       .url({ protocol: /^https?$/, error: 'use an http(s) URL' })
       .describe('Backend URL each message is POSTed to.'),
-    /** Body schema the ingest validates against (shared/schemas); absent = any JSON. */
+    /**
+     * Body schema the ingest validates against: a built-in's name, or the path of a JSON Schema file
+     * (draft 2020-12), relative to the routes file; absent = any JSON.
+     */
     schema: z
-      .enum(BODY_SCHEMA_NAMES, { error: `use one of ${BODY_SCHEMA_NAMES.join(', ')}` })
+      .union(
+        [
+          z.enum(BODY_SCHEMA_NAMES, { error: SCHEMA_FORMS }),
+          z.string({ error: SCHEMA_FORMS }).regex(/\.json$/, { error: SCHEMA_FORMS }),
+        ],
+        { error: SCHEMA_FORMS },
+      )
       .optional()
-      .describe('Body schema requests must match; absent = any JSON.'),
+      .describe(
+        `Body schema requests must match: ${BODY_SCHEMA_NAMES.join(', ')}, or the path of a JSON Schema file (draft 2020-12) relative to this file; absent = any JSON.`,
+      ),
     /**
      * Delivery attempts before the dead-letter queue; SQS's maxReceiveCount allows 1-1000. Its
      * default is `ROUTE_DEFAULTS.maxAttempts`, or the retry schedule's length + 1 (see routeSchema).
@@ -142,6 +173,29 @@ export const routeFieldsSchema = z
       .optional()
       .describe(
         'Sign every delivery (Standard Webhooks webhook-id/-timestamp/-signature): true for a generated secret, {"secret": "<name or ARN>"} for an existing one on AWS, {"localSecretEnv": "VAR"} to seed it locally.',
+      ),
+    /**
+     * Static headers sent with every delivery attempt, e.g. the backend's `Authorization`. They are
+     * never logged; the delivery protocol's own headers cannot be replaced.
+     */
+    headers: z
+      .record(
+        z
+          .string()
+          .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}$/, {
+            error: 'use an HTTP header name such as Authorization',
+          })
+          .refine((name) => !isReservedHeader(name), {
+            error: `the forwarder sets this header itself; use another name (reserved: ${RESERVED_HEADERS.join(', ')}, webhook-*)`,
+          }),
+        z.string({ error: 'use a text value' }).regex(/^[^\r\n\0]{1,8192}$/, {
+          error: 'use a non-empty value on one line (at most 8192 characters)',
+        }),
+        { error: 'use an object of header name to value, e.g. {"Authorization": "Bearer ..."}' },
+      )
+      .optional()
+      .describe(
+        'Static headers sent with every delivery attempt (never logged), e.g. {"Authorization": "Bearer ..."}.',
       ),
   })
   .describe('One delivery route: its own queue, dead-letter queue and forwarder.');

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { ConfigurationError, describeError } from '../errors.js';
 import { MESSAGE_TABLE } from '../resources.js';
-import { configProblems, formatPath, formatValue } from './config-issues.js';
+import { compileBodySchema, isBuiltInBodySchema } from '../schemas/body-schemas.js';
+import { type ConfigProblem, configProblems, formatPath, formatValue, valueAt } from './config-issues.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
 import { parseDecimal } from './numbers.js';
@@ -89,8 +90,11 @@ export function loadRoutesFile(path: string): DeliveryFile {
     throw new ConfigurationError(`${shown} is not valid JSON: ${describeError(error)}`, { cause: error });
   }
   const result = deliveryFileSchema.safeParse(document);
-  if (result.success) return result.data;
-  const lines = configProblems(result.error.issues, document, fileFieldNames).map((problem) => {
+  const problems = result.success
+    ? bodySchemaProblems(result.data, dirname(path), document)
+    : configProblems(result.error.issues, document, fileFieldNames);
+  if (result.success && problems.length === 0) return withSchemaPaths(result.data, dirname(path));
+  const lines = problems.map((problem) => {
     const [top, index, ...field] = problem.path;
     const where =
       top === 'routes' && typeof index === 'number'
@@ -99,6 +103,49 @@ export function loadRoutesFile(path: string): DeliveryFile {
     return `  - ${where}: ${problem.message} (got ${formatValue(problem.value)})`;
   });
   throw new ConfigurationError(`Invalid routes file ${shown}:\n${lines.join('\n')}`);
+}
+
+/** A route's `schema` file, resolved against the routes file's folder (built-in names stay names). */
+function schemaPath(schema: string, folder: string): string {
+  return isBuiltInBodySchema(schema) ? schema : resolve(folder, schema);
+}
+
+/** The file's routes with each schema file's path made absolute, so it holds from any directory. */
+function withSchemaPaths(file: DeliveryFile, folder: string): DeliveryFile {
+  return {
+    ...file,
+    routes: file.routes.map((route) =>
+      route.schema === undefined ? route : { ...route, schema: schemaPath(route.schema, folder) },
+    ),
+  };
+}
+
+/**
+ * Each route's JSON Schema file, read and compiled now (at synth, at start), so a missing file or a
+ * schema Ajv cannot compile is a configuration problem of that route, not an ingest that fails later.
+ */
+function bodySchemaProblems(file: DeliveryFile, folder: string, document: unknown): ConfigProblem[] {
+  return file.routes.flatMap((route, index): ConfigProblem[] => {
+    if (route.schema === undefined || isBuiltInBodySchema(route.schema)) return [];
+    const at = { path: ['routes', index, 'schema'], value: valueAt(document, ['routes', index, 'schema']) };
+    let schema: unknown;
+    try {
+      schema = JSON.parse(readFileSync(schemaPath(route.schema, folder), 'utf8'));
+    } catch (error) {
+      return [
+        {
+          ...at,
+          message: `cannot read the schema file as JSON (${describeError(error)}); give a path relative to the routes file`,
+        },
+      ];
+    }
+    try {
+      compileBodySchema(schema);
+      return [];
+    } catch (error) {
+      return [{ ...at, message: `${(error as Error).message}; fix the schema file` }];
+    }
+  });
 }
 
 /** `'billing' (routes[1])`, or just the position when the route has no usable name. */

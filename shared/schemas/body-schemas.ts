@@ -1,40 +1,38 @@
-import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
-
-// zod/mini rather than zod's classic API: the ingest bundles these schemas, and mini plus the
-// English messages is about 20 KB where the classic API is about 450 KB (a faster cold start).
-z.config(en());
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import cateringRegistration from '../../schemas/body/catering-registration.schema.json' with { type: 'json' };
+import json from '../../schemas/body/json.schema.json' with { type: 'json' };
+import jsonObject from '../../schemas/body/json-object.schema.json' with { type: 'json' };
+import { ConfigurationError } from '../errors.js';
 
 /**
- * Body schemas a route can validate against, by name. Names (not schema objects) go into route
- * configuration so the stack can pass them to the ingest function as an environment variable.
- * Unknown extra fields are kept: the ingest checks what the backend needs, it does not reshape.
+ * Body schemas are JSON Schema documents (draft 2020-12), validated with Ajv: a route names a
+ * built-in one or gives the path of its own file. Each is compiled once, when the ingest starts
+ * (once per container), never per request. The built-ins are bundled with the ingest as JSON.
  */
-const text = () => z.string().check(z.minLength(1));
-const stop = z.looseObject({ time: text(), station: text() });
 
-/** The reference scenario's catering registration (Railco's catering registration, docs/reference-mapping.md). */
-export const cateringRegistrationSchema = z.looseObject({
-  passengerId: text(),
-  class: z.optional(text()),
-  train: text(),
-  departure: z.optional(stop),
-  arrival: z.optional(stop),
-  duration: z.optional(z.string()),
-  food: z.optional(
-    z.array(
-      z.looseObject({
-        serving: text(),
-        type: text(),
-        comments: z.optional(z.array(z.string())),
-      }),
-    ),
-  ),
-});
+/** The schemas that ship with the service, by the name a route may use instead of a path. */
+export const BUILT_IN_BODY_SCHEMAS = {
+  /** Any JSON object. */
+  'json-object': jsonObject,
+  /** Any JSON value. */
+  json,
+  /** The reference scenario's catering registration. */
+  'catering-registration': cateringRegistration,
+} as const;
+
+export type BodySchemaName = keyof typeof BUILT_IN_BODY_SCHEMAS;
+
+export const BODY_SCHEMA_NAMES = Object.keys(BUILT_IN_BODY_SCHEMAS) as BodySchemaName[];
+
+/** Whether a route's `schema` names a built-in schema (otherwise it is a path to a file). */
+export function isBuiltInBodySchema(name: string): name is BodySchemaName {
+  // hasOwn, not `in`: 'toString' and the like are on every object's prototype, not schemas.
+  return Object.hasOwn(BUILT_IN_BODY_SCHEMAS, name);
+}
 
 /**
- * The reference scenario's request body (its "Step 1: Invoke the API"), verbatim: the sample
- * `gd send` posts by default and the scenario tests send. Valid for {@link cateringRegistrationSchema}.
+ * The reference scenario's request body ("Step 1: Invoke the API"), verbatim: the sample `gd send`
+ * posts by default and the scenario tests send. Valid for the catering-registration schema.
  */
 export const REFERENCE_CATERING_REGISTRATION = {
   passengerId: '241241d',
@@ -49,7 +47,13 @@ export const REFERENCE_CATERING_REGISTRATION = {
   ],
 };
 
-/** What the ingest needs of a schema: zod's safeParse, whichever zod API built it. */
+/** One reason a body does not match, with where in the document. */
+export interface BodyIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** What the ingest needs of a schema: a check that says what is wrong, with paths. */
 export interface BodySchema {
   safeParse(
     input: unknown,
@@ -58,23 +62,45 @@ export interface BodySchema {
     | { readonly success: false; readonly error: { readonly issues: readonly BodyIssue[] } };
 }
 
-/** One reason a body does not match, with where in the document. */
-export interface BodyIssue {
-  readonly path: readonly PropertyKey[];
-  readonly message: string;
+/** Where an Ajv error points, as a path: a missing property is named, as zod named it. */
+function issueOf(error: ErrorObject): BodyIssue {
+  const path: PropertyKey[] = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') path.push(String(error.params.missingProperty));
+  return { path, message: error.message ?? `fails ${error.keyword}` };
 }
 
-/** The body schemas a route can name (`schema` in the routes file, BODY_SCHEMA for the ingest). */
-export const BODY_SCHEMAS = {
-  /** Any JSON object. */
-  'json-object': z.record(z.string(), z.unknown()),
-  /** Any JSON value. */
-  json: z.unknown(),
-  'catering-registration': cateringRegistrationSchema,
-} as const satisfies Record<string, BodySchema>;
+/**
+ * Compiles a JSON Schema document into a {@link BodySchema}; a ConfigurationError says why it cannot. `allErrors` so a client learns every
+ * problem at once (the ingest shows the first 20); formats are not checked (no ajv-formats bundled).
+ */
+export function compileBodySchema(document: unknown): BodySchema {
+  // A new instance per schema: user schemas may share an $id without clashing in one registry.
+  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+  let validate: ReturnType<typeof ajv.compile>;
+  try {
+    validate = ajv.compile(document as object);
+  } catch (error) {
+    throw new ConfigurationError(`not a valid JSON Schema: ${(error as Error).message}`, { cause: error });
+  }
+  return {
+    safeParse(input) {
+      if (validate(input)) return { success: true };
+      return { success: false, error: { issues: (validate.errors ?? []).map(issueOf) } };
+    },
+  };
+}
 
-/** One of {@link BODY_SCHEMAS}' names. */
-export type BodySchemaName = keyof typeof BODY_SCHEMAS;
+const compiledBuiltIns = new Map<BodySchemaName, BodySchema>();
 
-/** {@link BODY_SCHEMAS}' names, for error messages and the routes file's JSON Schema. */
-export const BODY_SCHEMA_NAMES = Object.keys(BODY_SCHEMAS) as BodySchemaName[];
+/** A built-in schema, compiled on first use and kept. */
+export function builtInBodySchema(name: BodySchemaName): BodySchema {
+  let schema = compiledBuiltIns.get(name);
+  if (!schema) {
+    schema = compileBodySchema(BUILT_IN_BODY_SCHEMAS[name]);
+    compiledBuiltIns.set(name, schema);
+  }
+  return schema;
+}

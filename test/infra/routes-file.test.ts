@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryApp, type DeliveryApp } from '../../infra/delivery-app.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
-import { findingsOf, idOf, resourcesOf, testContext } from './synth.js';
+import { environmentOf, findingsOf, idOf, resourcesOf, testContext } from './synth.js';
 
 const EXAMPLE = new URL('../../examples/webhooks.json', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'gd-routes-infra-'));
@@ -112,5 +113,51 @@ describe('a 3-route routes file (examples/webhooks.json) through cdk synth', () 
     const outputs = Object.keys(after.toJSON().Outputs ?? {});
     expect(outputs.filter((key) => key.includes(prefix))).toEqual([]);
     expect(after.findOutputs('RouteNames').RouteNames?.Value).toBe('orders,notifications');
+  });
+});
+
+describe("a route's own JSON Schema file (examples/two-backends.json, bundled)", () => {
+  const outdir = mkdtempSync(join(tmpdir(), 'gd-routes-bundle-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('travels in its ingest asset, and the bundle compiles it at cold start', () => {
+    // Prepare
+    const file = new URL('../../examples/two-backends.json', import.meta.url).pathname;
+    const built = createDeliveryApp(
+      { DELIVERY_CONFIG: file },
+      { context: testContext({ bundle: true }), outdir },
+    );
+    const template = Template.fromStack(built.stack);
+    const billing = built.stack.routes.find((route) => route.route.name === 'billing');
+    if (!billing) throw new Error('no billing route');
+    const ingest = resourcesOf(template, 'AWS::Lambda::Function')[idOf(billing.ingestFunction)];
+    const key = (ingest?.Properties.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
+    const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+
+    // Act: load the bundle as Lambda would, from its own directory, outside the repository
+    const env = environmentOf(template, idOf(billing.ingestFunction));
+    const loaded = execFileSync(
+      process.execPath,
+      ['-e', `process.stdout.write(typeof require(${JSON.stringify(join(assetDir, 'index.js'))}).handler)`],
+      {
+        cwd: assetDir,
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'us-east-1',
+          LAMBDA_TASK_ROOT: assetDir,
+          ROUTE_NAME: 'billing',
+          QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+          FAILOVER_TABLE_NAME: 'failover',
+          BODY_SCHEMA: String(env.BODY_SCHEMA),
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+
+    // Assess
+    expect(env.BODY_SCHEMA).toBe('invoice.schema.json');
+    expect(readdirSync(assetDir)).toContain('invoice.schema.json');
+    expect(loaded).toBe('function');
   });
 });

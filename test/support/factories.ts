@@ -3,7 +3,7 @@ import type { SQSMessageAttribute, SQSRecord } from 'aws-lambda';
 import type { ForwarderSettings } from '../../functions/forwarder/forward-record.js';
 import type { IngestRequest, IngestRules } from '../../functions/ingest/parse-request.js';
 import { type MessageEnvelope, toMessageAttributes } from '../../shared/envelope.js';
-import { BODY_SCHEMAS } from '../../shared/schemas/body-schemas.js';
+import { builtInBodySchema } from '../../shared/schemas/body-schemas.js';
 
 /** Typed fixtures for unit tests: each factory gives a valid value, overridable field by field. */
 
@@ -115,7 +115,7 @@ export function ingestRules(overrides: Partial<IngestRules> = {}): IngestRules {
     route: 'catering',
     maxBodyBytes: 250_000,
     schemaName: 'json-object',
-    schema: BODY_SCHEMAS['json-object'],
+    schema: builtInBodySchema('json-object'),
     ...overrides,
   };
 }

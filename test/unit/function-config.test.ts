@@ -103,7 +103,9 @@ describe('loadIngestConfig', () => {
     const message = configurationError(() => loadIngestConfig({ ...INGEST_ENV, [ENV.BODY_SCHEMA]: 'xml' }));
 
     // Assess
-    expect(message).toBe("BODY_SCHEMA must be one of json-object, json, catering-registration, got 'xml'");
+    expect(message).toBe(
+      "BODY_SCHEMA must be one of json-object, json, catering-registration or the path of a .json JSON Schema file, got 'xml'",
+    );
   });
 
   it('fails on a BODY_SCHEMA that names an Object.prototype member', () => {

@@ -8,7 +8,7 @@ import {
   type ParseResult,
   parseRequest,
 } from '../../functions/ingest/parse-request.js';
-import { BODY_SCHEMAS } from '../../shared/schemas/body-schemas.js';
+import { builtInBodySchema } from '../../shared/schemas/body-schemas.js';
 import {
   aBinaryIngestRequest,
   anIngestRequest,
@@ -262,7 +262,7 @@ describe('parseRequest: JSON', () => {
     // Prepare
     const rules = ingestRules({
       schemaName: 'catering-registration',
-      schema: BODY_SCHEMAS['catering-registration'],
+      schema: builtInBodySchema('catering-registration'),
     });
     const { passengerId: _, ...withoutPassenger } = cateringRegistration();
 
@@ -281,7 +281,7 @@ describe('parseRequest: JSON', () => {
     // Prepare
     const rules = ingestRules({
       schemaName: 'catering-registration',
-      schema: BODY_SCHEMAS['catering-registration'],
+      schema: builtInBodySchema('catering-registration'),
     });
     const body = cateringRegistration({ food: [{ serving: 'lunch', type: '' }] });
 
@@ -296,7 +296,7 @@ describe('parseRequest: JSON', () => {
     // Prepare
     const rules = ingestRules({
       schemaName: 'catering-registration',
-      schema: BODY_SCHEMAS['catering-registration'],
+      schema: builtInBodySchema('catering-registration'),
     });
     const text = JSON.stringify(cateringRegistration({ loyaltyCard: 'gold' }));
 

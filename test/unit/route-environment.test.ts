@@ -20,7 +20,12 @@ const RESOURCES: RouteResourceNames = {
  * field added to the routes schema does not compile here until it has a value, and the test below
  * then shows whether it reaches a function.
  */
-const CHANGED: Required<RouteConfig> = { ...ORDERS_ROUTE, schema: 'json-object', signing: {} };
+const CHANGED: Required<RouteConfig> = {
+  ...ORDERS_ROUTE,
+  schema: 'json-object',
+  signing: {},
+  headers: { Authorization: 'Bearer test-token' },
+};
 
 /**
  * Fields the functions never read: the stack and the local runner use them to build resources
@@ -63,6 +68,7 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       logPayloads: false,
       signingSecretId: 'orders/signing',
       signingSecretCacheSeconds: SIGNING_SECRET_CACHE_SECONDS,
+      headers: { Authorization: 'Bearer test-token' },
     });
   });
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadBodySchema, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { loadDeliveryConfig, ROUTE_DEFAULTS } from '../../shared/config/routes.js';
 import { configurationError } from '../support/configuration-error.js';
 
@@ -167,7 +168,7 @@ describe('routes file (DELIVERY_CONFIG)', () => {
     [
       'schema',
       { schema: 'xml' },
-      'field \'schema\': use one of json-object, json, catering-registration (got "xml")',
+      'field \'schema\': use one of json-object, json, catering-registration, or the path of a .json JSON Schema file (got "xml")',
     ],
     ['maxAttempts', { maxAttempts: 0 }, "field 'maxAttempts': use a whole number from 1 to 1000 (got 0)"],
     ['retry', { retry: 5 }, "field 'retry'"],
@@ -192,6 +193,21 @@ describe('routes file (DELIVERY_CONFIG)', () => {
       'timeoutSeconds',
       { timeoutSeconds: '10' },
       'field \'timeoutSeconds\': use a whole number of seconds from 1 to 300 (got "10")',
+    ],
+    [
+      'headers',
+      { headers: { 'Bad Name': 'x' } },
+      'field \'headers.Bad Name\': use an HTTP header name such as Authorization (got "Bad Name")',
+    ],
+    [
+      'headers (a reserved name)',
+      { headers: { 'Idempotency-Key': 'x' } },
+      "field 'headers.Idempotency-Key': the forwarder sets this header itself; use another name",
+    ],
+    [
+      'headers (a value over two lines)',
+      { headers: { Authorization: 'Bearer a\r\nX-Injected: 1' } },
+      "field 'headers.Authorization': use a non-empty value on one line (at most 8192 characters)",
     ],
     [
       'maxBodyBytes',
@@ -393,5 +409,54 @@ describe('routes file: signing', () => {
     ['yes', /signing.*use true, false, or/],
   ])('fails for signing %j, naming the field', (signing, message) => {
     expect(errorFor({ signing })).toMatch(message);
+  });
+});
+
+describe('body schema files in a routes file', () => {
+  const invoice = { type: 'object', required: ['invoiceId'], properties: { invoiceId: { type: 'string' } } };
+
+  it('resolves a schema path against the routes file, and the ingest validates with it', () => {
+    // Prepare
+    const schemaPath = join(dir, 'invoice.schema.json');
+    writeFileSync(schemaPath, JSON.stringify(invoice));
+    const path = routesFile({ routes: [{ ...billing, schema: 'invoice.schema.json' }] });
+
+    // Act
+    const [route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
+    const ingest = loadIngestConfig({
+      ROUTE_NAME: 'billing',
+      QUEUE_URL: 'q',
+      FAILOVER_TABLE_NAME: 't',
+      BODY_SCHEMA: route?.schema,
+    });
+    const schema = loadBodySchema(ingest);
+
+    // Assess
+    expect(route?.schema).toBe(schemaPath);
+    expect(ingest).toMatchObject({ schemaName: 'invoice', schemaFile: schemaPath });
+    expect(schema.safeParse({ invoiceId: 'INV-1' })).toEqual({ success: true });
+    expect(schema.safeParse({ invoiceId: 7 })).toEqual({
+      success: false,
+      error: { issues: [{ path: ['invoiceId'], message: 'must be string' }] },
+    });
+  });
+
+  it('fails on a schema file that is missing or not a JSON Schema, naming the route and the path', () => {
+    // Prepare
+    writeFileSync(join(dir, 'broken.schema.json'), JSON.stringify({ type: 'objekt' }));
+
+    // Act
+    const missing = errorFor({ schema: 'nope.schema.json' });
+    const broken = errorFor({ schema: 'broken.schema.json' });
+
+    // Assess
+    expect(missing).toContain(
+      "route 'orders' (routes[1]), field 'schema': cannot read the schema file as JSON (Error: ENOENT: no such file or directory",
+    );
+    expect(missing).toContain('(got "nope.schema.json")');
+    expect(broken).toContain(
+      "route 'orders' (routes[1]), field 'schema': not a valid JSON Schema: schema is invalid",
+    );
+    expect(broken).toContain('; fix the schema file (got "broken.schema.json")');
   });
 });
