@@ -5,8 +5,10 @@ import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from '../local/provision.js';
 import { functionEnvironment } from '../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
-import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../shared/config/routes.js';
+import type { Env } from '../shared/config/env-names.js';
+import { loadDeliveryConfig, parseRoute, type RouteConfig } from '../shared/config/routes.js';
 import type { MessageEnvelope } from '../shared/envelope.js';
+import { ConfigurationError } from '../shared/errors.js';
 import { createMetrics, type ServiceName } from '../shared/metrics.js';
 
 /**
@@ -24,12 +26,32 @@ export interface BenchRoute {
   readonly sqs: SQSClient;
 }
 
+/** Picks the bench's route from a routes file (`DELIVERY_CONFIG`): `BENCH_ROUTE=<name>`, else its first. */
+export const BENCH_ROUTE_ENV = 'BENCH_ROUTE';
+
+/**
+ * The route the figures measure: the default route, or with `DELIVERY_CONFIG` the file's route
+ * named by `BENCH_ROUTE` (its first by default), so its schema, limits and retry policy apply.
+ */
+export function benchBaseRoute(env: Env = process.env): RouteConfig {
+  const { routes } = loadDeliveryConfig(env);
+  const wanted = env[BENCH_ROUTE_ENV]?.trim();
+  const route = wanted ? routes.find((r) => r.name === wanted) : routes[0];
+  if (!route) {
+    throw new ConfigurationError(
+      `${BENCH_ROUTE_ENV} is '${wanted}', which is not a route of the configuration (${routes.map((r) => r.name).join(', ')})`,
+    );
+  }
+  return route;
+}
+
+/** Provisions the bench's route ({@link benchBaseRoute} with `overrides`) under a fresh prefix. */
 export async function createBenchRoute(
   endpoint: string,
   overrides: Partial<RouteConfig> = {},
 ): Promise<BenchRoute> {
   const prefix = `bench-${randomUUID().slice(0, 8)}`;
-  const route = parseRoute({ ...DEFAULT_ROUTE, ...overrides });
+  const route = parseRoute({ ...benchBaseRoute(), ...overrides });
   const sqs = createSqsClient({ endpoint });
   const queues = await provisionRouteQueues(sqs, prefix, route);
   const tables = await provisionTables(createDynamoDbClient({ endpoint }), prefix);

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
@@ -94,11 +94,27 @@ export interface ColdStartPair {
   readonly sizeRatio: number;
 }
 
+/** The ingest's init with one body schema: Ajv compiles it at cold start, once per container. */
+export interface SchemaInitFigure {
+  readonly schema: string;
+  readonly initMsRuns: number[];
+  readonly medianInitMs: number;
+}
+
 export interface ColdStartResult {
   readonly runs: number;
   readonly nodeVersion: string;
   readonly pairs: ColdStartPair[];
+  /** The ingest bundle's init per body schema (BODY_SCHEMA), from a trivial one to a route's own file. */
+  readonly ingestSchemas: SchemaInitFigure[];
 }
+
+/** Body schemas the ingest's init is measured with: BODY_SCHEMA values, as the stack sets them. */
+const INGEST_SCHEMAS = [
+  'json',
+  'catering-registration',
+  join(PROJECT_ROOT, 'examples', 'schemas', 'invoice.schema.json'),
+];
 
 /**
  * Figure 5: each function bundled as the stack bundles it, next to a baseline bundle that only
@@ -149,16 +165,24 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
 
     const times = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
     const cpuTimes = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
+    const schemaTimes = new Map<string, number[]>(INGEST_SCHEMAS.map((schema) => [schema, []]));
+    const ingestBundle = bundles.find((b) => b.fn === 'ingest' && b.kind === 'handler')?.file ?? '';
+    const measure = async (bundle: string, extraEnv: Record<string, string> = {}) => {
+      const { stdout } = await run(process.execPath, ['-e', MEASURE], {
+        env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, ...extraEnv, BENCH_BUNDLE: bundle },
+        timeout: 30_000,
+      });
+      return JSON.parse(stdout) as { ms: number; cpuMs: number };
+    };
     for (let i = 0; i < runs; i++) {
       // Interleaved, so a noisy moment hits a function and its baseline alike.
       for (const bundle of bundles) {
-        const { stdout } = await run(process.execPath, ['-e', MEASURE], {
-          env: { PATH: process.env.PATH ?? '', ...DUMMY_ENV, BENCH_BUNDLE: bundle.file },
-          timeout: 30_000,
-        });
-        const measured = JSON.parse(stdout) as { ms: number; cpuMs: number };
+        const measured = await measure(bundle.file);
         times.get(bundle.file)?.push(measured.ms);
         cpuTimes.get(bundle.file)?.push(measured.cpuMs);
+      }
+      for (const schema of INGEST_SCHEMAS) {
+        schemaTimes.get(schema)?.push((await measure(ingestBundle, { BODY_SCHEMA: schema })).ms);
       }
     }
 
@@ -193,7 +217,11 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
         sizeRatio: handler.bytes / baseline.bytes,
       });
     }
-    return { runs, nodeVersion: process.version, pairs };
+    const ingestSchemas = INGEST_SCHEMAS.map((schema) => {
+      const initMsRuns = schemaTimes.get(schema) ?? [];
+      return { schema: basename(schema), initMsRuns, medianInitMs: median(initMsRuns) };
+    });
+    return { runs, nodeVersion: process.version, pairs, ingestSchemas };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -92,6 +92,15 @@ export function renderTable(r: BenchResults): string {
         `median of ${coldStart.runs} fresh node processes`,
       ]);
     }
+    for (const figure of coldStart.ingestSchemas) {
+      rows.push([
+        `5 Ingest init, body schema ${figure.schema}`,
+        `init ${ms(figure.medianInitMs)} (Ajv compiles it once per container)`,
+        '',
+        '',
+        `median of ${coldStart.runs} fresh node processes`,
+      ]);
+    }
   }
   if (cost) {
     const happy = cost.perMillionDelivered;

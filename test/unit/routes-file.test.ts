@@ -427,6 +427,7 @@ describe('body schema files in a routes file', () => {
       ROUTE_NAME: 'billing',
       QUEUE_URL: 'q',
       FAILOVER_TABLE_NAME: 't',
+      MESSAGE_TABLE_NAME: 'm',
       BODY_SCHEMA: route?.schema,
     });
     const schema = loadBodySchema(ingest);
