@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { IngestDeps } from '../../functions/ingest/accept-message.js';
 import type { DeadLetterInfo, MessageEnvelope } from '../../shared/envelope.js';
 import { fingerprintOf, type StoredMessageRecord } from '../../shared/message-record.js';
 import {
@@ -17,6 +18,7 @@ import {
   recordKeyOf,
   type SendFault,
 } from '../../shared/ports.js';
+import { ingestRules } from './factories.js';
 
 /**
  * In-memory stand-ins for the ports, for unit tests of the plain logic. The integration suite runs
@@ -316,4 +318,24 @@ export class InMemoryMessageRecords implements MessageRecords {
     });
     return 'recorded';
   }
+}
+
+/**
+ * The ingest over in-memory stores, with a recording logger, a fixed clock and a fixed id: what a
+ * test of `acceptMessage` or of what reads its logs starts from.
+ */
+export function inMemoryIngest() {
+  const queue = new InMemoryQueue();
+  const failover = new InMemoryFailoverStore();
+  const logs = recordingLogger('ingest');
+  const deps: IngestDeps = {
+    queue,
+    failover,
+    records: new InMemoryMessageRecords(),
+    logger: logs.logger,
+    clock: new FakeClock(Date.parse('2025-01-02T03:04:05.000Z')),
+    newId: () => 'new-id-1',
+    rules: ingestRules(),
+  };
+  return { queue, failover, logs, deps };
 }

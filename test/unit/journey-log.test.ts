@@ -1,54 +1,34 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { acceptMessage, type IngestDeps } from '../../functions/ingest/accept-message.js';
+import { acceptMessage } from '../../functions/ingest/accept-message.js';
 import { formatRecord, type LogRecord } from '../../local/journey-log.js';
 import { FailoverWriteError, QueueWriteError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import { anIngestRequest, cateringRegistration, ingestRules } from '../support/factories.js';
-import {
-  FakeClock,
-  InMemoryFailoverStore,
-  InMemoryMessageRecords,
-  InMemoryQueue,
-  recordingLogger,
-} from '../support/fakes.js';
+import { anIngestRequest, cateringRegistration } from '../support/factories.js';
+import { inMemoryIngest } from '../support/fakes.js';
 
 /** The verb column of a journey line: what follows the `HH:MM:SS ` clock. */
 const verb = (line: string) => line.slice(9, 22).trim();
 
 describe('journey log', () => {
-  let queue: InMemoryQueue;
-  let failover: InMemoryFailoverStore;
-  let logs: ReturnType<typeof recordingLogger>;
-  let deps: IngestDeps;
+  let ingest: ReturnType<typeof inMemoryIngest>;
 
   beforeEach(() => {
-    queue = new InMemoryQueue();
-    failover = new InMemoryFailoverStore();
-    logs = recordingLogger('ingest');
-    deps = {
-      queue,
-      failover,
-      records: new InMemoryMessageRecords(),
-      logger: logs.logger,
-      clock: new FakeClock(Date.parse('2025-01-02T03:04:05.000Z')),
-      newId: () => 'new-id-1',
-      rules: ingestRules(),
-    };
+    ingest = inMemoryIngest();
   });
 
   it("formats the ingest's real log records by their event name", async () => {
     // Prepare
-    queue.sendError = new QueueWriteError(
+    ingest.queue.sendError = new QueueWriteError(
       'SendMessage to q failed: Error: connect ECONNREFUSED 127.0.0.1:4599',
     );
-    failover.putError = new FailoverWriteError('PutItem failed: Error: throttled');
+    ingest.failover.putError = new FailoverWriteError('PutItem failed: Error: throttled');
 
     // Act
-    await acceptMessage(anIngestRequest(JSON.stringify(cateringRegistration())), deps);
-    const lines = logs.entries().map((record) => formatRecord(record));
+    await acceptMessage(anIngestRequest(JSON.stringify(cateringRegistration())), ingest.deps);
+    const lines = ingest.logs.entries().map((record) => formatRecord(record));
 
     // Assess
-    expect(logs.entries().map((record) => record.event)).toEqual([
+    expect(ingest.logs.entries().map((record) => record.event)).toEqual([
       LOG_EVENT.QUEUE_WRITE_FAILED,
       LOG_EVENT.NOT_STORED,
     ]);
