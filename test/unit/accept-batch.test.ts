@@ -39,6 +39,33 @@ describe('acceptBatch', () => {
     };
   });
 
+  it("writes each message's status record, and answers 409 for a key an earlier request holds with another body", async () => {
+    // Prepare
+    await acceptBatch(aBatchRequest([{ body: order(1), idempotencyKey: 'k-1' }]), deps);
+
+    // Act
+    const { results } = await acceptBatch(
+      aBatchRequest([
+        { body: order(2), idempotencyKey: 'k-1' },
+        { body: order(1), idempotencyKey: 'k-1-again' },
+      ]),
+      deps,
+    );
+
+    // Assess
+    expect(results).toEqual([
+      { status: 409, error: expect.stringContaining("'k-1'"), idempotencyKey: 'k-1' },
+      { messageId: 'k-1-again', store: 'queue' },
+    ]);
+    expect(await deps.records.get({ route: 'catering', messageId: 'k-1' })).toMatchObject({
+      state: 'queued',
+    });
+    // The refused body's copy went to the queue alongside: its fingerprint is noted so the forwarder drops it.
+    expect((await deps.records.get({ route: 'catering', messageId: 'k-1' }))?.refusedFingerprints?.size).toBe(
+      1,
+    );
+  });
+
   const bodyOf = (response: { body: string }) => JSON.parse(response.body);
 
   it('answers 202 with one queued result per message, in order, written with SendMessageBatch', async () => {
