@@ -1,3 +1,5 @@
+// Over 250 lines: one spec per `gd` command (summary, options with their help, notes, run), kept in
+// one list so `gd --help` and this file read in the same order; the commands' work is in commands/.
 import type { OptionValues } from 'commander';
 import { PAUSE_TAG } from '../local/local-stack-contract.js';
 import { type Env, USER_ENV } from '../shared/config/env-names.js';
