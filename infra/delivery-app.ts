@@ -11,7 +11,10 @@ import { GuaranteedDeliveryStack } from './guaranteed-delivery-stack.js';
 export { DEFAULT_STACK_NAME };
 /** Overrides the stack id and name, e.g. for a second copy in the same account. */
 export const STACK_NAME_ENV = 'STACK_NAME';
-/** Context key (`cdk deploy -c apiCloudWatchRole=true`) that sets API Gateway's account CloudWatch role. */
+/**
+ * Context key (`cdk deploy -c apiCloudWatchRole=false`) for accounts whose API Gateway CloudWatch role
+ * is managed elsewhere: the stack then neither sets it nor logs the API (see GuaranteedDeliveryStackProps).
+ */
 export const API_CLOUDWATCH_ROLE_CONTEXT = 'apiCloudWatchRole';
 /**
  * Context key (`cdk deploy -c tableRemovalPolicy=destroy`) for throwaway stacks: the tables are
@@ -37,6 +40,11 @@ export function createDeliveryApp(env: Env, appProps: AppProps = {}): DeliveryAp
   const config = loadDeliveryConfig(env);
   const stackName = env[STACK_NAME_ENV]?.trim() || DEFAULT_STACK_NAME;
   const cloudWatchRole = app.node.tryGetContext(API_CLOUDWATCH_ROLE_CONTEXT);
+  if (cloudWatchRole !== undefined && ![true, false, 'true', 'false'].includes(cloudWatchRole)) {
+    throw new ConfigurationError(
+      `Context ${API_CLOUDWATCH_ROLE_CONTEXT} must be 'true' or 'false', got '${String(cloudWatchRole)}'`,
+    );
+  }
   const tableRemoval = app.node.tryGetContext(TABLE_REMOVAL_POLICY_CONTEXT);
   if (tableRemoval !== undefined && tableRemoval !== 'retain' && tableRemoval !== 'destroy') {
     throw new ConfigurationError(
@@ -49,7 +57,8 @@ export function createDeliveryApp(env: Env, appProps: AppProps = {}): DeliveryAp
       'Guaranteed message delivery: API Gateway, SQS with DLQ, DynamoDB failover, Lambda forwarders',
     config,
     operations: loadOperationsConfig(env),
-    apiCloudWatchRole: cloudWatchRole === true || cloudWatchRole === 'true',
+    apiCloudWatchRole:
+      cloudWatchRole === undefined ? undefined : cloudWatchRole === true || cloudWatchRole === 'true',
     tableRemovalPolicy: tableRemoval === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     // Environment-agnostic unless the CLI knows the account: synth needs no credentials.
     env: { account: env.CDK_DEFAULT_ACCOUNT, region: env.CDK_DEFAULT_REGION },

@@ -15,6 +15,7 @@ import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-l
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { FRONT_DOOR_HTTP_API } from '../shared/config/front-door.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
@@ -39,10 +40,17 @@ import { autoScaleTable, tableCapacity, validateTableBilling } from './construct
 
 export { API_STAGE_NAME } from './constructs/delivery-api.js';
 
+/** Values of the `ApiLogging` output. */
+export const API_LOGGING = {
+  ON: "on: access and execution (ERROR) logs, through API Gateway's account CloudWatch role, which this stack sets and retains",
+  OFF: "off: apiCloudWatchRole=false. Set API Gateway's account CloudWatch role (console: API Gateway > Settings), then deploy with -c apiCloudWatchRole=true, or leave it as it is",
+  HTTP_API: 'on: access logs (an HTTP API needs no account CloudWatch role)',
+} as const;
+
 /** Defaults of the optional {@link GuaranteedDeliveryStackProps}, merged in the constructor. */
 export const STACK_DEFAULTS: StackDefaults = {
   tableRemovalPolicy: RemovalPolicy.RETAIN,
-  apiCloudWatchRole: false,
+  apiCloudWatchRole: true,
   stageThrottle: { rateLimit: 100, burstLimit: 200 },
   usagePlanThrottle: { rateLimit: 50, burstLimit: 100 },
   usagePlanQuota: { limit: 1_000_000, period: Period.DAY },
@@ -79,10 +87,13 @@ export interface GuaranteedDeliveryStackProps extends StackProps {
   readonly tableRemovalPolicy?: RemovalPolicy;
   /**
    * Whether this stack sets API Gateway's account-wide CloudWatch role (AWS::ApiGateway::Account).
-   * API Gateway writes access and execution logs through that role, so a region where it was never
-   * set needs it once; it is an account singleton, hence off by default (cdk.json also sets
-   * `@aws-cdk/aws-apigateway:disableCloudWatchRole`). When on, execution logging (ERROR) is enabled too.
-   * @default false
+   * API Gateway writes the stage's access and execution logs through that role, and a stage with
+   * logging fails to deploy in an account and region where it was never set, so the stack sets it:
+   * a first `cdk deploy` needs no flag. The role and the setting are retained when the stack is
+   * deleted, because other APIs of the account may log through them by then. Turn it off
+   * (`-c apiCloudWatchRole=false`) where the account setting is managed elsewhere; the stack then
+   * keeps API logging off (the ApiLogging output says so) instead of failing where the role is missing.
+   * @default true
    */
   readonly apiCloudWatchRole?: boolean;
   /**
@@ -264,11 +275,11 @@ export class GuaranteedDeliveryStack extends Stack {
       alarmTopic: this.monitoring.alarmTopic,
     });
 
-    this.addOutputs();
+    this.addOutputs(settings.apiCloudWatchRole);
     this.addNagAcknowledgements(settings.apiCloudWatchRole);
   }
 
-  private addOutputs(): void {
+  private addOutputs(apiCloudWatchRole: boolean): void {
     new CfnOutput(this, STACK_OUTPUT.API_URL, {
       value: this.api.url,
       description: 'Base URL of the API stage',
@@ -276,6 +287,15 @@ export class GuaranteedDeliveryStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.FRONT_DOOR, {
       value: this.api.frontDoor.type,
       description: 'rest (API keys, usage plans) or http-api (IAM or JWT authorization)',
+    });
+    new CfnOutput(this, STACK_OUTPUT.API_LOGGING, {
+      value:
+        this.api.frontDoor.type === FRONT_DOOR_HTTP_API
+          ? API_LOGGING.HTTP_API
+          : apiCloudWatchRole
+            ? API_LOGGING.ON
+            : API_LOGGING.OFF,
+      description: 'API Gateway access and execution logging, and the account CloudWatch role it needs',
     });
     new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
@@ -346,11 +366,18 @@ export class GuaranteedDeliveryStack extends Stack {
           "API Gateway's account CloudWatch role uses the AWS-managed AmazonAPIGatewayPushToCloudWatchLogs policy, which AWS keeps in step with what API Gateway logging needs.",
       });
     } else {
-      apiFindings.push({
-        id: 'AwsSolutions-APIG6',
-        reason:
-          "Execution logging needs API Gateway's account-wide CloudWatch role, which this stack does not create by default (apiCloudWatchRole, cdk.json disableCloudWatchRole); access logging is on.",
-      });
+      apiFindings.push(
+        {
+          id: 'AwsSolutions-APIG1',
+          reason:
+            "Turned off on purpose (apiCloudWatchRole=false): access logging needs API Gateway's account CloudWatch role, which the account manages elsewhere; the ApiLogging output says so.",
+        },
+        {
+          id: 'AwsSolutions-APIG6',
+          reason:
+            "Turned off on purpose (apiCloudWatchRole=false): execution logging needs API Gateway's account CloudWatch role, which the account manages elsewhere; the ApiLogging output says so.",
+        },
+      );
     }
     Validations.of(this.api).acknowledge(...apiFindings);
   }

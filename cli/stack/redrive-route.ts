@@ -6,6 +6,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
+import { isActiveMoveTask } from '../../shared/aws/message-move-tasks.js';
 import { queueArn, queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { type DeadLetterFilter, isNarrowing, matchesDeadLetter } from '../../shared/dead-letter-filter.js';
 import { OperationFailedError } from '../errors.js';
@@ -127,7 +128,8 @@ async function followMoveTask(
       total: task.ApproximateNumberOfMessagesToMove ?? total,
     });
     if (task.Status === 'COMPLETED') return task;
-    if (task.Status !== 'RUNNING') {
+    // A task being cancelled is still moving what it had started; follow it to its end.
+    if (!isActiveMoveTask(task.Status)) {
       throw new OperationFailedError(
         `message move task ${task.Status?.toLowerCase() ?? 'ended'} after moving ` +
           `${task.ApproximateNumberOfMessagesMoved ?? 0} message(s)` +

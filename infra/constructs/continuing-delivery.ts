@@ -23,6 +23,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ACTIVE_MOVE_TASK_STATUSES } from '../../shared/aws/message-move-tasks.js';
 import { MAX_REDRIVE_ROUNDS, MAX_REDRIVE_WAIT_SECONDS } from '../../shared/config/operations.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -257,7 +258,15 @@ export class ContinuingDelivery extends Construct {
         // Two steps: comparing a path that is missing (no task ever) would be a runtime error.
         Condition.isPresent('$.moveTasks.tasks[0].Status'),
         new Choice(scope, 'MoveTaskStatus?')
-          .when(Condition.stringEquals('$.moveTasks.tasks[0].Status', 'RUNNING'), wait)
+          // A task being cancelled still holds the DLQ (ACTIVE_MOVE_TASK_STATUSES): wait, as for a running one.
+          .when(
+            Condition.or(
+              ...ACTIVE_MOVE_TASK_STATUSES.map((status) =>
+                Condition.stringEquals('$.moveTasks.tasks[0].Status', status),
+              ),
+            ),
+            wait,
+          )
           .otherwise(couldNotStart),
       )
       .otherwise(couldNotStart);
@@ -310,6 +319,10 @@ export class ContinuingDelivery extends Construct {
     dlq.encryptionMasterKey?.grantDecrypt(stateMachine);
     route.queue.grant(stateMachine, 'sqs:SendMessage');
     route.queue.encryptionMasterKey?.grantEncryptDecrypt(stateMachine);
+    // SnsPublish grants sns:Publish alone, but the alarm topic is encrypted with a customer KMS key,
+    // and SNS refuses a publish whose sender may not use it (kms:GenerateDataKey*, kms:Decrypt):
+    // grantPublish adds both on the topic's key, when it has one.
+    props.notificationTopic?.grantPublish(stateMachine);
     Validations.of(stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

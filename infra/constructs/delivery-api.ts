@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   EndpointType,
@@ -50,11 +50,18 @@ export interface DeliveryApiProps {
   /** Retention of the access log group. */
   readonly logRetention: RetentionDays;
   /**
-   * REST only: API Gateway's account CloudWatch role is set by this stack, so execution logging
-   * (errors only, never request data) can be on too.
-   * @default false
+   * REST only: whether this API sets (and retains) API Gateway's account CloudWatch role, through
+   * which the stage's access and execution logs are written. Without it the REST stage does not
+   * log at all: a stage with logging fails to deploy where that account setting was never made.
+   * @default true
    */
   readonly apiCloudWatchRole?: boolean;
+  /**
+   * The API's name. API Gateway's metrics (and the 5xx alarms on them) are keyed by it, so two
+   * stacks in one account need different names.
+   * @default - the stack name
+   */
+  readonly apiName?: string;
 }
 
 /** What a route's ingest endpoints became on the front door. */
@@ -93,12 +100,16 @@ export class DeliveryApi extends Construct {
     super(scope, id);
     this.frontDoor = frontDoor;
     this.apiKeyRequired = props.apiKeyRequired;
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const apiName = props.apiName ?? Stack.of(this).stackName;
+    const cloudWatchRole = props.apiCloudWatchRole ?? true;
+    const accessLogs = () =>
+      new LogGroup(this, 'AccessLogs', {
+        retention: props.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
     if (frontDoor.type === FRONT_DOOR_HTTP_API) {
       this.httpApi = new HttpApi(this, 'HttpApi', {
+        apiName,
         description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
         createDefaultStage: false,
       });
@@ -109,7 +120,7 @@ export class DeliveryApi extends Construct {
         throttle: props.stageThrottle,
         detailedMetricsEnabled: true,
         accessLogSettings: {
-          destination: new HttpLogGroupLogDestination(accessLogs),
+          destination: new HttpLogGroupLogDestination(accessLogs()),
           format: AccessLogFormat.jsonWithStandardFields(),
         },
       });
@@ -122,23 +133,30 @@ export class DeliveryApi extends Construct {
       this.url = `${this.httpStage.url}/`;
       return;
     }
-    const executionLogging = props.apiCloudWatchRole
-      ? // Errors only and never the request data: bodies may hold personal data.
-        { loggingLevel: MethodLoggingLevel.ERROR, dataTraceEnabled: false }
+    // Access logs and execution logs (errors only, never request data: bodies may hold personal
+    // data) are both written through the account's CloudWatch role, so both go with it.
+    const logging = cloudWatchRole
+      ? {
+          accessLogDestination: new LogGroupLogDestination(accessLogs()),
+          accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+          loggingLevel: MethodLoggingLevel.ERROR,
+          dataTraceEnabled: false,
+        }
       : {};
     this.restApi = new RestApi(this, 'Api', {
+      restApiName: apiName,
       description: 'Guaranteed delivery: accepts messages and stores them durably before answering 202',
       endpointTypes: [EndpointType.REGIONAL],
-      cloudWatchRole: props.apiCloudWatchRole ?? false,
+      cloudWatchRole,
+      // The account setting outlives the stack: other APIs of the account may log through it by then.
+      ...(cloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: API_STAGE_NAME,
-        accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+        ...logging,
         throttlingRateLimit: props.stageThrottle.rateLimit,
         throttlingBurstLimit: props.stageThrottle.burstLimit,
         tracingEnabled: true,
         metricsEnabled: true,
-        ...executionLogging,
       },
     });
     this.url = this.restApi.url;

@@ -7,7 +7,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
@@ -16,7 +16,6 @@ import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   forwarderTimeoutSeconds,
-  localQueueNames,
   MESSAGE_TABLE,
 } from '../../shared/resources.js';
 import { isBuiltInBodySchema } from '../../shared/schemas/body-schemas.js';
@@ -25,8 +24,6 @@ import { definedOnly } from './defined-props.js';
 import type { DeliveryApi } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 
-/** SQS's limit on queue name length. */
-const MAX_QUEUE_NAME_LENGTH = 80;
 /** Lambda's limit on an SQS event source's batching window. */
 const MAX_BATCHING_WINDOW_SECONDS = 300;
 
@@ -80,12 +77,6 @@ export interface DeliveryRouteProps {
    */
   readonly ingestTimeout?: Duration;
   /**
-   * Prefix of the queues' physical names: `<prefix>-<route>-delivery` and
-   * `<prefix>-<route>-fail-messages`, as the local runner names them (shared/resources.ts).
-   * @default - the stack name
-   */
-  readonly queueNamePrefix?: string;
-  /**
    * How long the delivery queue keeps a message (SQS allows 1 minute to 14 days).
    * @default Duration.seconds(MAX_SQS_RETENTION_SECONDS), 14 days
    */
@@ -133,36 +124,24 @@ export class DeliveryRoute extends Construct {
         `DeliveryRoute '${route.name}': maxBatchingWindow must be at most ${MAX_BATCHING_WINDOW_SECONDS} seconds, got ${batchingSeconds}`,
       );
     }
-    const stack = Stack.of(scope);
-    const names = localQueueNames(settings.queueNamePrefix ?? stack.stackName, route);
-    for (const name of Object.values(names)) {
-      if (name.length > MAX_QUEUE_NAME_LENGTH) {
-        throw new ConfigurationError(
-          `DeliveryRoute '${route.name}': queue name '${name}' is longer than SQS's ${MAX_QUEUE_NAME_LENGTH} characters; shorten queueNamePrefix (the stack name, STACK_NAME) or the route name`,
-        );
-      }
-    }
     super(scope, id);
     this.route = route;
     const queueSettings = deliveryQueueSettings(route, settings.queueRetention?.toSeconds());
 
-    // The delivery queue has a fixed name so the DLQ can allow it as a redrive source by ARN:
-    // referencing the queue itself would make the two queues depend on each other.
-    const deliveryQueueArn = stack.formatArn({ service: 'sqs', resource: names.deliveryQueue });
+    // No physical names: CloudFormation names the queues (`<stack>-<id>-<suffix>`), so a
+    // replacement, or a deploy right after a destroy, never meets SQS's 60-second QueueDeletedRecently
+    // ban on a name; gd and the functions find the queues through stack outputs and variables.
+    // Without a fixed name the DLQ cannot list the delivery queue in a by-queue RedriveAllowPolicy
+    // (each would reference the other), so it keeps SQS's default: any queue of this account may use
+    // it as a dead-letter queue. StartMessageMoveTask (console "Start DLQ redrive", gd redrive) needs
+    // no allow policy either way.
     this.deadLetterQueue = new Queue(this, 'FailMessages', {
-      queueName: names.deadLetterQueue,
       retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      // Lets the console's "Start DLQ redrive" (StartMessageMoveTask) move dead letters back, and only there.
-      redriveAllowPolicy: {
-        redrivePermission: RedrivePermission.BY_QUEUE,
-        sourceQueues: [Queue.fromQueueArn(this, 'DeliveryQueueRef', deliveryQueueArn)],
-      },
     });
 
     this.queue = new Queue(this, 'Delivery', {
-      queueName: names.deliveryQueue,
       visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(queueSettings.retentionSeconds),
       encryption: QueueEncryption.SQS_MANAGED,

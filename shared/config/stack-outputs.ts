@@ -17,6 +17,8 @@ export const STACK_OUTPUT = {
   FRONT_DOOR: 'FrontDoor',
   /** Id of the default API key; only when the API requires keys. */
   API_KEY_ID: 'ApiKeyId',
+  /** Whether the API logs, and through which account CloudWatch role (API_LOGGING in infra). */
+  API_LOGGING: 'ApiLogging',
   FAILOVER_TABLE_NAME: 'FailoverTableName',
   /** The message table: per-message status records (`gd message` reads it). */
   MESSAGE_TABLE_NAME: 'MessageTableName',

@@ -352,6 +352,27 @@ describe('redrive with a message move task (AWS; moto has no such API)', () => {
     ]);
   });
 
+  it('follows a task being cancelled until it ends, and reports how far it got', async () => {
+    // Prepare: someone cancels the task while gd follows it (CANCELLING, then CANCELLED)
+    const route = { name: 'catering', path: '/c', queueUrl: 'https://q/1/q', dlqUrl: 'https://q/1/dlq' };
+    sqs.on(GetQueueAttributesCommand).resolves({
+      Attributes: { QueueArn: 'arn:aws:sqs:eu-west-1:1:x', ApproximateNumberOfMessages: '9' },
+    });
+    sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-1' });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolvesOnce({ Results: [{ Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2 }] })
+      .resolvesOnce({ Results: [{ Status: 'CANCELLING', ApproximateNumberOfMessagesMoved: 3 }] })
+      .resolves({ Results: [{ Status: 'CANCELLED', ApproximateNumberOfMessagesMoved: 5 }] });
+
+    // Act
+    const result = redriveRoute(new SQSClient({ region: 'eu-west-1' }), route, { pollIntervalMs: 1 });
+
+    // Assess
+    await expect(result).rejects.toThrow('message move task cancelled after moving 5 message(s)');
+    expect(sqs.commandCalls(ListMessageMoveTasksCommand)).toHaveLength(3);
+  });
+
   it('walks the DLQ itself instead of starting a move task when a filter narrows the redrive', async () => {
     // Prepare
     const route = { name: 'catering', path: '/c', queueUrl: 'https://q/1/q', dlqUrl: 'https://q/1/dlq' };

@@ -5,7 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryApi } from '../../infra/constructs/delivery-api.js';
 import { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import { GuaranteedDeliveryStack, STACK_DEFAULTS } from '../../infra/guaranteed-delivery-stack.js';
+import {
+  API_LOGGING,
+  GuaranteedDeliveryStack,
+  STACK_DEFAULTS,
+} from '../../infra/guaranteed-delivery-stack.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -84,10 +88,10 @@ describe('configuration switches', () => {
     });
   });
 
-  describe('API Gateway account CloudWatch role switched on', () => {
-    it('sets the account role and turns on execution logging without request data', () => {
+  describe('API Gateway account CloudWatch role', () => {
+    it('is set by default, with execution logging without request data', () => {
       // Act
-      const { template } = synthStack({ config: loadDeliveryConfig(userEnv()), apiCloudWatchRole: true });
+      const { template } = synthStack({ config: loadDeliveryConfig(userEnv()) });
 
       // Assess
       template.resourceCountIs('AWS::ApiGateway::Account', 1);
@@ -104,6 +108,23 @@ describe('configuration switches', () => {
           },
         ],
       });
+    });
+
+    it('switched off, leaves the account setting alone and API logging off, and says so in an output', () => {
+      // Act
+      const { template } = synthStack({ config: loadDeliveryConfig(userEnv()), apiCloudWatchRole: false });
+
+      // Assess
+      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+      const stage = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'))[0];
+      expect(stage?.Properties.AccessLogSetting).toBeUndefined();
+      expect(JSON.stringify(stage?.Properties.MethodSettings)).not.toContain('LoggingLevel');
+      expect(
+        Object.keys(resourcesOf(template, 'AWS::Logs::LogGroup')).filter((id) =>
+          id.startsWith('ApiAccessLogs'),
+        ),
+      ).toEqual([]);
+      expect(template.toJSON().Outputs.ApiLogging.Value).toBe(API_LOGGING.OFF);
     });
   });
 
@@ -177,21 +198,6 @@ describe('configuration switches', () => {
 
       // Assess
       expect(create).toThrow(/maxBatchingWindow must be at most 300 seconds, got 301/);
-    });
-
-    it('fails when a queue name would exceed SQS limits, naming the name and how to fix it', () => {
-      // Prepare
-      const scaffold = routeScaffold();
-      const queueNamePrefix = 'x'.repeat(70);
-
-      // Act
-      const create = () =>
-        new DeliveryRoute(scaffold.stack, 'Route', { ...scaffold, route: DEFAULT_ROUTE, queueNamePrefix });
-
-      // Assess
-      expect(create).toThrow(
-        new RegExp(`queue name '${queueNamePrefix}-catering-delivery' is longer than .*STACK_NAME`),
-      );
     });
 
     it('fails when two route names give the same output id prefix', () => {

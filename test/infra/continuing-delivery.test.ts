@@ -1,6 +1,7 @@
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -47,13 +48,16 @@ interface Built {
 
 function build(
   props: Partial<ContinuingDeliveryProps> = {},
-  options: { nag?: boolean; topic?: boolean } = {},
+  options: { nag?: boolean; topic?: boolean; topicKey?: boolean } = {},
 ): Built {
   const app = new App();
   const stack = new Stack(app, 'RedriveTest', { env: { account: '111122223333', region: 'eu-west-1' } });
   const routes = [standInRoute(stack, 'catering'), standInRoute(stack, 'orders')];
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  const notificationTopic = options.topic ? new Topic(stack, 'OnCall', { enforceSSL: true }) : undefined;
+  const masterKey = options.topicKey ? new Key(stack, 'OnCallKey', { enableKeyRotation: true }) : undefined;
+  const notificationTopic = options.topic
+    ? new Topic(stack, 'OnCall', { enforceSSL: true, ...(masterKey ? { masterKey } : {}) })
+    : undefined;
   if (notificationTopic) {
     Validations.of(notificationTopic).acknowledge({
       id: 'AwsSolutions-SNS2',
@@ -229,8 +233,17 @@ describe('ContinuingDelivery state machine', () => {
       Choices: [{ Variable: '$.moveTasks.tasks[0].Status', IsPresent: true, Next: 'MoveTaskStatus?' }],
       Default: 'CouldNotStartMove',
     });
+    // A task being cancelled still holds the DLQ (StartMessageMoveTask refuses a second one): wait too.
     expect(States['MoveTaskStatus?']).toMatchObject({
-      Choices: [{ Variable: '$.moveTasks.tasks[0].Status', StringEquals: 'RUNNING', Next: 'WaitRound' }],
+      Choices: [
+        {
+          Or: [
+            { Variable: '$.moveTasks.tasks[0].Status', StringEquals: 'RUNNING' },
+            { Variable: '$.moveTasks.tasks[0].Status', StringEquals: 'CANCELLING' },
+          ],
+          Next: 'WaitRound',
+        },
+      ],
       Default: 'CouldNotStartMove',
     });
     expect(States.CouldNotStartMove).toMatchObject({
@@ -300,6 +313,27 @@ describe('ContinuingDelivery permissions', () => {
       'sqs:startmessagemovetask',
     ]);
     expect([...(byResource.get(queueArn) ?? [])]).toEqual(['sqs:sendmessage']);
+  });
+
+  it('may use the KMS key of an encrypted notification topic, as SNS requires of a publisher', () => {
+    // Prepare / Act: a topic with a customer key, as DeliveryMonitoring creates the alarm topic
+    const { stack, construct } = build({}, { topic: true, topicKey: true });
+
+    // Assess: the state machine's role may generate data keys and decrypt with exactly that key
+    const key = stack.node.findChild('OnCallKey') as Key;
+    const roleId = stack.getLogicalId(construct.stateMachineFor('catering').role.node.defaultChild as never);
+    const statements = Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy'))
+      .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === roleId))
+      .flatMap(
+        (policy) =>
+          policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] },
+      }),
+    );
   });
 
   it('may publish to the notification topic', () => {

@@ -5,7 +5,7 @@ import { loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
 import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { API_LOGGING, type GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import {
@@ -28,6 +28,21 @@ function plainEnvironment(template: Template, functionId: string): Record<string
   );
 }
 
+/** The property that fixes the physical name of each resource type that has one. */
+const PHYSICAL_NAME_PROPERTY: Record<string, string> = {
+  'AWS::SQS::Queue': 'QueueName',
+  'AWS::DynamoDB::Table': 'TableName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::SNS::Topic': 'TopicName',
+  'AWS::StepFunctions::StateMachine': 'StateMachineName',
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::CloudWatch::Dashboard': 'DashboardName',
+  'AWS::CloudWatch::Alarm': 'AlarmName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
+  'AWS::Events::Rule': 'Name',
+  'AWS::KMS::Alias': 'AliasName',
+};
+
 describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   let stack: GuaranteedDeliveryStack;
   let template: Template;
@@ -47,7 +62,6 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       // Assess
       const settings = deliveryQueueSettings(catering.route);
       expect(queue?.Properties).toMatchObject({
-        QueueName: 'TestDelivery-catering-delivery',
         RedrivePolicy: {
           deadLetterTargetArn: { 'Fn::GetAtt': [idOf(catering.deadLetterQueue), 'Arn'] },
           maxReceiveCount: catering.route.maxAttempts,
@@ -58,36 +72,31 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(catering.route.maxAttempts).toBe(4);
     });
 
-    it('keeps dead letters 14 days and lets only the delivery queue redrive them', () => {
+    it('keeps dead letters 14 days, under a name CloudFormation chooses', () => {
       // Act
       const dlq = resourcesOf(template, 'AWS::SQS::Queue')[idOf(catering.deadLetterQueue)];
 
       // Assess
       expect(DLQ_RETENTION_SECONDS).toBe(1_209_600);
       expect(dlq?.Properties).toEqual({
-        QueueName: 'TestDelivery-catering-fail-messages',
         MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
         SqsManagedSseEnabled: true,
-        RedriveAllowPolicy: {
-          redrivePermission: 'byQueue',
-          sourceQueueArns: [
-            {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':sqs:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':TestDelivery-catering-delivery',
-                ],
-              ],
-            },
-          ],
-        },
       });
+    });
+
+    it('gives no resource a fixed physical name, so replacements and redeploys never clash', () => {
+      // Act: every resource whose type takes a physical name and is given one
+      const resources = template.toJSON().Resources as Record<
+        string,
+        { Type: string; Properties?: Record<string, unknown> }
+      >;
+      const named = Object.entries(resources).flatMap(([id, resource]) => {
+        const property = PHYSICAL_NAME_PROPERTY[resource.Type];
+        return property && resource.Properties?.[property] !== undefined ? [`${id}.${property}`] : [];
+      });
+
+      // Assess
+      expect(named).toEqual([]);
     });
 
     it('encrypts every queue with SQS-managed keys', () => {
@@ -433,7 +442,41 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           }),
         ],
       });
-      template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    });
+
+    it("sets and retains API Gateway's account CloudWatch role before the stage, so a first deploy needs no flag", () => {
+      // Act
+      const accounts = resourcesOf(template, 'AWS::ApiGateway::Account');
+      const roles = resourcesOf(template, 'AWS::IAM::Role');
+      const stage = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'))[0] as unknown as {
+        DependsOn?: string[];
+      };
+
+      // Assess: the stage's logging cannot be deployed before the account setting exists.
+      const [accountId, account] = Object.entries(accounts)[0] ?? [];
+      expect(Object.keys(accounts)).toHaveLength(1);
+      expect(account?.DeletionPolicy).toBe('Retain');
+      expect(stage.DependsOn).toContain(accountId);
+      const roleArn = account?.Properties.CloudWatchRoleArn as { 'Fn::GetAtt': [string, string] };
+      const roleId = roleArn['Fn::GetAtt'][0];
+      expect(roles[roleId]?.DeletionPolicy).toBe('Retain');
+      expect(template.toJSON().Outputs.ApiLogging.Value).toBe(API_LOGGING.ON);
+    });
+
+    it('names the API after the stack, so two stacks never share its metrics', () => {
+      // Act
+      const apis = Object.values(resourcesOf(template, 'AWS::ApiGateway::RestApi'));
+
+      // Assess
+      expect(apis.map((api) => api.Properties.Name)).toEqual([stack.stackName]);
+      const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
+        (alarm) => alarm.Properties.MetricName === '5XXError',
+      );
+      expect(alarms.length).toBeGreaterThan(0);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.Dimensions).toContainEqual({ Name: 'ApiName', Value: stack.stackName });
+      }
+      expect(stack.stackName).toBe('TestDelivery');
     });
 
     it('throttles and caps each key through a usage plan on the stage', () => {
