@@ -4,6 +4,7 @@ import type { DrainResult } from './drain.js';
 import type { FailoverCase, FailoverResult } from './failover.js';
 import type { ForwarderResult } from './forwarder.js';
 import type { IngestResult } from './ingest.js';
+import type { OrderingResult } from './ordering.js';
 
 /** Everything one run measured; a figure that failed carries its error instead. */
 export interface BenchResults {
@@ -13,6 +14,7 @@ export interface BenchResults {
   forwarder?: ForwarderResult;
   coldStart?: ColdStartResult;
   cost?: CostResult;
+  ordering?: OrderingResult;
   errors: Record<string, string>;
 }
 
@@ -36,7 +38,7 @@ function failoverCell(c: FailoverCase | undefined): string {
 /** The summary table, as Markdown (printed, stored in the JSON, pasted into BENCHMARKS.md). */
 export function renderTable(r: BenchResults): string {
   const rows: string[][] = [];
-  const { ingest, failover, drain, forwarder, coldStart, cost } = r;
+  const { ingest, failover, drain, forwarder, coldStart, cost, ordering } = r;
   if (ingest) {
     rows.push([
       `1 Ingest, ${ingest.concurrency} concurrent, ${ingest.rounds}×${ingest.messagesPerRound} msgs`,
@@ -126,6 +128,15 @@ export function renderTable(r: BenchResults): string {
         `+${usd(cost.perMillionFailedOver.usd)} per 1M that go through failover; the cost table below has every path`,
       ]);
     }
+  }
+  if (ordering) {
+    rows.push([
+      `7 Ordered route vs unordered, ${ordering.messages} msgs over ${ordering.keys} keys, ${ordering.concurrency} pollers × batch ${ordering.batchSize}, backend ${ordering.backendLatencyMs} ms`,
+      `ordered: ingest ${rate(ordering.ordered.ingestMsgPerSec)}, forwarder ${rate(ordering.ordered.forwarderMsgPerSec)}`,
+      `unordered: ingest ${rate(ordering.unordered.ingestMsgPerSec)}, forwarder ${rate(ordering.unordered.forwarderMsgPerSec)}`,
+      `${ratio(ordering.ingestRatio)} ingest, ${ratio(ordering.forwarderRatio)} forwarder`,
+      'ingest: keys at once, one message at a time per key; forwarder: from a full queue',
+    ]);
   }
   for (const [figure, error] of Object.entries(r.errors)) rows.push([figure, `FAILED: ${error}`, '', '', '']);
   const header = ['figure', 'measured', 'reference (same run)', 'ratio', 'note'];

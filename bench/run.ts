@@ -11,22 +11,23 @@ import { benchDrain } from './drain.js';
 import { benchFailover } from './failover.js';
 import { benchForwarder } from './forwarder.js';
 import { benchIngest } from './ingest.js';
+import { benchOrdering } from './ordering.js';
 import { PRICES, PRICES_AS_OF, PRICES_REGION } from './prices.js';
 import { type BenchResults, renderCostTable, renderTable } from './report.js';
 
 /**
- * `npm run bench`: runs the six figures against the local moto server it starts (or AWS_ENDPOINT_URL),
+ * `npm run bench`: runs the seven figures against the local moto server it starts (or AWS_ENDPOINT_URL),
  * prints a Markdown table on stdout (progress on stderr) and writes bench/results/<timestamp>.json.
  *
  * Environment: BENCH_QUICK=1 (small counts, a smoke run), BENCH_ONLY=ingest,failover,drain,forwarder,
- * cold-start (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
+ * cold-start,ordering (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
  * BENCH_SILENT_CAP_MS.
  */
 
 /** The whole run stops itself after this, whatever hangs. */
 const WATCHDOG_MS = 9.5 * 60_000;
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
-const FIGURES = ['ingest', 'failover', 'drain', 'forwarder', 'cold-start'] as const;
+const FIGURES = ['ingest', 'failover', 'drain', 'forwarder', 'cold-start', 'ordering'] as const;
 
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -92,6 +93,7 @@ try {
   results.drain = await figure('drain', () => benchDrain(ctx));
   results.forwarder = await figure('forwarder', () => benchForwarder(ctx));
   results.coldStart = await figure('cold-start', () => benchColdStart(ctx));
+  results.ordering = await figure('ordering', () => benchOrdering(ctx));
   if (results.ingest && results.drain && results.forwarder) {
     results.cost = estimateCost(results.ingest, results.forwarder, results.drain);
   }

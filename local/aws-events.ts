@@ -93,6 +93,16 @@ export function sqsRecord(message: Message, queueArn: string): SQSRecord {
       SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      // FIFO queues: Lambda passes the group, deduplication id and sequence number on.
+      ...(attributes.MessageGroupId === undefined
+        ? {}
+        : {
+            MessageGroupId: attributes.MessageGroupId,
+            ...(attributes.MessageDeduplicationId === undefined
+              ? {}
+              : { MessageDeduplicationId: attributes.MessageDeduplicationId }),
+            ...(attributes.SequenceNumber === undefined ? {} : { SequenceNumber: attributes.SequenceNumber }),
+          }),
     },
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [

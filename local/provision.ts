@@ -25,6 +25,7 @@ import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   FAILOVER_TABLE,
+  HIGH_THROUGHPUT_FIFO,
   localArchiveBucketName,
   localQueueNames,
   localTableNames,
@@ -67,7 +68,9 @@ async function createOrUpdateQueue(
     if (!(error instanceof QueueNameExists)) throw error;
     const existing = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     const queueUrl = existing.QueueUrl ?? '';
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
+    // FifoQueue is fixed at creation: SQS refuses it in SetQueueAttributes.
+    const { FifoQueue: _fixed, ...settable } = attributes;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: settable }));
     return queueUrl;
   }
 }
@@ -86,6 +89,8 @@ export async function provisionRouteQueues(
   const settings = deliveryQueueSettings(route, retentionSeconds);
   const dlqUrl = await createOrUpdateQueue(sqs, names.deadLetterQueue, {
     MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),
+    // SQS: the dead-letter queue of a FIFO queue must be a FIFO queue.
+    ...(settings.fifo ? { FifoQueue: 'true' } : {}),
   });
   const dlqArn = await queueArn(sqs, dlqUrl);
   const queueUrl = await createOrUpdateQueue(sqs, names.deliveryQueue, {
@@ -95,6 +100,7 @@ export async function provisionRouteQueues(
       deadLetterTargetArn: dlqArn,
       maxReceiveCount: settings.maxReceiveCount,
     }),
+    ...(settings.fifo ? HIGH_THROUGHPUT_FIFO : {}),
   });
   return { queueUrl, dlqUrl, queueArn: await queueArn(sqs, queueUrl), dlqArn };
 }

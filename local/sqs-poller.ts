@@ -1,5 +1,11 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { isFifoQueue } from '../shared/ordering.js';
 import { lambdaContext, sqsEvent } from './aws-events.js';
 
 /** A function as Lambda's SQS event source mapping calls it. */
@@ -31,6 +37,28 @@ export interface PollResult {
 }
 
 /**
+ * A FIFO queue's batch, gathered one message per ReceiveMessage. moto 5.2.1 hands out a group's
+ * messages in order and never while one of them is in flight, except in one case: when several
+ * messages of a group time out in flight together (say, a receive whose answer was lost while SQS
+ * was unreachable), its receive drops them from "in flight" one at a time and can hand out a later
+ * one first. Received one at a time, a group never has more than one message in flight, so that
+ * case cannot arise; the batch still holds up to `batchSize` messages, of different groups.
+ */
+async function receiveFifoBatch(
+  receive: (max: number, waitSeconds: number) => Promise<Message[]>,
+  batchSize: number,
+  waitSeconds: number,
+): Promise<Message[]> {
+  const batch: Message[] = [];
+  while (batch.length < batchSize) {
+    const [message] = await receive(1, batch.length === 0 ? waitSeconds : 0);
+    if (!message) break;
+    batch.push(message);
+  }
+  return batch;
+}
+
+/**
  * One turn of Lambda's SQS event source mapping with ReportBatchItemFailures: receive up to a batch,
  * invoke the function with the SQS event, delete the records it did not report as failed. A failed
  * record (or a thrown invocation) is left alone, so it comes back when its visibility timeout ends.
@@ -41,18 +69,24 @@ export async function pollOnce(
   handler: SqsBatchHandler,
   gate: ReceiveGate = (receive) => receive(),
 ): Promise<PollResult> {
-  const output = await gate(() =>
-    sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: target.queueUrl,
-        MaxNumberOfMessages: target.batchSize,
-        WaitTimeSeconds: target.waitTimeSeconds ?? 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    ),
-  );
-  const messages = output?.Messages ?? [];
+  const receive = (max: number, waitSeconds: number) =>
+    sqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: target.queueUrl,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+      )
+      .then((output) => output.Messages ?? []);
+  const messages =
+    (await gate(() =>
+      isFifoQueue(target.queueUrl)
+        ? receiveFifoBatch(receive, target.batchSize, target.waitTimeSeconds ?? 0)
+        : receive(target.batchSize, target.waitTimeSeconds ?? 0),
+    )) ?? [];
   if (messages.length === 0) return { received: 0, deleted: 0, failed: 0 };
   let response: SQSBatchResponse | undefined;
   try {

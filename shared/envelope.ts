@@ -24,6 +24,11 @@ export interface MessageEnvelope {
   readonly traceparent?: string;
   /** W3C `tracestate` the client sent with its `traceparent`. */
   readonly tracestate?: string;
+  /**
+   * On an ordered route: the message's key. In SQS it travels as the FIFO MessageGroupId (kept on
+   * DLQ moves and redrives), not as a message attribute: SQS allows only ten of those.
+   */
+  readonly orderingKey?: string;
 }
 
 /** Why a message was dead-lettered, recorded on the DLQ message as attributes. */
@@ -109,6 +114,7 @@ function envelopeFrom(
   body: string,
   fallbackRoute: string,
   sentAt: string | undefined,
+  orderingKey?: string,
 ): MessageEnvelope {
   const attempts = Number(read(ATTR.ATTEMPTS) ?? 0);
   return {
@@ -121,6 +127,7 @@ function envelopeFrom(
     receivedAt: read(ATTR.RECEIVED_AT) ?? sentAt ?? new Date(0).toISOString(),
     priorAttempts: Number.isInteger(attempts) && attempts >= 0 ? attempts : 0,
     ...decodeTrace(read(ATTR.TRACE_CONTEXT)),
+    ...(orderingKey === undefined ? {} : { orderingKey }),
   };
 }
 
@@ -133,6 +140,7 @@ export function fromSqsRecord(record: SQSRecord, fallbackRoute: string): Message
     record.body,
     fallbackRoute,
     Number.isFinite(sentMs) ? new Date(sentMs).toISOString() : undefined,
+    record.attributes.MessageGroupId,
   );
 }
 

@@ -19,6 +19,8 @@ export const LOG_EVENT = {
   KEY_REUSED: 'key-reused',
   /** Ingest, forwarder, drainer: a message's status record could not be written; the message goes on. */
   RECORD_NOT_WRITTEN: 'record-not-written',
+  /** Ingest, ordered route: the key still has items in the failover table; the message joins them there. */
+  PARKED_BEHIND_KEY: 'parked-behind-key',
   /** Forwarder: the backend answered 2xx. */
   DELIVERED: 'delivered',
   /** Forwarder: the id was delivered before (its status record says so); this copy was dropped. */
@@ -33,6 +35,11 @@ export const LOG_EVENT = {
   RETRY_DELAY_NOT_SET: 'retry-delay-not-set',
   /** Forwarder: the message went to the dead-letter queue with its `reason`. */
   DEAD_LETTERED: 'dead-lettered',
+  /**
+   * Forwarder, ordered route: records skipped behind a failed one of their key could not be made
+   * visible again; they come back after the queue's visibility timeout instead.
+   */
+  SKIPPED_NOT_RELEASED: 'skipped-not-released',
   /** Drainer: another drainer holds the lease; this run does nothing. */
   DRAIN_LEASE_HELD: 'drain-lease-held',
   /** Drainer: SQS was unavailable for some failover items (down, 5xx, throttled); they stay for the next run. */

@@ -39,6 +39,11 @@ export interface FailoverItem {
   readonly envelope: MessageEnvelope;
   /** When it was written to the table (epoch ms); the drainer moves the oldest first. */
   readonly storedAt: number;
+  /**
+   * On an ordered route: the item's place in its key's order (1, 2, 3, ... per route and key, no
+   * gaps), given by the table itself, so no clock decides the order of a key.
+   */
+  readonly sequence?: number;
 }
 
 /** The DynamoDB failover table. */
@@ -119,6 +124,49 @@ export interface MessageRecords {
 /** The map key {@link MessageRecords.getMany} uses for a record. */
 export function recordKeyOf(key: RecordKey): string {
   return `${key.route}\u0000${key.messageId}`;
+}
+
+/** Where a key of an ordered route stands in the failover table (its counter item). */
+export interface KeyState {
+  /** Highest sequence number known to be taken (a hint: it may lag behind, never run ahead). */
+  readonly lastSequence: number;
+  /** Sequence up to which the key's items were moved to SQS (0 when none). */
+  readonly movedThrough: number;
+}
+
+/**
+ * The failover table's ordered side. Each item of an ordered route is stored under its key's next
+ * sequence number (the item's own table key is that slot, claimed with a conditional put, so two
+ * items can never share a number and numbers have no gaps), and each key has a counter item with
+ * the drainer's `movedThrough` mark. Single-item conditional writes only, no transactions.
+ */
+export interface OrderedFailoverStore {
+  /** The key's counter, read strongly consistently. */
+  keyState(route: string, key: string): Promise<KeyState>;
+  /** Whether the key has items parked (strongly consistent reads): a new message must queue behind them. */
+  holdsItems(route: string, key: string): Promise<boolean>;
+  /** Parks an envelope (with `orderingKey`) as its key's next item. */
+  putInOrder(envelope: MessageEnvelope): Promise<'stored'>;
+  /** After SQS confirmed it: moves the key's mark past the item, then deletes the item. */
+  confirmMoved(item: FailoverItem): Promise<void>;
+  /**
+   * An item found at or below its key's mark that still exists (its move was recorded but its
+   * delete was not, or a concurrent put of the key reused the number after the move): parked again
+   * at the end of its key, then deleted at its old place, so it is never lost.
+   */
+  repark(item: FailoverItem): Promise<void>;
+}
+
+/**
+ * Counts, per message, the receives in which the forwarder did not attempt it because an earlier
+ * message of its FIFO group failed in the same batch. SQS counts those receives too
+ * (ApproximateReceiveCount), so without this a message would use up its attempts waiting.
+ */
+export interface SkipLedger {
+  /** Adds one skipped receive to each message. */
+  recordSkips(route: string, messageIds: readonly string[]): Promise<void>;
+  /** Skipped receives of a message so far (strongly consistent). */
+  skipsOf(route: string, messageId: string): Promise<number>;
 }
 
 /** What the forwarder sends to a backend. */

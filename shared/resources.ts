@@ -1,4 +1,5 @@
 import type { RouteConfig } from './config/routes.js';
+import { FIFO_SUFFIX } from './ordering.js';
 
 /**
  * What the stack and the local runner both create: table keys, index names and queue settings.
@@ -18,6 +19,10 @@ export const FAILOVER_TABLE = {
   shards: 4,
   /** Key of the single-drainer lease item. It has no `shard`, so it never appears in the index. */
   drainerLeaseKey: '#drainer-lease',
+  /** Start of the id of an ordered route's key counter item (see dynamodb-ordered-failover.ts). */
+  keyCounterPrefix: '#ordering-key',
+  /** Start of the id of an ordered route's item: its key and sequence number (dynamodb-ordered-failover.ts). */
+  keySlotPrefix: '#ordering-slot',
 } as const;
 
 /** Lambda's longest function timeout (an AWS limit: 900 seconds). */
@@ -70,6 +75,31 @@ export function forwarderTimeoutSeconds(route: RouteConfig): number {
   return route.timeoutSeconds + 20;
 }
 
+/** SQS's ceiling on a redrive policy's maxReceiveCount. */
+export const MAX_RECEIVE_COUNT = 1000;
+
+/**
+ * SQS receives of a message on an ordered route before SQS itself moves it to the DLQ. In a FIFO
+ * batch a message can be received and not attempted, behind a failed one of its key (at most
+ * batchSize - 1 messages stand before it in a batch, each failing at most maxAttempts times), so
+ * SQS's count must leave room for those receives; the forwarder counts the real attempts.
+ */
+export function orderedMaxReceiveCount(route: Pick<RouteConfig, 'maxAttempts' | 'batchSize'>): number {
+  return route.maxAttempts * route.batchSize;
+}
+
+/**
+ * The high-throughput FIFO mode: deduplication per message group and the throughput quota per
+ * message group instead of per queue, so many keys are not capped at the per-queue FIFO rate
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html).
+ * The message id is the deduplication id, so deduplicating within a group loses nothing.
+ */
+export const HIGH_THROUGHPUT_FIFO = {
+  FifoQueue: 'true',
+  DeduplicationScope: 'messageGroup',
+  FifoThroughputLimit: 'perMessageGroupId',
+} as const;
+
 /** SQS settings of a route's delivery queue; `retentionSeconds` from the operations configuration. */
 export function deliveryQueueSettings(route: RouteConfig, retentionSeconds = MAX_SQS_RETENTION_SECONDS) {
   return {
@@ -79,7 +109,9 @@ export function deliveryQueueSettings(route: RouteConfig, retentionSeconds = MAX
     retentionSeconds,
     /** The forwarder dead-letters a message itself on its last attempt (with the reason); SQS's own
      * redrive after `maxAttempts` receives is the safety net when the forwarder could not. */
-    maxReceiveCount: route.maxAttempts,
+    maxReceiveCount: route.ordering ? orderedMaxReceiveCount(route) : route.maxAttempts,
+    /** An ordered route's queue is FIFO: one message group per key. */
+    fifo: route.ordering !== undefined,
   };
 }
 
@@ -93,11 +125,15 @@ export function localSigningSecretName(prefix: string, routeName: string): strin
   return `${prefix}/${routeName}/signing`;
 }
 
-/** Physical queue names of a route used by the local runner. */
-export function localQueueNames(prefix: string, route: RouteConfig) {
+/**
+ * Physical queue names of a route used by the local runner. An ordered route's queues are FIFO,
+ * and SQS wants those names to end in `.fifo` (its DLQ must be FIFO too).
+ */
+export function localQueueNames(prefix: string, route: Pick<RouteConfig, 'name' | 'ordering'>) {
+  const suffix = route.ordering ? FIFO_SUFFIX : '';
   return {
-    deliveryQueue: `${prefix}-${route.name}-delivery`,
-    deadLetterQueue: `${prefix}-${route.name}-fail-messages`,
+    deliveryQueue: `${prefix}-${route.name}-delivery${suffix}`,
+    deadLetterQueue: `${prefix}-${route.name}-fail-messages${suffix}`,
   };
 }
 

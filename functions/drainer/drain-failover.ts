@@ -2,7 +2,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import type { Clock, FailoverItem, FailoverStore, MessageQueue, MessageRecords } from '../../shared/ports.js';
+import type {
+  Clock,
+  FailoverItem,
+  FailoverStore,
+  MessageQueue,
+  MessageRecords,
+  OrderedFailoverStore,
+} from '../../shared/ports.js';
+import { OrderedDrain } from './ordered-drain.js';
 
 /** The drainer's ports: the failover table, the status records, the queues, a logger and a clock. */
 export interface DrainerDeps {
@@ -13,6 +21,8 @@ export interface DrainerDeps {
   readonly queueFor: (route: string) => MessageQueue | undefined;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** The table's ordered side: items of ordered routes move per key, in sequence (ordered-drain.ts). */
+  readonly ordered?: OrderedFailoverStore;
 }
 
 /** Limits of one drainer run: its deadline and its lease on the single-drainer lock. */
@@ -72,6 +82,10 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
   const pending = new Map<string, FailoverItem[]>();
   const confirmed: string[] = [];
   const unknownRoutes = new Set<string>();
+  const ordered = deps.ordered
+    ? new OrderedDrain({ ordered: deps.ordered, queueFor: deps.queueFor, logger })
+    : undefined;
+  const now = () => clock.now().getTime();
 
   const deleteConfirmed = async (all: boolean) => {
     while (confirmed.length >= DELETE_BATCH || (all && confirmed.length > 0)) {
@@ -140,6 +154,14 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
         unknownRoutes.add(route);
         continue;
       }
+      if (ordered && item.sequence !== undefined && item.envelope.orderingKey !== undefined) {
+        await ordered.offer(item);
+        if (!(await ordered.send(false, options.deadline, now))) {
+          stoppedEarly = 'queue-unavailable';
+          break;
+        }
+        continue;
+      }
       const buffer = pending.get(route) ?? [];
       buffer.push(item);
       pending.set(route, buffer);
@@ -155,6 +177,10 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
       }
     }
     await deleteConfirmed(true);
+    if (ordered && stoppedEarly !== 'queue-unavailable') {
+      if (!(await ordered.send(true, options.deadline, now))) stoppedEarly = 'queue-unavailable';
+      else if (ordered.left > 0 && now() >= options.deadline) stoppedEarly ??= 'time-budget';
+    }
   } catch (error) {
     // Whatever SQS confirmed and we could not delete is sent again next run (harmless, see above).
     logger.error('drain interrupted', {
@@ -170,6 +196,10 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
         error: describeError(error),
       }),
     );
+  }
+  if (ordered) {
+    moved += ordered.moved;
+    failed += ordered.failed;
   }
   const report: DrainReport = {
     moved,

@@ -7,6 +7,7 @@ import {
 } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
+import { DynamoDbOrderedFailover } from '../../shared/aws/dynamodb-ordered-failover.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import {
   ENV,
@@ -89,6 +90,7 @@ export function createDrainerDeps(config: DrainerConfig, overrides: DrainerOverr
   return {
     failover: new DynamoDbFailoverStore(documents, config.failoverTableName),
     records: new DynamoDbMessageRecords(documents, config.messageTableName, config.recordRetentionSeconds),
+    ordered: new DynamoDbOrderedFailover(documents, config.failoverTableName),
     queueFor: (route) => queues.get(route),
     logger: overrides.logger ?? createLogger(SERVICE.DRAINER),
     clock: systemClock,

@@ -18,6 +18,7 @@ import {
   type MessageQueue,
   type MessageRecords,
   recordKeyOf,
+  type SkipLedger,
 } from '../../shared/ports.js';
 import type { SigningKeys } from '../../shared/signing/signing-keys.js';
 import { attemptHeaders } from './attempt-headers.js';
@@ -49,6 +50,20 @@ export interface ForwarderDeps {
   readonly settings: ForwarderSettings;
   /** The route's signing secrets; absent for an unsigned route. */
   readonly signing?: SigningKeys;
+  /** On an ordered (FIFO) route: receives in which a record was skipped, not attempted. */
+  readonly skips?: SkipLedger;
+}
+
+/**
+ * The attempts a record has had in this queue: its receives, less those in which it was skipped
+ * behind a failed record of its FIFO group (fifo-batch.ts). A first receive was never skipped, so
+ * the common case costs no read.
+ */
+async function receivesAsAttempts(record: SQSRecord, envelope: MessageEnvelope, deps: ForwarderDeps) {
+  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  if (receiveCount === 1 || !deps.skips || record.attributes.MessageGroupId === undefined)
+    return receiveCount;
+  return Math.max(1, receiveCount - (await deps.skips.skipsOf(envelope.route, envelope.id)));
 }
 
 /** What the forwarder knows of a batch's status records, read in one round trip before delivering. */
@@ -116,7 +131,7 @@ async function forwardEnvelope(
   earlierOutcome: ForwardOutcome | undefined,
 ): Promise<ForwardOutcome> {
   const { settings, logger } = deps;
-  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  const receiveCount = await receivesAsAttempts(record, envelope, deps);
   const attempt = envelope.priorAttempts + receiveCount;
   const context = { messageId: envelope.id, route: envelope.route, attempt };
 
@@ -261,7 +276,9 @@ async function notAttempted(
   deps: ForwarderDeps,
 ): Promise<ForwardOutcome> {
   const { maxAttempts } = deps.settings;
-  const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
+  const receiveCount = await receivesAsAttempts(record, envelope, deps).catch(() =>
+    Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1),
+  );
   if (receiveCount < maxAttempts) {
     return retryLater(record, envelope, { kind: 'retryable', reason }, receiveCount, deps);
   }

@@ -7,6 +7,7 @@ import {
   createSqsClient,
 } from '../../shared/aws/clients.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
+import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import {
   ENV,
@@ -19,6 +20,7 @@ import { ROUTE_DEFAULTS } from '../../shared/config/route-defaults.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
+import { isFifoQueue } from '../../shared/ordering.js';
 import { type Backend, systemClock } from '../../shared/ports.js';
 import {
   SecretsManagerSigningKeys,
@@ -172,6 +174,10 @@ export function createForwarderDeps(
             config.signingSecretCacheSeconds,
           ),
         }
+      : {}),
+    // An ordered route's queue is FIFO: records skipped behind a failed one are counted apart.
+    ...(isFifoQueue(config.queueUrl)
+      ? { skips: new DynamoDbSkipLedger(dynamoDb, config.messageTableName) }
       : {}),
   };
 }

@@ -12,6 +12,7 @@ import {
   RETRY_AFTER_SECONDS,
   type StoreName,
   type StoreOutcome,
+  storeEnvelope,
   storeInFailover,
 } from './accept-message.js';
 import { parseBatchRequest } from './parse-batch.js';
@@ -61,7 +62,9 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
   const firstByKey = new Map<string, { body: string; position: number }>();
 
   parsed.entries.forEach((entry, position) => {
-    const single = entry.ok ? parseRequest(entry.request, deps.rules, deps.newId, now) : entry;
+    const single = entry.ok
+      ? parseRequest(withBatchKeyHeader(entry.request, request, deps), deps.rules, deps.newId, now)
+      : entry;
     if (!single.ok) {
       logRejected(single.response, deps, position);
       results[position] = { status: single.response.statusCode, ...JSON.parse(single.response.body) };
@@ -125,6 +128,7 @@ async function storeAll(
 ): Promise<Map<string, StoreOutcome>> {
   const stores = new Map<string, StoreOutcome>();
   if (envelopes.length === 0) return stores;
+  if (deps.ordered) return storeInOrder(envelopes, deps);
   let failed: readonly { id: string; reason: string }[];
   const [records, sent] = await Promise.all([
     Promise.all(
@@ -161,6 +165,38 @@ async function storeAll(
       }
     }),
   );
+  return stores;
+}
+
+/**
+ * On a route ordered by a header, the batch request's header is the key of each of its messages
+ * (an entry carries only a body and an idempotency key).
+ */
+function withBatchKeyHeader(entry: IngestRequest, batch: IngestRequest, deps: IngestDeps): IngestRequest {
+  const rule = deps.rules.ordering;
+  if (!rule || !('keyHeader' in rule)) return entry;
+  const name = rule.keyHeader.toLowerCase();
+  return { ...entry, headers: { ...entry.headers, [name]: batch.headers[name] } };
+}
+
+/**
+ * An ordered route's batch: one message at a time, in request order, each as a single POST is
+ * stored (behind its key's parked items). A SendMessageBatch could take a key's later message and
+ * refuse an earlier one, which would then come after it. Once one message of a key was not stored,
+ * the key's later messages in the batch are not stored either: they would overtake it.
+ */
+async function storeInOrder(
+  envelopes: readonly MessageEnvelope[],
+  deps: IngestDeps,
+): Promise<Map<string, StoreOutcome>> {
+  const stores = new Map<string, StoreOutcome>();
+  const refusedKeys = new Set<string>();
+  for (const envelope of envelopes) {
+    const key = envelope.orderingKey ?? '';
+    const store = refusedKeys.has(key) ? undefined : await storeEnvelope(envelope, deps);
+    if (store !== 'queue' && store !== 'failover') refusedKeys.add(key);
+    stores.set(envelope.id, store);
+  }
   return stores;
 }
 

@@ -4,7 +4,13 @@ import { describeError } from '../../shared/errors.js';
 import { errorResponse, type HttpResponse, jsonResponse } from '../../shared/http-response.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import { fingerprintOf } from '../../shared/message-record.js';
-import type { Clock, FailoverStore, MessageQueue, MessageRecords } from '../../shared/ports.js';
+import type {
+  Clock,
+  FailoverStore,
+  MessageQueue,
+  MessageRecords,
+  OrderedFailoverStore,
+} from '../../shared/ports.js';
 import { type IngestRequest, type IngestRules, parseRequest } from './parse-request.js';
 import { type AcceptanceRecord, recordAcceptance } from './record-acceptance.js';
 
@@ -18,6 +24,8 @@ export interface IngestDeps {
   readonly clock: Clock;
   readonly newId: () => string;
   readonly rules: IngestRules;
+  /** The failover table's ordered side; present on an ordered route. */
+  readonly ordered?: OrderedFailoverStore;
   /** Log message bodies too. Off by default: payloads may hold personal data. */
   readonly logPayloads?: boolean;
 }
@@ -39,6 +47,32 @@ export type StoreOutcome = StoreName | 'key-reused' | undefined;
  * queued alongside a refused record is dropped by the forwarder, which compares fingerprints.
  */
 export async function storeEnvelope(envelope: MessageEnvelope, deps: IngestDeps): Promise<StoreOutcome> {
+  const key = envelope.orderingKey;
+  if (key !== undefined && deps.ordered) {
+    // An ordered message queues behind its key's items still in the failover table, even though SQS
+    // answers: sent to SQS it would overtake them. When that cannot be known, nothing is stored.
+    const context = { messageId: envelope.id, route: envelope.route, orderingKey: key };
+    let holds: boolean;
+    try {
+      holds = await deps.ordered.holdsItems(envelope.route, key);
+    } catch (error) {
+      deps.logger.error('cannot tell whether the key has messages in the failover table; answering 503', {
+        event: LOG_EVENT.NOT_STORED,
+        ...context,
+        error: describeError(error),
+      });
+      return undefined;
+    }
+    if (holds) {
+      deps.logger.info('key has messages in the failover table; parked behind them', {
+        event: LOG_EVENT.PARKED_BEHIND_KEY,
+        ...context,
+      });
+      const record = await recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger);
+      if (record === 'key-reused') return keyReused(envelope, deps);
+      return storeInFailover(envelope, deps, 'the key has messages in the failover table', record);
+    }
+  }
   const [record, queued] = await Promise.all([
     recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger),
     deps.queue.send(envelope).then(
@@ -83,7 +117,11 @@ export async function storeInFailover(
         )
       : undefined;
   try {
-    const outcome = await deps.failover.put(envelope);
+    // An ordered message takes its key's next place (dynamodb-ordered-failover.ts).
+    const outcome =
+      envelope.orderingKey !== undefined && deps.ordered
+        ? await deps.ordered.putInOrder(envelope)
+        : await deps.failover.put(envelope);
     if (outcome === 'key-reused') return keyReused(envelope, deps);
     if (outcome === 'already-stored') {
       deps.logger.info('already in the failover table', { event: LOG_EVENT.FAILOVER_DUPLICATE, ...context });

@@ -10,17 +10,20 @@ import {
 } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
+import { DynamoDbOrderedFailover } from '../../shared/aws/dynamodb-ordered-failover.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import {
   ENV,
   type Env,
   intEnv,
+  orderingFromEnv,
   recordRetentionSecondsEnv,
   requireEnv,
 } from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
+import type { OrderingRule } from '../../shared/ordering.js';
 import { systemClock } from '../../shared/ports.js';
 import {
   BODY_SCHEMA_NAMES,
@@ -45,6 +48,8 @@ export interface IngestConfig {
   /** The JSON Schema file's path, when the route has its own schema rather than a built-in. */
   readonly schemaFile?: string;
   readonly logPayloads: boolean;
+  /** Present on an ordered route. */
+  readonly ordering?: OrderingRule;
 }
 
 /** Reads and checks the environment; throws naming the variable at fault. */
@@ -55,6 +60,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       `${ENV.BODY_SCHEMA} must be one of ${BODY_SCHEMA_NAMES.join(', ')} or the path of a .json JSON Schema file, got '${schemaSource}'`,
     );
   }
+  const ordering = orderingFromEnv(env);
   return {
     routeName: requireEnv(env, ENV.ROUTE_NAME),
     queueUrl: requireEnv(env, ENV.QUEUE_URL),
@@ -67,6 +73,7 @@ export function loadIngestConfig(env: Env): IngestConfig {
       : basename(schemaSource).replace(/(\.schema)?\.json$/, ''),
     ...(isBuiltInBodySchema(schemaSource) ? {} : { schemaFile: schemaSource }),
     logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
+    ...(ordering ? { ordering } : {}),
   };
 }
 
@@ -120,6 +127,7 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
     queue: new SqsMessageQueue(sqs, config.queueUrl),
     failover: new DynamoDbFailoverStore(documents, config.failoverTableName),
     records: new DynamoDbMessageRecords(documents, config.messageTableName, config.recordRetentionSeconds),
+    ...(config.ordering ? { ordered: new DynamoDbOrderedFailover(documents, config.failoverTableName) } : {}),
     logger: overrides.logger ?? createLogger(SERVICE.INGEST),
     clock: systemClock,
     newId: randomUUID,
@@ -129,6 +137,7 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
       maxBodyBytes: config.maxBodyBytes,
       schemaName: config.schemaName,
       schema: loadBodySchema(config),
+      ...(config.ordering ? { ordering: config.ordering } : {}),
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { errorResponse, type HttpResponse } from '../../shared/http-response.js';
+import type { OrderingRule } from '../../shared/ordering.js';
 import type { BodySchema } from '../../shared/schemas/body-schemas.js';
 import { traceFromRequest } from '../../shared/trace-context.js';
+import { extractOrderingKey } from './ordering-key.js';
 
 /** The parts of an HTTP request the ingest looks at; header names lower-cased. */
 export interface IngestRequest {
@@ -17,6 +19,8 @@ export interface IngestRules {
   readonly maxBodyBytes: number;
   readonly schemaName: string;
   readonly schema: BodySchema;
+  /** Present on an ordered route: where each message's ordering key is. */
+  readonly ordering?: OrderingRule;
 }
 
 /** A valid request's envelope, or the 4xx answer that refuses it. */
@@ -167,6 +171,12 @@ export function parseRequest(
       })),
     });
   }
+  let orderingKey: string | undefined;
+  if (rules.ordering) {
+    const extracted = extractOrderingKey(rules.ordering, request.headers, parsed);
+    if (!extracted.ok) return fail(400, extracted.error, extracted.details);
+    orderingKey = extracted.key;
+  }
   return {
     ok: true,
     envelope: {
@@ -178,6 +188,7 @@ export function parseRequest(
       priorAttempts: 0,
       // The client's trace (or a new one) rides with the message to every delivery attempt.
       ...traceFromRequest(request.headers),
+      ...(orderingKey === undefined ? {} : { orderingKey }),
     },
   };
 }

@@ -7,7 +7,7 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
@@ -26,6 +26,16 @@ import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 
 /** Lambda's limit on an SQS event source's batching window. */
 const MAX_BATCHING_WINDOW_SECONDS = 300;
+
+/**
+ * What makes an ordered route's delivery queue FIFO: the high-throughput mode the local runner sets
+ * from HIGH_THROUGHPUT_FIFO (shared/resources.ts; the infra tests compare the two).
+ */
+const ORDERED_QUEUE_PROPS = {
+  fifo: true,
+  deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+  fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+} as const;
 
 /** Defaults of the optional {@link DeliveryRouteProps}, kept in one place and merged in the constructor. */
 export const DELIVERY_ROUTE_DEFAULTS = {
@@ -139,6 +149,8 @@ export class DeliveryRoute extends Construct {
       retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
+      // SQS: the dead-letter queue of a FIFO queue must itself be FIFO.
+      ...(queueSettings.fifo ? { fifo: true } : {}),
     });
 
     this.queue = new Queue(this, 'Delivery', {
@@ -147,6 +159,8 @@ export class DeliveryRoute extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueSettings.maxReceiveCount },
+      // An ordered route: one message group per key, in high-throughput FIFO mode (shared/resources.ts).
+      ...(queueSettings.fifo ? ORDERED_QUEUE_PROPS : {}),
     });
 
     // A route's own JSON Schema file travels in the ingest's asset; built-in schemas are bundled.
@@ -191,6 +205,15 @@ export class DeliveryRoute extends Construct {
       actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resourceArns: [props.messageTable.tableArn],
     });
+    if (route.ordering) {
+      // Ordered routes read their key's counter and next slot (consistent GetItems), claim a slot
+      // with a conditional Put and raise the counter's hint with an Update.
+      Grant.addToPrincipal({
+        grantee: ingest,
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resourceArns: [props.failoverTable.tableArn],
+      });
+    }
 
     const endpoints = props.api.addIngestEndpoints(id, route.path, ingest);
     this.method = endpoints.method;
@@ -222,7 +245,8 @@ export class DeliveryRoute extends Construct {
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {
       batchSize: route.batchSize,
-      maxBatchingWindow: settings.maxBatchingWindow,
+      // Lambda has no batching window for FIFO queues (CDK refuses one).
+      ...(queueSettings.fifo ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
       // member.count of the reference: at most this many batches reach the backend at once.
       maxConcurrency: route.concurrency,
       reportBatchItemFailures: true,

@@ -31,7 +31,10 @@ export interface FailoverDrainerProps {
   readonly messageTable: ITable;
   readonly recordRetentionDays: number;
   /** Each route's name and delivery queue. */
-  readonly routes: readonly { readonly route: { readonly name: string }; readonly queue: IQueue }[];
+  readonly routes: readonly {
+    readonly route: { readonly name: string; readonly ordering?: unknown };
+    readonly queue: IQueue;
+  }[];
   /** Seconds between runs, from {@link validateDrainInterval}. */
   readonly intervalSeconds: number;
   /** Seconds one run may work, from {@link drainTimeBudget}. */
@@ -101,7 +104,14 @@ export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps
   });
   Grant.addToPrincipal({
     grantee: drainer,
-    actions: ['dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    actions: [
+      'dynamodb:BatchWriteItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      // Ordered routes: the drainer reads each key's counter before it moves the key's items, and
+      // parks again an item left at or below its key's mark (dynamodb-ordered-failover.ts).
+      ...(props.routes.some((r) => r.route.ordering) ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : []),
+    ],
     resourceArns: [props.failoverTable.tableArn],
   });
   // The drainer notes on each moved message's record that it left the failover table.

@@ -33,6 +33,13 @@ export interface StoredItem {
   tracestate?: string;
   shard: string;
   storedAt: number;
+  /**
+   * Ordered routes only: the key, the sequence number, and the message id (the table key
+   * `messageId` is then the key's slot; dynamodb-ordered-failover.ts).
+   */
+  orderingKey?: string;
+  sequence?: number;
+  envelopeId?: string;
 }
 
 /** Spreads ids over the index shards; any stable hash will do, this one is cheap. */
@@ -240,14 +247,16 @@ export function toStoredItem(envelope: MessageEnvelope, storedAt: number): Store
     tracestate: envelope.tracestate,
     shard: shardOf(envelope.id),
     storedAt,
+    ...(envelope.orderingKey === undefined ? {} : { orderingKey: envelope.orderingKey }),
   };
 }
 
 function toFailoverItem(item: StoredItem): FailoverItem {
   return {
     storedAt: item.storedAt,
+    ...(item.sequence === undefined ? {} : { sequence: item.sequence }),
     envelope: {
-      id: item.messageId,
+      id: item.envelopeId ?? item.messageId,
       route: item.route,
       body: item.body,
       contentType: item.contentType,
@@ -255,6 +264,7 @@ function toFailoverItem(item: StoredItem): FailoverItem {
       priorAttempts: item.priorAttempts ?? 0,
       ...(item.traceparent ? { traceparent: item.traceparent } : {}),
       ...(item.tracestate ? { tracestate: item.tracestate } : {}),
+      ...(item.orderingKey === undefined ? {} : { orderingKey: item.orderingKey }),
     },
   };
 }

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { type DeadLetterInfo, type MessageEnvelope, toMessageAttributes } from '../envelope.js';
 import { describeError, QueueWriteError } from '../errors.js';
+import { deduplicationId, isFifoQueue } from '../ordering.js';
 import type { BatchSendResult, MessageQueue } from '../ports.js';
 import { entryBytes, SQS_BATCH_LIMIT, sendEntries } from './sqs-batch-sender.js';
 
@@ -24,10 +25,32 @@ export function sqsMessageBytes(envelope: MessageEnvelope): number {
 
 /** A {@link MessageQueue} on one SQS queue. Accepts an existing client so callers own its settings. */
 export class SqsMessageQueue implements MessageQueue {
+  /** A FIFO queue (an ordered route's delivery queue or DLQ) needs a group and a deduplication id. */
+  readonly fifo: boolean;
+
   constructor(
     private readonly client: SQSClient,
     readonly queueUrl: string,
-  ) {}
+  ) {
+    this.fifo = isFifoQueue(queueUrl);
+  }
+
+  /**
+   * FIFO fields of one message: the ordering key is the message group, and the message id the
+   * deduplication id, so a client retry (same Idempotency-Key) or a drainer re-send within SQS's
+   * five-minute window is one message. A dead letter gets its own deduplication id: written again
+   * into the DLQ, or moved back and dead-lettered again within the window, it must not be dropped.
+   */
+  private fifoFields(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo) {
+    if (!this.fifo) return {};
+    return {
+      // A message without a key (sent before the route became ordered) is a group of its own.
+      MessageGroupId: envelope.orderingKey ?? deduplicationId(envelope.id),
+      MessageDeduplicationId: deduplicationId(
+        deadLetter ? `${envelope.id}/dead-letter/${deadLetter.attempts}/${Date.now()}` : envelope.id,
+      ),
+    };
+  }
 
   async send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void> {
     try {
@@ -36,6 +59,7 @@ export class SqsMessageQueue implements MessageQueue {
           QueueUrl: this.queueUrl,
           MessageBody: envelope.body,
           MessageAttributes: toMessageAttributes(envelope, deadLetter),
+          ...this.fifoFields(envelope, deadLetter),
         }),
       );
     } catch (error) {
@@ -50,8 +74,10 @@ export class SqsMessageQueue implements MessageQueue {
    * waiting); each envelope's outcome is reported: sent, or failed as `unavailable` or `refused`.
    */
   async sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult> {
-    const result = await sendEntries(this.client, this.queueUrl, envelopes.map(batchEntry), {
-      concurrent: true,
+    const entries = envelopes.map((envelope) => ({ ...batchEntry(envelope), ...this.fifoFields(envelope) }));
+    const result = await sendEntries(this.client, this.queueUrl, entries, {
+      // A FIFO queue keeps a group's order only across requests sent one after another.
+      concurrent: !this.fifo,
     });
     const idAt = (index: number) => envelopes[index]?.id ?? '';
     return {

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../errors.js';
+import type { OrderingRule } from '../ordering.js';
 import { MESSAGE_TABLE } from '../resources.js';
 import { parseWholeNumber } from './numbers.js';
 
@@ -47,6 +48,10 @@ export const ENV = {
   SIGNING_SECRET_ID: 'SIGNING_SECRET_ID',
   /** Seconds a forwarder caches its signing secret: Powertools parameters' own variable. @default 30 */
   SIGNING_SECRET_CACHE_SECONDS: 'POWERTOOLS_PARAMETERS_MAX_AGE',
+  /** Ordered route: the request header that carries each message's ordering key. */
+  ORDERING_KEY_HEADER: 'ORDERING_KEY_HEADER',
+  /** Ordered route: the JSON pointer to each message's ordering key in the body. */
+  ORDERING_KEY_POINTER: 'ORDERING_KEY_POINTER',
   /** `true` to log message bodies (off by default: payloads may hold personal data). */
   LOG_PAYLOADS: 'LOG_PAYLOADS',
   /** Name of the S3 bucket messages nearing retention are archived to (archiver). */
@@ -97,6 +102,25 @@ export function requireEnv(env: Env, name: string): string {
     throw new ConfigurationError(`${name} environment variable is not set`);
   }
   return value;
+}
+
+/** The ordering rule of an ordered route's functions (one of the two variables), or undefined. */
+export function orderingFromEnv(env: Env): OrderingRule | undefined {
+  const header = env[ENV.ORDERING_KEY_HEADER]?.trim();
+  const pointer = env[ENV.ORDERING_KEY_POINTER];
+  if (header && pointer) {
+    throw new ConfigurationError(
+      `set one of ${ENV.ORDERING_KEY_HEADER} and ${ENV.ORDERING_KEY_POINTER}, not both (got '${header}' and '${pointer}')`,
+    );
+  }
+  if (header) return { keyHeader: header };
+  if (pointer === undefined || pointer === '') return undefined;
+  if (!pointer.startsWith('/')) {
+    throw new ConfigurationError(
+      `${ENV.ORDERING_KEY_POINTER} must be a JSON pointer such as /passengerId, got '${pointer}'`,
+    );
+  }
+  return { keyPointer: pointer };
 }
 
 /** Reads an integer variable within bounds, or the fallback when it is unset. */

@@ -65,6 +65,7 @@ export function routeEnvironments(
         route.schema === undefined || isBuiltInBodySchema(route.schema)
           ? (route.schema ?? 'json')
           : (resources.bodySchemaFile ?? route.schema),
+      ...orderingEnvironment(route),
     },
     forwarder: {
       [ENV.ROUTE_NAME]: route.name,
@@ -86,6 +87,14 @@ export function routeEnvironments(
       ...(route.headers ? { [ENV.TARGET_HEADERS]: JSON.stringify(route.headers) } : {}),
     },
   };
+}
+
+/** An ordered route's ingest variables: where each message's key is (read back by `orderingFromEnv`). */
+function orderingEnvironment(route: RouteConfig): Record<string, string> {
+  if (!route.ordering) return {};
+  return 'keyHeader' in route.ordering
+    ? { [ENV.ORDERING_KEY_HEADER]: route.ordering.keyHeader }
+    : { [ENV.ORDERING_KEY_POINTER]: route.ordering.keyPointer };
 }
 
 /** What the drainer, which serves every route, is told. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MESSAGE_TABLE } from '../resources.js';
+import { MAX_RECEIVE_COUNT, MESSAGE_TABLE, orderedMaxReceiveCount } from '../resources.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
 import { DEFAULT_TABLE_BILLING, FRONT_DOOR_HTTP_API, FRONT_DOOR_REST } from './front-door.js';
 import {
@@ -24,6 +24,31 @@ import { signingOptionSchema } from './signing-option.js';
  *    while it is stale) and add a row to the route table of docs/configuration.md.
  * Messages name the field through the schema's path, so a new field gets clear errors for free.
  */
+
+/** An HTTP header name (an RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+
+/**
+ * Where an ordered route finds a message's ordering key: a request header, or a JSON pointer
+ * (RFC 6901) into the body. Exactly one of the two.
+ */
+const orderingSchema = z.union(
+  [
+    z.strictObject({
+      keyHeader: z
+        .string()
+        .regex(HEADER_NAME, { error: 'use an HTTP header name such as Ordering-Key' })
+        .describe('Request header that carries the key.'),
+    }),
+    z.strictObject({
+      keyPointer: z
+        .string()
+        .regex(/^(\/[^/]*)+$/, { error: 'use a JSON pointer into the body such as /passengerId' })
+        .describe('JSON pointer (RFC 6901) to the key in the body.'),
+    }),
+  ],
+  { error: 'use {"keyHeader": "Ordering-Key"} or {"keyPointer": "/passengerId"}' },
+);
 
 /** A whole number within bounds, with one message that says what to use. */
 const wholeNumber = (min: number, max: number, unit = '') => {
@@ -197,6 +222,28 @@ export const routeFieldsSchema = z
       .describe(
         'Static headers sent with every delivery attempt (never logged), e.g. {"Authorization": "Bearer ..."}.',
       ),
+    /** Ordered delivery per key (docs/ordering.md): where each message's key is; absent = unordered. */
+    ordering: orderingSchema
+      .optional()
+      .describe(
+        'Deliver in order per key: {"keyHeader": "Ordering-Key"} or {"keyPointer": "/passengerId"}; absent = no order.',
+      ),
+  })
+  .superRefine((route, context) => {
+    // An ordered route's queue counts skipped receives too (shared/resources.ts): SQS must be able to.
+    const maxAttempts =
+      route.maxAttempts ??
+      ('schedule' in route.retry ? route.retry.schedule.length + 1 : ROUTE_DEFAULTS.maxAttempts);
+    if (
+      route.ordering &&
+      orderedMaxReceiveCount({ maxAttempts, batchSize: route.batchSize }) > MAX_RECEIVE_COUNT
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['ordering'],
+        message: `an ordered route needs maxAttempts x batchSize <= ${MAX_RECEIVE_COUNT} (SQS's receive count limit), got ${maxAttempts} x ${route.batchSize}; lower one of them`,
+      });
+    }
   })
   .describe('One delivery route: its own queue, dead-letter queue and forwarder.');
 

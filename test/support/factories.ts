@@ -55,6 +55,8 @@ export interface RecordOptions {
   readonly sentTimestamp?: number;
   /** Attributes as SQS would hand them over; defaults to those of the envelope. */
   readonly messageAttributes?: Record<string, SQSMessageAttribute>;
+  /** A FIFO record's message group (the envelope's ordering key by default); its ARN ends in .fifo. */
+  readonly groupId?: string;
 }
 
 /** The record Lambda's SQS event source mapping would hand the forwarder for this envelope. */
@@ -62,6 +64,7 @@ export function anSqsRecord(
   envelope: MessageEnvelope = anEnvelope(),
   options: RecordOptions = {},
 ): SQSRecord {
+  const group = options.groupId ?? envelope.orderingKey;
   return {
     messageId: options.messageId ?? 'sqs-0f1e2d3c',
     receiptHandle: options.receiptHandle ?? 'receipt-handle-1',
@@ -71,11 +74,12 @@ export function anSqsRecord(
       SentTimestamp: String(options.sentTimestamp ?? Date.parse('2025-01-02T03:04:06.000Z')),
       SenderId: 'AIDAEXAMPLE',
       ApproximateFirstReceiveTimestamp: String(Date.parse('2025-01-02T03:04:07.000Z')),
+      ...(group === undefined ? {} : { MessageGroupId: group }),
     },
     messageAttributes: options.messageAttributes ?? toLambdaAttributes(toMessageAttributes(envelope)),
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:t-catering-delivery',
+    eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:t-catering-delivery${group === undefined ? '' : '.fifo'}`,
     awsRegion: 'us-east-1',
   };
 }

@@ -12,11 +12,14 @@ import {
   type DeliveryResponse,
   type FailoverItem,
   type FailoverStore,
+  type KeyState,
   type MessageQueue,
   type MessageRecords,
+  type OrderedFailoverStore,
   type RecordKey,
   recordKeyOf,
   type SendFault,
+  type SkipLedger,
 } from '../../shared/ports.js';
 import { ingestRules } from './factories.js';
 
@@ -338,4 +341,63 @@ export function inMemoryIngest() {
     rules: ingestRules(),
   };
   return { queue, failover, logs, deps };
+}
+
+/** A {@link SkipLedger} in memory (the DynamoDB one is tested against the emulator). */
+export class InMemorySkipLedger implements SkipLedger {
+  readonly skips = new Map<string, number>();
+
+  async recordSkips(route: string, messageIds: readonly string[]): Promise<void> {
+    for (const id of messageIds)
+      this.skips.set(`${route} ${id}`, (this.skips.get(`${route} ${id}`) ?? 0) + 1);
+  }
+
+  async skipsOf(route: string, messageId: string): Promise<number> {
+    return this.skips.get(`${route} ${messageId}`) ?? 0;
+  }
+}
+
+/**
+ * An {@link OrderedFailoverStore} over an {@link InMemoryFailoverStore}'s items (keyed by message id
+ * here; the DynamoDB one keys them by slot), with the same rules as the DynamoDB one.
+ */
+export class InMemoryOrderedFailover implements OrderedFailoverStore {
+  readonly counters = new Map<string, KeyState>();
+  readonly reparked: string[] = [];
+
+  constructor(
+    readonly store: InMemoryFailoverStore,
+    private readonly clock: Clock = new FakeClock(),
+  ) {}
+
+  async keyState(route: string, key: string): Promise<KeyState> {
+    return this.counters.get(`${route} ${key}`) ?? { lastSequence: 0, movedThrough: 0 };
+  }
+
+  async holdsItems(route: string, key: string): Promise<boolean> {
+    const state = await this.keyState(route, key);
+    return state.lastSequence > state.movedThrough;
+  }
+
+  async putInOrder(envelope: MessageEnvelope): Promise<'stored'> {
+    const state = await this.keyState(envelope.route, envelope.orderingKey ?? '');
+    const sequence = Math.max(state.lastSequence, state.movedThrough) + 1;
+    this.counters.set(`${envelope.route} ${envelope.orderingKey}`, { ...state, lastSequence: sequence });
+    this.store.items.set(envelope.id, { envelope, storedAt: this.clock.now().getTime(), sequence });
+    return 'stored';
+  }
+
+  async confirmMoved({ envelope, sequence }: FailoverItem): Promise<void> {
+    const state = await this.keyState(envelope.route, envelope.orderingKey ?? '');
+    if (sequence !== state.movedThrough + 1) throw new Error(`${envelope.id} moved out of order`);
+    this.counters.set(`${envelope.route} ${envelope.orderingKey}`, { ...state, movedThrough: sequence });
+    this.store.items.delete(envelope.id);
+  }
+
+  async repark(item: FailoverItem): Promise<void> {
+    this.reparked.push(item.envelope.id);
+    if (!this.store.items.has(item.envelope.id)) return;
+    this.store.items.delete(item.envelope.id);
+    await this.putInOrder(item.envelope);
+  }
 }

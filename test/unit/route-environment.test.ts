@@ -25,6 +25,7 @@ const CHANGED: Required<RouteConfig> = {
   schema: 'json-object',
   signing: {},
   headers: { Authorization: 'Bearer test-token' },
+  ordering: { keyPointer: '/orderId' },
 };
 
 /**
@@ -53,6 +54,7 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       maxBodyBytes: 100_000,
       schemaName: 'json-object',
       logPayloads: false,
+      ordering: { keyPointer: '/orderId' },
     });
     expect(forwarder).toEqual({
       route: 'order-events',
