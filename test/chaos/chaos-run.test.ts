@@ -16,6 +16,7 @@ import {
   AmbiguousWrites,
   ClientLedger,
   failoverIds,
+  postMessage,
   queueDepth,
   readAllIds,
   reconcile,
@@ -192,14 +193,7 @@ describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
   /** One POST to the default route; undefined when no answer came (recorded as unexpected). */
   const post = async (index: number, body: string, key: string | undefined) => {
     try {
-      const response = await fetch(`${stack.apiUrl}/catering/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
-        body,
-        signal: AbortSignal.timeout(15_000),
-      });
-      const answer = (await response.json()) as { messageId?: string; store?: 'queue' | 'failover' };
-      return { status: response.status, ...answer };
+      return await postMessage(stack.apiUrl, body, key);
     } catch (error) {
       ledger.unexpected.push(`message ${index}: no answer (${String(error)})`);
       return undefined;

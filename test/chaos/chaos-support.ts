@@ -63,6 +63,25 @@ function parse(body: Buffer): unknown {
   }
 }
 
+/** A client's view of one POST: the status and, on a 202, the id and the store that took it. */
+export interface PostAnswer {
+  readonly status: number;
+  readonly messageId?: string;
+  readonly store?: 'queue' | 'failover';
+}
+
+/** POSTs a JSON body (already serialized) to the default route, with the client's key if given. */
+export async function postMessage(apiUrl: string, body: string, key?: string): Promise<PostAnswer> {
+  const response = await fetch(`${apiUrl}/catering/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body,
+    signal: AbortSignal.timeout(15_000),
+  });
+  const answer = (await response.json()) as Omit<PostAnswer, 'status'>;
+  return { status: response.status, ...answer };
+}
+
 /** Visible plus in-flight messages of a queue. */
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { visible, inFlight } = await queueCounts(sqs, queueUrl);
