@@ -2,7 +2,9 @@ import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { ATTR } from '../../shared/envelope.js';
+import { waitFor } from '../scenarios/runner-process.js';
 import type { ProxiedRequest } from '../support/fault-proxy.js';
+import type { LoopbackBackend } from '../support/loopback-backend.js';
 
 /**
  * The chaos run's bookkeeping: what the clients were told (202 / 503 per id), what the stores and the
@@ -80,6 +82,24 @@ export async function postMessage(apiUrl: string, body: string, key?: string): P
   });
   const answer = (await response.json()) as Omit<PostAnswer, 'status'>;
   return { status: response.status, ...answer };
+}
+
+/** Message ids the backend was sent (POSTs, by Idempotency-Key), in arrival order, with repeats. */
+export function deliveredIds(backend: LoopbackBackend): string[] {
+  return backend.requests.filter((r) => r.method === 'POST').map((r) => String(r.headers['idempotency-key']));
+}
+
+/** Waits (at most `timeoutMs`) until the backend was sent every id the clients were answered 202 for. */
+export async function waitUntilDelivered(
+  ledger: ClientLedger,
+  backend: LoopbackBackend,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    () => new Set(deliveredIds(backend)),
+    (ids) => [...ledger.accepted].every((id) => ids.has(id)),
+    timeoutMs,
+  );
 }
 
 /** Visible plus in-flight messages of a queue. */

@@ -9,12 +9,14 @@ import { FaultProxy } from '../support/fault-proxy.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import {
   ClientLedger,
+  deliveredIds as deliveredOf,
   failoverIds,
   postMessage,
   queueDepth,
   readAllIds,
   reconcile,
   reconciliationLine,
+  waitUntilDelivered,
 } from './chaos-support.js';
 
 /**
@@ -92,16 +94,11 @@ describe('chaos: large bodies and key reuse', () => {
     }
   };
 
-  const deliveredIds = () =>
-    backend.requests.filter((r) => r.method === 'POST').map((r) => String(r.headers['idempotency-key']));
+  const deliveredIds = () => deliveredOf(backend);
 
   /** Waits until every accepted id was delivered (or SETTLE_MS), then reconciles with the stores. */
   const settleAndReconcile = async (ledger: ClientLedger) => {
-    await waitFor(
-      () => new Set(deliveredIds()),
-      (ids) => [...ledger.accepted].every((id) => ids.has(id)),
-      SETTLE_MS,
-    );
+    await waitUntilDelivered(ledger, backend, SETTLE_MS);
     await sleep(1_000); // a second copy, if one were coming, has its chance to arrive
     return reconcile({
       ledger,

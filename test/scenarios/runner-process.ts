@@ -71,8 +71,13 @@ export interface RunnerProcess {
   post(body: unknown, headers?: Record<string, string>, path?: string): Promise<ApiAnswer>;
   /** Ctrl-C: SIGINT, then the exit code (null if it had to be killed after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<number | null>;
-  /** SIGKILL if still running (test clean-up). */
+  /** SIGKILL to its process group if still running (test clean-up). */
   kill(): void;
+  /**
+   * A crash: SIGKILL to the runner's whole process group (tsx runs the script in a node child that a
+   * SIGKILL of tsx alone would leave serving), then resolves once tsx is gone. Nothing gets to clean up.
+   */
+  crash(): Promise<void>;
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
@@ -102,6 +107,8 @@ export async function startRunnerProcess(
     cwd: ROOT,
     env: { ...childEnv, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so crash() reaches tsx's node child too.
+    detached: true,
   });
   let output = '';
   const ready = new Promise<string>((resolveReady, reject) => {
@@ -133,6 +140,10 @@ export async function startRunnerProcess(
     child.kill('SIGKILL');
     throw error;
   }
+  const killGroup = () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+      process.kill(-child.pid, 'SIGKILL');
+  };
   const apiUrl = /^ready (http:\/\/\S+)/.exec(readyLine)?.[1] ?? '';
   return {
     apiUrl,
@@ -159,8 +170,11 @@ export async function startRunnerProcess(
       child.kill('SIGINT');
       return exited;
     },
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    kill: killGroup,
+    async crash() {
+      const exited = waitForExit(child, 10_000);
+      killGroup();
+      await exited;
     },
   };
 }
