@@ -200,26 +200,42 @@ export function logRejected(response: HttpResponse, deps: IngestDeps, index?: nu
   });
 }
 
+/**
+ * What a single POST came to: `stored` in a store (202), `not-stored` (503, neither store took it),
+ * or `rejected` (4xx: bad input, or a key reused with another body). Typed, so the adapter counts
+ * outcomes without reading its own answer back.
+ */
+export type AcceptOutcome = StoreName | 'not-stored' | 'rejected';
+
+/** The answer to a single POST and the outcome behind it. */
+export interface AcceptResult {
+  readonly response: HttpResponse;
+  readonly outcome: AcceptOutcome;
+}
+
 /** The whole ingest: validate, store, answer 202 (durable), 4xx (bad input) or 503 (nothing stored). */
-export async function acceptMessage(request: IngestRequest, deps: IngestDeps): Promise<HttpResponse> {
+export async function acceptMessage(request: IngestRequest, deps: IngestDeps): Promise<AcceptResult> {
   const parsed = parseRequest(request, deps.rules, deps.newId, deps.clock.now());
   if (!parsed.ok) {
     logRejected(parsed.response, deps);
-    return parsed.response;
+    return { response: parsed.response, outcome: 'rejected' };
   }
   const { envelope } = parsed;
   const store = await storeEnvelope(envelope, deps);
-  if (store === 'key-reused') return jsonResponse(409, keyReusedError(envelope.id));
+  if (store === 'key-reused') {
+    return { response: jsonResponse(409, keyReusedError(envelope.id)), outcome: 'rejected' };
+  }
   if (!store) {
     // The id goes back even on a 503: a write that timed out may still have landed in a store, and
     // a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.
-    return errorResponse(
+    const response = errorResponse(
       503,
       NOT_STORED_ERROR,
       { messageId: envelope.id, retryAfterSeconds: RETRY_AFTER_SECONDS },
       { 'retry-after': String(RETRY_AFTER_SECONDS) },
     );
+    return { response, outcome: 'not-stored' };
   }
   logAccepted(envelope, store, deps);
-  return jsonResponse(202, { messageId: envelope.id, store });
+  return { response: jsonResponse(202, { messageId: envelope.id, store }), outcome: store };
 }

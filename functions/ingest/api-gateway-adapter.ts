@@ -12,7 +12,7 @@ import {
 } from '../../shared/metrics.js';
 import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { acceptBatch, type BatchResult } from './accept-batch.js';
-import { acceptMessage, type IngestDeps } from './accept-message.js';
+import { type AcceptOutcome, acceptMessage, type IngestDeps } from './accept-message.js';
 import { lookupMessage } from './lookup-message.js';
 import type { IngestRequest } from './parse-request.js';
 
@@ -35,8 +35,8 @@ export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createM
       publishMetrics(metrics, deps.rules.route);
       return response;
     }
-    const response = await acceptMessage(request, deps);
-    countMetric(metrics, outcomeMetric(response.statusCode, JSON.parse(response.body)));
+    const { response, outcome } = await acceptMessage(request, deps);
+    countMetric(metrics, OUTCOME_METRIC[outcome]);
     publishMetrics(metrics, deps.rules.route);
     return response;
   };
@@ -47,18 +47,24 @@ function isBatchEvent(event: APIGatewayProxyEvent): boolean {
   return (event.resource ?? event.path ?? '').endsWith(BATCH_PATH_SUFFIX);
 }
 
-function outcomeMetric(status: number, body: { store?: string }): MetricName {
-  if (body.store === 'failover') return METRIC.ACCEPTED_TO_FAILOVER;
-  if (body.store === 'queue') return METRIC.ACCEPTED_TO_QUEUE;
-  return status === 503 ? METRIC.STORES_UNAVAILABLE : METRIC.REJECTED;
+/** The dashboard's count for each outcome of a message, single POST or batch entry. */
+const OUTCOME_METRIC: Readonly<Record<AcceptOutcome, MetricName>> = {
+  queue: METRIC.ACCEPTED_TO_QUEUE,
+  failover: METRIC.ACCEPTED_TO_FAILOVER,
+  'not-stored': METRIC.STORES_UNAVAILABLE,
+  rejected: METRIC.REJECTED,
+};
+
+function batchOutcome(result: BatchResult): AcceptOutcome {
+  if ('status' in result) return result.status === 503 ? 'not-stored' : 'rejected';
+  return result.store;
 }
 
 /** Per-message counts of a batch, so a batch of 100 counts as 100 messages on the dashboard. */
 function countByMetric(results: readonly BatchResult[]): Map<MetricName, number> {
   const counts = new Map<MetricName, number>();
   for (const result of results) {
-    const name =
-      'status' in result ? outcomeMetric(result.status, {}) : outcomeMetric(202, { store: result.store });
+    const name = OUTCOME_METRIC[batchOutcome(result)];
     counts.set(name, (counts.get(name) ?? 0) + 1);
   }
   return counts;

@@ -19,6 +19,9 @@ import {
 /** A marker no log line may contain unless payload logging is on. */
 const SECRET = 'passport-X1234567';
 
+/** The answer of {@link acceptMessage}; the outcome behind it is asserted where it matters. */
+const accept = async (...args: Parameters<typeof acceptMessage>) => (await acceptMessage(...args)).response;
+
 describe('acceptMessage', () => {
   let queue: InMemoryQueue;
   let failover: InMemoryFailoverStore;
@@ -42,12 +45,36 @@ describe('acceptMessage', () => {
     };
   });
 
+  it('tells the adapter where each message went, without it reading the answer back', async () => {
+    // Prepare
+    const send = () => acceptMessage(anIngestRequest(), deps);
+
+    // Act
+    const queued = await send();
+    queue.sendError = new QueueWriteError('SQS down');
+    const failedOver = await send();
+    failover.putError = new FailoverWriteError('PutItem timed out');
+    const notStored = await send();
+    const rejected = await acceptMessage(
+      anIngestRequest(undefined, { headers: { 'content-type': 'text/plain' } }),
+      deps,
+    );
+
+    // Assess
+    expect([queued, failedOver, notStored, rejected].map((r) => [r.outcome, r.response.statusCode])).toEqual([
+      ['queue', 202],
+      ['failover', 202],
+      ['not-stored', 503],
+      ['rejected', 415],
+    ]);
+  });
+
   it('answers 202 from the queue when SQS takes the message', async () => {
     // Prepare
     const body = JSON.stringify(cateringRegistration());
 
     // Act
-    const response = await acceptMessage(anIngestRequest(body), deps);
+    const response = await accept(anIngestRequest(body), deps);
 
     // Assess
     expect(response.statusCode).toBe(202);
@@ -74,7 +101,7 @@ describe('acceptMessage', () => {
     queue.sendError = new QueueWriteError('SendMessage failed: connect ECONNREFUSED');
 
     // Act
-    const response = await acceptMessage(anIngestRequest(), deps);
+    const response = await accept(anIngestRequest(), deps);
 
     // Assess
     expect(response.statusCode).toBe(202);
@@ -89,10 +116,10 @@ describe('acceptMessage', () => {
     // Prepare
     queue.sendError = new QueueWriteError('throttled');
     const headers = { 'content-type': 'application/json', 'idempotency-key': 'client-key-7' };
-    await acceptMessage(anIngestRequest(undefined, { headers }), deps);
+    await accept(anIngestRequest(undefined, { headers }), deps);
 
     // Act
-    const response = await acceptMessage(anIngestRequest(undefined, { headers }), deps);
+    const response = await accept(anIngestRequest(undefined, { headers }), deps);
 
     // Assess
     expect(response.statusCode).toBe(202);
@@ -110,8 +137,8 @@ describe('acceptMessage', () => {
     failover.putError = new FailoverWriteError('PutItem timed out');
 
     // Act
-    const response = await acceptMessage(anIngestRequest(), deps);
-    const keyed = await acceptMessage(
+    const response = await accept(anIngestRequest(), deps);
+    const keyed = await accept(
       anIngestRequest(undefined, {
         headers: { 'content-type': 'application/json', 'idempotency-key': 'client-key-9' },
       }),
@@ -141,13 +168,13 @@ describe('acceptMessage', () => {
 
   it('answers 409 naming the key when it comes again with another body, whichever store answers', async () => {
     // Prepare
-    await acceptMessage(keyed({ n: 1 }, 'k-1'), deps);
+    await accept(keyed({ n: 1 }, 'k-1'), deps);
 
     // Act
-    const reused = await acceptMessage(keyed({ n: 2 }, 'k-1'), deps);
+    const reused = await accept(keyed({ n: 2 }, 'k-1'), deps);
     queue.sendError = new QueueWriteError('SQS down');
-    const reusedInOutage = await acceptMessage(keyed({ n: 3 }, 'k-1'), deps);
-    const again = await acceptMessage(keyed({ n: 1 }, 'k-1'), deps);
+    const reusedInOutage = await accept(keyed({ n: 3 }, 'k-1'), deps);
+    const again = await accept(keyed({ n: 1 }, 'k-1'), deps);
 
     // Assess
     expect(reused.statusCode).toBe(409);
@@ -164,10 +191,10 @@ describe('acceptMessage', () => {
     // Prepare: the first body parked in the failover table without a record
     queue.sendError = new QueueWriteError('SQS down');
     records.error = new Error('record write timed out');
-    await acceptMessage(keyed({ n: 1 }, 'k-2'), deps);
+    await accept(keyed({ n: 1 }, 'k-2'), deps);
 
     // Act
-    const reused = await acceptMessage(keyed({ n: 2 }, 'k-2'), deps);
+    const reused = await accept(keyed({ n: 2 }, 'k-2'), deps);
 
     // Assess
     expect(reused.statusCode).toBe(409);
@@ -184,9 +211,9 @@ describe('acceptMessage', () => {
     queue.sendError = new QueueWriteError('SQS down');
 
     // Act
-    await acceptMessage(keyed({ n: 1 }, 'parked'), deps);
+    await accept(keyed({ n: 1 }, 'parked'), deps);
     failover.putError = new FailoverWriteError('DynamoDB failover write failed');
-    const refused = await acceptMessage(keyed({ n: 1 }, 'refused'), deps);
+    const refused = await accept(keyed({ n: 1 }, 'refused'), deps);
 
     // Assess
     expect(refused.statusCode).toBe(503);
@@ -202,7 +229,7 @@ describe('acceptMessage', () => {
     records.error = new Error('ProvisionedThroughputExceededException');
 
     // Act
-    const response = await acceptMessage(anIngestRequest(), deps);
+    const response = await accept(anIngestRequest(), deps);
 
     // Assess
     expect(JSON.parse(response.body)).toEqual({ messageId: 'new-id-1', store: 'queue' });
@@ -214,7 +241,7 @@ describe('acceptMessage', () => {
     ['malformed JSON', anIngestRequest('{oops'), 400],
   ])('rejects %s with a 4xx and touches no store', async (_label, request, status) => {
     // Act
-    const response = await acceptMessage(request, deps);
+    const response = await accept(request, deps);
 
     // Assess
     expect(response.statusCode).toBe(status);
@@ -229,7 +256,7 @@ describe('acceptMessage', () => {
     deps = { ...deps, rules: ingestRules({ maxBodyBytes: 10 }) };
 
     // Act
-    const response = await acceptMessage(anIngestRequest(), deps);
+    const response = await accept(anIngestRequest(), deps);
 
     // Assess
     expect(response.statusCode).toBe(413);
@@ -242,7 +269,7 @@ describe('acceptMessage', () => {
     const body = JSON.stringify(cateringRegistration({ passport: SECRET }));
 
     // Act
-    await acceptMessage(anIngestRequest(body), deps);
+    await accept(anIngestRequest(body), deps);
 
     // Assess
     expect(logs.entries()).toContainEqual(
@@ -263,7 +290,7 @@ describe('acceptMessage', () => {
     const body = JSON.stringify(cateringRegistration({ passport: SECRET }));
 
     // Act
-    await acceptMessage(anIngestRequest(body), deps);
+    await accept(anIngestRequest(body), deps);
 
     // Assess
     expect(logs.lines.length).toBeGreaterThan(0);
@@ -276,7 +303,7 @@ describe('acceptMessage', () => {
     const body = `{"p": ${secret}}`;
 
     // Act
-    const response = await acceptMessage(anIngestRequest(body), deps);
+    const response = await accept(anIngestRequest(body), deps);
 
     // Assess
     expect(JSON.parse(response.body).detail).toContain(secret);
@@ -290,7 +317,7 @@ describe('acceptMessage', () => {
     const body = JSON.stringify(cateringRegistration({ passport: SECRET }));
 
     // Act
-    await acceptMessage(anIngestRequest(body), deps);
+    await accept(anIngestRequest(body), deps);
 
     // Assess
     expect(logs.entries()).toContainEqual(expect.objectContaining({ message: 'accepted', body }));
