@@ -51,10 +51,22 @@ export class RetryableDeliveryError extends GuaranteedDeliveryError {
 }
 
 /**
+ * A secret the forwarder needs for an attempt (a signing secret, a header's value) could not be read:
+ * Secrets Manager unreachable, access denied, no such secret, or the value malformed. The attempt
+ * is retried, never sent without it. Messages name the secret, never its value.
+ */
+export class SecretUnavailableError extends GuaranteedDeliveryError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SecretUnavailableError';
+  }
+}
+
+/**
  * A signed route's secret could not be read (Secrets Manager unreachable, denied, or the value
  * malformed). The attempt is retried: a delivery is never sent unsigned on a signed route.
  */
-export class SigningSecretUnavailableError extends GuaranteedDeliveryError {
+export class SigningSecretUnavailableError extends SecretUnavailableError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'SigningSecretUnavailableError';

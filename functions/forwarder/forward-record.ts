@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
+import type { HeaderValue } from '../../shared/config/header-value.js';
 import { type DeadLetterInfo, fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
-import { describeError, RetryableDeliveryError, SigningSecretUnavailableError } from '../../shared/errors.js';
+import { describeError, RetryableDeliveryError, SecretUnavailableError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import {
   type AttemptEntry,
@@ -24,6 +25,7 @@ import type { SigningKeys } from '../../shared/signing/signing-keys.js';
 import { attemptHeaders } from './attempt-headers.js';
 import { backoffSeconds, type RetryPolicy } from './backoff.js';
 import { classifyResponse, type Verdict } from './classify-response.js';
+import { resolveHeaders, type SecretReader } from './route-headers.js';
 
 /** The route settings the forwarder acts on. */
 export interface ForwarderSettings {
@@ -34,8 +36,8 @@ export interface ForwarderSettings {
   readonly retry: RetryPolicy;
   readonly nonRetryableStatuses: ReadonlySet<number>;
   readonly logPayloads?: boolean;
-  /** The route's static headers (e.g. Authorization); sent on every attempt, never logged. */
-  readonly headers?: Readonly<Record<string, string>>;
+  /** The route's static headers (e.g. Authorization): text or secret references; sent on every attempt, never logged. */
+  readonly headers?: Readonly<Record<string, HeaderValue>>;
 }
 
 /** The forwarder's ports: both queues, the backend, the status records, a logger, a clock and its settings. */
@@ -50,6 +52,8 @@ export interface ForwarderDeps {
   readonly settings: ForwarderSettings;
   /** The route's signing secrets; absent for an unsigned route. */
   readonly signing?: SigningKeys;
+  /** Reads the secrets that header values reference; absent when none does. */
+  readonly secrets?: SecretReader;
   /** On an ordered (FIFO) route: receives in which a record was skipped, not attempted. */
   readonly skips?: SkipLedger;
 }
@@ -163,11 +167,12 @@ async function forwardEnvelope(
   const started = deps.clock.now();
   let headers: Record<string, string>;
   try {
-    headers = await attemptHeaders(envelope, attempt, started, deps.signing, deps.settings.headers);
+    const staticHeaders = await resolveHeaders(settings.headers, deps.secrets);
+    headers = await attemptHeaders(envelope, attempt, started, deps.signing, staticHeaders);
   } catch (error) {
-    // A signed route never sends unsigned: wait for its secret (the reason names it, not its value).
-    if (error instanceof SigningSecretUnavailableError)
-      return notAttempted(record, envelope, error.message, deps);
+    // A signed route never sends unsigned, nor a route without a header it names: wait for the
+    // secret (the reason names it, not its value).
+    if (error instanceof SecretUnavailableError) return notAttempted(record, envelope, error.message, deps);
     throw error;
   }
   const t0 = performance.now();

@@ -16,6 +16,7 @@ import {
   recordRetentionSecondsEnv,
   requireEnv,
 } from '../../shared/config/env-names.js';
+import { type HeaderValue, isHeaderValue, isSecretHeaderValue } from '../../shared/config/header-value.js';
 import { ROUTE_DEFAULTS } from '../../shared/config/route-defaults.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
@@ -29,6 +30,7 @@ import {
 import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
 import type { ForwarderDeps, ForwarderSettings } from './forward-record.js';
 import { FetchBackend } from './http-backend.js';
+import { cachedSecretReader } from './route-headers.js';
 
 /** The forwarder's settings, read from its environment once at cold start. */
 export interface ForwarderConfig extends ForwarderSettings {
@@ -115,8 +117,11 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
   };
 }
 
-/** Parses TARGET_HEADERS (a JSON object of strings); the message never echoes a value: they may be secrets. */
-export function parseHeaders(raw: string | undefined): { headers?: Readonly<Record<string, string>> } {
+/**
+ * Parses TARGET_HEADERS (a JSON object of header name to text or secret reference); the message
+ * never echoes a value: they may be secrets.
+ */
+export function parseHeaders(raw: string | undefined): { headers?: Readonly<Record<string, HeaderValue>> } {
   if (raw === undefined || raw.trim() === '') return {};
   let headers: unknown;
   try {
@@ -128,11 +133,13 @@ export function parseHeaders(raw: string | undefined): { headers?: Readonly<Reco
     typeof headers !== 'object' ||
     headers === null ||
     Array.isArray(headers) ||
-    Object.values(headers).some((value) => typeof value !== 'string')
+    !Object.values(headers).every(isHeaderValue)
   ) {
-    throw new ConfigurationError(`${ENV.TARGET_HEADERS} must be a JSON object of header name to text value`);
+    throw new ConfigurationError(
+      `${ENV.TARGET_HEADERS} must be a JSON object of header name to text value or {"secret": "<name or ARN>", "field"?: "...", "prefix"?: "..."}`,
+    );
   }
-  return { headers: headers as Record<string, string> };
+  return { headers: headers as Record<string, HeaderValue> };
 }
 
 /** What a caller outside Lambda (the local runner, tests, the bench) sets instead of the defaults. */
@@ -142,6 +149,33 @@ export interface ForwarderOverrides {
   readonly secretsManagerEndpoint?: string;
   readonly logger?: Logger;
   readonly backend?: Backend;
+}
+
+/**
+ * The signing keys and the header secrets' reader, over one SecretsProvider created once per
+ * container: its cache spares a Secrets Manager call per delivery, and serves both.
+ */
+function secretDeps(
+  config: ForwarderConfig,
+  overrides: ForwarderOverrides,
+): Pick<ForwarderDeps, 'signing' | 'secrets'> {
+  const referencesSecret = Object.values(config.headers ?? {}).some(isSecretHeaderValue);
+  if (!config.signingSecretId && !referencesSecret) return {};
+  const provider = new SecretsProvider({
+    awsSdkV3Client: createSecretsManagerClient({ endpoint: overrides.secretsManagerEndpoint }),
+  });
+  return {
+    ...(config.signingSecretId
+      ? {
+          signing: new SecretsManagerSigningKeys(
+            provider,
+            config.signingSecretId,
+            config.signingSecretCacheSeconds,
+          ),
+        }
+      : {}),
+    ...(referencesSecret ? { secrets: cachedSecretReader(provider, config.signingSecretCacheSeconds) } : {}),
+  };
 }
 
 /** Builds the forwarder's dependencies (bookkeeping clients with the patient background timeouts). */
@@ -164,17 +198,7 @@ export function createForwarderDeps(
     clock: systemClock,
     settings: config,
     // Created once per container; the provider's cache spares a Secrets Manager call per delivery.
-    ...(config.signingSecretId
-      ? {
-          signing: new SecretsManagerSigningKeys(
-            new SecretsProvider({
-              awsSdkV3Client: createSecretsManagerClient({ endpoint: overrides.secretsManagerEndpoint }),
-            }),
-            config.signingSecretId,
-            config.signingSecretCacheSeconds,
-          ),
-        }
-      : {}),
+    ...secretDeps(config, overrides),
     // An ordered route's queue is FIFO: records skipped behind a failed one are counted apart.
     ...(isFifoQueue(config.queueUrl)
       ? { skips: new DynamoDbSkipLedger(dynamoDb, config.messageTableName) }

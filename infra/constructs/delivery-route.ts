@@ -9,6 +9,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { isSecretHeaderValue } from '../../shared/config/header-value.js';
 import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -241,6 +242,16 @@ export class DeliveryRoute extends Construct {
       // Only this route's forwarder reads it; the value never enters the template or the environment.
       this.signingSecret.grantRead(forwarder);
     }
+    // Header values read from Secrets Manager: this route's forwarder alone may read each secret it
+    // names (GetSecretValue, DescribeSecret); the template holds the reference, never the value.
+    const headerSecrets = new Set(
+      Object.values(route.headers ?? {})
+        .filter(isSecretHeaderValue)
+        .map((value) => value.secret),
+    );
+    [...headerSecrets].forEach((secretId, index) => {
+      existingSecret(this, `HeaderSecret${index}`, secretId).grantRead(forwarder);
+    });
 
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {
@@ -265,13 +276,7 @@ export class DeliveryRoute extends Construct {
    * `whsec_` secret once prefixed; `gd signing show` prints it in that form).
    */
   private createSigningSecret(existing: string | undefined): ISecret {
-    if (existing?.startsWith('arn:')) {
-      // A complete ARN ends in Secrets Manager's 6-character suffix; a partial one is a name's ARN.
-      return /-[A-Za-z0-9]{6}$/.test(existing)
-        ? Secret.fromSecretCompleteArn(this, 'SigningSecret', existing)
-        : Secret.fromSecretPartialArn(this, 'SigningSecret', existing);
-    }
-    if (existing) return Secret.fromSecretNameV2(this, 'SigningSecret', existing);
+    if (existing) return existingSecret(this, 'SigningSecret', existing);
     const secret = new Secret(this, 'SigningSecret', {
       description: `Standard Webhooks signing secret of the ${this.route.name} route (rotate with gd signing rotate)`,
       generateSecretString: {
@@ -310,4 +315,15 @@ function validateRoute(route: RouteConfig): RouteConfig {
       cause: error,
     });
   }
+}
+
+/** An existing Secrets Manager secret by name, partial ARN or complete ARN. */
+function existingSecret(scope: Construct, id: string, nameOrArn: string): ISecret {
+  if (nameOrArn.startsWith('arn:')) {
+    // A complete ARN ends in Secrets Manager's 6-character suffix; a partial one is a name's ARN.
+    return /-[A-Za-z0-9]{6}$/.test(nameOrArn)
+      ? Secret.fromSecretCompleteArn(scope, id, nameOrArn)
+      : Secret.fromSecretPartialArn(scope, id, nameOrArn);
+  }
+  return Secret.fromSecretNameV2(scope, id, nameOrArn);
 }

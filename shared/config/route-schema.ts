@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_RECEIVE_COUNT, MESSAGE_TABLE, orderedMaxReceiveCount } from '../resources.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
 import { DEFAULT_TABLE_BILLING, FRONT_DOOR_HTTP_API, FRONT_DOOR_REST } from './front-door.js';
+import { headerValueSchema } from './header-value-schema.js';
 import {
   DEFAULT_API_KEY_REQUIRED,
   DEFAULT_DRAIN_INTERVAL_SECONDS,
@@ -200,8 +201,10 @@ export const routeFieldsSchema = z
         'Sign every delivery (Standard Webhooks webhook-id/-timestamp/-signature): true for a generated secret, {"secret": "<name or ARN>"} for an existing one on AWS, {"localSecretEnv": "VAR"} to seed it locally.',
       ),
     /**
-     * Static headers sent with every delivery attempt, e.g. the backend's `Authorization`. They are
-     * never logged; the delivery protocol's own headers cannot be replaced.
+     * Static headers sent with every delivery attempt, e.g. the backend's `Authorization`. A value is
+     * text, or `{"secret": "<name or ARN>", "field"?: "<JSON key>", "prefix"?: "Bearer "}` read from
+     * Secrets Manager by the forwarder (only the reference is deployed; on AWS the route's forwarder
+     * alone may read that secret). Never logged; the delivery protocol's own headers cannot be replaced.
      */
     headers: z
       .record(
@@ -213,14 +216,12 @@ export const routeFieldsSchema = z
           .refine((name) => !isReservedHeader(name), {
             error: `the forwarder sets this header itself; use another name (reserved: ${RESERVED_HEADERS.join(', ')}, webhook-*)`,
           }),
-        z.string({ error: 'use a text value' }).regex(/^[^\r\n\0]{1,8192}$/, {
-          error: 'use a non-empty value on one line (at most 8192 characters)',
-        }),
+        headerValueSchema,
         { error: 'use an object of header name to value, e.g. {"Authorization": "Bearer ..."}' },
       )
       .optional()
       .describe(
-        'Static headers sent with every delivery attempt (never logged), e.g. {"Authorization": "Bearer ..."}.',
+        'Static headers sent with every delivery attempt (never logged): text, or {"secret": "<Secrets Manager name or ARN>", "field": "<JSON key>", "prefix": "Bearer "} read by the forwarder, e.g. {"Authorization": {"secret": "orders-backend-token", "prefix": "Bearer "}}.',
       ),
     /** Ordered delivery per key (docs/ordering.md): where each message's key is; absent = unordered. */
     ordering: orderingSchema

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_ID } from './header-value.js';
 
 /** What a `signing` value that is neither form should look like. */
 const SIGNING_FORMS =
@@ -21,7 +22,7 @@ export const signingOptionSchema = z
         {
           secret: z
             .string({ error: 'use a Secrets Manager secret name or ARN' })
-            .regex(/^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/, {
+            .regex(SECRET_ID, {
               error: 'use a Secrets Manager secret name or ARN',
             })
             .optional()

@@ -83,6 +83,7 @@ export async function createTestRoute(options: TestRouteOptions) {
   const forwarderParts = createForwarderDeps(loadForwarderConfig(env), {
     sqsEndpoint: endpoint,
     dynamoDbEndpoint: endpoint,
+    secretsManagerEndpoint: endpoint,
     logger: logs.forwarder.logger,
   });
   const forwarder = createForwarderHandler(forwarderParts);

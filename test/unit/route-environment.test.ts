@@ -24,7 +24,7 @@ const CHANGED: Required<RouteConfig> = {
   ...ORDERS_ROUTE,
   schema: 'json-object',
   signing: {},
-  headers: { Authorization: 'Bearer test-token' },
+  headers: { Authorization: { secret: 'orders/backend-token', prefix: 'Bearer ' }, 'X-Tenant': 'acme' },
   ordering: { keyPointer: '/orderId' },
 };
 
@@ -70,7 +70,7 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
       logPayloads: false,
       signingSecretId: 'orders/signing',
       signingSecretCacheSeconds: SIGNING_SECRET_CACHE_SECONDS,
-      headers: { Authorization: 'Bearer test-token' },
+      headers: { Authorization: { secret: 'orders/backend-token', prefix: 'Bearer ' }, 'X-Tenant': 'acme' },
     });
   });
 

@@ -210,6 +210,21 @@ describe('routes file (DELIVERY_CONFIG)', () => {
       "field 'headers.Authorization': use a non-empty value on one line (at most 8192 characters)",
     ],
     [
+      'headers (a secret reference with a bad secret name)',
+      { headers: { Authorization: { secret: 'my secret!' } } },
+      'field \'headers.Authorization.secret\': use a Secrets Manager secret name or ARN (got "my secret!")',
+    ],
+    [
+      'headers (a secret reference with an unknown key)',
+      { headers: { Authorization: { secret: 'orders/token', feild: 'key' } } },
+      'field \'headers.Authorization.feild\': unknown field; remove it or correct its spelling (got "key")',
+    ],
+    [
+      'headers (a value neither text nor a secret reference)',
+      { headers: { Authorization: 42 } },
+      'field \'headers.Authorization\': use a text value, or {"secret": "<Secrets Manager name or ARN>", "field": "<JSON key>", "prefix": "Bearer "} (got 42)',
+    ],
+    [
       'maxBodyBytes',
       { maxBodyBytes: 300_000 },
       "field 'maxBodyBytes': use a whole number of bytes from 1 to 250000 (got 300000)",
@@ -229,6 +244,25 @@ describe('routes file (DELIVERY_CONFIG)', () => {
       expect(message).not.toMatch(/\n\s+at /); // no stack trace in the text
     },
   );
+
+  it('reads header values that are text or a Secrets Manager reference (name or ARN, optional field and prefix)', () => {
+    // Prepare
+    const headers = {
+      Authorization: { secret: 'orders/backend-token', prefix: 'Bearer ' },
+      'X-Api-Key': {
+        secret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders/api-keys-AbC123',
+        field: 'key',
+      },
+      'X-Tenant': 'acme',
+    };
+    const path = routesFile({ routes: [{ ...orders, headers }] });
+
+    // Act
+    const [route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
+
+    // Assess
+    expect(route?.headers).toEqual(headers);
+  });
 
   it('fails on a missing required field, saying it is required', () => {
     // Act

@@ -1,0 +1,42 @@
+/** A Secrets Manager secret's name or ARN (the forms `GetSecretValue`'s SecretId takes). */
+export const SECRET_ID =
+  /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** A header value fits on one line: CR, LF and NUL would split or end the header. */
+export const HEADER_VALUE = /^[^\r\n\0]{1,8192}$/;
+
+/**
+ * A static header's value read from Secrets Manager by the forwarder at first use (cached briefly
+ * per container): the secret's string, or one `field` of it when it holds a JSON object, after
+ * `prefix`. Only this reference travels in the template and the function's environment.
+ */
+export interface SecretHeaderValue {
+  /** The secret's name or ARN. */
+  readonly secret: string;
+  /** The key to read when the secret's string is a JSON object; absent = the whole string. */
+  readonly field?: string;
+  /** Text put before the secret's value, e.g. `Bearer `. */
+  readonly prefix?: string;
+}
+
+/** A route's static header value: plain text, or a reference to a Secrets Manager secret. */
+export type HeaderValue = string | SecretHeaderValue;
+
+/** Whether the value is read from a secret. */
+export function isSecretHeaderValue(value: HeaderValue): value is SecretHeaderValue {
+  return typeof value === 'object';
+}
+
+/** Whether `value` is a header value of the forwarder's TARGET_HEADERS (checked by hand: no zod in the forwarder's bundle). */
+export function isHeaderValue(value: unknown): value is HeaderValue {
+  if (typeof value === 'string') return HEADER_VALUE.test(value);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const { secret, field, prefix, ...rest } = value as Record<string, unknown>;
+  return (
+    Object.keys(rest).length === 0 &&
+    typeof secret === 'string' &&
+    SECRET_ID.test(secret) &&
+    (field === undefined || (typeof field === 'string' && field !== '')) &&
+    (prefix === undefined || typeof prefix === 'string')
+  );
+}
