@@ -1,9 +1,22 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
+import { createDeliveryApp } from '../../infra/delivery-app.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
+import {
+  environmentOf,
+  findingsOf,
+  idOf,
+  ORDERS_ROUTE,
+  resourcesOf,
+  synthStack,
+  testContext,
+  userEnv,
+} from './synth.js';
 
 const TOKEN_SECRET = 'orders/backend-token';
 const COMPLETE_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders/api-keys-AbC123';
@@ -91,5 +104,34 @@ describe('header values read from Secrets Manager (two routes, one with secret h
     });
     expect(ingestEnv[ENV.TARGET_HEADERS]).toBeUndefined();
     expect(Object.keys(resourcesOf(template, 'AWS::SecretsManager::Secret'))).toEqual([]);
+  });
+
+  it('keeps cdk-nag clean for a routes file whose headers name secrets', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'gd-header-secrets-'));
+    try {
+      const path = join(dir, 'routes.json');
+      writeFileSync(
+        path,
+        JSON.stringify({
+          routes: [
+            {
+              name: 'orders',
+              path: '/orders/events',
+              target: 'https://orders.example.com/events',
+              headers: { Authorization: { secret: TOKEN_SECRET, prefix: 'Bearer ' } },
+            },
+          ],
+        }),
+      );
+
+      // Act
+      const built = createDeliveryApp({ DELIVERY_CONFIG: path }, { context: testContext() });
+
+      // Assess
+      expect(findingsOf(built.app)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
