@@ -1,5 +1,5 @@
 import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
-import { ATTR, deadLetterInfoFrom, fromSdkAttributes } from './envelope.js';
+import { ATTR, deadLetterInfoFrom, fromSdkMessage } from './envelope.js';
 
 /** Which queue an archived message was taken from. */
 export type ArchiveSource = 'delivery-queue' | 'dead-letter-queue';
@@ -41,12 +41,7 @@ export function toArchivedMessage(
   source: ArchiveSource,
   archivedAt: Date,
 ): ArchivedMessage {
-  const envelope = fromSdkAttributes(
-    message.MessageAttributes,
-    message.MessageId ?? '',
-    message.Body ?? '',
-    route,
-  );
+  const envelope = fromSdkMessage(message, route);
   const info = deadLetterInfoFrom(message.MessageAttributes);
   const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
   const attempts =

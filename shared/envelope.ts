@@ -1,4 +1,4 @@
-import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { Message, MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { MessageTrace } from './trace-context.js';
 
@@ -152,6 +152,16 @@ export function fromSdkAttributes(
   fallbackRoute: string,
 ): MessageEnvelope {
   return envelopeFrom((name) => attributes?.[name]?.StringValue, fallbackId, body, fallbackRoute, undefined);
+}
+
+/** Rebuilds the envelope of a message as ReceiveMessage returned it (its MessageId only a fallback id). */
+export function fromSdkMessage(message: Message, fallbackRoute: string): MessageEnvelope {
+  return fromSdkAttributes(
+    message.MessageAttributes,
+    message.MessageId ?? '',
+    message.Body ?? '',
+    fallbackRoute,
+  );
 }
 
 /** Reads a dead letter's recorded reason, if any. */

@@ -2,7 +2,7 @@ import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
 import { releaseMessages } from '../../shared/aws/sqs-message-queue.js';
-import { deadLetterInfoFrom, fromSdkAttributes } from '../../shared/envelope.js';
+import { deadLetterInfoFrom, fromSdkMessage } from '../../shared/envelope.js';
 import { FAILOVER_TABLE } from '../../shared/resources.js';
 
 /**
@@ -71,12 +71,7 @@ export interface DeadLetter {
 
 /** A dead letter as `gd dlq` shows it, read from the SQS message and its attributes. */
 export function toDeadLetter(route: string, message: Message): DeadLetter {
-  const envelope = fromSdkAttributes(
-    message.MessageAttributes,
-    message.MessageId ?? '',
-    message.Body ?? '',
-    route,
-  );
+  const envelope = fromSdkMessage(message, route);
   const info = deadLetterInfoFrom(message.MessageAttributes);
   return {
     route: envelope.route,
