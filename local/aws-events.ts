@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEvent, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context, ScheduledEvent, SQSEvent } from 'aws-lambda';
+import { sqsRecord } from '../shared/aws/sqs-record.js';
 
 /**
  * The event shapes AWS hands the three functions, built from local inputs. The local runner and
@@ -81,48 +82,9 @@ export function apiGatewayEvent(input: HttpRequestInput): APIGatewayProxyEvent {
   };
 }
 
-/** One SQS record as Lambda's event source mapping delivers it, from a ReceiveMessage result. */
-export function sqsRecord(message: Message, queueArn: string): SQSRecord {
-  const attributes = message.Attributes ?? {};
-  return {
-    messageId: message.MessageId ?? '',
-    receiptHandle: message.ReceiptHandle ?? '',
-    body: message.Body ?? '',
-    attributes: {
-      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
-      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-      SenderId: attributes.SenderId ?? 'local',
-      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-      // FIFO queues: Lambda passes the group, deduplication id and sequence number on.
-      ...(attributes.MessageGroupId === undefined
-        ? {}
-        : {
-            MessageGroupId: attributes.MessageGroupId,
-            ...(attributes.MessageDeduplicationId === undefined
-              ? {}
-              : { MessageDeduplicationId: attributes.MessageDeduplicationId }),
-            ...(attributes.SequenceNumber === undefined ? {} : { SequenceNumber: attributes.SequenceNumber }),
-          }),
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
-        name,
-        {
-          dataType: value.DataType ?? 'String',
-          ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
-        },
-      ]),
-    ),
-    md5OfBody: message.MD5OfBody ?? '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
-}
-
 /** Lambda's SQS event for a batch of received messages, as the event source mapping delivers it. */
 export function sqsEvent(messages: readonly Message[], queueArn: string): SQSEvent {
-  return { Records: messages.map((message) => sqsRecord(message, queueArn)) };
+  return { Records: messages.map((message) => sqsRecord(message, queueArn, REGION)) };
 }
 
 /** An EventBridge scheduled event. */

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../shared/errors.js';
-import { PAUSE_TAG } from './local-stack-contract.js';
+import { BREAKER_TAG, PAUSE_TAG } from './local-stack-contract.js';
 import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } from './sqs-poller.js';
 
 /**
@@ -13,7 +13,7 @@ import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } fro
 
 /** A running mapping. */
 export interface EventSourceMapping {
-  /** Whether the pause tag was set when last checked. */
+  /** Whether the pause tag (or the circuit breaker's) was set when last checked. */
   readonly paused: boolean;
   /** Stops receiving and waits (at most `graceMs`) for batches being processed to finish. */
   stop(graceMs?: number): Promise<void>;
@@ -74,13 +74,18 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     pauseCheck ??= (async () => {
       try {
         const output = await sqs.send(new ListQueueTagsCommand({ QueueUrl: target.queueUrl }));
-        const now = output.Tags?.[PAUSE_TAG]?.trim().toLowerCase() === 'true';
+        const byOperator = output.Tags?.[PAUSE_TAG]?.trim().toLowerCase() === 'true';
+        const byBreaker = output.Tags?.[BREAKER_TAG] !== undefined;
+        const now = byOperator || byBreaker;
         if (now !== paused) {
+          const why = byOperator
+            ? `queue tag ${PAUSE_TAG}=true`
+            : `circuit breaker open (queue tag ${BREAKER_TAG})`;
           report(
             now ? 'paused' : 'resumed',
             now
-              ? `${name}: queue tag ${PAUSE_TAG}=true, messages wait in the queue`
-              : `${name}: queue tag ${PAUSE_TAG} cleared, delivering again`,
+              ? `${name}: ${why}, messages wait in the queue`
+              : `${name}: queue tags ${PAUSE_TAG} and ${BREAKER_TAG} cleared, delivering again`,
           );
         }
         paused = now;

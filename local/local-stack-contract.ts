@@ -47,6 +47,13 @@ export const DEFAULT_PREFIX = 'gd-local';
 export const PAUSE_TAG = 'gd:paused';
 
 /**
+ * Queue tag the forwarder of a route with a circuit breaker sets while the breaker is open
+ * (`gd:breaker=open`): the emulated mapping stops receiving, as on AWS its event source mapping is
+ * disabled. Apart from {@link PAUSE_TAG}, so a manual pause outlives the breaker closing.
+ */
+export const BREAKER_TAG = 'gd:breaker';
+
+/**
  * Credentials for emulator calls: an emulator accepts any, and the SDK will not sign without some.
  * The shell's own keys are used when it has them; a configured AWS_PROFILE is never consulted, so
  * real credentials are not sent to an emulator.

@@ -6,6 +6,7 @@ import { createArchiverDeps } from '../functions/archiver/archiver-config.js';
 import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createProbeHandler } from '../functions/forwarder/probe-adapter.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
@@ -29,6 +30,7 @@ import {
 import { type ApiServer, startApiServer } from './api-server.js';
 import { startAwsEndpoints } from './aws-endpoints.js';
 import { lambdaContext, scheduledEvent } from './aws-events.js';
+import { QueueTagSwitch } from './breaker-switch.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
 import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
 import { createJourneyLog, type JourneyLog, type LineSink } from './journey-log.js';
@@ -309,6 +311,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         ...endpoints,
         secretsManagerEndpoint: awsEndpoint,
         logger: log.logger('forwarder'),
+        // No event source mapping to disable here: the breaker tags the queue, the emulated mapping stops.
+        ...(route.breaker ? { deliveries: new QueueTagSwitch(pollerSqs, queues.queueUrl) } : {}),
       });
       const mapping = startEventSourceMapping({
         sqs: pollerSqs,
@@ -326,6 +330,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         report: log.note,
       });
       cleanups.push(() => mapping.stop(forwarderTimeoutSeconds(route) * 1000));
+      if (route.breaker) {
+        // The breaker's probe every probeSeconds (on AWS an EventBridge rule, at most once a minute).
+        const probe = createProbeHandler(forwarder);
+        const probes = startSchedule(route.breaker.probeSeconds * 1000, async () => {
+          const report = await probe().catch((error) => ({
+            state: 'unknown',
+            attempts: 0,
+            detail: describeError(error),
+          }));
+          if (report.attempts > 0 || report.state === 'unknown') {
+            log.note('breaker', `${route.name}: probe ${report.detail}; breaker ${report.state}`);
+          }
+        });
+        cleanups.push(() => probes.stop(forwarderTimeoutSeconds(route) * 1000));
+      }
       routes.push({ config: route, queues, mapping });
     }
 

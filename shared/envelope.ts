@@ -20,6 +20,14 @@ export interface MessageEnvelope {
   readonly receivedAt: string;
   /** Attempts made before this copy was (re)queued, e.g. before a DLQ redrive. */
   readonly priorAttempts: number;
+  /**
+   * Delivery attempts already made on the current queue by the copies this one replaced (a copy put
+   * back while a circuit breaker was open, or re-sent by the archiver): its attempt budget goes on
+   * from there instead of starting afresh. Absent = 0.
+   */
+  readonly queueAttempts?: number;
+  /** When the message first arrived on its current queue, when a re-sent copy keeps it (ISO 8601). */
+  readonly queuedAt?: string;
   /** W3C `traceparent` fixed at ingest (the client's, or a new trace); absent on hand-sent messages. */
   readonly traceparent?: string;
   /** W3C `tracestate` the client sent with its `traceparent`. */
@@ -59,6 +67,8 @@ export const ATTR = {
    * gives the copy a new SentTimestamp): its age towards retention counts from here.
    */
   QUEUED_AT: 'queued-at',
+  /** Attempts the copies this one replaced made on its queue (see MessageEnvelope.queueAttempts). */
+  QUEUE_ATTEMPTS: 'queue-attempts',
 } as const;
 
 const DEFAULT_CONTENT_TYPE = 'application/json';
@@ -85,6 +95,10 @@ export function toMessageAttributes(
     [ATTR.ATTEMPTS]: numberAttr(deadLetter?.attempts ?? envelope.priorAttempts),
   };
   if (envelope.traceparent) attributes[ATTR.TRACE_CONTEXT] = stringAttr(encodeTrace(envelope));
+  // A dead letter starts afresh on whatever queue it is redriven to: these belong to the queue it left.
+  if (!deadLetter && envelope.queueAttempts)
+    attributes[ATTR.QUEUE_ATTEMPTS] = numberAttr(envelope.queueAttempts);
+  if (!deadLetter && envelope.queuedAt) attributes[ATTR.QUEUED_AT] = stringAttr(envelope.queuedAt);
   if (deadLetter) {
     // SQS string attributes must not be empty and count towards the 256 KiB limit: keep reasons short.
     attributes[ATTR.DEAD_LETTER_REASON] = stringAttr(deadLetter.reason.slice(0, 512) || 'unknown');
@@ -117,6 +131,8 @@ function envelopeFrom(
   orderingKey?: string,
 ): MessageEnvelope {
   const attempts = Number(read(ATTR.ATTEMPTS) ?? 0);
+  const queueAttempts = Number(read(ATTR.QUEUE_ATTEMPTS) ?? 0);
+  const queuedAt = read(ATTR.QUEUED_AT);
   return {
     // A message without our attributes (sent by hand from the console, say) still gets a stable id:
     // SQS's own id, which stays the same for every receive of that message.
@@ -126,6 +142,8 @@ function envelopeFrom(
     contentType: read(ATTR.CONTENT_TYPE) ?? DEFAULT_CONTENT_TYPE,
     receivedAt: read(ATTR.RECEIVED_AT) ?? sentAt ?? new Date(0).toISOString(),
     priorAttempts: Number.isInteger(attempts) && attempts >= 0 ? attempts : 0,
+    ...(Number.isInteger(queueAttempts) && queueAttempts > 0 ? { queueAttempts } : {}),
+    ...(queuedAt ? { queuedAt } : {}),
     ...decodeTrace(read(ATTR.TRACE_CONTEXT)),
     ...(orderingKey === undefined ? {} : { orderingKey }),
   };

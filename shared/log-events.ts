@@ -40,6 +40,16 @@ export const LOG_EVENT = {
    * visible again; they come back after the queue's visibility timeout instead.
    */
   SKIPPED_NOT_RELEASED: 'skipped-not-released',
+  /** Forwarder: the route's circuit breaker opened after `failures` consecutive failed attempts; deliveries stop. */
+  BREAKER_OPENED: 'breaker-opened',
+  /** Forwarder: records received while the breaker was open went back to the queue, no attempt counted. */
+  BREAKER_HELD: 'breaker-held',
+  /** Forwarder probe: the one message tried while open failed (or there was none); the breaker stays open. */
+  BREAKER_PROBE_FAILED: 'breaker-probe-failed',
+  /** Forwarder probe: the tried message got an answer; the breaker closed and deliveries resume. */
+  BREAKER_CLOSED: 'breaker-closed',
+  /** Forwarder: the route's deliveries could not be stopped or started (the next probe tries again). */
+  BREAKER_SWITCH_FAILED: 'breaker-switch-failed',
   /** Drainer: another drainer holds the lease; this run does nothing. */
   DRAIN_LEASE_HELD: 'drain-lease-held',
   /** Drainer: SQS was unavailable for some failover items (down, 5xx, throttled); they stay for the next run. */

@@ -37,6 +37,10 @@ export const METRIC = {
   ATTEMPTS_FAILED: 'DeliveryAttemptsFailed',
   /** Forwarder: moved to the fail-messages DLQ (non-retryable status or max attempts). */
   DEAD_LETTERED: 'DeadLettered',
+  /** Forwarder: 1 when the route's circuit breaker opens and while it stays open (each probe), 0 once closed. */
+  BREAKER_OPEN: 'BreakerOpen',
+  /** Forwarder: records that came in while the breaker was open and went back to the queue unattempted. */
+  HELD_BY_BREAKER: 'HeldByBreaker',
   /** Drainer: failover items moved back to a delivery queue. */
   DRAINED: 'FailoverDrained',
   /** Drainer: items still in the failover table after a run (SQS refused them, or time ran out). */
@@ -61,6 +65,8 @@ export const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   [METRIC.KEY_REUSE_DISCARDED]: SERVICE.FORWARDER,
   [METRIC.ATTEMPTS_FAILED]: SERVICE.FORWARDER,
   [METRIC.DEAD_LETTERED]: SERVICE.FORWARDER,
+  [METRIC.BREAKER_OPEN]: SERVICE.FORWARDER,
+  [METRIC.HELD_BY_BREAKER]: SERVICE.FORWARDER,
   [METRIC.DRAINED]: SERVICE.DRAINER,
   [METRIC.FAILOVER_LEFT]: SERVICE.DRAINER,
 };

@@ -1,3 +1,5 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { BreakerState } from './circuit-breaker.js';
 import type { DeadLetterInfo, MessageEnvelope } from './envelope.js';
 import type { AttemptEntry, StoredMessageRecord } from './message-record.js';
 
@@ -32,6 +34,19 @@ export interface MessageQueue {
   sendBatch(envelopes: readonly MessageEnvelope[]): Promise<BatchSendResult>;
   /** Hides a received message for `seconds` before SQS offers it again (the retry backoff). */
   delayRedelivery(receiptHandle: string, seconds: number): Promise<void>;
+  /**
+   * Sends a copy to stand in for a received message (which the caller then deletes), offered after
+   * `delaySeconds` (at most SQS's 900): a fresh receive count, its attempts carried in the envelope.
+   */
+  requeue(envelope: MessageEnvelope, delaySeconds: number): Promise<void>;
+}
+
+/** What a circuit breaker's probe takes its one message from: the route's delivery queue. */
+export interface ProbeSource {
+  /** Receives at most one message, hidden for `visibilitySeconds`, in the shape Lambda delivers it. */
+  receiveOne(visibilitySeconds: number): Promise<SQSRecord | undefined>;
+  /** Deletes a received message. */
+  delete(receiptHandle: string): Promise<void>;
 }
 
 /** A message parked in the failover table while SQS was unavailable. */
@@ -167,6 +182,38 @@ export interface SkipLedger {
   recordSkips(route: string, messageIds: readonly string[]): Promise<void>;
   /** Skipped receives of a message so far (strongly consistent). */
   skipsOf(route: string, messageId: string): Promise<number>;
+}
+
+/**
+ * A route's circuit breaker state (shared/circuit-breaker.ts). Every change of position is
+ * conditional, so concurrent forwarders and probes agree on one.
+ */
+export interface BreakerStore {
+  /** The route's breaker; closed when it never moved. */
+  read(route: string, consistent?: boolean): Promise<BreakerState>;
+  /** Counts one failed attempt while closed; the new count, or undefined when it is not closed. */
+  countFailure(route: string): Promise<number | undefined>;
+  /** A delivery while closed: back to zero failures (a no-op write when already zero). */
+  resetFailures(route: string): Promise<void>;
+  /** closed → open when the count reached `threshold`; true for the one caller that opened it. */
+  open(route: string, threshold: number, now: Date, probeAt: Date): Promise<boolean>;
+  /** open → half-open once `probeAt` has passed; true for the one caller that may probe. */
+  startProbe(route: string, now: Date, leaseUntil: Date): Promise<boolean>;
+  /** half-open → open, the next probe at `probeAt`. */
+  reopen(route: string, probeAt: Date): Promise<void>;
+  /** half-open → closed; the closed state, or undefined when it was not half-open. */
+  close(route: string, now: Date): Promise<BreakerState | undefined>;
+  /** `gd pause` / `gd resume` on AWS: whether the operator holds deliveries stopped. */
+  setManualPause(route: string, paused: boolean): Promise<BreakerState>;
+}
+
+/**
+ * Starts and stops a route's deliveries: its event source mapping on AWS, a queue tag read by the
+ * local runner's emulated mapping.
+ */
+export interface DeliverySwitch {
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 /** What the forwarder sends to a backend. */

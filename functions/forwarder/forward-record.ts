@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
+import type { BreakerSettings } from '../../shared/circuit-breaker.js';
 import type { HeaderValue } from '../../shared/config/header-value.js';
 import { type DeadLetterInfo, fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
 import { describeError, RetryableDeliveryError, SecretUnavailableError } from '../../shared/errors.js';
@@ -14,10 +15,13 @@ import {
 import {
   type AttemptUpdate,
   type Backend,
+  type BreakerStore,
   type Clock,
   type DeliveryResponse,
+  type DeliverySwitch,
   type MessageQueue,
   type MessageRecords,
+  type ProbeSource,
   recordKeyOf,
   type SkipLedger,
 } from '../../shared/ports.js';
@@ -38,6 +42,8 @@ export interface ForwarderSettings {
   readonly logPayloads?: boolean;
   /** The route's static headers (e.g. Authorization): text or secret references; sent on every attempt, never logged. */
   readonly headers?: Readonly<Record<string, HeaderValue>>;
+  /** The route's circuit breaker (circuit-breaker.ts); absent = off. */
+  readonly breaker?: BreakerSettings;
 }
 
 /** The forwarder's ports: both queues, the backend, the status records, a logger, a clock and its settings. */
@@ -56,18 +62,29 @@ export interface ForwarderDeps {
   readonly secrets?: SecretReader;
   /** On an ordered (FIFO) route: receives in which a record was skipped, not attempted. */
   readonly skips?: SkipLedger;
+  /**
+   * With `settings.breaker`: where the breaker's state is kept, the switch that stops and starts the
+   * route's deliveries, and the queue its probe takes one message from.
+   */
+  readonly breaker?: {
+    readonly store: BreakerStore;
+    readonly deliveries: DeliverySwitch;
+    readonly source: ProbeSource;
+  };
 }
 
 /**
- * The attempts a record has had in this queue: its receives, less those in which it was skipped
- * behind a failed record of its FIFO group (fifo-batch.ts). A first receive was never skipped, so
- * the common case costs no read.
+ * The attempts a record has had in this queue, this receive's included: those of the copies it
+ * replaced (`queueAttempts`, when it was put back while a breaker was open) plus its receives, less
+ * those in which it was skipped behind a failed record of its FIFO group (fifo-batch.ts). A first
+ * receive was never skipped, so the common case costs no read.
  */
-async function receivesAsAttempts(record: SQSRecord, envelope: MessageEnvelope, deps: ForwarderDeps) {
+export async function receivesAsAttempts(record: SQSRecord, envelope: MessageEnvelope, deps: ForwarderDeps) {
+  const carried = envelope.queueAttempts ?? 0;
   const receiveCount = Math.max(1, Number(record.attributes.ApproximateReceiveCount) || 1);
   if (receiveCount === 1 || !deps.skips || record.attributes.MessageGroupId === undefined)
-    return receiveCount;
-  return Math.max(1, receiveCount - (await deps.skips.skipsOf(envelope.route, envelope.id)));
+    return carried + receiveCount;
+  return carried + Math.max(1, receiveCount - (await deps.skips.skipsOf(envelope.route, envelope.id)));
 }
 
 /** What the forwarder knows of a batch's status records, read in one round trip before delivering. */
@@ -80,12 +97,23 @@ export interface BatchState {
   readonly records: BatchRecords;
   /** Outcome of a copy of the same message earlier in this batch (a batch can hold two copies). */
   readonly inFlight: Map<string, Promise<ForwardOutcome>>;
-  /** Called with each backend attempt's duration (the attempt-latency metric). */
-  readonly onAttempt?: (durationMs: number) => void;
+  /**
+   * Called with each backend attempt's duration and answer (the attempt-latency metric, the circuit
+   * breaker's failure count); awaited before the record's outcome is settled.
+   */
+  readonly onAttempt?: (durationMs: number, response: DeliveryResponse) => void | Promise<void>;
+  /**
+   * A circuit breaker's probe: a failed attempt is not counted (no backoff, no record of it, never
+   * dead-lettered for it); the record is returned `not-delivered` for the probe to put back.
+   */
+  readonly probe?: boolean;
 }
 
-/** What became of one record. `discarded`: a copy of a reused key's other body, answered 409 at ingest. */
-export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'discarded';
+/**
+ * What became of one record. `discarded`: a copy of a reused key's other body, answered 409 at
+ * ingest. `not-delivered`: a probe's attempt failed; the record is the probe's to put back.
+ */
+export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'discarded' | 'not-delivered';
 
 /** Reads the records of a batch's messages in one BatchGetItem; a failure is reported, not thrown. */
 export async function readBatchRecords(
@@ -101,8 +129,12 @@ export async function readBatchRecords(
 }
 
 /** A fresh batch state for one invocation. */
-export function newBatchState(records: BatchRecords, onAttempt?: (durationMs: number) => void): BatchState {
-  return { records, inFlight: new Map(), ...(onAttempt ? { onAttempt } : {}) };
+export function newBatchState(
+  records: BatchRecords,
+  onAttempt?: BatchState['onAttempt'],
+  probe = false,
+): BatchState {
+  return { records, inFlight: new Map(), ...(onAttempt ? { onAttempt } : {}), ...(probe ? { probe } : {}) };
 }
 
 /**
@@ -141,6 +173,7 @@ async function forwardEnvelope(
 
   if (batch.records.kind === 'unavailable') {
     // Delivering without knowing whether the id was delivered could deliver it twice: wait instead.
+    if (batch.probe) return 'not-delivered';
     return notAttempted(record, envelope, `status record unavailable: ${batch.records.error}`, deps);
   }
   const fingerprint = fingerprintOf(envelope);
@@ -172,7 +205,8 @@ async function forwardEnvelope(
   } catch (error) {
     // A signed route never sends unsigned, nor a route without a header it names: wait for the
     // secret (the reason names it, not its value).
-    if (error instanceof SecretUnavailableError) return notAttempted(record, envelope, error.message, deps);
+    if (error instanceof SecretUnavailableError)
+      return batch.probe ? 'not-delivered' : notAttempted(record, envelope, error.message, deps);
     throw error;
   }
   const t0 = performance.now();
@@ -183,8 +217,9 @@ async function forwardEnvelope(
     headers,
   });
   const durationMs = Math.round(performance.now() - t0);
-  batch.onAttempt?.(durationMs);
+  await batch.onAttempt?.(durationMs, response);
   const verdict = classifyResponse(response, settings.nonRetryableStatuses);
+  if (batch.probe && verdict.kind === 'retryable') return 'not-delivered';
   const update = {
     envelope,
     fingerprint,

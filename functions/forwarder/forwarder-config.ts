@@ -6,9 +6,12 @@ import {
   createSecretsManagerClient,
   createSqsClient,
 } from '../../shared/aws/clients.js';
+import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
+import { EventSourceMappingSwitch } from '../../shared/aws/event-source-mapping-switch.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
+import type { BreakerSettings } from '../../shared/circuit-breaker.js';
 import {
   ENV,
   type Env,
@@ -22,7 +25,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { isFifoQueue } from '../../shared/ordering.js';
-import { type Backend, systemClock } from '../../shared/ports.js';
+import { type Backend, type DeliverySwitch, systemClock } from '../../shared/ports.js';
 import {
   SecretsManagerSigningKeys,
   SIGNING_SECRET_CACHE_SECONDS,
@@ -42,6 +45,29 @@ export interface ForwarderConfig extends ForwarderSettings {
   readonly signingSecretId?: string;
   /** Seconds the container keeps the secret before reading it again. */
   readonly signingSecretCacheSeconds: number;
+  /** The function's own name (Lambda sets AWS_LAMBDA_FUNCTION_NAME): its breaker finds its mapping by it. */
+  readonly functionName?: string;
+}
+
+/** Lambda's own variable naming the running function. */
+const LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
+
+/** The route's circuit breaker: both variables or neither. */
+export function loadBreakerSettings(env: Env): { breaker?: BreakerSettings } {
+  const failures = env[ENV.BREAKER_FAILURES]?.trim();
+  const probe = env[ENV.BREAKER_PROBE_SECONDS]?.trim();
+  if (!failures && !probe) return {};
+  if (!failures || !probe) {
+    throw new ConfigurationError(
+      `set both ${ENV.BREAKER_FAILURES} and ${ENV.BREAKER_PROBE_SECONDS} for a circuit breaker, or neither`,
+    );
+  }
+  return {
+    breaker: {
+      failures: intEnv(env, ENV.BREAKER_FAILURES, 0, 1, 1000),
+      probeSeconds: intEnv(env, ENV.BREAKER_PROBE_SECONDS, 0, 1, 3600),
+    },
+  };
 }
 
 /** Parses NON_RETRYABLE_STATUSES ("400,404,422"); empty means "retry everything". */
@@ -114,6 +140,8 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
       3600,
     ),
     ...parseHeaders(env[ENV.TARGET_HEADERS]),
+    ...loadBreakerSettings(env),
+    ...(env[LAMBDA_FUNCTION_NAME]?.trim() ? { functionName: env[LAMBDA_FUNCTION_NAME]?.trim() } : {}),
   };
 }
 
@@ -149,6 +177,8 @@ export interface ForwarderOverrides {
   readonly secretsManagerEndpoint?: string;
   readonly logger?: Logger;
   readonly backend?: Backend;
+  /** What a circuit breaker stops deliveries with; on AWS, the function's event source mapping. */
+  readonly deliveries?: DeliverySwitch;
 }
 
 /**
@@ -185,8 +215,9 @@ export function createForwarderDeps(
 ): ForwarderDeps {
   const sqs = createSqsClient({ endpoint: overrides.sqsEndpoint });
   const dynamoDb = createDynamoDbClient({ endpoint: overrides.dynamoDbEndpoint });
+  const queue = new SqsMessageQueue(sqs, config.queueUrl);
   return {
-    queue: new SqsMessageQueue(sqs, config.queueUrl),
+    queue,
     deadLetters: new SqsMessageQueue(sqs, config.dlqUrl),
     backend: overrides.backend ?? new FetchBackend(),
     records: new DynamoDbMessageRecords(
@@ -203,5 +234,24 @@ export function createForwarderDeps(
     ...(isFifoQueue(config.queueUrl)
       ? { skips: new DynamoDbSkipLedger(dynamoDb, config.messageTableName) }
       : {}),
+    ...(config.breaker
+      ? {
+          breaker: {
+            store: new DynamoDbBreakerStore(dynamoDb, config.messageTableName),
+            deliveries: overrides.deliveries ?? awsDeliverySwitch(config),
+            source: queue,
+          },
+        }
+      : {}),
   };
+}
+
+/** The event source mapping switch, for a forwarder running in Lambda. */
+function awsDeliverySwitch(config: ForwarderConfig): DeliverySwitch {
+  if (!config.functionName) {
+    throw new ConfigurationError(
+      `a circuit breaker outside Lambda needs a delivery switch (${LAMBDA_FUNCTION_NAME} is not set)`,
+    );
+  }
+  return new EventSourceMappingSwitch(config.functionName);
 }

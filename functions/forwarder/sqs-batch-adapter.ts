@@ -2,11 +2,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { isTripped } from '../../shared/circuit-breaker.js';
 import { fromSqsRecord } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { isFifoQueue } from '../../shared/ordering.js';
+import type { DeliveryResponse } from '../../shared/ports.js';
+import { failureCounter, hasBreaker, holdBatch, readBreaker } from './circuit-breaker.js';
 import { processFifoBatch } from './fifo-batch.js';
 import {
   type BatchState,
@@ -22,6 +25,8 @@ const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC
   duplicate: METRIC.DUPLICATES_SUPPRESSED,
   'dead-lettered': METRIC.DEAD_LETTERED,
   discarded: METRIC.KEY_REUSE_DISCARDED,
+  // Only a breaker's probe gets this outcome; it reports its own metrics.
+  'not-delivered': METRIC.ATTEMPTS_FAILED,
 };
 
 /**
@@ -43,12 +48,32 @@ export function createForwarderHandler(
       throw error;
     }
   };
-  const onAttempt = (durationMs: number) =>
-    metrics.addMetric(METRIC.ATTEMPT_DURATION, MetricUnit.Milliseconds, durationMs);
+  const breakerDeps = hasBreaker(deps) ? deps : undefined;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps.logger.addContext(context);
     const envelopes = event.Records.map((record) => fromSqsRecord(record, deps.settings.route));
-    const batch = newBatchState(await readBatchRecords(envelopes, deps.records), onAttempt);
+    // The breaker's item is read beside the batch's records, so it adds no round trip.
+    const [records, breaker] = await Promise.all([
+      readBatchRecords(envelopes, deps.records),
+      breakerDeps ? readBreaker(breakerDeps) : undefined,
+    ]);
+    if (breakerDeps && breaker && isTripped(breaker)) {
+      try {
+        const { held, ...response } = await holdBatch(event.Records, breakerDeps, breaker);
+        countMetric(metrics, METRIC.HELD_BY_BREAKER, held);
+        return response;
+      } finally {
+        publishMetrics(metrics, deps.settings.route);
+      }
+    }
+    const countFailure = breakerDeps
+      ? failureCounter(breakerDeps, breaker, () => countMetric(metrics, METRIC.BREAKER_OPEN))
+      : undefined;
+    const onAttempt = async (durationMs: number, response: DeliveryResponse) => {
+      metrics.addMetric(METRIC.ATTEMPT_DURATION, MetricUnit.Milliseconds, durationMs);
+      await countFailure?.(response);
+    };
+    const batch = newBatchState(records, onAttempt);
     if (isFifoQueue(event.Records[0]?.eventSourceARN ?? '')) {
       try {
         return await forwardFifoBatch(event.Records, (record) => forwardAndCount(record, batch), deps);

@@ -1,17 +1,24 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
+  ReceiveMessageCommand,
   type SendMessageBatchRequestEntry,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { type DeadLetterInfo, type MessageEnvelope, toMessageAttributes } from '../envelope.js';
 import { describeError, QueueWriteError } from '../errors.js';
 import { deduplicationId, isFifoQueue } from '../ordering.js';
-import type { BatchSendResult, MessageQueue } from '../ports.js';
+import type { BatchSendResult, MessageQueue, ProbeSource } from '../ports.js';
 import { entryBytes, SQS_BATCH_LIMIT, sendEntries } from './sqs-batch-sender.js';
+import { sqsRecord } from './sqs-record.js';
+
+/** SQS's longest DelaySeconds on a message. */
+export const MAX_DELAY_SECONDS = 900;
 
 /** An envelope as a SendMessageBatch entry (its Id is set per request by {@link sendEntries}). */
 function batchEntry(envelope: MessageEnvelope): SendMessageBatchRequestEntry {
@@ -24,7 +31,7 @@ export function sqsMessageBytes(envelope: MessageEnvelope): number {
 }
 
 /** A {@link MessageQueue} on one SQS queue. Accepts an existing client so callers own its settings. */
-export class SqsMessageQueue implements MessageQueue {
+export class SqsMessageQueue implements MessageQueue, ProbeSource {
   /** A FIFO queue (an ordered route's delivery queue or DLQ) needs a group and a deduplication id. */
   readonly fifo: boolean;
 
@@ -84,6 +91,46 @@ export class SqsMessageQueue implements MessageQueue {
       sent: result.sent.map(idAt),
       failed: result.failed.map(({ index, reason, fault }) => ({ id: idAt(index), reason, fault })),
     };
+  }
+
+  async requeue(envelope: MessageEnvelope, delaySeconds: number): Promise<void> {
+    try {
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: this.queueUrl,
+          MessageBody: envelope.body,
+          MessageAttributes: toMessageAttributes(envelope),
+          DelaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), MAX_DELAY_SECONDS),
+          ...this.fifoFields(envelope),
+        }),
+      );
+    } catch (error) {
+      throw new QueueWriteError(`SendMessage to ${this.queueUrl} failed: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async receiveOne(visibilitySeconds: number): Promise<SQSRecord | undefined> {
+    const output = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: 1,
+        VisibilityTimeout: visibilitySeconds,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const message = output.Messages?.[0];
+    // The record names its queue by URL: nothing downstream of the probe reads the ARN.
+    return message ? sqsRecord(message, this.queueUrl) : undefined;
+  }
+
+  async delete(receiptHandle: string): Promise<void> {
+    await this.client.send(
+      new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle }),
+    );
   }
 
   async delayRedelivery(receiptHandle: string, seconds: number): Promise<void> {

@@ -54,6 +54,10 @@ export const ENV = {
   ORDERING_KEY_POINTER: 'ORDERING_KEY_POINTER',
   /** `true` to log message bodies (off by default: payloads may hold personal data). */
   LOG_PAYLOADS: 'LOG_PAYLOADS',
+  /** Circuit breaker: consecutive failed attempts that open it (forwarder); unset = no breaker. */
+  BREAKER_FAILURES: 'BREAKER_FAILURES',
+  /** Circuit breaker: seconds between probes while open (forwarder). */
+  BREAKER_PROBE_SECONDS: 'BREAKER_PROBE_SECONDS',
   /** Name of the S3 bucket messages nearing retention are archived to (archiver). */
   ARCHIVE_BUCKET_NAME: 'ARCHIVE_BUCKET_NAME',
   /** JSON list of the queues the archiver watches: `[{route, source, queueUrl, archiveAfterSeconds}]`. */

@@ -85,6 +85,12 @@ export function routeEnvironments(
       [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
       ...(resources.signingSecretId ? { [ENV.SIGNING_SECRET_ID]: resources.signingSecretId } : {}),
       ...(route.headers ? { [ENV.TARGET_HEADERS]: JSON.stringify(route.headers) } : {}),
+      ...(route.breaker
+        ? {
+            [ENV.BREAKER_FAILURES]: String(route.breaker.failures),
+            [ENV.BREAKER_PROBE_SECONDS]: String(route.breaker.probeSeconds),
+          }
+        : {}),
     },
   };
 }

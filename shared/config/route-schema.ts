@@ -57,6 +57,19 @@ const wholeNumber = (min: number, max: number, unit = '') => {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 };
 
+/** A route's circuit breaker: when it opens, and how often it tries one message while open. */
+const breakerSchema = z.strictObject(
+  {
+    failures: wholeNumber(1, 1000).describe(
+      'Consecutive failed attempts (no answer, timeout, 408, 429, 5xx) that open the breaker.',
+    ),
+    probeSeconds: wholeNumber(1, 3600, ' of seconds').describe(
+      'Seconds between tries of one message while open (on AWS, rounded up to a whole minute).',
+    ),
+  },
+  { error: 'use {"failures": 5, "probeSeconds": 30}' },
+);
+
 /** SQS's ceiling on a message's visibility timeout, which bounds every retry delay (12 hours). */
 const MAX_RETRY_DELAY_SECONDS = 43_200;
 
@@ -223,6 +236,16 @@ export const routeFieldsSchema = z
       .describe(
         'Static headers sent with every delivery attempt (never logged): text, or {"secret": "<Secrets Manager name or ARN>", "field": "<JSON key>", "prefix": "Bearer "} read by the forwarder, e.g. {"Authorization": {"secret": "orders-backend-token", "prefix": "Bearer "}}.',
       ),
+    /**
+     * Circuit breaker (docs/circuit-breaker.md): after `failures` consecutive failed attempts (no
+     * answer, timeout, 408, 429, 5xx) deliveries stop and messages wait, no attempt counted; every
+     * `probeSeconds` one real message is tried, and a success resumes deliveries. Absent = off.
+     */
+    breaker: breakerSchema
+      .optional()
+      .describe(
+        'Stop delivering while the backend is down: {"failures": 5, "probeSeconds": 30} opens after 5 consecutive failed attempts (no answer, timeout, 408, 429, 5xx), then tries one message every 30 s and resumes on success (on AWS at most once a minute). Absent = off.',
+      ),
     /** Ordered delivery per key (docs/ordering.md): where each message's key is; absent = unordered. */
     ordering: orderingSchema
       .optional()
@@ -231,6 +254,15 @@ export const routeFieldsSchema = z
       ),
   })
   .superRefine((route, context) => {
+    if (route.breaker && route.ordering) {
+      // A waiting message is put back as a fresh copy (its attempts carried along), which would move
+      // it behind the later messages of its key.
+      context.addIssue({
+        code: 'custom',
+        path: ['breaker'],
+        message: 'a circuit breaker is not available on an ordered route yet; remove breaker or ordering',
+      });
+    }
     // An ordered route's queue counts skipped receives too (shared/resources.ts): SQS must be able to.
     const maxAttempts =
       route.maxAttempts ??

@@ -122,6 +122,14 @@ export class InMemoryQueue implements MessageQueue {
     this.delays.push({ receiptHandle, seconds });
   }
 
+  /** Copies put back in place of received messages, with their delay. */
+  readonly requeued: { envelope: MessageEnvelope; delaySeconds: number }[] = [];
+
+  async requeue(envelope: MessageEnvelope, delaySeconds: number): Promise<void> {
+    if (this.sendError) throw this.sendError;
+    this.requeued.push({ envelope, delaySeconds });
+  }
+
   /** Ids of every envelope offered in a batch, in order. */
   batchedIds(): string[] {
     return this.batches.flat().map((envelope) => envelope.id);

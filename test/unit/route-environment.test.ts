@@ -26,7 +26,11 @@ const CHANGED: Required<RouteConfig> = {
   signing: {},
   headers: { Authorization: { secret: 'orders/backend-token', prefix: 'Bearer ' }, 'X-Tenant': 'acme' },
   ordering: { keyPointer: '/orderId' },
+  breaker: { failures: 6, probeSeconds: 45 },
 };
+
+/** CHANGED less its breaker: a route cannot have both a breaker and ordering (yet). */
+const { breaker: _breaker, ...CHANGED_ORDERED } = CHANGED;
 
 /**
  * Fields the functions never read: the stack and the local runner use them to build resources
@@ -37,7 +41,7 @@ const RESOURCE_ONLY_FIELDS = new Set<keyof RouteConfig>(['path', 'concurrency', 
 describe('routeEnvironments (the stack and the local runner both use it)', () => {
   it('gives the ingest and the forwarder a route that they read back setting for setting', () => {
     // Prepare
-    const route = parseRoute(CHANGED);
+    const route = parseRoute(CHANGED_ORDERED);
 
     // Act
     const environments = routeEnvironments(route, { ...RESOURCES, signingSecretId: 'orders/signing' });
@@ -74,9 +78,35 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
     });
   });
 
+  it("gives a route's forwarder its circuit breaker, read back as it was set", () => {
+    // Prepare
+    const route = parseRoute({ ...DEFAULT_ROUTE, breaker: CHANGED.breaker });
+
+    // Act
+    const forwarder = loadForwarderConfig(routeEnvironments(route, RESOURCES).forwarder);
+    const withoutBreaker = loadForwarderConfig(routeEnvironments(DEFAULT_ROUTE, RESOURCES).forwarder);
+
+    // Assess
+    expect(forwarder.breaker).toEqual({ failures: 6, probeSeconds: 45 });
+    expect(withoutBreaker.breaker).toBeUndefined();
+  });
+
+  it('fails for a forwarder given half a circuit breaker, naming both variables', () => {
+    // Prepare
+    const env = { ...routeEnvironments(DEFAULT_ROUTE, RESOURCES).forwarder, BREAKER_FAILURES: '5' };
+
+    // Act
+    const { message } = configurationError(() => loadForwarderConfig(env));
+
+    // Assess
+    expect(message).toBe(
+      'set both BREAKER_FAILURES and BREAKER_PROBE_SECONDS for a circuit breaker, or neither',
+    );
+  });
+
   it('fails for a signed route without its secret, so it never delivers unsigned', () => {
     // Act
-    const { message } = configurationError(() => routeEnvironments(parseRoute(CHANGED), RESOURCES));
+    const { message } = configurationError(() => routeEnvironments(parseRoute(CHANGED_ORDERED), RESOURCES));
 
     // Assess
     expect(message).toMatch(/route order-events is signed but no signing secret was made for it/);

@@ -1,0 +1,171 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { BreakerPosition } from '../../shared/circuit-breaker.js';
+import { fromSqsRecord } from '../../shared/envelope.js';
+import { describeError } from '../../shared/errors.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
+import type { DeliveryResponse, ProbeSource } from '../../shared/ports.js';
+import {
+  type BreakerDeps,
+  holdSeconds,
+  isBackendFailure,
+  putBack,
+  switchDeliveries,
+} from './circuit-breaker.js';
+import { type ForwardOutcome, forwardRecord, newBatchState, readBatchRecords } from './forward-record.js';
+
+/**
+ * The event a route's probe schedule sends its forwarder (an EventBridge rule's constant input on
+ * AWS, the local runner's timer locally): the same function, so the probe delivers with exactly the
+ * forwarder's code, settings, secrets and permissions.
+ */
+export const BREAKER_PROBE_EVENT = { probe: 'circuit-breaker' } as const;
+
+/** Whether an invocation is the probe schedule's rather than SQS's. */
+export function isProbeEvent(event: unknown): event is typeof BREAKER_PROBE_EVENT {
+  return (
+    typeof event === 'object' &&
+    event !== null &&
+    (event as { probe?: unknown }).probe === BREAKER_PROBE_EVENT.probe
+  );
+}
+
+/** What one probe tick did. */
+export interface ProbeReport {
+  /** The breaker after the tick. */
+  readonly state: BreakerPosition;
+  /** Backend attempts the tick made (0 when the breaker was closed, not due, or the queue empty). */
+  readonly attempts: number;
+  /** Why it did what it did, for the log and the local runner. */
+  readonly detail: string;
+}
+
+/** Messages one tick may look at before it gives up finding one that tells anything of the backend. */
+const MAX_MESSAGES_PER_PROBE = 5;
+
+/** Extra seconds a probe's message stays hidden beyond the attempt's own timeout. */
+const PROBE_VISIBILITY_MARGIN_SECONDS = 30;
+
+/**
+ * One tick of a route's probe schedule. When the breaker is open and its probe time has come, this
+ * tick (and no concurrent one: a conditional open → half-open) receives one message and delivers it
+ * with the forwarder's own code, not counting the attempt:
+ * - the backend answered at all (2xx, or a status that is not a failure): the breaker closes and the
+ *   route's deliveries start again, unless an operator paused it (`gd pause` wins);
+ * - no answer, timeout, 408, 429 or 5xx: the message goes back as it was (its attempts unchanged,
+ *   after {@link holdSeconds}) and the breaker stays open until the next probe time;
+ * - an id already delivered (or a reused key's refused copy) tells nothing: it is dropped as the
+ *   forwarder would, and the next message is tried.
+ * An empty queue leaves the breaker open: there is nothing to learn the backend's health from.
+ */
+export async function probeBreaker(deps: BreakerDeps, source: ProbeSource): Promise<ProbeReport> {
+  const { route, timeoutSeconds } = deps.settings;
+  const state = await deps.breaker.store.read(route, true);
+  if (state.state === 'closed') return { state: 'closed', attempts: 0, detail: 'closed' };
+  const now = deps.clock.now();
+  if (state.probeAt !== undefined && Date.parse(state.probeAt) > now.getTime()) {
+    return { state: state.state, attempts: 0, detail: `next probe at ${state.probeAt}` };
+  }
+  const lease = new Date(now.getTime() + (timeoutSeconds + 2 * PROBE_VISIBILITY_MARGIN_SECONDS) * 1000);
+  if (!(await deps.breaker.store.startProbe(route, now, lease))) {
+    return { state: state.state, attempts: 0, detail: 'another probe is under way' };
+  }
+
+  let attempts = 0;
+  for (let tried = 0; tried < MAX_MESSAGES_PER_PROBE; tried++) {
+    const record = await source.receiveOne(timeoutSeconds + PROBE_VISIBILITY_MARGIN_SECONDS);
+    if (!record) return stayOpen(deps, attempts, 'no message to try');
+    const tick = await tryOne(record, deps, source);
+    if (tick.response) attempts++;
+    if (tick.response && !isBackendFailure(tick.response)) return close(deps, attempts, tick.outcome);
+    if (tick.response || tick.outcome === 'not-delivered' || tick.outcome === 'error') {
+      return stayOpen(deps, attempts, tick.detail);
+    }
+    // Delivered before, or a refused copy: nothing learnt of the backend; try the next message.
+  }
+  return stayOpen(deps, attempts, `no message among ${MAX_MESSAGES_PER_PROBE} needed delivering`);
+}
+
+/** One message through the forwarder in probe mode; the received copy is settled here. */
+async function tryOne(
+  record: SQSRecord,
+  deps: BreakerDeps,
+  source: ProbeSource,
+): Promise<{ outcome: ForwardOutcome | 'error'; response?: DeliveryResponse; detail: string }> {
+  const envelope = fromSqsRecord(record, deps.settings.route);
+  let response: DeliveryResponse | undefined;
+  const batch = newBatchState(
+    await readBatchRecords([envelope], deps.records),
+    (_, answer) => {
+      response = answer;
+    },
+    true,
+  );
+  let outcome: ForwardOutcome | 'error';
+  let detail: string;
+  try {
+    outcome = await forwardRecord(record, deps, batch);
+    detail = describeResponse(response) ?? outcome;
+  } catch (error) {
+    outcome = 'error';
+    detail = describeError(error);
+  }
+  if (outcome === 'not-delivered' || outcome === 'error') {
+    try {
+      await putBack(record, envelope, deps, holdSeconds(deps));
+    } catch (error) {
+      // Left as received: it comes back when its visibility ends, one receive more on its count.
+      deps.logger.warn('probe could not put its message back; it returns after its visibility timeout', {
+        route: deps.settings.route,
+        messageId: envelope.id,
+        error: describeError(error),
+      });
+      return { outcome, ...(response ? { response } : {}), detail };
+    }
+  }
+  await source.delete(record.receiptHandle);
+  return { outcome, ...(response ? { response } : {}), detail };
+}
+
+function describeResponse(response: DeliveryResponse | undefined): string | undefined {
+  if (!response) return undefined;
+  return response.kind === 'answered'
+    ? `backend answered ${response.status}`
+    : `no answer: ${response.error}`;
+}
+
+async function stayOpen(deps: BreakerDeps, attempts: number, detail: string): Promise<ProbeReport> {
+  const { route, breaker } = deps.settings;
+  const next = new Date(deps.clock.now().getTime() + breaker.probeSeconds * 1000);
+  await deps.breaker.store.reopen(route, next);
+  deps.logger.warn('circuit breaker probe: still open', {
+    event: LOG_EVENT.BREAKER_PROBE_FAILED,
+    route,
+    detail,
+    nextProbeAt: next.toISOString(),
+  });
+  return { state: 'open', attempts, detail };
+}
+
+async function close(
+  deps: BreakerDeps,
+  attempts: number,
+  outcome: ForwardOutcome | 'error',
+): Promise<ProbeReport> {
+  const { route } = deps.settings;
+  const closed = await deps.breaker.store.close(route, deps.clock.now());
+  if (!closed) return { state: 'open', attempts, detail: 'the breaker moved while probing' };
+  const paused = closed.manualPause;
+  if (!paused) {
+    await switchDeliveries(deps, 'start');
+    // `gd pause` may have landed between the close and the start: it wins.
+    const after = await deps.breaker.store.read(route, true);
+    if (after.manualPause) await switchDeliveries(deps, 'stop');
+  }
+  deps.logger.info('circuit breaker closed: the backend answered a probe', {
+    event: LOG_EVENT.BREAKER_CLOSED,
+    route,
+    probeOutcome: outcome,
+    deliveries: paused ? 'still paused by an operator (gd resume)' : 'resumed',
+  });
+  return { state: 'closed', attempts, detail: paused ? 'closed; paused by an operator' : 'closed' };
+}
