@@ -47,7 +47,7 @@ export function toArchivedMessage(
   const attempts =
     source === 'dead-letter-queue'
       ? (info.attempts ?? envelope.priorAttempts)
-      : envelope.priorAttempts + Math.max(0, receives - 1);
+      : envelope.priorAttempts + (envelope.queueAttempts ?? 0) + Math.max(0, receives - 1);
   const sentMs = Number(message.Attributes?.SentTimestamp);
   return {
     id: envelope.id,
@@ -78,7 +78,8 @@ export function toArchivedMessage(
  */
 export function attributesForRedrive(archived: ArchivedMessage): Record<string, MessageAttributeValue> {
   // A redriven message starts a new stay on the queue: its age towards retention counts afresh.
-  const { [ATTR.QUEUED_AT]: _queuedAt, ...kept } = archived.attributes;
+  // Its attempt budget too, as after a DLQ redrive: `attempts` below carries every attempt made.
+  const { [ATTR.QUEUED_AT]: _queuedAt, [ATTR.QUEUE_ATTEMPTS]: _queueAttempts, ...kept } = archived.attributes;
   return {
     ...kept,
     [ATTR.MESSAGE_ID]: { DataType: 'String', StringValue: archived.id },

@@ -68,8 +68,8 @@ const MAX_WALK_MS = 240_000;
  * again at the end (a receive count means nothing there). On a delivery queue the walk's receive
  * would count towards maxReceiveCount, which on a paused route would walk messages into the DLQ
  * without a single delivery attempt: so they are re-sent as they were (id and every attribute;
- * `attempts` only the real ones; `queued-at` set) and the received copy deleted. Their attempt
- * budget starts afresh.
+ * `queue-attempts` the delivery attempts made on this queue, so their attempt budget goes on;
+ * `queued-at` set) and the received copy deleted.
  */
 export async function archiveExpiring(
   deps: ArchiverDeps,
@@ -203,8 +203,8 @@ async function deleteReceived(sqs: SQSClient, queueUrl: string, messages: readon
 }
 
 /**
- * Re-sends delivery-queue messages as they were, with `attempts` raised by the delivery attempts
- * this copy had (its receives before the walk's own), then deletes the received copies. Those the
+ * Re-sends delivery-queue messages as they were, with `queue-attempts` raised by the delivery
+ * attempts this copy had (its receives before the walk's own), then deletes the received copies. Those the
  * send did not confirm go to `unsent`, to be released.
  */
 async function requeue(
@@ -216,13 +216,16 @@ async function requeue(
   const entries = messages.map((message, index) => {
     const entry = { ...copyEntry(message), Id: String(index) };
     const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
-    const prior = Number(message.MessageAttributes?.[ATTR.ATTEMPTS]?.StringValue ?? 0) || 0;
+    const carried = Number(message.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue ?? 0) || 0;
+    const attemptsHere = carried + Math.max(0, receives - 1);
     const queuedAt = queuedAtMs(message);
     return {
       ...entry,
       MessageAttributes: {
         ...entry.MessageAttributes,
-        [ATTR.ATTEMPTS]: { DataType: 'Number', StringValue: String(prior + Math.max(0, receives - 1)) },
+        ...(attemptsHere > 0
+          ? { [ATTR.QUEUE_ATTEMPTS]: { DataType: 'Number', StringValue: String(attemptsHere) } }
+          : {}),
         ...(Number.isFinite(queuedAt)
           ? { [ATTR.QUEUED_AT]: { DataType: 'String', StringValue: new Date(queuedAt).toISOString() } }
           : {}),

@@ -119,7 +119,8 @@ describe('archive: nothing expires silently', () => {
         )
       ).Messages ?? [];
     expect(young?.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).toBe('young-queued');
-    expect(young?.MessageAttributes?.[ATTR.ATTEMPTS]?.StringValue).toBe('1');
+    expect(young?.MessageAttributes?.[ATTR.ATTEMPTS]?.StringValue).toBe('0');
+    expect(young?.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue).toBe('1');
     expect(young?.MessageAttributes?.[ATTR.QUEUED_AT]?.StringValue).toBeDefined();
     expect(young?.Attributes?.ApproximateReceiveCount).toBe('1');
     expect((await queueCounts(fixture.sqs, fixture.queues.dlqUrl)).visible).toBe(1);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
 
 /** A request the backend received. */
 export interface ReceivedRequest {
@@ -76,4 +77,29 @@ export class LoopbackBackend {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+/**
+ * A fresh {@link LoopbackBackend} for each test of the calling file or `describe`, stopped after it:
+ * `backend.current` and `backend.target` (its URL) are the running test's.
+ */
+export function backendPerTest(): { readonly current: LoopbackBackend; readonly target: string } {
+  let current: LoopbackBackend | undefined;
+  let target = '';
+  beforeEach(async () => {
+    current = new LoopbackBackend();
+    target = await current.start();
+  });
+  afterEach(async () => {
+    await current?.stop();
+  });
+  return {
+    get current() {
+      if (!current) throw new Error('backendPerTest: used outside a test');
+      return current;
+    },
+    get target() {
+      return target;
+    },
+  };
 }

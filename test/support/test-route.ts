@@ -7,20 +7,24 @@ import { inject } from 'vitest';
 import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createProbeHandler } from '../../functions/forwarder/probe-adapter.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import type { IngestDeps } from '../../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
+import { QueueTagSwitch } from '../../local/breaker-switch.js';
 import { provisionRouteQueues, provisionTables, type Tables } from '../../local/provision.js';
 import { functionEnvironment } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
+import type { DeliverySwitch } from '../../shared/ports.js';
 import { forwarderTimeoutSeconds } from '../../shared/resources.js';
 import { recordingLogger } from './fakes.js';
 
@@ -38,6 +42,8 @@ export interface TestRouteOptions {
   readonly ingestDeps?: (deps: IngestDeps) => IngestDeps;
   /** Share another test route's tables (two routes of one deployment) instead of creating new ones. */
   readonly tables?: Tables;
+  /** A circuit breaker's switch; the local runner's queue tag by default. */
+  readonly deliveries?: DeliverySwitch;
 }
 
 /**
@@ -85,8 +91,10 @@ export async function createTestRoute(options: TestRouteOptions) {
     dynamoDbEndpoint: endpoint,
     secretsManagerEndpoint: endpoint,
     logger: logs.forwarder.logger,
+    deliveries: options.deliveries ?? new QueueTagSwitch(sqs, queues.queueUrl),
   });
   const forwarder = createForwarderHandler(forwarderParts);
+  const probe = createProbeHandler(forwarderParts);
   const drainerConfig = loadDrainerConfig(env);
   const drainer = createDrainerHandler(
     createDrainerDeps(drainerConfig, {
@@ -161,6 +169,10 @@ export async function createTestRoute(options: TestRouteOptions) {
         forwarder,
       );
     },
+    /** One tick of the route's circuit breaker probe schedule. */
+    probe,
+    /** The route's circuit breaker item, as stored. */
+    breaker: () => new DynamoDbBreakerStore(dynamoDb, tables.messageTable).read(route.name, true),
     /** One scheduled run of the drainer. */
     drain() {
       return drainer(scheduledEvent('drain'), lambdaContext(`${prefix}-drainer`, 60_000));

@@ -1,0 +1,280 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { BREAKER_TAG } from '../../local/local-stack-contract.js';
+import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
+import { ATTR } from '../../shared/envelope.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
+import type { DeliverySwitch } from '../../shared/ports.js';
+import { backendPerTest } from '../support/loopback-backend.js';
+import { createTestRoute, type TestRoute, type TestRouteOptions } from '../support/test-route.js';
+
+/**
+ * The circuit breaker through the real forwarder handler and its probe, on the emulator's SQS and
+ * DynamoDB, against a real backend on loopback. The switch is the local runner's queue tag unless a
+ * test records the calls itself.
+ */
+
+const BREAKER = { failures: 3, probeSeconds: 1 };
+
+const server = backendPerTest();
+
+function breakerRoute(extra: Partial<TestRouteOptions> = {}) {
+  return createTestRoute({
+    target: server.target,
+    route: { breaker: BREAKER, maxAttempts: 3, retry: { schedule: [1, 1] } },
+    ...extra,
+  });
+}
+
+async function breakerTag(route: TestRoute): Promise<string | undefined> {
+  const output = await route.sqs.send(new ListQueueTagsCommand({ QueueUrl: route.queues.queueUrl }));
+  return output.Tags?.[BREAKER_TAG];
+}
+
+/** Posts `count` messages and returns their ids. */
+async function postMany(route: TestRoute, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const answer = await route.post({ passengerId: `p-${i}` });
+    expect(answer.statusCode).toBe(202);
+    ids.push(JSON.parse(answer.body).messageId);
+  }
+  return ids;
+}
+
+/** Every message of the delivery queue, waiting out delays and backoffs up to `ms`. */
+async function drainQueueView(route: TestRoute, expected: number, ms = 6_000) {
+  const deadline = Date.now() + ms;
+  const seen = new Map<string, Awaited<ReturnType<TestRoute['visibleOnQueue']>>[number]>();
+  while (seen.size < expected && Date.now() < deadline) {
+    for (const message of await route.visibleOnQueue()) {
+      seen.set(message.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue ?? '', message);
+    }
+    await sleep(200);
+  }
+  return [...seen.values()];
+}
+
+describe('circuit breaker: opening', () => {
+  it('opens once after `failures` consecutive failed attempts and stops the route (queue tag)', async () => {
+    // Prepare: the backend is down
+    server.current.fallback = { status: 503 };
+    const route = await breakerRoute();
+    await postMany(route, 5);
+
+    // Act: one batch of five, every attempt answered 503
+    await route.forwardOnce();
+
+    // Assess
+    const breaker = await route.breaker();
+    expect(breaker.state).toBe('open');
+    expect(breaker.openedAt).toBeDefined();
+    expect(await breakerTag(route)).toBe('open');
+    const opened = route.logs.forwarder.entries().filter((entry) => entry.event === LOG_EVENT.BREAKER_OPENED);
+    expect(opened).toHaveLength(1);
+    expect(server.current.requests).toHaveLength(5);
+  });
+
+  it('puts back what arrives while open, untried, with its attempts so far, and dead-letters nothing', async () => {
+    // Prepare: open after the first batch; each message then had one attempt
+    server.current.fallback = { status: 503 };
+    const route = await breakerRoute();
+    const ids = await postMany(route, 4);
+    await route.forwardOnce();
+    expect((await route.breaker()).state).toBe('open');
+    await sleep(1_200); // the retry backoff (1 s) passes: the four are visible again
+
+    // Act: a batch received while open (as between an open and the mapping stopping)
+    const poll = await route.forwardOnce();
+
+    // Assess: no new attempt; fresh copies (receive count 1) carry one attempt each
+    expect(poll.received).toBe(4);
+    expect(server.current.requests).toHaveLength(4);
+    const copies = await drainQueueView(route, 4);
+    expect(copies.map((m) => m.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).sort()).toEqual(
+      [...ids].sort(),
+    );
+    for (const copy of copies) {
+      expect(copy.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue).toBe('1');
+      expect(copy.MessageAttributes?.[ATTR.QUEUED_AT]?.StringValue).toBeDefined();
+    }
+    expect(await route.deadLetters()).toHaveLength(0);
+    expect(route.logs.forwarder.entries()).toContainEqual(
+      expect.objectContaining({ event: LOG_EVENT.BREAKER_HELD, held: 4 }),
+    );
+  });
+
+  it('counts only consecutive failures: an answer in between starts the count again', async () => {
+    // Prepare: one message per batch, answered 503, 503, 200, 503, 503, then 503
+    server.current.answerNext(
+      { status: 503 },
+      { status: 503 },
+      { status: 200 },
+      { status: 503 },
+      { status: 503 },
+    );
+    server.current.fallback = { status: 503 };
+    const route = await createTestRoute({
+      target: server.target,
+      route: { breaker: BREAKER, batchSize: 1, maxAttempts: 5, retry: { schedule: [30, 30, 30, 30] } },
+    });
+    await postMany(route, 6);
+
+    // Act: five single-message batches
+    for (let i = 0; i < 5; i++) await route.forwardOnce();
+    const afterFive = await route.breaker();
+    await route.forwardOnce();
+
+    // Assess: 2 failures after the success, still closed; the sixth attempt is the third in a row
+    expect(afterFive).toMatchObject({ state: 'closed', failures: 2 });
+    expect((await route.breaker()).state).toBe('open');
+  });
+
+  it('does not count an answer that shows the backend up (a non-retryable 400)', async () => {
+    // Prepare
+    server.current.fallback = { status: 400 };
+    const route = await breakerRoute();
+    await postMany(route, 4);
+
+    // Act
+    await route.forwardOnce();
+
+    // Assess: dead-lettered as a non-retryable answer, the breaker untouched
+    expect(await route.breaker()).toMatchObject({ state: 'closed', failures: 0 });
+    expect(await route.deadLetters()).toHaveLength(4);
+  });
+});
+
+describe('circuit breaker: probing', () => {
+  /** A route whose breaker is open, its probe due now, with `count` messages waiting. */
+  async function openRoute(count: number, extra: Partial<TestRouteOptions> = {}) {
+    const route = await breakerRoute(extra);
+    const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
+    for (let i = 0; i < BREAKER.failures; i++) await store.countFailure(route.route.name);
+    expect(await store.open(route.route.name, BREAKER.failures, new Date(), new Date())).toBe(true);
+    const ids = await postMany(route, count);
+    return { route, store, ids };
+  }
+
+  it('a failed probe tries one message, puts it back as it was, and stays open until the next probe time', async () => {
+    // Prepare
+    server.current.fallback = { status: 503 };
+    const { route, ids } = await openRoute(1);
+
+    // Act
+    const first = await route.probe();
+    const tooSoon = await route.probe();
+    const afterFirst = await route.breaker();
+
+    // Assess: one attempt; the message back on the queue as a fresh copy, no attempt counted
+    expect(first).toMatchObject({ state: 'open', attempts: 1 });
+    expect(tooSoon).toMatchObject({ state: 'open', attempts: 0 });
+    expect(server.current.requests).toHaveLength(1);
+    const [copy] = await drainQueueView(route, 1);
+    expect(copy?.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).toBe(ids[0]);
+    expect(copy?.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]).toBeUndefined();
+    expect(copy?.Attributes?.ApproximateReceiveCount).toBe('1');
+    expect(afterFirst.state).toBe('open');
+    expect(Date.parse(afterFirst.probeAt ?? '')).toBeGreaterThan(Date.parse(afterFirst.openedAt ?? ''));
+  });
+
+  it('never spends attempts on probes: a message with one attempt left survives many failed probes', async () => {
+    // Prepare: 3 attempts per message; two used while closed (2 failures: not yet open)
+    server.current.fallback = { status: 503 };
+    const route = await breakerRoute();
+    const [id] = await postMany(route, 1);
+    await route.forwardOnce();
+    await sleep(1_100);
+    await route.forwardOnce();
+    expect(await route.breaker()).toMatchObject({ state: 'closed', failures: 2 });
+    const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
+    await store.countFailure(route.route.name);
+    await store.open(route.route.name, BREAKER.failures, new Date(), new Date());
+    await sleep(1_100); // the second attempt's backoff
+
+    // Act: four failed probes, each when due, then the backend heals
+    for (let i = 0; i < 4; i++) {
+      expect(await route.probe()).toMatchObject({ state: 'open', attempts: 1 });
+      await sleep(1_100);
+    }
+    const [waiting] = await drainQueueView(route, 1);
+    server.current.fallback = { status: 200 };
+    await sleep(1_100);
+    const healed = await route.probe();
+
+    // Assess: the copy kept its two attempts; nothing dead-lettered; delivered once healed
+    expect(waiting?.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue).toBe('2');
+    expect(healed).toMatchObject({ state: 'closed', attempts: 1 });
+    expect(server.current.requests).toHaveLength(2 + 4 + 1);
+    expect(server.current.idsReceived().at(-1)).toBe(id);
+    expect(await route.deadLetters()).toHaveLength(0);
+  });
+
+  it('a probe the backend answers closes the breaker, delivers the message and starts the route again', async () => {
+    // Prepare
+    server.current.fallback = { status: 200 };
+    const { route, ids } = await openRoute(2);
+    await route.forwardOnce(); // held: put back untried, the tag set again
+    expect(await breakerTag(route)).toBe('open');
+    await sleep(1_100);
+
+    // Act
+    const report = await route.probe();
+
+    // Assess
+    expect(report).toMatchObject({ state: 'closed', attempts: 1 });
+    expect(await route.breaker()).toMatchObject({ state: 'closed', failures: 0 });
+    expect(await breakerTag(route)).toBeUndefined();
+    expect(server.current.idsReceived()).toHaveLength(1);
+    expect(ids).toContain(server.current.idsReceived()[0]);
+    expect((await route.record(server.current.idsReceived()[0] as string))?.deliveredAt).toBeDefined();
+    expect(route.logs.forwarder.entries()).toContainEqual(
+      expect.objectContaining({ event: LOG_EVENT.BREAKER_CLOSED }),
+    );
+  });
+
+  it("an operator's pause wins: a probe that closes the breaker leaves the deliveries stopped", async () => {
+    // Prepare: a switch that records what it is told
+    const calls: string[] = [];
+    const deliveries: DeliverySwitch = {
+      stop: async () => void calls.push('stop'),
+      start: async () => void calls.push('start'),
+    };
+    server.current.fallback = { status: 200 };
+    const { route, store } = await openRoute(1, { deliveries });
+    await store.setManualPause(route.route.name, true);
+
+    // Act
+    const report = await route.probe();
+
+    // Assess
+    expect(report.state).toBe('closed');
+    expect(calls).not.toContain('start');
+    expect(await route.breaker()).toMatchObject({ state: 'closed', manualPause: true });
+  });
+});
+
+describe('circuit breaker state item', () => {
+  it('lets exactly one of many concurrent forwarders open it, and one of many probes start', async () => {
+    // Prepare
+    const route = await breakerRoute();
+    const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
+    const name = route.route.name;
+    await Promise.all(Array.from({ length: 6 }, () => store.countFailure(name)));
+    const now = new Date();
+
+    // Act
+    const opens = await Promise.all(Array.from({ length: 8 }, () => store.open(name, 3, now, now)));
+    const probes = await Promise.all(
+      Array.from({ length: 8 }, () => store.startProbe(name, now, new Date(now.getTime() + 60_000))),
+    );
+
+    // Assess
+    expect(opens.filter(Boolean)).toHaveLength(1);
+    expect(probes.filter(Boolean)).toHaveLength(1);
+    expect((await store.read(name, true)).state).toBe('half-open');
+    // Counting stops while not closed.
+    expect(await store.countFailure(name)).toBeUndefined();
+  });
+});
