@@ -1,7 +1,7 @@
 // Over 250 lines: one spec per `gd` command (summary, options with their help, notes, run), kept in
 // one list so `gd --help` and this file read in the same order; the commands' work is in commands/.
 import type { OptionValues } from 'commander';
-import { PAUSE_TAG } from '../local/local-stack-contract.js';
+import { BREAKER_TAG, PAUSE_TAG } from '../local/local-stack-contract.js';
 import { type Env, USER_ENV } from '../shared/config/env-names.js';
 import { DEFAULT_STACK_NAME } from '../shared/config/stack-outputs.js';
 import {
@@ -107,7 +107,8 @@ function archiveRedrive(stack: StackTarget, options: OptionValues, output: Outpu
 const commands = (): CommandSpec<CommandContext>[] => [
   {
     name: 'status',
-    summary: 'per route: queue depth, in flight, oldest message age, DLQ depth, failover backlog, paused',
+    summary:
+      'per route: queue depth, in flight, oldest message age, DLQ depth, failover backlog, paused, circuit breaker',
     options: [
       option('--route <R>', 'only this route'),
       option(
@@ -319,7 +320,9 @@ to the new secret (gd signing show) without a failed delivery.`,
     usage: 'gd pause --route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
-    notes: `On AWS disables the route's event source mapping; locally tags its queue ${PAUSE_TAG}=true.`,
+    notes: `On AWS disables the route's event source mapping (and, for a route with a circuit breaker,
+records the pause so a probe that closes the breaker leaves deliveries stopped); locally tags its
+queue ${PAUSE_TAG}=true. A pause outlasts the breaker closing: only gd resume ends it.`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: true }, output),
   },
@@ -329,7 +332,9 @@ to the new secret (gd signing show) without a failed delivery.`,
     usage: 'gd resume --route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
-    notes: `On AWS enables the route's event source mapping; locally removes the ${PAUSE_TAG} tag.`,
+    notes: `On AWS enables the route's event source mapping; locally removes the ${PAUSE_TAG} tag. While
+the route's circuit breaker is open, deliveries stay stopped: they resume when its next probe
+succeeds (on AWS the mapping is left to the probe; locally the breaker's ${BREAKER_TAG} tag stays).`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: false }, output),
   },

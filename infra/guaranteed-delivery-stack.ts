@@ -20,6 +20,7 @@ import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/conf
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
 import {
+  breakerOutputValue,
   ROUTE_NAMES_SEPARATOR,
   ROUTE_OUTPUT,
   type RouteOutput,
@@ -327,6 +328,12 @@ export class GuaranteedDeliveryStack extends Stack {
           value: route.signingSecretId,
           description:
             'Signing secret of the route (gd signing show / rotate); the output holds its id, not its value',
+        });
+      }
+      if (route.route.breaker) {
+        new CfnOutput(this, key(ROUTE_OUTPUT.BREAKER), {
+          value: breakerOutputValue(route.route.breaker),
+          description: 'Circuit breaker settings of the route (gd status shows its state)',
         });
       }
     }

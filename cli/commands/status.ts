@@ -1,7 +1,9 @@
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
+import { breakerSummary } from '../../shared/circuit-breaker.js';
 import { type Column, formatDuration, formatTable, type Output, printJson } from '../output.js';
 import { failoverBacklog } from '../stack/queue-inspection.js';
 import { type AgeMethod, type StackTarget, selectRoutes } from '../stack/stack-target.js';
+import { type BreakerSummary, describeBreaker } from './breaker-text.js';
 
 /** `gd status`'s options. */
 export interface StatusOptions {
@@ -14,8 +16,14 @@ export interface StatusOptions {
 /** One route's health, as `gd status --json` prints it. */
 export interface RouteStatus {
   readonly route: string;
-  /** Deliveries stopped by `gd pause`. */
+  /** Deliveries stopped by an operator (`gd pause`); they stay stopped when a breaker closes. */
   readonly paused: boolean;
+  /**
+   * The route's circuit breaker: `open` / `half-open` hold deliveries until a probe gets a message
+   * through, and `since` is when it opened (when it last closed, for `closed`; null if it never has).
+   * Absent for a route without a breaker.
+   */
+  readonly breaker?: BreakerSummary;
   /** Messages waiting on the delivery queue (visible plus delayed). */
   readonly queueDepth: number;
   /** Messages being delivered or waiting out a retry backoff. */
@@ -43,15 +51,16 @@ export async function collectStatus(stack: StackTarget, options: StatusOptions):
   const backlog = await failoverBacklog(stack.dynamoDb, stack.failoverTableName);
   const statuses = await Promise.all(
     routes.map(async (route): Promise<RouteStatus> => {
-      const [queue, dlq, paused, age] = await Promise.all([
+      const [queue, dlq, deliveries, age] = await Promise.all([
         queueCounts(stack.sqs, route.queueUrl),
         queueCounts(stack.sqs, route.dlqUrl),
-        stack.isPaused(route),
+        stack.deliveryState(route),
         stack.oldestMessageAge(route, { peek: options.peek }),
       ]);
       return {
         route: route.name,
-        paused,
+        paused: deliveries.paused,
+        ...(deliveries.breaker ? { breaker: breakerSummary(deliveries.breaker) } : {}),
         queueDepth: queue.visible + queue.delayed,
         inFlight: queue.inFlight,
         oldestAgeSeconds: age.seconds === undefined ? null : Math.round(age.seconds),
@@ -69,9 +78,15 @@ export async function collectStatus(stack: StackTarget, options: StatusOptions):
   return { stack: stack.description, routes: statuses, unroutableFailover };
 }
 
+/** PAUSED (an operator's, it wins), held (by an open breaker, until a probe succeeds), or running. */
+function deliveriesCell(row: RouteStatus): string {
+  if (row.paused) return 'PAUSED';
+  return row.breaker && row.breaker.state !== 'closed' ? 'held' : 'running';
+}
+
 const COLUMNS: readonly Column<RouteStatus>[] = [
   { header: 'ROUTE', value: (row) => row.route },
-  { header: 'DELIVERIES', value: (row) => (row.paused ? 'PAUSED' : 'running') },
+  { header: 'DELIVERIES', value: deliveriesCell },
   { header: 'QUEUE', value: (row) => row.queueDepth, align: 'right' },
   { header: 'IN FLIGHT', value: (row) => row.inFlight, align: 'right' },
   { header: 'OLDEST', value: (row) => formatDuration(row.oldestAgeSeconds ?? undefined), align: 'right' },
@@ -79,7 +94,10 @@ const COLUMNS: readonly Column<RouteStatus>[] = [
   { header: 'FAILOVER', value: (row) => row.failoverBacklog, align: 'right' },
 ];
 
-/** `gd status`: per route, queue depth, in flight, oldest age, DLQ depth, failover backlog, paused. */
+/**
+ * `gd status`: per route, queue depth, in flight, oldest age, DLQ depth, failover backlog, paused, and
+ * a line per route with a circuit breaker.
+ */
 export async function statusCommand(
   stack: StackTarget,
   options: StatusOptions,
@@ -97,6 +115,9 @@ export async function statusCommand(
   }
   if (status.routes.some((row) => row.ageMethod === 'cloudwatch')) {
     output.out("OLDEST: CloudWatch's ApproximateAgeOfOldestMessage, latest minute reported");
+  }
+  for (const row of status.routes) {
+    if (row.breaker) output.out(describeBreaker(row.route, row.breaker, row.paused));
   }
   if (status.unroutableFailover > 0) {
     output.out(

@@ -29,8 +29,10 @@ import {
 } from '../../shared/aws/clients.js';
 import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
+import { isTripped } from '../../shared/circuit-breaker.js';
 import {
   DEFAULT_STACK_NAME,
+  parseBreakerOutput,
   ROUTE_NAMES_SEPARATOR,
   ROUTE_OUTPUT,
   type RouteOutput,
@@ -42,8 +44,10 @@ import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/resources.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
 import { redriveRoute } from './redrive-route.js';
+import { breakerStore, readRouteBreaker } from './route-breaker.js';
 import type {
   ApiEndpoint,
+  DeliveryState,
   KeepTryingOptions,
   OldestAge,
   RedriveOptions,
@@ -103,6 +107,14 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
       const key = (output: RouteOutput) => routeOutputKey(name, output);
       const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
       const signingSecretId = optional(key(ROUTE_OUTPUT.SIGNING_SECRET_ID));
+      const breakerOutput = optional(key(ROUTE_OUTPUT.BREAKER));
+      const breaker = breakerOutput === undefined ? undefined : parseBreakerOutput(breakerOutput);
+      if (breakerOutput !== undefined && !breaker) {
+        throw new StackAccessError(
+          `stack ${stackName}'s output ${key(ROUTE_OUTPUT.BREAKER)} is not circuit breaker settings ` +
+            `(got ${JSON.stringify(breakerOutput)}); redeploy it with \`npm run deploy\``,
+        );
+      }
       return {
         name,
         path: read(key(ROUTE_OUTPUT.ROUTE_PATH)),
@@ -113,6 +125,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
         ingestFunctionName: read(key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)),
         ...(signingSecretId ? { signingSecretId } : {}),
         ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
+        ...(breaker ? { breaker } : {}),
       };
     }),
   };
@@ -210,20 +223,40 @@ class DeployedStack implements StackTarget {
     return latest === undefined ? { method: 'cloudwatch' } : { seconds: latest, method: 'cloudwatch' };
   }
 
-  async isPaused(route: RouteTarget): Promise<boolean> {
-    const mapping = await this.clients.lambda.send(
-      new GetEventSourceMappingCommand({ UUID: this.deployed(route).eventSourceMappingId }),
-    );
-    // 'Disabling' already stops new batches; report it as paused so `resume` is the obvious next step.
-    return mapping.State === 'Disabled' || mapping.State === 'Disabling';
+  /**
+   * On AWS the operator and the breaker share one switch, the event source mapping: a disabled
+   * mapping is the operator's pause when the breaker item records one (`gd pause`), or when the
+   * breaker is closed (paused from the console, or by a `gd` that predates breakers).
+   */
+  async deliveryState(route: RouteTarget): Promise<DeliveryState> {
+    const [mapping, breaker] = await Promise.all([
+      this.clients.lambda.send(
+        new GetEventSourceMappingCommand({ UUID: this.deployed(route).eventSourceMappingId }),
+      ),
+      readRouteBreaker(this, this.deployed(route)),
+    ]);
+    // 'Disabling' already stops new batches; report it as stopped so `resume` is the obvious next step.
+    const stopped = mapping.State === 'Disabled' || mapping.State === 'Disabling';
+    // The forwarder also holds back what it receives while the item says open, mapping on or off.
+    const heldByBreaker = breaker !== undefined && isTripped(breaker);
+    const paused = stopped && (!heldByBreaker || breaker?.manualPause === true);
+    return { paused, heldByBreaker, ...(breaker ? { breaker } : {}) };
   }
 
+  /**
+   * For a route with a breaker, the pause is recorded in the breaker's item as well, because the
+   * probe that closes the breaker enables the mapping unless it finds one. Recorded before the
+   * mapping is disabled, so a probe closing meanwhile either sees it or is undone by the disable.
+   */
   async setPaused(route: RouteTarget, paused: boolean): Promise<void> {
+    const deployed = this.deployed(route);
+    const store = deployed.breaker ? breakerStore(this) : undefined;
+    const breaker = await store?.setManualPause(deployed.name, paused);
+    // Resuming while the breaker is open would deliver into a backend known to be down: its probe
+    // enables the mapping once a message gets through (it reads manualPause, now false).
+    if (!paused && breaker && isTripped(breaker)) return;
     await this.clients.lambda.send(
-      new UpdateEventSourceMappingCommand({
-        UUID: this.deployed(route).eventSourceMappingId,
-        Enabled: !paused,
-      }),
+      new UpdateEventSourceMappingCommand({ UUID: deployed.eventSourceMappingId, Enabled: !paused }),
     );
   }
 

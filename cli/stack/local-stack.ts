@@ -13,6 +13,7 @@ import {
 import { type DrainReport, drainFailover } from '../../functions/drainer/drain-failover.js';
 import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
 import {
+  BREAKER_TAG,
   emulatorCredentials,
   localEndpoints,
   localPrefix,
@@ -27,6 +28,7 @@ import {
 import { peekOldestAgeSeconds } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
+import { isTripped } from '../../shared/circuit-breaker.js';
 import type { Env } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
@@ -41,8 +43,10 @@ import {
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
 import { redriveRoute } from './redrive-route.js';
+import { readRouteBreaker } from './route-breaker.js';
 import type {
   ApiEndpoint,
+  DeliveryState,
   KeepTryingOptions,
   OldestAge,
   RedriveOptions,
@@ -87,12 +91,22 @@ class LocalStack implements StackTarget {
     return seconds === undefined ? { method: 'peek' } : { seconds, method: 'peek' };
   }
 
-  /** The pause switch is the local runner's queue tag (local/event-source-mapping.ts). */
-  async isPaused(route: RouteTarget): Promise<boolean> {
-    const output = await this.sqs.send(new ListQueueTagsCommand({ QueueUrl: route.queueUrl }));
-    return output.Tags?.[PAUSE_TAG] === 'true';
+  /**
+   * Two queue tags stop the local runner's emulated mapping (local/event-source-mapping.ts): the
+   * operator's pause tag and the breaker's own, which the forwarder sets while the breaker is open.
+   */
+  async deliveryState(route: RouteTarget): Promise<DeliveryState> {
+    const [output, breaker] = await Promise.all([
+      this.sqs.send(new ListQueueTagsCommand({ QueueUrl: route.queueUrl })),
+      readRouteBreaker(this, route),
+    ]);
+    const tags = output.Tags ?? {};
+    // The forwarder also holds back what it receives while the item says open, tag or no tag.
+    const heldByBreaker = tags[BREAKER_TAG] !== undefined || (breaker !== undefined && isTripped(breaker));
+    return { paused: tags[PAUSE_TAG] === 'true', heldByBreaker, ...(breaker ? { breaker } : {}) };
   }
 
+  /** Only the pause tag: the breaker's tag is the breaker's to clear, after a successful probe. */
   async setPaused(route: RouteTarget, paused: boolean): Promise<void> {
     if (paused) {
       await this.sqs.send(new TagQueueCommand({ QueueUrl: route.queueUrl, Tags: { [PAUSE_TAG]: 'true' } }));
@@ -198,6 +212,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
         queueUrl: await queueUrl(names.deliveryQueue),
         dlqUrl: await queueUrl(names.deadLetterQueue),
         signingSecretId: localSigningSecretName(prefix, route.name),
+        ...(route.breaker ? { breaker: route.breaker } : {}),
       };
     }),
   );

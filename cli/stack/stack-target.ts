@@ -3,6 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import type { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
+import type { BreakerSettings, BreakerState } from '../../shared/circuit-breaker.js';
 import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
@@ -20,6 +21,24 @@ export interface RouteTarget {
    * the name it has when signed (whether the secret exists says whether the route is signed).
    */
   readonly signingSecretId?: string;
+  /**
+   * Its circuit breaker's settings, for a route that has one: from the routes file locally, from the
+   * stack's outputs on AWS (a stack deployed before breakers existed has none).
+   */
+  readonly breaker?: BreakerSettings;
+}
+
+/** Whether a route's deliveries flow, and what stops them. */
+export interface DeliveryState {
+  /**
+   * An operator stopped them (`gd pause`): they stay stopped, whatever the breaker does, until
+   * `gd resume`.
+   */
+  readonly paused: boolean;
+  /** The route's circuit breaker is open (or probing): a successful probe restarts deliveries by itself. */
+  readonly heldByBreaker: boolean;
+  /** The breaker's item, for a route that has a breaker. */
+  readonly breaker?: BreakerState;
 }
 
 /** How the age of a queue's oldest message was found (SQS's API has no such attribute). */
@@ -108,9 +127,13 @@ export interface StackTarget {
   readonly archive?: S3ArchiveStore;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
-  /** Whether deliveries of the route are stopped (see {@link setPaused}). */
-  isPaused(route: RouteTarget): Promise<boolean>;
-  /** Stops (true) or restarts (false) deliveries: the event source mapping on AWS, a queue tag locally. */
+  /** Whether deliveries of the route are stopped, by an operator or by its circuit breaker. */
+  deliveryState(route: RouteTarget): Promise<DeliveryState>;
+  /**
+   * Stops (true) or restarts (false) deliveries: the event source mapping on AWS, a queue tag locally.
+   * A restart leaves deliveries stopped while the route's circuit breaker is open: its probe restarts
+   * them. A stop outlasts the breaker closing.
+   */
   setPaused(route: RouteTarget, paused: boolean): Promise<void>;
   /** Runs the drainer once now: failover table → delivery queues. */
   drain(): Promise<DrainReport>;

@@ -1,3 +1,4 @@
+import type { BreakerSettings } from '../circuit-breaker.js';
 import { routeOutputPrefix } from './route-output-prefix.js';
 
 /**
@@ -48,6 +49,11 @@ export const ROUTE_OUTPUT = {
   CONTINUING_DELIVERY_ARN: 'ContinuingDeliveryArn',
   /** Only for a signed route: its signing secret's ARN (or the name it was given), not its value. */
   SIGNING_SECRET_ID: 'SigningSecretId',
+  /**
+   * Only for a route with a circuit breaker: its settings, {@link breakerOutputValue}. `gd status` shows
+   * the breaker of these routes, and `gd pause` / `gd resume` record the operator's pause for its probe.
+   */
+  BREAKER: 'Breaker',
 } as const;
 
 /** One of {@link ROUTE_OUTPUT}'s keys. */
@@ -56,4 +62,22 @@ export type RouteOutput = (typeof ROUTE_OUTPUT)[keyof typeof ROUTE_OUTPUT];
 /** The output key of one route's value: `('order-events', ROUTE_OUTPUT.QUEUE_URL)` → `OrderEventsQueueUrl`. */
 export function routeOutputKey(routeName: string, key: RouteOutput): string {
   return `${routeOutputPrefix(routeName)}${key}`;
+}
+
+/** The value of a route's {@link ROUTE_OUTPUT.BREAKER} output: its settings as JSON. */
+export function breakerOutputValue(settings: BreakerSettings): string {
+  return JSON.stringify({ failures: settings.failures, probeSeconds: settings.probeSeconds });
+}
+
+/** Reads a {@link ROUTE_OUTPUT.BREAKER} output back; undefined when it is not such a value. */
+export function parseBreakerOutput(value: string): BreakerSettings | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  const { failures, probeSeconds } = (parsed ?? {}) as Record<string, unknown>;
+  const positive = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0;
+  return positive(failures) && positive(probeSeconds) ? { failures, probeSeconds } : undefined;
 }

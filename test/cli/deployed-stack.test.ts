@@ -131,7 +131,7 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
 
     // Act
     await stack.setPaused(catering, true);
-    const paused = await stack.isPaused(catering);
+    const { paused } = await stack.deliveryState(catering);
 
     // Assess
     expect(stack.description).toBe('stack GuaranteedDelivery in eu-west-1');

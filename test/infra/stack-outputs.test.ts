@@ -18,10 +18,10 @@ describe('stack outputs as gd reads them', () => {
   let template: Template;
 
   beforeAll(() => {
-    // Prepare: two routes, so per-route keys of different routes are told apart.
+    // Prepare: two routes, so per-route keys of different routes are told apart; one has a breaker.
     const config = loadDeliveryConfig(userEnv(), [
       { ...ORDERS_ROUTE, name: 'catering', path: '/catering/register', schema: 'catering-registration' },
-      ORDERS_ROUTE,
+      { ...ORDERS_ROUTE, breaker: { failures: 5, probeSeconds: 90 } },
     ]);
     ({ stack, template } = synthStack({ config }));
   });
@@ -53,6 +53,11 @@ describe('stack outputs as gd reads them', () => {
         ingestFunctionName: ref(built.ingestFunction),
       });
     });
+    // Only the route with a breaker says so: gd shows its breaker and records pauses for its probe.
+    expect(parsed.routes.map((route) => route.breaker)).toEqual([
+      undefined,
+      { failures: 5, probeSeconds: 90 },
+    ]);
     const workflows = stack.continuingDelivery?.routes ?? [];
     expect(workflows.length).toBeGreaterThan(0);
     for (const workflow of workflows) {
