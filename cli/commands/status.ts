@@ -24,6 +24,11 @@ export interface RouteStatus {
    * Absent for a route without a breaker.
    */
   readonly breaker?: BreakerSummary;
+  /**
+   * Deliveries wait for the breaker: its item says open (or probing), or locally its queue tag is
+   * still set. Present with {@link breaker}.
+   */
+  readonly heldByBreaker?: boolean;
   /** Messages waiting on the delivery queue (visible plus delayed). */
   readonly queueDepth: number;
   /** Messages being delivered or waiting out a retry backoff. */
@@ -60,7 +65,9 @@ export async function collectStatus(stack: StackTarget, options: StatusOptions):
       return {
         route: route.name,
         paused: deliveries.paused,
-        ...(deliveries.breaker ? { breaker: breakerSummary(deliveries.breaker) } : {}),
+        ...(deliveries.breaker
+          ? { breaker: breakerSummary(deliveries.breaker), heldByBreaker: deliveries.heldByBreaker }
+          : {}),
         queueDepth: queue.visible + queue.delayed,
         inFlight: queue.inFlight,
         oldestAgeSeconds: age.seconds === undefined ? null : Math.round(age.seconds),
@@ -81,7 +88,7 @@ export async function collectStatus(stack: StackTarget, options: StatusOptions):
 /** PAUSED (an operator's, it wins), held (by an open breaker, until a probe succeeds), or running. */
 function deliveriesCell(row: RouteStatus): string {
   if (row.paused) return 'PAUSED';
-  return row.breaker && row.breaker.state !== 'closed' ? 'held' : 'running';
+  return row.heldByBreaker ? 'held' : 'running';
 }
 
 const COLUMNS: readonly Column<RouteStatus>[] = [

@@ -188,7 +188,12 @@ describe('gd and a circuit breaker, deployed stack', () => {
     ).toEqual([false]);
     expect(status.json).toMatchObject({
       routes: [
-        { route: 'catering', paused: false, breaker: { state: 'open', since: '2026-11-30T17:02:03.000Z' } },
+        {
+          route: 'catering',
+          paused: false,
+          breaker: { state: 'open', since: '2026-11-30T17:02:03.000Z' },
+          heldByBreaker: true,
+        },
       ],
     });
     expect(status.out).toMatch(/\ncatering\s+held\s/);
@@ -206,7 +211,12 @@ describe('gd and a circuit breaker, deployed stack', () => {
     // Assess
     expect(held.json).toMatchObject({
       routes: [
-        { route: 'catering', paused: false, breaker: { state: 'open', since: '2026-11-30T17:02:03.000Z' } },
+        {
+          route: 'catering',
+          paused: false,
+          breaker: { state: 'open', since: '2026-11-30T17:02:03.000Z' },
+          heldByBreaker: true,
+        },
         { route: 'orders', paused: false },
       ],
     });

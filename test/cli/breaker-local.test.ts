@@ -94,7 +94,12 @@ describe('gd and a circuit breaker, local stack', () => {
 
     // Assess
     expect(routes).toEqual([
-      expect.objectContaining({ route: 'billing', paused: false, breaker: { state: 'closed', since: null } }),
+      expect.objectContaining({
+        route: 'billing',
+        paused: false,
+        breaker: { state: 'closed', since: null },
+        heldByBreaker: false,
+      }),
       expect.objectContaining({ route: 'orders', paused: false }),
     ]);
     expect(routes[1]).not.toHaveProperty('breaker');
@@ -124,6 +129,19 @@ describe('gd and a circuit breaker, local stack', () => {
     expect(lines).toContain(
       'billing: breaker open since 2026-11-30T17:02:03.000Z; deliveries resume by themselves after a successful probe',
     );
+  });
+
+  it("shows deliveries held while the breaker's tag is still on the queue, whatever the item says", async () => {
+    // Prepare: the tag as a forwarder leaves it when clearing it failed after its breaker closed.
+    await sqs.send(new TagQueueCommand({ QueueUrl: billingQueueUrl, Tags: { [BREAKER_TAG]: 'open' } }));
+
+    // Act
+    const routes = await statusJson();
+    const text = await gd(['status', '--route', 'billing']);
+
+    // Assess
+    expect(routes[0]).toMatchObject({ breaker: { state: 'closed', since: null }, heldByBreaker: true });
+    expect(text.out.split('\n')[2]).toMatch(/^billing\s+held\s/);
   });
 
   it('pauses with its own tag only: the pause shows while the breaker is open, and nothing is written to the breaker', async () => {
