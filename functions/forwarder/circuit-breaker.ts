@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { type BreakerState, isTripped } from '../../shared/circuit-breaker.js';
+import type { BreakerState } from '../../shared/circuit-breaker.js';
 import { fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
@@ -48,33 +48,55 @@ export async function readBreaker(deps: BreakerDeps): Promise<BreakerState | und
   }
 }
 
+/**
+ * How long after an open a held batch is still expected: polls already under way when the mapping
+ * was disabled can hand out a batch or two. Later than this, the stop is tried again.
+ */
+const STOP_SETTLE_MS = 60_000;
+
 /** Seconds a held or probed copy waits before SQS offers it again: the probe interval (SQS allows 900). */
 export function holdSeconds(deps: BreakerDeps): number {
   return Math.min(deps.settings.breaker.probeSeconds, 900);
 }
 
 /**
+ * What a forwarder container knows of its route's failure count between batches: whether it counted
+ * a failure since it last reset the count. With the count read at each batch's start, it tells a
+ * success whether there may be a count to reset, so a delivery costs no write when there is none.
+ */
+export interface FailureHint {
+  countedSinceReset: boolean;
+}
+
+/**
  * After each attempt of a batch that started closed: a backend failure is counted, and the count
  * that reaches the threshold opens the breaker (exactly one caller wins the conditional write) and
- * stops the route's deliveries; any other answer resets a count that was not zero, once per batch.
+ * stops the route's deliveries; any other answer resets a count that may not be zero (the batch
+ * start read it above zero, or this container counted one since), once per batch. Across several
+ * containers "consecutive" is approximate: a success in one that saw no count does not reset a
+ * count another one started after its batch began.
  */
 export function failureCounter(
   deps: BreakerDeps,
   atStart: BreakerState | undefined,
+  hint: FailureHint,
   onOpened: () => void = () => undefined,
 ) {
-  let reset = (atStart?.failures ?? 0) === 0;
+  let resetDone = false;
   const { route, breaker } = deps.settings;
   return async (response: DeliveryResponse): Promise<void> => {
     try {
       if (!isBackendFailure(response)) {
-        if (!reset) {
-          reset = true;
+        const mayHaveCount = (atStart?.failures ?? 0) > 0 || hint.countedSinceReset;
+        if (mayHaveCount && !resetDone) {
+          resetDone = true;
+          hint.countedSinceReset = false;
           await deps.breaker.store.resetFailures(route);
         }
         return;
       }
-      reset = false;
+      resetDone = false;
+      hint.countedSinceReset = true;
       const failures = await deps.breaker.store.countFailure(route);
       if (failures === undefined || failures < breaker.failures) return;
       const now = deps.clock.now();
@@ -147,7 +169,8 @@ export async function putBack(
  * A batch received while the breaker is open or probing (received just before the mapping stopped,
  * or locally between two looks at the switch): every record is put back untried and reported done,
  * so Lambda deletes the received copy; one that could not be put back is reported failed and simply
- * comes back later. The switch is stopped again in case the opener's stop did not take.
+ * comes back later. Batches still arriving a minute after the open mean the opener's stop did not
+ * take (a failed call): the switch is stopped again.
  */
 export async function holdBatch(
   records: readonly SQSRecord[],
@@ -172,6 +195,10 @@ export async function holdBatch(
     held,
     notHeld: failures.length,
   });
-  if (isTripped(state)) await switchDeliveries(deps, 'stop');
+  // Batches still arriving a minute after it opened mean the opener's stop did not take: again.
+  const openedMs = Date.parse(state.openedAt ?? '');
+  if (!Number.isFinite(openedMs) || deps.clock.now().getTime() - openedMs > STOP_SETTLE_MS) {
+    await switchDeliveries(deps, 'stop');
+  }
   return { batchItemFailures: failures, held };
 }

@@ -9,7 +9,7 @@ import { LOG_EVENT } from '../../shared/log-events.js';
 import { countMetric, createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { isFifoQueue } from '../../shared/ordering.js';
 import type { DeliveryResponse } from '../../shared/ports.js';
-import { failureCounter, hasBreaker, holdBatch, readBreaker } from './circuit-breaker.js';
+import { type FailureHint, failureCounter, hasBreaker, holdBatch, readBreaker } from './circuit-breaker.js';
 import { processFifoBatch } from './fifo-batch.js';
 import {
   type BatchState,
@@ -49,6 +49,7 @@ export function createForwarderHandler(
     }
   };
   const breakerDeps = hasBreaker(deps) ? deps : undefined;
+  const failureHint: FailureHint = { countedSinceReset: false };
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps.logger.addContext(context);
     const envelopes = event.Records.map((record) => fromSqsRecord(record, deps.settings.route));
@@ -67,7 +68,7 @@ export function createForwarderHandler(
       }
     }
     const countFailure = breakerDeps
-      ? failureCounter(breakerDeps, breaker, () => countMetric(metrics, METRIC.BREAKER_OPEN))
+      ? failureCounter(breakerDeps, breaker, failureHint, () => countMetric(metrics, METRIC.BREAKER_OPEN))
       : undefined;
     const onAttempt = async (durationMs: number, response: DeliveryResponse) => {
       metrics.addMetric(METRIC.ATTEMPT_DURATION, MetricUnit.Milliseconds, durationMs);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { QueueTagSwitch } from '../../local/breaker-switch.js';
 import { BREAKER_TAG } from '../../local/local-stack-contract.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { ATTR } from '../../shared/envelope.js';
@@ -56,15 +57,25 @@ async function drainQueueView(route: TestRoute, expected: number, ms = 6_000) {
   return [...seen.values()];
 }
 
+/** Forwarder turns until the breaker opens (a receive may return fewer messages than are waiting). */
+async function forwardUntilOpen(route: TestRoute, ms = 8_000) {
+  const deadline = Date.now() + ms;
+  while ((await route.breaker()).state === 'closed' && Date.now() < deadline) await route.forwardOnce();
+  expect((await route.breaker()).state).toBe('open');
+}
+
 describe('circuit breaker: opening', () => {
-  it('opens once after `failures` consecutive failed attempts and stops the route (queue tag)', async () => {
+  it('opens once after `failures` consecutive failed attempts, stops the route (queue tag) and tries no more', async () => {
     // Prepare: the backend is down
     server.current.fallback = { status: 503 };
     const route = await breakerRoute();
     await postMany(route, 5);
 
-    // Act: one batch of five, every attempt answered 503
-    await route.forwardOnce();
+    // Act: batches (a receive may return fewer than five) until it opens, every attempt answered 503
+    await forwardUntilOpen(route);
+    const triedBeforeOpen = server.current.requests.length;
+    await sleep(1_100); // the backoff passes: the failed ones are visible again
+    await route.forwardOnce(); // one more batch: held, not tried
 
     // Assess
     const breaker = await route.breaker();
@@ -73,35 +84,42 @@ describe('circuit breaker: opening', () => {
     expect(await breakerTag(route)).toBe('open');
     const opened = route.logs.forwarder.entries().filter((entry) => entry.event === LOG_EVENT.BREAKER_OPENED);
     expect(opened).toHaveLength(1);
-    expect(server.current.requests).toHaveLength(5);
+    expect(triedBeforeOpen).toBeGreaterThanOrEqual(BREAKER.failures);
+    expect(server.current.requests).toHaveLength(triedBeforeOpen);
   });
 
   it('puts back what arrives while open, untried, with its attempts so far, and dead-letters nothing', async () => {
-    // Prepare: open after the first batch; each message then had one attempt
+    // Prepare: three messages, each tried until the breaker opens
     server.current.fallback = { status: 503 };
     const route = await breakerRoute();
-    const ids = await postMany(route, 4);
-    await route.forwardOnce();
-    expect((await route.breaker()).state).toBe('open');
-    await sleep(1_200); // the retry backoff (1 s) passes: the four are visible again
+    const ids = await postMany(route, 3);
+    await forwardUntilOpen(route);
+    const triedBeforeOpen = server.current.requests.length;
+    await sleep(1_200); // the retry backoff (1 s) passes: they are visible again
 
-    // Act: a batch received while open (as between an open and the mapping stopping)
-    const poll = await route.forwardOnce();
+    // Act: batches received while open (as between an open and the mapping stopping)
+    let held = 0;
+    const deadline = Date.now() + 6_000;
+    while (held < ids.length && Date.now() < deadline) held += (await route.forwardOnce()).deleted;
 
-    // Assess: no new attempt; fresh copies (receive count 1) carry one attempt each
-    expect(poll.received).toBe(4);
-    expect(server.current.requests).toHaveLength(4);
-    const copies = await drainQueueView(route, 4);
+    // Assess: no new attempt; each a fresh copy that carries exactly the attempts it had
+    expect(held).toBe(ids.length);
+    expect(server.current.requests).toHaveLength(triedBeforeOpen);
+    const copies = await drainQueueView(route, ids.length);
     expect(copies.map((m) => m.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).sort()).toEqual(
       [...ids].sort(),
     );
     for (const copy of copies) {
-      expect(copy.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue).toBe('1');
+      const id = copy.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue;
+      const attempts = server.current.idsReceived().filter((received) => received === id).length;
+      expect(attempts).toBeGreaterThanOrEqual(1);
+      expect(copy.MessageAttributes?.[ATTR.QUEUE_ATTEMPTS]?.StringValue).toBe(String(attempts));
       expect(copy.MessageAttributes?.[ATTR.QUEUED_AT]?.StringValue).toBeDefined();
+      expect(copy.Attributes?.ApproximateReceiveCount).toBe('1');
     }
     expect(await route.deadLetters()).toHaveLength(0);
     expect(route.logs.forwarder.entries()).toContainEqual(
-      expect.objectContaining({ event: LOG_EVENT.BREAKER_HELD, held: 4 }),
+      expect.objectContaining({ event: LOG_EVENT.BREAKER_HELD }),
     );
   });
 
@@ -147,12 +165,12 @@ describe('circuit breaker: opening', () => {
 });
 
 describe('circuit breaker: probing', () => {
-  /** A route whose breaker is open, its probe due now, with `count` messages waiting. */
-  async function openRoute(count: number, extra: Partial<TestRouteOptions> = {}) {
+  /** A route whose breaker is open (since `openedAt`), its probe due now, with `count` messages waiting. */
+  async function openRoute(count: number, extra: Partial<TestRouteOptions> = {}, openedAt = new Date()) {
     const route = await breakerRoute(extra);
     const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
     for (let i = 0; i < BREAKER.failures; i++) await store.countFailure(route.route.name);
-    expect(await store.open(route.route.name, BREAKER.failures, new Date(), new Date())).toBe(true);
+    expect(await store.open(route.route.name, BREAKER.failures, openedAt, new Date())).toBe(true);
     const ids = await postMany(route, count);
     return { route, store, ids };
   }
@@ -215,9 +233,7 @@ describe('circuit breaker: probing', () => {
     // Prepare
     server.current.fallback = { status: 200 };
     const { route, ids } = await openRoute(2);
-    await route.forwardOnce(); // held: put back untried, the tag set again
-    expect(await breakerTag(route)).toBe('open');
-    await sleep(1_100);
+    await new QueueTagSwitch(route.sqs, route.queues.queueUrl).stop(); // as the opener did
 
     // Act
     const report = await route.probe();
@@ -232,6 +248,22 @@ describe('circuit breaker: probing', () => {
     expect(route.logs.forwarder.entries()).toContainEqual(
       expect.objectContaining({ event: LOG_EVENT.BREAKER_CLOSED }),
     );
+  });
+
+  it('stops the route again when batches still arrive a minute after it opened (the stop did not take)', async () => {
+    // Prepare: opened two minutes ago, yet the queue is not tagged
+    server.current.fallback = { status: 200 };
+    const { route } = await openRoute(2, {}, new Date(Date.now() - 120_000));
+    const early = await openRoute(2);
+
+    // Act
+    await route.forwardOnce();
+    await early.route.forwardOnce();
+
+    // Assess: both held; only the late one switched the route off again
+    expect(server.current.requests).toHaveLength(0);
+    expect(await breakerTag(route)).toBe('open');
+    expect(await breakerTag(early.route)).toBeUndefined();
   });
 
   it("an operator's pause wins: a probe that closes the breaker leaves the deliveries stopped", async () => {
