@@ -1,30 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import { CloudFormationClient, DescribeStacksCommand, type Output } from '@aws-sdk/client-cloudformation';
+import type { Output } from '@aws-sdk/client-cloudformation';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  GetEventSourceMappingCommand,
-  LambdaClient,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { pauseCommand } from '../../cli/commands/pause.js';
 import { statusCommand } from '../../cli/commands/status.js';
 import { StackAccessError } from '../../cli/errors.js';
 import { memoryOutput } from '../../cli/output.js';
-import { openDeployedStack, parseStackOutputs } from '../../cli/stack/deployed-stack.js';
+import { parseStackOutputs } from '../../cli/stack/deployed-stack.js';
 import type { StackTarget } from '../../cli/stack/stack-target.js';
 import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { BREAKER_PARTITION, DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import {
-  breakerOutputValue,
-  ROUTE_OUTPUT,
-  routeOutputKey,
-  STACK_OUTPUT,
-} from '../../shared/config/stack-outputs.js';
+import { ROUTE_OUTPUT, routeOutputKey, STACK_OUTPUT } from '../../shared/config/stack-outputs.js';
 import { MESSAGE_TABLE } from '../../shared/resources.js';
+import {
+  type EmulatedRoute,
+  mockEventSourceMappings,
+  openEmulatedDeployedStack,
+} from './emulated-deployed-stack.js';
 
 /**
  * `gd status`, `gd pause` and `gd resume` on a deployed stack with a circuit breaker route: the
@@ -34,18 +29,11 @@ import { MESSAGE_TABLE } from '../../shared/resources.js';
 describe('gd and a circuit breaker, deployed stack', () => {
   const endpoint = inject('awsEndpoint');
   const dynamoDb = createDynamoDbClient({ endpoint });
-  // Mocks replace `send` of every client of their class: made per test and restored after.
-  const createMocks = () => ({
-    cloudFormation: mockClient(CloudFormationClient),
-    lambda: mockClient(LambdaClient),
-  });
-  let cloudFormation: ReturnType<typeof createMocks>['cloudFormation'];
-  let lambda: ReturnType<typeof createMocks>['lambda'];
+  let mappings: ReturnType<typeof mockEventSourceMappings>;
+  let cloudFormation: Awaited<ReturnType<typeof openEmulatedDeployedStack>>['cloudFormation'];
   let stack: StackTarget;
   let breakers: DynamoDbBreakerStore;
   let messageTable: string;
-  /** Whether each route's mapping is enabled, as Lambda would keep it. */
-  let enabled: Map<string, boolean>;
   /** The breaker item's manualPause at each UpdateEventSourceMapping, in order. */
   let manualPauseAtUpdate: boolean[];
 
@@ -55,65 +43,32 @@ describe('gd and a circuit breaker, deployed stack', () => {
     // Prepare: the resources in moto, the outputs as infra/ writes them for a breaker route and a plain one.
     const prefix = `cli-${randomUUID().slice(0, 8)}`;
     const env = { AWS_ENDPOINT_URL: endpoint, LOCAL_PREFIX: prefix };
-    ({ messageTable } = await provisionTables(dynamoDb, prefix));
+    const tables = await provisionTables(dynamoDb, prefix);
+    messageTable = tables.messageTable;
     breakers = new DynamoDbBreakerStore(dynamoDb, messageTable);
     const sqs = createSqsClient({ endpoint });
-    const outputs: Record<string, string> = {
-      [STACK_OUTPUT.API_URL]: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod/',
-      [STACK_OUTPUT.FAILOVER_TABLE_NAME]: `${prefix}-failover`,
-      [STACK_OUTPUT.MESSAGE_TABLE_NAME]: messageTable,
-      [STACK_OUTPUT.DRAINER_FUNCTION_NAME]: 'gd-drainer',
-      [STACK_OUTPUT.ROUTE_NAMES]: 'catering,orders',
-      [routeOutputKey('catering', ROUTE_OUTPUT.BREAKER)]: breakerOutputValue({
-        failures: 2,
-        probeSeconds: 60,
-      }),
-    };
     const [catering] = loadDeliveryConfig(env).routes;
     if (!catering) throw new Error('no default route');
+    const routes: EmulatedRoute[] = [];
     for (const name of ['catering', 'orders']) {
       const queues = await provisionRouteQueues(sqs, prefix, { ...catering, name });
-      const key = (output: Parameters<typeof routeOutputKey>[1]) => routeOutputKey(name, output);
-      outputs[key(ROUTE_OUTPUT.ROUTE_PATH)] = `/${name}`;
-      outputs[key(ROUTE_OUTPUT.QUEUE_URL)] = queues.queueUrl;
-      outputs[key(ROUTE_OUTPUT.DLQ_URL)] = queues.dlqUrl;
-      outputs[key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)] = `${name}-forwarder`;
-      outputs[key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)] = `${name}-esm`;
-      outputs[key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)] = `${name}-ingest`;
+      routes.push({
+        name,
+        ...queues,
+        ...(name === 'catering' ? { breaker: { failures: 2, probeSeconds: 60 } } : {}),
+      });
     }
     sqs.destroy();
-
-    ({ cloudFormation, lambda } = createMocks());
-    cloudFormation.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: 'GuaranteedDelivery',
-          CreationTime: new Date(),
-          StackStatus: 'UPDATE_COMPLETE',
-          Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
-        },
-      ],
-    });
-    enabled = new Map([
-      ['catering-esm', true],
-      ['orders-esm', true],
-    ]);
     manualPauseAtUpdate = [];
-    lambda.on(UpdateEventSourceMappingCommand).callsFake(async (input) => {
+    mappings = mockEventSourceMappings(async () => {
       manualPauseAtUpdate.push((await breakers.read('catering', true)).manualPause);
-      enabled.set(input.UUID, input.Enabled);
-      return { UUID: input.UUID, State: input.Enabled ? 'Enabling' : 'Disabling' };
     });
-    lambda.on(GetEventSourceMappingCommand).callsFake(async (input) => ({
-      UUID: input.UUID,
-      State: enabled.get(input.UUID) ? 'Enabled' : 'Disabled',
-    }));
-    stack = await openDeployedStack({ region: 'us-east-1', endpoint });
+    ({ stack, cloudFormation } = await openEmulatedDeployedStack(tables, routes));
   });
 
   afterEach(() => {
     cloudFormation.restore();
-    lambda.restore();
+    mappings.lambda.restore();
   });
 
   const run = async (command: 'status' | 'pause' | 'resume', route?: string) => {
@@ -134,7 +89,7 @@ describe('gd and a circuit breaker, deployed stack', () => {
     await breakers.countFailure('catering');
     await breakers.countFailure('catering');
     expect(await breakers.open('catering', 2, openedAt, new Date(openedAt.getTime() + 60_000))).toBe(true);
-    enabled.set('catering-esm', false);
+    mappings.set('catering', false);
   };
 
   it('reads which routes have a breaker from the outputs', () => {
@@ -156,14 +111,16 @@ describe('gd and a circuit breaker, deployed stack', () => {
     expect(paused.code).toBe(0);
     expect(afterPause.manualPause).toBe(true);
     expect(afterResume).toMatchObject({ state: 'closed', manualPause: false });
-    expect(lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input)).toEqual([
+    expect(
+      mappings.lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input),
+    ).toEqual([
       { UUID: 'catering-esm', Enabled: false },
       { UUID: 'catering-esm', Enabled: true },
     ]);
     // The pause was in the item when the mapping went off; cleared before it came back on.
     expect(manualPauseAtUpdate).toEqual([true, false]);
     expect(resumed.out).toBe('catering: deliveries resumed (event-source-mapping)');
-    expect(enabled.get('catering-esm')).toBe(true);
+    expect(mappings.isEnabled('catering')).toBe(true);
   });
 
   it("resumes while the breaker is open by clearing the pause and leaving the mapping to the breaker's probe", async () => {
@@ -182,9 +139,9 @@ describe('gd and a circuit breaker, deployed stack', () => {
         "(breaker open since 2026-11-30T17:02:03.000Z): deliveries resume when the breaker's next probe succeeds",
     );
     expect(await breakers.read('catering', true)).toMatchObject({ state: 'open', manualPause: false });
-    expect(enabled.get('catering-esm')).toBe(false);
+    expect(mappings.isEnabled('catering')).toBe(false);
     expect(
-      lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input.Enabled),
+      mappings.lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input.Enabled),
     ).toEqual([false]);
     expect(status.json).toMatchObject({
       routes: [
@@ -251,7 +208,9 @@ describe('gd and a circuit breaker, deployed stack', () => {
       unroutableFailover: 0,
     });
     expect(status.json).toMatchObject({ routes: [{ route: 'orders', paused: true }] });
-    expect(lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input)).toEqual([
+    expect(
+      mappings.lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input),
+    ).toEqual([
       { UUID: 'orders-esm', Enabled: false },
       { UUID: 'orders-esm', Enabled: true },
     ]);

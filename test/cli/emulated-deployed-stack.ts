@@ -1,0 +1,108 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+  type UpdateEventSourceMappingCommandInput,
+} from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { inject } from 'vitest';
+import { openDeployedStack } from '../../cli/stack/deployed-stack.js';
+import type { BreakerSettings } from '../../shared/circuit-breaker.js';
+import {
+  breakerOutputValue,
+  ROUTE_OUTPUT,
+  type RouteOutput,
+  routeOutputKey,
+  STACK_OUTPUT,
+} from '../../shared/config/stack-outputs.js';
+import type { DeliverySwitch } from '../../shared/ports.js';
+
+/**
+ * A deployed stack for `gd` whose queues and tables are on the test emulator: CloudFormation's
+ * outputs written as infra/ writes them, and Lambda's event source mappings mocked (moto cannot run
+ * a mapping) as one on/off switch per route, which a forwarder's {@link DeliverySwitch} can share.
+ */
+
+/** A route of the emulated stack. */
+export interface EmulatedRoute {
+  readonly name: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly breaker?: BreakerSettings;
+}
+
+/** The id of a route's mocked event source mapping. */
+export const mappingId = (route: string) => `${route}-esm`;
+
+/**
+ * Mocks every LambdaClient's event source mapping calls as one switch per route, enabled until
+ * turned off. `beforeUpdate` runs before each UpdateEventSourceMapping takes effect. Restore after.
+ */
+export function mockEventSourceMappings(
+  beforeUpdate: (input: UpdateEventSourceMappingCommandInput) => Promise<void> = async () => undefined,
+) {
+  const lambda = mockClient(LambdaClient);
+  const disabled = new Set<string>();
+  const set = (uuid: string, enabled: boolean) => (enabled ? disabled.delete(uuid) : disabled.add(uuid));
+  lambda.on(UpdateEventSourceMappingCommand).callsFake(async (input) => {
+    await beforeUpdate(input);
+    set(input.UUID, input.Enabled);
+    return { UUID: input.UUID, State: input.Enabled ? 'Enabling' : 'Disabling' };
+  });
+  lambda.on(GetEventSourceMappingCommand).callsFake(async (input) => ({
+    UUID: input.UUID,
+    State: disabled.has(input.UUID) ? 'Disabled' : 'Enabled',
+  }));
+  return {
+    lambda,
+    isEnabled: (route: string) => !disabled.has(mappingId(route)),
+    /** Turns the mapping as the forwarder of the route does when its breaker opens or closes. */
+    set: (route: string, enabled: boolean) => set(mappingId(route), enabled),
+    /** The route's forwarder's switch: the same mapping. */
+    switchOf: (route: string): DeliverySwitch => ({
+      stop: async () => void set(mappingId(route), false),
+      start: async () => void set(mappingId(route), true),
+    }),
+  };
+}
+
+/**
+ * Opens the stack through `gd`'s own openDeployedStack, its outputs mocked; the other services go to
+ * the emulator. Restore the returned CloudFormation mock after.
+ */
+export async function openEmulatedDeployedStack(
+  tables: { readonly messageTable: string; readonly failoverTable: string },
+  routes: readonly EmulatedRoute[],
+) {
+  const outputs: Record<string, string> = {
+    [STACK_OUTPUT.API_URL]: 'https://abc123.execute-api.us-east-1.amazonaws.com/prod/',
+    [STACK_OUTPUT.FAILOVER_TABLE_NAME]: tables.failoverTable,
+    [STACK_OUTPUT.MESSAGE_TABLE_NAME]: tables.messageTable,
+    [STACK_OUTPUT.DRAINER_FUNCTION_NAME]: 'gd-drainer',
+    [STACK_OUTPUT.ROUTE_NAMES]: routes.map((route) => route.name).join(','),
+  };
+  for (const route of routes) {
+    const key = (output: RouteOutput) => routeOutputKey(route.name, output);
+    outputs[key(ROUTE_OUTPUT.ROUTE_PATH)] = `/${route.name}`;
+    outputs[key(ROUTE_OUTPUT.QUEUE_URL)] = route.queueUrl;
+    outputs[key(ROUTE_OUTPUT.DLQ_URL)] = route.dlqUrl;
+    outputs[key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)] = `${route.name}-forwarder`;
+    outputs[key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)] = mappingId(route.name);
+    outputs[key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)] = `${route.name}-ingest`;
+    if (route.breaker) outputs[key(ROUTE_OUTPUT.BREAKER)] = breakerOutputValue(route.breaker);
+  }
+  const cloudFormation = mockClient(CloudFormationClient);
+  cloudFormation.on(DescribeStacksCommand).resolves({
+    Stacks: [
+      {
+        StackName: 'GuaranteedDelivery',
+        CreationTime: new Date(),
+        StackStatus: 'UPDATE_COMPLETE',
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  });
+  const stack = await openDeployedStack({ region: 'us-east-1', endpoint: inject('awsEndpoint') });
+  return { stack, cloudFormation };
+}
