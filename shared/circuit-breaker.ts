@@ -47,3 +47,22 @@ export function breakerSummary(state: BreakerState): { state: BreakerPosition; s
 
 /** Whether deliveries must wait: open, or a probe under way. */
 export const isTripped = (state: BreakerState): boolean => state.state !== 'closed';
+
+/**
+ * The earliest time of the next probe: three quarters of `probeSeconds` on. The probe schedule
+ * ticks every `probeSeconds` (EventBridge every whole minute on AWS), and a tick is never exactly on
+ * time: a "not before" at the full interval would make every other tick arrive a moment early and
+ * double the real interval. This keeps one probe per tick, and never two within 3/4 of it.
+ */
+export function nextProbeAt(now: Date, probeSeconds: number): Date {
+  return new Date(now.getTime() + probeSeconds * 750);
+}
+
+/**
+ * How long a probed message that failed waits before it can be received again: half the probe
+ * interval, so the next probe can take it when the queue holds nothing else, and takes another
+ * message when it does (one message the backend keeps refusing does not hide the others' health).
+ */
+export function probedMessageDelaySeconds(probeSeconds: number): number {
+  return Math.floor(probeSeconds / 2);
+}

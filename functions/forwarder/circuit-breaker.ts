@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import type { BreakerState } from '../../shared/circuit-breaker.js';
+import { type BreakerState, nextProbeAt } from '../../shared/circuit-breaker.js';
 import { fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
@@ -54,7 +54,7 @@ export async function readBreaker(deps: BreakerDeps): Promise<BreakerState | und
  */
 const STOP_SETTLE_MS = 60_000;
 
-/** Seconds a held or probed copy waits before SQS offers it again: the probe interval (SQS allows 900). */
+/** Seconds a held copy waits before SQS offers it again: the probe interval (SQS allows 900). */
 export function holdSeconds(deps: BreakerDeps): number {
   return Math.min(deps.settings.breaker.probeSeconds, 900);
 }
@@ -104,7 +104,7 @@ export function failureCounter(
         route,
         breaker.failures,
         now,
-        new Date(now.getTime() + breaker.probeSeconds * 1000),
+        nextProbeAt(now, breaker.probeSeconds),
       );
       if (!opened) return;
       onOpened();

@@ -1,16 +1,14 @@
 import type { SQSRecord } from 'aws-lambda';
-import type { BreakerPosition } from '../../shared/circuit-breaker.js';
+import {
+  type BreakerPosition,
+  nextProbeAt,
+  probedMessageDelaySeconds,
+} from '../../shared/circuit-breaker.js';
 import { fromSqsRecord } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { DeliveryResponse, ProbeSource } from '../../shared/ports.js';
-import {
-  type BreakerDeps,
-  holdSeconds,
-  isBackendFailure,
-  putBack,
-  switchDeliveries,
-} from './circuit-breaker.js';
+import { type BreakerDeps, isBackendFailure, putBack, switchDeliveries } from './circuit-breaker.js';
 import { type ForwardOutcome, forwardRecord, newBatchState, readBatchRecords } from './forward-record.js';
 
 /**
@@ -52,7 +50,7 @@ const PROBE_VISIBILITY_MARGIN_SECONDS = 30;
  * - the backend answered at all (2xx, or a status that is not a failure): the breaker closes and the
  *   route's deliveries start again, unless an operator paused it (`gd pause` wins);
  * - no answer, timeout, 408, 429 or 5xx: the message goes back as it was (its attempts unchanged,
- *   after {@link holdSeconds}) and the breaker stays open until the next probe time;
+ *   after {@link probedMessageDelaySeconds}) and the breaker stays open until the next probe time;
  * - an id already delivered (or a reused key's refused copy) tells nothing: it is dropped as the
  *   forwarder would, and the next message is tried.
  * An empty queue leaves the breaker open: there is nothing to learn the backend's health from.
@@ -111,7 +109,7 @@ async function tryOne(
   }
   if (outcome === 'not-delivered' || outcome === 'error') {
     try {
-      await putBack(record, envelope, deps, holdSeconds(deps));
+      await putBack(record, envelope, deps, probedMessageDelaySeconds(deps.settings.breaker.probeSeconds));
     } catch (error) {
       // Left as received: it comes back when its visibility ends, one receive more on its count.
       deps.logger.warn('probe could not put its message back; it returns after its visibility timeout', {
@@ -135,7 +133,7 @@ function describeResponse(response: DeliveryResponse | undefined): string | unde
 
 async function stayOpen(deps: BreakerDeps, attempts: number, detail: string): Promise<ProbeReport> {
   const { route, breaker } = deps.settings;
-  const next = new Date(deps.clock.now().getTime() + breaker.probeSeconds * 1000);
+  const next = nextProbeAt(deps.clock.now(), breaker.probeSeconds);
   await deps.breaker.store.reopen(route, next);
   deps.logger.warn('circuit breaker probe: still open', {
     event: LOG_EVENT.BREAKER_PROBE_FAILED,
