@@ -334,7 +334,8 @@ queue ${PAUSE_TAG}=true. A pause outlasts the breaker closing: only gd resume en
     options: [option('--route <R>', 'the route').hideHelp()],
     notes: `On AWS enables the route's event source mapping; locally removes the ${PAUSE_TAG} tag. While
 the route's circuit breaker is open, deliveries stay stopped: they resume when its next probe
-succeeds (on AWS the mapping is left to the probe; locally the breaker's ${BREAKER_TAG} tag stays).`,
+succeeds (on AWS the mapping is left to the probe; locally the breaker's ${BREAKER_TAG} tag stays;
+with the breaker closed, a ${BREAKER_TAG} tag left behind is cleared too).`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: false }, output),
   },

@@ -106,13 +106,24 @@ class LocalStack implements StackTarget {
     return { paused: tags[PAUSE_TAG] === 'true', heldByBreaker, ...(breaker ? { breaker } : {}) };
   }
 
-  /** Only the pause tag: the breaker's tag is the breaker's to clear, after a successful probe. */
+  /**
+   * The pause tag; the breaker's tag stays while the breaker is open (its probe clears it). A resume
+   * also clears the breaker's tag when the breaker is closed, as on AWS it enables the shared mapping:
+   * such a tag is left over from a probe's restart that failed, and nothing else would clear it.
+   */
   async setPaused(route: RouteTarget, paused: boolean): Promise<void> {
     if (paused) {
       await this.sqs.send(new TagQueueCommand({ QueueUrl: route.queueUrl, Tags: { [PAUSE_TAG]: 'true' } }));
-    } else {
-      await this.sqs.send(new UntagQueueCommand({ QueueUrl: route.queueUrl, TagKeys: [PAUSE_TAG] }));
+      return;
     }
+    const breaker = await readRouteBreaker(this, route);
+    const stale = breaker !== undefined && !isTripped(breaker);
+    await this.sqs.send(
+      new UntagQueueCommand({
+        QueueUrl: route.queueUrl,
+        TagKeys: stale ? [PAUSE_TAG, BREAKER_TAG] : [PAUSE_TAG],
+      }),
+    );
   }
 
   /** The drainer's own logic, run here with the local names (there is no Lambda to invoke). */

@@ -131,17 +131,20 @@ describe('gd and a circuit breaker, local stack', () => {
     );
   });
 
-  it("shows deliveries held while the breaker's tag is still on the queue, whatever the item says", async () => {
-    // Prepare: the tag as a forwarder leaves it when clearing it failed after its breaker closed.
+  it('shows deliveries held by a breaker tag left on after the breaker closed, and resume clears it', async () => {
+    // Prepare: the tag as a probe leaves it when its restart failed after the breaker closed.
     await sqs.send(new TagQueueCommand({ QueueUrl: billingQueueUrl, Tags: { [BREAKER_TAG]: 'open' } }));
 
     // Act
     const routes = await statusJson();
     const text = await gd(['status', '--route', 'billing']);
+    const resumed = await gd(['resume', '--route', 'billing']);
 
     // Assess
     expect(routes[0]).toMatchObject({ breaker: { state: 'closed', since: null }, heldByBreaker: true });
     expect(text.out.split('\n')[2]).toMatch(/^billing\s+held\s/);
+    expect(resumed.out).toBe('billing: deliveries resumed (queue-tag)');
+    expect(await tags()).toEqual({});
   });
 
   it('pauses with its own tag only: the pause shows while the breaker is open, and nothing is written to the breaker', async () => {
