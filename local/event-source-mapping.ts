@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { ListQueueTagsCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeError } from '../shared/errors.js';
-import { BREAKER_TAG, PAUSE_TAG } from './local-stack-contract.js';
+import { BREAKER_TAG, CONCURRENCY_TAG, PAUSE_TAG } from './local-stack-contract.js';
 import { type PollTarget, pollOnce, type ReceiveGate, type SqsBatchHandler } from './sqs-poller.js';
 
 /**
@@ -60,6 +60,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
   const backoff = options.backoffMs ?? { initial: 500, max: 3_000 };
   const stopSignal = new AbortController();
   let paused = false;
+  let activeLoops = options.concurrency;
   let pauseCheckedAt = 0;
   let pauseCheck: Promise<void> | undefined;
   // Shared by the loops, so an outage is reported once, not once per loop.
@@ -77,6 +78,17 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
         const byOperator = output.Tags?.[PAUSE_TAG]?.trim().toLowerCase() === 'true';
         const byBreaker = output.Tags?.[BREAKER_TAG] !== undefined;
         const now = byOperator || byBreaker;
+        // A breaker ramping deliveries back up limits the loops that run, as MaximumConcurrency does on AWS.
+        const limit = Number(output.Tags?.[CONCURRENCY_TAG]);
+        const nextLimit =
+          Number.isInteger(limit) && limit > 0 ? Math.min(limit, options.concurrency) : options.concurrency;
+        if (nextLimit !== activeLoops) {
+          report(
+            'concurrency',
+            `${name}: ${nextLimit} of ${options.concurrency} poll loops (queue tag ${CONCURRENCY_TAG})`,
+          );
+          activeLoops = nextLimit;
+        }
         if (now !== paused) {
           const why = byOperator
             ? `queue tag ${PAUSE_TAG}=true`
@@ -124,11 +136,11 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     return turn;
   };
 
-  const loop = async () => {
+  const loop = async (index: number) => {
     let delay = backoff.initial;
     while (!stopSignal.signal.aborted) {
       await refreshPaused();
-      if (paused) {
+      if (paused || index >= activeLoops) {
         await sleep(pauseCheckMs);
         continue;
       }
@@ -155,7 +167,7 @@ export function startEventSourceMapping(options: EventSourceMappingOptions): Eve
     }
   };
 
-  const loops = Array.from({ length: options.concurrency }, () => loop());
+  const loops = Array.from({ length: options.concurrency }, (_, index) => loop(index));
 
   return {
     get paused() {

@@ -54,6 +54,13 @@ export const PAUSE_TAG = 'gd:paused';
 export const BREAKER_TAG = 'gd:breaker';
 
 /**
+ * Queue tag that limits how many of a route's poll loops run (`gd:concurrency=2`): set by the
+ * circuit breaker while deliveries ramp back up after it closed, as on AWS the mapping's
+ * MaximumConcurrency; removed at the route's own concurrency.
+ */
+export const CONCURRENCY_TAG = 'gd:concurrency';
+
+/**
  * Credentials for emulator calls: an emulator accepts any, and the SDK will not sign without some.
  * The shell's own keys are used when it has them; a configured AWS_PROFILE is never consulted, so
  * real credentials are not sent to an emulator.

@@ -26,6 +26,8 @@ export interface BreakerState {
   readonly probeAt?: string;
   /** `gd pause` on AWS: deliveries stay stopped whatever the breaker does. */
   readonly manualPause: boolean;
+  /** After a close: the batches allowed at once while deliveries ramp back up; absent once at full. */
+  readonly rampConcurrency?: number;
 }
 
 /** The state of a breaker with no item yet. */
@@ -37,6 +39,8 @@ export interface BreakerSettings {
   readonly failures: number;
   /** Seconds between probes while open. */
   readonly probeSeconds: number;
+  /** The route's batches at once, where the ramp-up after a close ends. @default RAMP_START_CONCURRENCY */
+  readonly concurrency?: number;
 }
 
 /** What `gd status --json` shows: the position and since when it holds. */
@@ -65,4 +69,17 @@ export function nextProbeAt(now: Date, probeSeconds: number): Date {
  */
 export function probedMessageDelaySeconds(probeSeconds: number): number {
   return Math.floor(probeSeconds / 2);
+}
+
+/**
+ * Batches at once right after a close: Lambda's least MaximumConcurrency for an SQS event source
+ * (2). Each probe tick then doubles it until the route's own `concurrency`, so a backend that just
+ * came back is not met by every poller at once.
+ */
+export const RAMP_START_CONCURRENCY = 2;
+
+/** The next ramp step: double, at most the route's `concurrency` (undefined when that is reached). */
+export function nextRampStep(current: number, routeConcurrency: number): number | undefined {
+  const next = Math.min(routeConcurrency, current * 2);
+  return next >= routeConcurrency ? undefined : next;
 }

@@ -201,8 +201,13 @@ export interface BreakerStore {
   startProbe(route: string, now: Date, leaseUntil: Date): Promise<boolean>;
   /** half-open → open, the next probe at `probeAt`. */
   reopen(route: string, probeAt: Date): Promise<void>;
-  /** half-open → closed; the closed state, or undefined when it was not half-open. */
-  close(route: string, now: Date): Promise<BreakerState | undefined>;
+  /**
+   * half-open → closed, deliveries ramping up from `rampConcurrency` when given; the closed state,
+   * or undefined when it was not half-open.
+   */
+  close(route: string, now: Date, rampConcurrency?: number): Promise<BreakerState | undefined>;
+  /** One ramp step while closed: from `from` batches at once to `to` (undefined: the ramp is over). */
+  advanceRamp(route: string, from: number, to: number | undefined): Promise<boolean>;
   /** `gd pause` / `gd resume` on AWS: whether the operator holds deliveries stopped. */
   setManualPause(route: string, paused: boolean): Promise<BreakerState>;
 }
@@ -213,7 +218,10 @@ export interface BreakerStore {
  */
 export interface DeliverySwitch {
   stop(): Promise<void>;
-  start(): Promise<void>;
+  /** Starts deliveries; with `concurrency`, at most that many batches at once until {@link limit} raises it. */
+  start(concurrency?: number): Promise<void>;
+  /** Sets how many batches may run at once; undefined = the route's own `concurrency` again. */
+  limit(concurrency: number | undefined): Promise<void>;
 }
 
 /** What the forwarder sends to a backend. */

@@ -123,9 +123,14 @@ export function failureCounter(
 }
 
 /** Stops or starts the route's deliveries; a failure is logged, and the next probe tries again. */
-export async function switchDeliveries(deps: BreakerDeps, action: 'stop' | 'start'): Promise<boolean> {
+export async function switchDeliveries(
+  deps: BreakerDeps,
+  action: 'stop' | 'start',
+  concurrency?: number,
+): Promise<boolean> {
   try {
-    await deps.breaker.deliveries[action]();
+    if (action === 'start') await deps.breaker.deliveries.start(concurrency);
+    else await deps.breaker.deliveries.stop();
     return true;
   } catch (error) {
     deps.logger.error(`could not ${action} the route's deliveries for its circuit breaker`, {

@@ -11,7 +11,7 @@ import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-record
 import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
 import { EventSourceMappingSwitch } from '../../shared/aws/event-source-mapping-switch.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import type { BreakerSettings } from '../../shared/circuit-breaker.js';
+import { type BreakerSettings, RAMP_START_CONCURRENCY } from '../../shared/circuit-breaker.js';
 import {
   ENV,
   type Env,
@@ -66,6 +66,7 @@ export function loadBreakerSettings(env: Env): { breaker?: BreakerSettings } {
     breaker: {
       failures: intEnv(env, ENV.BREAKER_FAILURES, 0, 1, 1000),
       probeSeconds: intEnv(env, ENV.BREAKER_PROBE_SECONDS, 0, 1, 3600),
+      concurrency: intEnv(env, ENV.MAX_CONCURRENCY, RAMP_START_CONCURRENCY, RAMP_START_CONCURRENCY, 1000),
     },
   };
 }
@@ -253,5 +254,8 @@ function awsDeliverySwitch(config: ForwarderConfig): DeliverySwitch {
       `a circuit breaker outside Lambda needs a delivery switch (${LAMBDA_FUNCTION_NAME} is not set)`,
     );
   }
-  return new EventSourceMappingSwitch(config.functionName);
+  return new EventSourceMappingSwitch(
+    config.functionName,
+    config.breaker?.concurrency ?? RAMP_START_CONCURRENCY,
+  );
 }

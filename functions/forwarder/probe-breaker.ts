@@ -2,7 +2,9 @@ import type { SQSRecord } from 'aws-lambda';
 import {
   type BreakerPosition,
   nextProbeAt,
+  nextRampStep,
   probedMessageDelaySeconds,
+  RAMP_START_CONCURRENCY,
 } from '../../shared/circuit-breaker.js';
 import { fromSqsRecord } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
@@ -58,7 +60,11 @@ const PROBE_VISIBILITY_MARGIN_SECONDS = 30;
 export async function probeBreaker(deps: BreakerDeps, source: ProbeSource): Promise<ProbeReport> {
   const { route, timeoutSeconds } = deps.settings;
   const state = await deps.breaker.store.read(route, true);
-  if (state.state === 'closed') return { state: 'closed', attempts: 0, detail: 'closed' };
+  if (state.state === 'closed') {
+    return state.rampConcurrency === undefined
+      ? { state: 'closed', attempts: 0, detail: 'closed' }
+      : rampUp(deps, state.rampConcurrency);
+  }
   const now = deps.clock.now();
   if (state.probeAt !== undefined && Date.parse(state.probeAt) > now.getTime()) {
     return { state: state.state, attempts: 0, detail: `next probe at ${state.probeAt}` };
@@ -144,26 +150,62 @@ async function stayOpen(deps: BreakerDeps, attempts: number, detail: string): Pr
   return { state: 'open', attempts, detail };
 }
 
+/**
+ * Closes the breaker and starts deliveries: at {@link RAMP_START_CONCURRENCY} batches at once when
+ * the route allows more, raised at each later tick ({@link rampUp}). Deliveries are started before
+ * the item says closed: a start that fails leaves the breaker open, so the next probe tries again
+ * (closed first, a failed start would leave a closed breaker in front of a stopped route). A route
+ * an operator paused stays stopped, and at its own concurrency when resumed.
+ */
 async function close(
   deps: BreakerDeps,
   attempts: number,
   outcome: ForwardOutcome | 'error',
 ): Promise<ProbeReport> {
   const { route } = deps.settings;
-  const closed = await deps.breaker.store.close(route, deps.clock.now());
-  if (!closed) return { state: 'open', attempts, detail: 'the breaker moved while probing' };
-  const paused = closed.manualPause;
-  if (!paused) {
-    await switchDeliveries(deps, 'start');
-    // `gd pause` may have landed between the close and the start: it wins.
-    const after = await deps.breaker.store.read(route, true);
-    if (after.manualPause) await switchDeliveries(deps, 'stop');
+  const routeConcurrency = deps.settings.breaker.concurrency ?? RAMP_START_CONCURRENCY;
+  const paused = (await deps.breaker.store.read(route, true)).manualPause;
+  const ramp = !paused && routeConcurrency > RAMP_START_CONCURRENCY;
+  const startAt = ramp ? RAMP_START_CONCURRENCY : undefined;
+  if (!paused && !(await switchDeliveries(deps, 'start', startAt))) {
+    return stayOpen(deps, attempts, 'the backend answered, but deliveries could not be started');
   }
+  const closed = await deps.breaker.store.close(route, deps.clock.now(), startAt);
+  if (!closed) return { state: 'open', attempts, detail: 'the breaker moved while probing' };
+  // `gd pause` may have landed between the read and the start: it wins.
+  if (!paused && closed.manualPause) await switchDeliveries(deps, 'stop');
+  const stillPaused = paused || closed.manualPause;
   deps.logger.info('circuit breaker closed: the backend answered a probe', {
     event: LOG_EVENT.BREAKER_CLOSED,
     route,
     probeOutcome: outcome,
-    deliveries: paused ? 'still paused by an operator (gd resume)' : 'resumed',
+    deliveries: stillPaused ? 'still paused by an operator (gd resume)' : 'resumed',
+    ...(startAt === undefined ? {} : { concurrency: startAt, rampingTo: routeConcurrency }),
   });
-  return { state: 'closed', attempts, detail: paused ? 'closed; paused by an operator' : 'closed' };
+  return { state: 'closed', attempts, detail: stillPaused ? 'closed; paused by an operator' : 'closed' };
+}
+
+/** One ramp-up step after a close: double the batches allowed at once, up to the route's own. */
+async function rampUp(deps: BreakerDeps, current: number): Promise<ProbeReport> {
+  const { route } = deps.settings;
+  const next = nextRampStep(current, deps.settings.breaker.concurrency ?? RAMP_START_CONCURRENCY);
+  // The step is claimed first, so two ticks at once do not both raise it.
+  if (!(await deps.breaker.store.advanceRamp(route, current, next))) {
+    return { state: 'closed', attempts: 0, detail: 'ramp moved meanwhile' };
+  }
+  try {
+    await deps.breaker.deliveries.limit(next);
+  } catch (error) {
+    // Not fatal: the route runs at the step it had; the ramp is over, at the route's own value on
+    // its next deploy. Logged so an operator can see why it stayed lower.
+    deps.logger.warn('circuit breaker ramp-up step not applied', {
+      event: LOG_EVENT.BREAKER_SWITCH_FAILED,
+      route,
+      concurrency: next ?? 'route',
+      error: describeError(error),
+    });
+  }
+  const detail = next === undefined ? 'ramp-up done' : `ramping up: ${next} batches at once`;
+  deps.logger.info(`circuit breaker closed, ${detail}`, { route, concurrency: next ?? 'route' });
+  return { state: 'closed', attempts: 0, detail };
 }

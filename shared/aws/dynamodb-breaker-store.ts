@@ -123,19 +123,35 @@ export class DynamoDbBreakerStore implements BreakerStore {
     });
   }
 
-  async close(route: string, now: Date): Promise<BreakerState | undefined> {
+  async close(route: string, now: Date, rampConcurrency?: number): Promise<BreakerState | undefined> {
+    const ramp = rampConcurrency === undefined ? '' : ', rampConcurrency = :ramp';
     const item = await this.update(
       route,
-      'SET #state = :closed, failures = :zero, closedAt = :now REMOVE probeAt',
+      `SET #state = :closed, failures = :zero, closedAt = :now${ramp} REMOVE probeAt${ramp ? '' : ', rampConcurrency'}`,
       '#state = :halfOpen',
       {
         ':closed': { S: 'closed' },
         ':halfOpen': { S: 'half-open' },
         ':zero': { N: '0' },
         ':now': { S: now.toISOString() },
+        ...(rampConcurrency === undefined ? {} : { ':ramp': { N: String(rampConcurrency) } }),
       },
     );
     return item ? fromItem(item) : undefined;
+  }
+
+  async advanceRamp(route: string, from: number, to: number | undefined): Promise<boolean> {
+    const item = await this.update(
+      route,
+      to === undefined ? 'REMOVE rampConcurrency' : 'SET rampConcurrency = :to',
+      '#state = :closed AND rampConcurrency = :from',
+      {
+        ':closed': { S: 'closed' },
+        ':from': { N: String(from) },
+        ...(to === undefined ? {} : { ':to': { N: String(to) } }),
+      },
+    );
+    return item !== undefined;
   }
 
   async setManualPause(route: string, paused: boolean): Promise<BreakerState> {
@@ -170,5 +186,6 @@ function fromItem(item: Record<string, AttributeValue>): BreakerState {
     ...(text('openedAt') ? { openedAt: text('openedAt') } : {}),
     ...(text('closedAt') ? { closedAt: text('closedAt') } : {}),
     ...(text('probeAt') ? { probeAt: text('probeAt') } : {}),
+    ...(item.rampConcurrency?.N ? { rampConcurrency: Number(item.rampConcurrency.N) } : {}),
   };
 }

@@ -17,7 +17,14 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   private uuid: Promise<string> | undefined;
   private client: Promise<import('@aws-sdk/client-lambda').LambdaClient> | undefined;
 
-  constructor(private readonly functionName: string) {}
+  /**
+   * @param functionName the forwarder's own name
+   * @param routeConcurrency the mapping's MaximumConcurrency as deployed, which {@link limit} restores
+   */
+  constructor(
+    private readonly functionName: string,
+    private readonly routeConcurrency: number,
+  ) {}
 
   private lambda() {
     this.client ??= import('@aws-sdk/client-lambda').then(
@@ -44,18 +51,31 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
     return this.uuid;
   }
 
-  private async setEnabled(enabled: boolean): Promise<void> {
+  private async update(change: { Enabled?: boolean; MaximumConcurrency?: number }): Promise<void> {
     const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
     await (await this.lambda()).send(
-      new UpdateEventSourceMappingCommand({ UUID: await this.mappingId(), Enabled: enabled }),
+      new UpdateEventSourceMappingCommand({
+        UUID: await this.mappingId(),
+        ...(change.Enabled === undefined ? {} : { Enabled: change.Enabled }),
+        ...(change.MaximumConcurrency === undefined
+          ? {}
+          : { ScalingConfig: { MaximumConcurrency: change.MaximumConcurrency } }),
+      }),
     );
   }
 
   stop(): Promise<void> {
-    return this.setEnabled(false);
+    return this.update({ Enabled: false });
   }
 
-  start(): Promise<void> {
-    return this.setEnabled(true);
+  start(concurrency?: number): Promise<void> {
+    return this.update({
+      Enabled: true,
+      ...(concurrency === undefined ? {} : { MaximumConcurrency: concurrency }),
+    });
+  }
+
+  limit(concurrency: number | undefined): Promise<void> {
+    return this.update({ MaximumConcurrency: concurrency ?? this.routeConcurrency });
   }
 }

@@ -58,6 +58,8 @@ export const ENV = {
   BREAKER_FAILURES: 'BREAKER_FAILURES',
   /** Circuit breaker: seconds between probes while open (forwarder). */
   BREAKER_PROBE_SECONDS: 'BREAKER_PROBE_SECONDS',
+  /** The route's batches at once (its mapping's maximum concurrency): where a breaker's ramp-up ends. */
+  MAX_CONCURRENCY: 'MAX_CONCURRENCY',
   /** Name of the S3 bucket messages nearing retention are archived to (archiver). */
   ARCHIVE_BUCKET_NAME: 'ARCHIVE_BUCKET_NAME',
   /** JSON list of the queues the archiver watches: `[{route, source, queueUrl, archiveAfterSeconds}]`. */

@@ -89,6 +89,7 @@ export function routeEnvironments(
         ? {
             [ENV.BREAKER_FAILURES]: String(route.breaker.failures),
             [ENV.BREAKER_PROBE_SECONDS]: String(route.breaker.probeSeconds),
+            [ENV.MAX_CONCURRENCY]: String(route.concurrency),
           }
         : {}),
     },

@@ -63,6 +63,8 @@ export function mockEventSourceMappings(
     switchOf: (route: string): DeliverySwitch => ({
       stop: async () => void set(mappingId(route), false),
       start: async () => void set(mappingId(route), true),
+      // Concurrency is not what these tests look at: the pause / breaker switch is.
+      limit: async () => undefined,
     }),
   };
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
-import { BREAKER_TAG } from '../../local/local-stack-contract.js';
+import { BREAKER_TAG, CONCURRENCY_TAG } from '../../local/local-stack-contract.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { ATTR } from '../../shared/envelope.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
@@ -272,6 +272,7 @@ describe('circuit breaker: probing', () => {
     const deliveries: DeliverySwitch = {
       stop: async () => void calls.push('stop'),
       start: async () => void calls.push('start'),
+      limit: async (concurrency) => void calls.push(`limit ${concurrency}`),
     };
     server.current.fallback = { status: 200 };
     const { route, store } = await openRoute(1, { deliveries });
@@ -284,6 +285,65 @@ describe('circuit breaker: probing', () => {
     expect(report.state).toBe('closed');
     expect(calls).not.toContain('start');
     expect(await route.breaker()).toMatchObject({ state: 'closed', manualPause: true });
+  });
+});
+
+describe('circuit breaker: coming back', () => {
+  it('ramps deliveries back up after a close: 2 batches at once, doubled at each probe tick, up to the route', async () => {
+    // Prepare: a route of 8 batches at once, its breaker open and due, one message waiting
+    server.current.fallback = { status: 200 };
+    const route = await breakerRoute({ route: { breaker: BREAKER, concurrency: 8 } });
+    const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
+    for (let i = 0; i < BREAKER.failures; i++) await store.countFailure(route.route.name);
+    await store.open(route.route.name, BREAKER.failures, new Date(), new Date());
+    await postMany(route, 1);
+    const limitTag = async () =>
+      (await route.sqs.send(new ListQueueTagsCommand({ QueueUrl: route.queues.queueUrl }))).Tags?.[
+        CONCURRENCY_TAG
+      ];
+
+    // Act: the probe that closes it, then two ticks
+    const closing = await route.probe();
+    const atClose = { ramp: (await route.breaker()).rampConcurrency, tag: await limitTag() };
+    await route.probe();
+    const second = { ramp: (await route.breaker()).rampConcurrency, tag: await limitTag() };
+    const last = await route.probe();
+    const done = { ramp: (await route.breaker()).rampConcurrency, tag: await limitTag() };
+
+    // Assess
+    expect(closing.state).toBe('closed');
+    expect(atClose).toEqual({ ramp: 2, tag: '2' });
+    expect(second).toEqual({ ramp: 4, tag: '4' });
+    expect(last.detail).toBe('ramp-up done');
+    expect(done).toEqual({ ramp: undefined, tag: undefined });
+  });
+
+  it('stays open when deliveries cannot be started after a good probe, so the next probe tries again', async () => {
+    // Prepare: a switch that cannot start
+    const deliveries: DeliverySwitch = {
+      stop: async () => undefined,
+      start: async () => {
+        throw new Error('ResourceInUseException: the mapping is being updated');
+      },
+      limit: async () => undefined,
+    };
+    server.current.fallback = { status: 200 };
+    const route = await breakerRoute({ deliveries });
+    const store = new DynamoDbBreakerStore(route.dynamoDb, route.tables.messageTable);
+    for (let i = 0; i < BREAKER.failures; i++) await store.countFailure(route.route.name);
+    await store.open(route.route.name, BREAKER.failures, new Date(), new Date());
+    const [id] = await postMany(route, 1);
+
+    // Act
+    const report = await route.probe();
+
+    // Assess: the message went through (it is done); the breaker is open for the next try
+    expect(report.state).toBe('open');
+    expect((await route.breaker()).state).toBe('open');
+    expect(server.current.idsReceived()).toEqual([id]);
+    expect(route.logs.forwarder.entries()).toContainEqual(
+      expect.objectContaining({ event: LOG_EVENT.BREAKER_SWITCH_FAILED, action: 'start' }),
+    );
   });
 });
 

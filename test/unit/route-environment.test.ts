@@ -87,7 +87,11 @@ describe('routeEnvironments (the stack and the local runner both use it)', () =>
     const withoutBreaker = loadForwarderConfig(routeEnvironments(DEFAULT_ROUTE, RESOURCES).forwarder);
 
     // Assess
-    expect(forwarder.breaker).toEqual({ failures: 6, probeSeconds: 45 });
+    expect(forwarder.breaker).toEqual({
+      failures: 6,
+      probeSeconds: 45,
+      concurrency: DEFAULT_ROUTE.concurrency,
+    });
     expect(withoutBreaker.breaker).toBeUndefined();
   });
 
