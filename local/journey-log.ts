@@ -118,6 +118,20 @@ export function formatRecord(record: LogRecord): string {
       const reason = String(record.reason ?? '').replace(/^gave up after \d+ attempts; last: /, '');
       return line(t, 'dead-lettered', `${id} after ${record.attempt} attempts: ${clip(reason)}`);
     }
+    case LOG_EVENT.BREAKER_OPENED:
+      return line(
+        t,
+        'breaker open',
+        `${record.route}: ${record.failures} failed attempts in a row; deliveries stop, messages wait (probe every ${record.probeSeconds}s)`,
+      );
+    case LOG_EVENT.BREAKER_HELD:
+      return line(t, 'breaker held', `${record.route}: ${record.held} received while open, put back untried`);
+    case LOG_EVENT.BREAKER_PROBING:
+      return line(t, 'breaker probe', `${record.route}: half-open, trying one message`);
+    case LOG_EVENT.BREAKER_PROBE_FAILED:
+      return line(t, 'breaker probe', `${record.route}: still open (${clip(String(record.detail))})`);
+    case LOG_EVENT.BREAKER_CLOSED:
+      return line(t, 'breaker closed', `${record.route}: deliveries ${record.deliveries}`);
     case LOG_EVENT.DUPLICATE_SUPPRESSED:
       return line(t, 'duplicate', `${id} already delivered at ${record.deliveredAt}; not sent again`);
     case LOG_EVENT.DRAIN_FINISHED: {

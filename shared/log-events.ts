@@ -44,6 +44,8 @@ export const LOG_EVENT = {
   BREAKER_OPENED: 'breaker-opened',
   /** Forwarder: records received while the breaker was open went back to the queue, no attempt counted. */
   BREAKER_HELD: 'breaker-held',
+  /** Forwarder probe: the breaker went half-open; one message is about to be tried. */
+  BREAKER_PROBING: 'breaker-probing',
   /** Forwarder probe: the one message tried while open failed (or there was none); the breaker stays open. */
   BREAKER_PROBE_FAILED: 'breaker-probe-failed',
   /** Forwarder probe: the tried message got an answer; the breaker closed and deliveries resume. */

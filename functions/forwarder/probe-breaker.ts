@@ -73,6 +73,11 @@ export async function probeBreaker(deps: BreakerDeps, source: ProbeSource): Prom
   if (!(await deps.breaker.store.startProbe(route, now, lease))) {
     return { state: state.state, attempts: 0, detail: 'another probe is under way' };
   }
+  deps.logger.info('circuit breaker half-open: trying one message', {
+    event: LOG_EVENT.BREAKER_PROBING,
+    route,
+    openedAt: state.openedAt,
+  });
 
   let attempts = 0;
   for (let tried = 0; tried < MAX_MESSAGES_PER_PROBE; tried++) {

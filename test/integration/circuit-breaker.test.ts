@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
+import { formatRecord, type LogRecord } from '../../local/journey-log.js';
 import { BREAKER_TAG, CONCURRENCY_TAG } from '../../local/local-stack-contract.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { ATTR } from '../../shared/envelope.js';
@@ -84,6 +85,10 @@ describe('circuit breaker: opening', () => {
     expect(await breakerTag(route)).toBe('open');
     const opened = route.logs.forwarder.entries().filter((entry) => entry.event === LOG_EVENT.BREAKER_OPENED);
     expect(opened).toHaveLength(1);
+    // npm start's journey view words it from the record's fields
+    expect(formatRecord(opened[0] as LogRecord).slice(9)).toMatch(
+      /^breaker open +catering: 3 failed attempts in a row; deliveries stop, messages wait \(probe every 1s\)$/,
+    );
     expect(triedBeforeOpen).toBeGreaterThanOrEqual(BREAKER.failures);
     expect(server.current.requests).toHaveLength(triedBeforeOpen);
   });
@@ -245,9 +250,11 @@ describe('circuit breaker: probing', () => {
     expect(server.current.idsReceived()).toHaveLength(1);
     expect(ids).toContain(server.current.idsReceived()[0]);
     expect((await route.record(server.current.idsReceived()[0] as string))?.deliveredAt).toBeDefined();
-    expect(route.logs.forwarder.entries()).toContainEqual(
-      expect.objectContaining({ event: LOG_EVENT.BREAKER_CLOSED }),
+    const journey = route.logs.forwarder.entries().map((record) => formatRecord(record).slice(9));
+    expect(journey).toContainEqual(
+      expect.stringMatching(/^breaker probe +catering: half-open, trying one message$/),
     );
+    expect(journey).toContainEqual(expect.stringMatching(/^breaker closed +catering: deliveries resumed$/));
   });
 
   it('stops the route again when batches still arrive a minute after it opened (the stop did not take)', async () => {
