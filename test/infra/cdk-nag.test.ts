@@ -75,6 +75,10 @@ const VARIANTS = {
     }),
     context: {},
   },
+  'ALARM_EMAIL set: an encrypted alarm topic the continuing-delivery state machines publish to': {
+    env: userEnv({ ALARM_EMAIL: 'oncall@example.com' }),
+    context: {},
+  },
   'API keys off, account CloudWatch role on': {
     env: userEnv({ API_KEY_REQUIRED: 'false' }),
     context: { [API_CLOUDWATCH_ROLE_CONTEXT]: 'true' },
