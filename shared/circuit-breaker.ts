@@ -83,3 +83,11 @@ export function nextRampStep(current: number, routeConcurrency: number): number 
   const next = Math.min(routeConcurrency, current * 2);
   return next >= routeConcurrency ? undefined : next;
 }
+
+/**
+ * The event a route's probe schedule sends its forwarder on AWS (an EventBridge rule's constant
+ * input; locally the runner calls the probe on a timer): the same function, so the probe delivers with
+ * exactly the forwarder's code, settings, secrets and permissions. Here rather than beside the probe
+ * (functions/forwarder/probe-breaker.ts) because the stack writes it into the rule.
+ */
+export const BREAKER_PROBE_EVENT = { probe: 'circuit-breaker' } as const;

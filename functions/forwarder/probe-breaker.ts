@@ -1,5 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import {
+  BREAKER_PROBE_EVENT,
   type BreakerPosition,
   nextProbeAt,
   nextRampStep,
@@ -12,13 +13,6 @@ import { LOG_EVENT } from '../../shared/log-events.js';
 import type { DeliveryResponse, ProbeSource } from '../../shared/ports.js';
 import { type BreakerDeps, isBackendFailure, putBack, switchDeliveries } from './circuit-breaker.js';
 import { type ForwardOutcome, forwardRecord, newBatchState, readBatchRecords } from './forward-record.js';
-
-/**
- * The event a route's probe schedule sends its forwarder (an EventBridge rule's constant input on
- * AWS, the local runner's timer locally): the same function, so the probe delivers with exactly the
- * forwarder's code, settings, secrets and permissions.
- */
-export const BREAKER_PROBE_EVENT = { probe: 'circuit-breaker' } as const;
 
 /** Whether an invocation is the probe schedule's rather than SQS's. */
 export function isProbeEvent(event: unknown): event is typeof BREAKER_PROBE_EVENT {

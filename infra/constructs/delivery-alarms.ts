@@ -1,10 +1,12 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IStage, Method } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { BreakerSettings } from '../../shared/circuit-breaker.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import { METRIC } from '../../shared/metrics.js';
 import { deliveryMetric } from './delivery-metric.js';
 
@@ -18,8 +20,11 @@ import { deliveryMetric } from './delivery-metric.js';
  * What monitoring needs of a route. A `DeliveryRoute` (infra/constructs/delivery-route.ts) fits as is.
  */
 export interface MonitoredRoute {
-  /** The route's configuration; only its name is used (metric dimension, alarm names, commands). */
-  readonly route: { readonly name: string };
+  /**
+   * The route's configuration: its name (metric dimension, alarm names, commands) and, when it has a
+   * circuit breaker, the breaker's settings (it then gets the breaker alarm too).
+   */
+  readonly route: { readonly name: string; readonly breaker?: BreakerSettings };
   /** The delivery queue. */
   readonly queue: IQueue;
   /** The fail-messages dead-letter queue. */
@@ -105,6 +110,29 @@ export const ROUTE_ALARMS: { readonly [K in keyof RouteAlarms]: AlarmRow<RouteAl
       `The ${name} ingest stored messages in the failover table because SQS refused them: they are safe, and the drainer moves them to the queue on its schedule. ` +
       'Check: npx gd status (failover backlog). Move them now: npx gd drain',
   },
+};
+
+/** What the breaker alarm of a route with a circuit breaker is computed from. */
+export interface BreakerAlarmContext {
+  /** The route's name, as `gd --route` takes it. */
+  readonly name: string;
+  readonly breaker: BreakerSettings;
+}
+
+/**
+ * A route's circuit breaker is open. The forwarder publishes `BreakerOpen` 1 when it opens and on
+ * every probe tick while open, 0 on a tick while closed; the probe ticks every minute, so the alarm
+ * looks at one-minute periods whatever the other alarms' period: ALARM when it opens, OK again on the
+ * first tick after it closed. Above 0 is at least 1: the value is 0 or 1.
+ */
+export const BREAKER_OPEN_ALARM: AlarmRow<BreakerAlarmContext> = {
+  metric: ({ name }) =>
+    deliveryMetric(METRIC.BREAKER_OPEN, name, { period: Duration.minutes(1), statistic: 'Maximum' }),
+  description: ({ name, breaker }) =>
+    `The circuit breaker of route ${name} is open: ${breaker.failures} delivery attempts in a row failed (no answer, timeout, 408, 429, 5xx), so deliveries stopped. ` +
+    `Messages wait in the queue and no attempt is counted against them. About every ${breaker.probeSeconds} s (at least a minute) the forwarder tries one message; the first answer closes the breaker, deliveries resume by themselves and this alarm returns to OK. ` +
+    `Check: the backend, npx gd status --route ${name} (breaker open since ...) and the forwarder's logs (events ${LOG_EVENT.BREAKER_OPENED}, ${LOG_EVENT.BREAKER_PROBE_FAILED}, ${LOG_EVENT.BREAKER_CLOSED}). ` +
+    `Nothing to redrive afterwards. To keep the route stopped once the backend is back: npx gd pause --route ${name}`,
 };
 
 /** The stack-wide alarm: what the drainer left in the failover table after a run. */

@@ -28,6 +28,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 import { METRIC, type MetricName } from '../../shared/metrics.js';
 import { definedOnly } from './defined-props.js';
 import {
+  BREAKER_OPEN_ALARM,
   createRouteAlarms,
   FAILOVER_BACKLOG_ALARM,
   type MonitoredRoute,
@@ -94,7 +95,8 @@ export interface DeliveryMonitoringProps {
 
 /**
  * CloudWatch alarms and a dashboard for the delivery flow: per route, dead letters, the oldest
- * message's age, forwarder errors, ingest 5xx and failover use; stack-wide, the failover backlog the
+ * message's age, forwarder errors, ingest 5xx and failover use, and an open circuit breaker on a route
+ * that has one (one-minute periods: its probe ticks every minute); stack-wide, the failover backlog the
  * drainer left (the table of alarms is delivery-alarms.ts). Each alarm's description says what it
  * means and which `gd` command fixes it.
  */
@@ -103,6 +105,8 @@ export class DeliveryMonitoring extends Construct {
   public readonly alarmTopic?: ITopic;
   /** Alarms per route name. */
   public readonly routeAlarms: ReadonlyMap<string, RouteAlarms>;
+  /** The circuit breaker is open, per name of a route that has a breaker. */
+  public readonly breakerAlarms: ReadonlyMap<string, Alarm>;
   /** The drainer left items in the failover table after a run. */
   public readonly failoverBacklogAlarm: Alarm;
   /** Every alarm, in creation order (for alarm status widgets or composite alarms). */
@@ -136,6 +140,16 @@ export class DeliveryMonitoring extends Construct {
       alarms.push(...Object.values(created));
     }
     this.routeAlarms = routeAlarms;
+    const breakerAlarms = new Map<string, Alarm>();
+    for (const { route } of props.routes) {
+      if (!route.breaker) continue;
+      const id = `${routeOutputPrefix(route.name)}BreakerOpen`;
+      const context = { name: route.name, breaker: route.breaker };
+      breakerAlarms.set(route.name, thresholdAlarm(this, id, BREAKER_OPEN_ALARM, context));
+    }
+    this.breakerAlarms = breakerAlarms;
+    // With the others, so the topic hears of both transitions: opened (ALARM) and closed (OK).
+    alarms.push(...breakerAlarms.values());
 
     this.failoverBacklogAlarm = thresholdAlarm(this, 'FailoverBacklog', FAILOVER_BACKLOG_ALARM, {
       period: this.period,
@@ -301,6 +315,22 @@ export class DeliveryMonitoring extends Construct {
         right: [m(METRIC.KEY_REUSE_DISCARDED, 'reused-key copies discarded')],
         width: 12,
       }),
+      ...(route.route.breaker
+        ? [
+            new GraphWidget({
+              title: `${name}: circuit breaker`,
+              left: [
+                this.metricForRoute(METRIC.BREAKER_OPEN, name, {
+                  statistic: 'Maximum',
+                  label: 'open (1) / closed (0)',
+                }),
+              ],
+              right: [m(METRIC.HELD_BY_BREAKER, 'held back while open')],
+              width: 24,
+              height: 4,
+            }),
+          ]
+        : []),
     ];
   }
 

@@ -24,6 +24,7 @@ import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-val
 import { definedOnly } from './defined-props.js';
 import type { DeliveryApi } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
+import { RouteBreaker } from './route-breaker.js';
 
 /** Lambda's limit on an SQS event source's batching window. */
 const MAX_BATCHING_WINDOW_SECONDS = 300;
@@ -124,6 +125,8 @@ export class DeliveryRoute extends Construct {
   public readonly signingSecret?: ISecret;
   /** How the forwarder and `gd` name that secret: the name or ARN it was given, or the new secret's ARN. */
   public readonly signingSecretId?: string;
+  /** The route's circuit breaker on AWS (grants, probe schedule), when its `breaker` is set. */
+  public readonly breaker?: RouteBreaker;
 
   constructor(scope: Construct, id: string, props: DeliveryRouteProps) {
     // Validation first, before the construct joins the tree: a rejected route leaves nothing behind.
@@ -268,6 +271,16 @@ export class DeliveryRoute extends Construct {
       throw new Error(`DeliveryRoute '${route.name}': the forwarder's event source mapping was not created`);
     }
     this.eventSourceMapping = mapping;
+
+    if (route.breaker) {
+      this.breaker = new RouteBreaker(this, 'Breaker', {
+        route: { name: route.name, breaker: route.breaker },
+        forwarder,
+        queue: this.queue,
+        eventSourceMapping: mapping,
+        messageTable: props.messageTable,
+      });
+    }
   }
 
   /**

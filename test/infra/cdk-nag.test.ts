@@ -79,6 +79,18 @@ const VARIANTS = {
     env: userEnv({ ALARM_EMAIL: 'oncall@example.com' }),
     context: {},
   },
+  'a route with a circuit breaker beside one without': {
+    env: userEnv({
+      DELIVERY_CONFIG: routesFile('breaker', {
+        routes: [
+          { ...ORDERS_ROUTE, target: TEST_TARGET, breaker: { failures: 5, probeSeconds: 30 } },
+          { ...ORDERS_ROUTE, name: 'billing', path: '/billing/events', target: TEST_TARGET },
+        ],
+      }),
+      ALARM_EMAIL: 'oncall@example.com',
+    }),
+    context: {},
+  },
   'API keys off, account CloudWatch role on': {
     env: userEnv({ API_KEY_REQUIRED: 'false' }),
     context: { [API_CLOUDWATCH_ROLE_CONTEXT]: 'true' },

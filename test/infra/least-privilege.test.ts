@@ -1,67 +1,12 @@
 import type { Template } from 'aws-cdk-lib/assertions';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { baseline, forwarderGrants, grantsOf, type PolicyStatement, sorted } from './grants.js';
 import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
-
-interface PolicyStatement {
-  readonly Effect: string;
-  readonly Action: string | string[];
-  readonly Resource: unknown;
-}
-
-/** Names a policy resource: `*`, `<LogicalId>` for a GetAtt Arn, `<LogicalId>/index/by-age` for a joined ARN. */
-function describeResource(resource: unknown): string {
-  if (resource === '*') return '*';
-  const value = resource as Record<string, unknown>;
-  // A secret's ARN is its Ref.
-  if (typeof value.Ref === 'string') return value.Ref;
-  const getAtt = value['Fn::GetAtt'] as [string, string] | undefined;
-  if (getAtt) return getAtt[0];
-  const join = value['Fn::Join'] as [string, unknown[]] | undefined;
-  if (join) return join[1].map((part) => (typeof part === 'string' ? part : describeResource(part))).join('');
-  throw new Error(`unexpected policy resource ${JSON.stringify(resource)}`);
-}
-
-/**
- * Every `action on resource` pair the function's role allows, whatever way the policies group
- * them (cdk.json's minimizePolicies merges statements), sorted.
- */
-function grantsOf(template: Template, fn: IFunction): string[] {
-  const roleId = idOf(fn.role ?? fn);
-  const policies = Object.values(resourcesOf(template, 'AWS::IAM::Policy')).filter((policy) =>
-    (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleId),
-  );
-  const pairs = policies.flatMap((policy) =>
-    (policy.Properties.PolicyDocument as { Statement: PolicyStatement[] }).Statement.flatMap((statement) => {
-      expect(statement.Effect).toBe('Allow');
-      const actions = [statement.Action].flat();
-      const resources = [statement.Resource].flat().map(describeResource);
-      return actions.flatMap((action) => resources.map((resource) => `${action} on ${resource}`));
-    }),
-  );
-  return [...new Set(pairs)].sort();
-}
-
-/** What DeliveryFunction gives every function: its own log group and X-Ray. */
-function baseline(fn: DeliveryFunction): string[] {
-  const logGroup = idOf(fn.functionLogGroup);
-  return [
-    `logs:CreateLogStream on ${logGroup}`,
-    `logs:PutLogEvents on ${logGroup}`,
-    'xray:PutTelemetryRecords on *',
-    'xray:PutTraceSegments on *',
-  ];
-}
-
-function sorted(values: string[]): string[] {
-  return [...values].sort();
-}
 
 describe('least privilege (two routes)', () => {
   let stack: GuaranteedDeliveryStack;
@@ -115,22 +60,9 @@ describe('least privilege (two routes)', () => {
       const grants = grantsOf(template, route.forwarderFunction);
 
       // Assess
-      const queue = idOf(route.queue);
-      const dlq = idOf(route.deadLetterQueue);
-      const messages = idOf(stack.messageTable);
       expect(grants).toEqual(
         sorted([
-          ...baseline(route.forwarderFunction),
-          `sqs:ReceiveMessage on ${queue}`,
-          `sqs:DeleteMessage on ${queue}`,
-          `sqs:ChangeMessageVisibility on ${queue}`,
-          `sqs:GetQueueAttributes on ${queue}`,
-          `sqs:GetQueueUrl on ${queue}`,
-          `sqs:SendMessage on ${dlq}`,
-          `sqs:GetQueueAttributes on ${dlq}`,
-          `sqs:GetQueueUrl on ${dlq}`,
-          `dynamodb:BatchGetItem on ${messages}`,
-          `dynamodb:UpdateItem on ${messages}`,
+          ...forwarderGrants(route, stack.messageTable),
           // Its own route's signing secret, read only; the unsigned route's forwarder has none.
           ...(route.signingSecret
             ? [

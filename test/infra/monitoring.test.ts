@@ -1,3 +1,4 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { type Method, MockIntegration, RestApi } from 'aws-cdk-lib/aws-apigateway';
@@ -12,16 +13,25 @@ import {
   type DeliveryMonitoringProps,
   type MonitoredRoute,
 } from '../../infra/constructs/delivery-monitoring.js';
+import type { BreakerSettings } from '../../shared/circuit-breaker.js';
 import {
   countMetric,
   createMetrics,
   METRIC,
   METRICS_NAMESPACE,
   publishMetrics,
+  SERVICE,
 } from '../../shared/metrics.js';
 
+const BREAKER: BreakerSettings = { failures: 3, probeSeconds: 120 };
+
 /** A route's queues and forwarder as plain stand-ins: these tests are about the alarms, not the route. */
-function standInRoute(stack: Stack, name: string, method?: Method): MonitoredRoute {
+function standInRoute(
+  stack: Stack,
+  name: string,
+  method?: Method,
+  breaker?: BreakerSettings,
+): MonitoredRoute {
   const deadLetterQueue = new Queue(stack, `${name}Dlq`, {
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
@@ -41,7 +51,13 @@ function standInRoute(stack: Stack, name: string, method?: Method): MonitoredRou
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     }),
   });
-  return { route: { name }, queue, deadLetterQueue, forwarderFunction, method };
+  return {
+    route: { name, ...(breaker ? { breaker } : {}) },
+    queue,
+    deadLetterQueue,
+    forwarderFunction,
+    method,
+  };
 }
 
 interface Built {
@@ -53,7 +69,7 @@ interface Built {
 
 function build(
   props: Partial<DeliveryMonitoringProps> = {},
-  options: { api?: boolean; nag?: boolean } = {},
+  options: { api?: boolean; nag?: boolean; breaker?: boolean } = {},
 ): Built {
   const app = new App();
   const stack = new Stack(app, 'OpsTest', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -67,11 +83,36 @@ function build(
     routes = [standInRoute(stack, 'catering', method)];
     apiStage = api.deploymentStage;
   } else {
-    routes = [standInRoute(stack, 'catering'), standInRoute(stack, 'order-events')];
+    // With `breaker`, the second route has a circuit breaker.
+    routes = [
+      standInRoute(stack, 'catering'),
+      standInRoute(stack, 'order-events', undefined, options.breaker ? BREAKER : undefined),
+    ];
   }
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const monitoring = new DeliveryMonitoring(stack, 'Monitoring', { routes, apiStage, ...props });
   return { app, stack, monitoring, template: options.nag ? (undefined as never) : Template.fromStack(stack) };
+}
+
+/** The EMF records that `publish` writes to stdout (Powertools' metrics are not disabled here). */
+function emittedEmf(
+  publish: () => void,
+): Array<Record<string, unknown> & { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } }> {
+  const lines: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    publish();
+  } finally {
+    process.stdout.write = original;
+  }
+  return lines
+    .flatMap((line) => line.split('\n'))
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line));
 }
 
 /** The dashboard body as JSON text, CloudFormation references replaced by `<ref>`. */
@@ -250,31 +291,14 @@ describe('DeliveryMonitoring alarms', () => {
 
   it('alarm dimensions match the EMF that Powertools writes for the functions', () => {
     // Prepare: what the ingest and drainer adapters do, captured from stdout (metrics are not disabled here).
-    const lines: string[] = [];
-    const original = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
+    const emf = emittedEmf(() => {
       const ingest = createMetrics('ingest');
       countMetric(ingest, METRIC.ACCEPTED_TO_FAILOVER);
       publishMetrics(ingest, 'catering');
       const drainer = createMetrics('drainer');
       countMetric(drainer, METRIC.FAILOVER_LEFT, 2);
       publishMetrics(drainer);
-    } finally {
-      process.stdout.write = original;
-    }
-    const emf = lines
-      .flatMap((line) => line.split('\n'))
-      .filter((line) => line.includes('"_aws"'))
-      .map(
-        (line) =>
-          JSON.parse(line) as Record<string, unknown> & {
-            _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] };
-          },
-      );
+    });
 
     // Act
     const { template } = build();
@@ -293,6 +317,44 @@ describe('DeliveryMonitoring alarms', () => {
       expect(dimensions.map((d) => d.Name).sort()).toEqual([...emitted].sort());
       for (const d of dimensions) expect(record?.[d.Name]).toBe(d.Value);
     }
+  });
+});
+
+describe('DeliveryMonitoring circuit breaker alarm', () => {
+  it("alarms on BreakerOpen per minute, whatever the period, for a route with a breaker only, on the probe's EMF dimensions", () => {
+    // Prepare: what the probe adapter publishes on a tick while open, captured from stdout.
+    const emf = emittedEmf(() => {
+      const forwarder = createMetrics(SERVICE.FORWARDER);
+      forwarder.addMetric(METRIC.BREAKER_OPEN, MetricUnit.Count, 1);
+      publishMetrics(forwarder, 'order-events');
+    });
+
+    // Act
+    const { template, monitoring } = build({ period: Duration.minutes(10) }, { breaker: true });
+
+    // Assess
+    const props = alarmProps(template, 'The circuit breaker of route order-events is open');
+    expect(props).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.BREAKER_OPEN,
+      Statistic: 'Maximum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(props.AlarmDescription).toContain(`${BREAKER.failures} delivery attempts in a row`);
+    expect(props.AlarmDescription).toContain(`About every ${BREAKER.probeSeconds} s`);
+    const dimensions = props.Dimensions as { Name: string; Value: string }[];
+    const emitted = emf[0]?._aws.CloudWatchMetrics[0]?.Dimensions[0] ?? [];
+    expect(emitted.length).toBeGreaterThan(0);
+    expect(dimensions.map((d) => d.Name).sort()).toEqual([...emitted].sort());
+    for (const d of dimensions) expect(emf[0]?.[d.Name]).toBe(d.Value);
+    expect([...monitoring.breakerAlarms.keys()]).toEqual(['order-events']);
+    // 5 per route, 2 routes, the stack-wide one, and the breaker's.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    expect(monitoring.alarms).toContain(monitoring.breakerAlarms.get('order-events'));
   });
 });
 
@@ -371,9 +433,9 @@ describe('DeliveryMonitoring notifications', () => {
 });
 
 describe('DeliveryMonitoring dashboard', () => {
-  it("shows each route's flow: ingest, queue, delivery, DLQ, forwarder, and the failover", () => {
+  it("shows each route's flow: ingest, queue, delivery, DLQ, forwarder, a breaker where there is one, and the failover", () => {
     // Prepare / Act
-    const { template } = build();
+    const { template } = build({}, { breaker: true });
 
     // Assess
     const body = dashboardBody(template);
@@ -407,6 +469,8 @@ describe('DeliveryMonitoring dashboard', () => {
       expect(body).toContain(`"${metric}"`);
     }
     expect(body).toContain('"route","order-events"');
+    expect(body).toContain('"title":"order-events: circuit breaker"');
+    expect(body).not.toContain('"title":"catering: circuit breaker"');
     expect(body).toContain('Failover: drained / left');
   });
 
