@@ -10,7 +10,20 @@ import { median } from './stats.js';
 
 const run = promisify(execFile);
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FUNCTIONS = ['ingest', 'forwarder', 'drainer'] as const;
+/**
+ * The bundles measured: each function's handler, and a breaker route's forwarder, whose own handler
+ * also holds the Lambda client (the price of a breaker, paid only by the routes that have one).
+ */
+const FUNCTIONS = [
+  { fn: 'ingest', entry: 'ingest/handler.ts', env: {} },
+  { fn: 'forwarder', entry: 'forwarder/handler.ts', env: {} },
+  {
+    fn: 'forwarder with breaker',
+    entry: 'forwarder/breaker-handler.ts',
+    env: { BREAKER_FAILURES: '5', BREAKER_PROBE_SECONDS: '30', AWS_LAMBDA_FUNCTION_NAME: 'bench-forwarder' },
+  },
+  { fn: 'drainer', entry: 'drainer/handler.ts', env: {} },
+] as const;
 
 /**
  * esbuild options as infra/constructs/delivery-function.ts gives NodejsFunction: CJS, node24,
@@ -125,13 +138,19 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
   const runs = ctx.quick ? 3 : 15;
   const dir = await mkdtemp(join(tmpdir(), 'gd-bench-bundles-'));
   try {
-    const bundles: { fn: string; kind: 'handler' | 'baseline'; file: string; sdk: string[] }[] = [];
-    for (const fn of FUNCTIONS) {
+    const bundles: {
+      fn: string;
+      kind: 'handler' | 'baseline';
+      file: string;
+      sdk: string[];
+      env: Record<string, string>;
+    }[] = [];
+    for (const { fn, entry, env } of FUNCTIONS) {
       const outfile = join(dir, fn, 'index.js');
       const result = await build({
         ...STACK_BUILD_OPTIONS,
         absWorkingDir: PROJECT_ROOT,
-        entryPoints: [join(PROJECT_ROOT, 'functions', fn, 'handler.ts')],
+        entryPoints: [join(PROJECT_ROOT, 'functions', entry)],
         outfile,
         metafile: true,
       });
@@ -139,7 +158,7 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
       const sdk = Object.keys(SDK_CLIENTS).filter((pkg) =>
         inputs.some((input) => input.includes(`node_modules/${pkg}/`)),
       );
-      bundles.push({ fn, kind: 'handler', file: outfile, sdk });
+      bundles.push({ fn, kind: 'handler', file: outfile, sdk, env });
       const baselineFile = join(dir, `${fn}-baseline`, 'index.js');
       const needsDynamoDbImport =
         sdk.includes('@aws-sdk/lib-dynamodb') && !sdk.includes('@aws-sdk/client-dynamodb');
@@ -159,7 +178,7 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
         },
         outfile: baselineFile,
       });
-      bundles.push({ fn, kind: 'baseline', file: baselineFile, sdk });
+      bundles.push({ fn, kind: 'baseline', file: baselineFile, sdk, env: {} });
     }
     ctx.log(`cold start: ${bundles.length} bundles built in ${dir}`);
 
@@ -177,7 +196,7 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
     for (let i = 0; i < runs; i++) {
       // Interleaved, so a noisy moment hits a function and its baseline alike.
       for (const bundle of bundles) {
-        const measured = await measure(bundle.file);
+        const measured = await measure(bundle.file, bundle.env);
         times.get(bundle.file)?.push(measured.ms);
         cpuTimes.get(bundle.file)?.push(measured.cpuMs);
       }
@@ -199,7 +218,7 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
       };
     };
     const pairs: ColdStartPair[] = [];
-    for (const fn of FUNCTIONS) {
+    for (const { fn } of FUNCTIONS) {
       const handlerBundle = bundles.find((b) => b.fn === fn && b.kind === 'handler');
       const baselineBundle = bundles.find((b) => b.fn === fn && b.kind === 'baseline');
       if (!handlerBundle || !baselineBundle) continue;

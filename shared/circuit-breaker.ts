@@ -53,14 +53,19 @@ export function breakerSummary(state: BreakerState): { state: BreakerPosition; s
 export const isTripped = (state: BreakerState): boolean => state.state !== 'closed';
 
 /**
- * The earliest time of the next probe: three quarters of `probeSeconds` on. The probe schedule
- * ticks every `probeSeconds` (EventBridge every whole minute on AWS), and a tick is never exactly on
- * time: a "not before" at the full interval would make every other tick arrive a moment early and
- * double the real interval. This keeps one probe per tick, and never two within 3/4 of it.
+ * The earliest time of the next probe, counted from when this one started (a probe that waited out
+ * a timeout does not push the next one back): `probeSeconds` on, less a tolerance of a quarter of
+ * it, at most 10 s. The schedule ticks every `probeSeconds` locally and every minute on AWS, and a
+ * tick is never exactly on time: a "not before" at the full interval would make every other tick
+ * arrive a moment early and double the real interval.
  */
-export function nextProbeAt(now: Date, probeSeconds: number): Date {
-  return new Date(now.getTime() + probeSeconds * 750);
+export function nextProbeAt(probeStarted: Date, probeSeconds: number): Date {
+  const toleranceMs = Math.min(probeSeconds * 250, MAX_PROBE_TOLERANCE_MS);
+  return new Date(probeStarted.getTime() + probeSeconds * 1000 - toleranceMs);
 }
+
+/** The most a probe may come before its time (see {@link nextProbeAt}). */
+const MAX_PROBE_TOLERANCE_MS = 10_000;
 
 /**
  * How long a probed message that failed waits before it can be received again: half the probe

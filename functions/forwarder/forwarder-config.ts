@@ -9,7 +9,6 @@ import {
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
-import { EventSourceMappingSwitch } from '../../shared/aws/event-source-mapping-switch.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { type BreakerSettings, RAMP_START_CONCURRENCY } from '../../shared/circuit-breaker.js';
 import {
@@ -45,12 +44,7 @@ export interface ForwarderConfig extends ForwarderSettings {
   readonly signingSecretId?: string;
   /** Seconds the container keeps the secret before reading it again. */
   readonly signingSecretCacheSeconds: number;
-  /** The function's own name (Lambda sets AWS_LAMBDA_FUNCTION_NAME): its breaker finds its mapping by it. */
-  readonly functionName?: string;
 }
-
-/** Lambda's own variable naming the running function. */
-const LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
 
 /** The route's circuit breaker: both variables or neither. */
 export function loadBreakerSettings(env: Env): { breaker?: BreakerSettings } {
@@ -142,7 +136,6 @@ export function loadForwarderConfig(env: Env): ForwarderConfig {
     ),
     ...parseHeaders(env[ENV.TARGET_HEADERS]),
     ...loadBreakerSettings(env),
-    ...(env[LAMBDA_FUNCTION_NAME]?.trim() ? { functionName: env[LAMBDA_FUNCTION_NAME]?.trim() } : {}),
   };
 }
 
@@ -239,7 +232,7 @@ export function createForwarderDeps(
       ? {
           breaker: {
             store: new DynamoDbBreakerStore(dynamoDb, config.messageTableName),
-            deliveries: overrides.deliveries ?? awsDeliverySwitch(config),
+            deliveries: overrides.deliveries ?? missingSwitch(),
             source: queue,
           },
         }
@@ -247,15 +240,12 @@ export function createForwarderDeps(
   };
 }
 
-/** The event source mapping switch, for a forwarder running in Lambda. */
-function awsDeliverySwitch(config: ForwarderConfig): DeliverySwitch {
-  if (!config.functionName) {
-    throw new ConfigurationError(
-      `a circuit breaker outside Lambda needs a delivery switch (${LAMBDA_FUNCTION_NAME} is not set)`,
-    );
-  }
-  return new EventSourceMappingSwitch(
-    config.functionName,
-    config.breaker?.concurrency ?? RAMP_START_CONCURRENCY,
+/**
+ * A breaker route's forwarder needs a switch for its deliveries: in Lambda, breaker-handler.ts passes
+ * the event source mapping's; the local runner passes its queue tag.
+ */
+function missingSwitch(): never {
+  throw new ConfigurationError(
+    `${ENV.BREAKER_FAILURES} is set but this forwarder has no delivery switch: a route with a circuit breaker runs functions/forwarder/breaker-handler.ts`,
   );
 }

@@ -76,16 +76,16 @@ export async function probeBreaker(deps: BreakerDeps, source: ProbeSource): Prom
   let attempts = 0;
   for (let tried = 0; tried < MAX_MESSAGES_PER_PROBE; tried++) {
     const record = await source.receiveOne(timeoutSeconds + PROBE_VISIBILITY_MARGIN_SECONDS);
-    if (!record) return stayOpen(deps, attempts, 'no message to try');
+    if (!record) return stayOpen(deps, now, attempts, 'no message to try');
     const tick = await tryOne(record, deps, source);
     if (tick.response) attempts++;
-    if (tick.response && !isBackendFailure(tick.response)) return close(deps, attempts, tick.outcome);
+    if (tick.response && !isBackendFailure(tick.response)) return close(deps, now, attempts, tick.outcome);
     if (tick.response || tick.outcome === 'not-delivered' || tick.outcome === 'error') {
-      return stayOpen(deps, attempts, tick.detail);
+      return stayOpen(deps, now, attempts, tick.detail);
     }
     // Delivered before, or a refused copy: nothing learnt of the backend; try the next message.
   }
-  return stayOpen(deps, attempts, `no message among ${MAX_MESSAGES_PER_PROBE} needed delivering`);
+  return stayOpen(deps, now, attempts, `no message among ${MAX_MESSAGES_PER_PROBE} needed delivering`);
 }
 
 /** One message through the forwarder in probe mode; the received copy is settled here. */
@@ -136,9 +136,14 @@ function describeResponse(response: DeliveryResponse | undefined): string | unde
     : `no answer: ${response.error}`;
 }
 
-async function stayOpen(deps: BreakerDeps, attempts: number, detail: string): Promise<ProbeReport> {
+async function stayOpen(
+  deps: BreakerDeps,
+  probeStarted: Date,
+  attempts: number,
+  detail: string,
+): Promise<ProbeReport> {
   const { route, breaker } = deps.settings;
-  const next = nextProbeAt(deps.clock.now(), breaker.probeSeconds);
+  const next = nextProbeAt(probeStarted, breaker.probeSeconds);
   await deps.breaker.store.reopen(route, next);
   deps.logger.warn('circuit breaker probe: still open', {
     event: LOG_EVENT.BREAKER_PROBE_FAILED,
@@ -158,6 +163,7 @@ async function stayOpen(deps: BreakerDeps, attempts: number, detail: string): Pr
  */
 async function close(
   deps: BreakerDeps,
+  probeStarted: Date,
   attempts: number,
   outcome: ForwardOutcome | 'error',
 ): Promise<ProbeReport> {
@@ -167,7 +173,12 @@ async function close(
   const ramp = !paused && routeConcurrency > RAMP_START_CONCURRENCY;
   const startAt = ramp ? RAMP_START_CONCURRENCY : undefined;
   if (!paused && !(await switchDeliveries(deps, 'start', startAt))) {
-    return stayOpen(deps, attempts, 'the backend answered, but deliveries could not be started');
+    return stayOpen(
+      deps,
+      probeStarted,
+      attempts,
+      'the backend answered, but deliveries could not be started',
+    );
   }
   const closed = await deps.breaker.store.close(route, deps.clock.now(), startAt);
   if (!closed) return { state: 'open', attempts, detail: 'the breaker moved while probing' };

@@ -23,8 +23,14 @@ export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
 
 /** Properties of a {@link DeliveryFunction}. */
 export interface DeliveryFunctionProps {
-  /** Which function to bundle: the entry is `functions/<name>/handler.ts`, its export `handler`. */
+  /** Which function to bundle: the entry is `functions/<name>/<handlerFile>`, its export `handler`. */
   readonly name: DeliveryFunctionName;
+  /**
+   * The entry file in `functions/<name>/`: another handler of the same function, bundling only
+   * what it needs (a breaker route's forwarder holds the Lambda client; the others do not).
+   * @default 'handler.ts'
+   */
+  readonly handlerFile?: string;
   /**
    * Human-readable description shown in the console.
    * @default - none
@@ -98,7 +104,7 @@ export class DeliveryFunction extends NodejsFunction {
       description: `Execution role of the ${props.name} function`,
     });
     super(scope, id, {
-      entry: join(PROJECT_ROOT, 'functions', props.name, 'handler.ts'),
+      entry: join(PROJECT_ROOT, 'functions', props.name, props.handlerFile ?? 'handler.ts'),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),

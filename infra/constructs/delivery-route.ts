@@ -226,6 +226,8 @@ export class DeliveryRoute extends Construct {
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',
+      // With a breaker, the handler that also answers the probe schedule and holds the Lambda client.
+      ...(route.breaker ? { handlerFile: 'breaker-handler.ts' } : {}),
       description: `Delivers the ${route.name} queue to ${route.target}`,
       memorySize: settings.forwarderMemorySize,
       timeout: Duration.seconds(forwarderTimeoutSeconds(route)),

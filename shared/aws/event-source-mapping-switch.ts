@@ -1,21 +1,26 @@
+import {
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import type { DeliverySwitch } from '../ports.js';
 import { awsClientConfig } from './clients.js';
 
 /**
  * A route's {@link DeliverySwitch} on AWS: its forwarder's SQS event source mapping, disabled to stop
- * deliveries (messages wait in the queue) and enabled to start them, the same switch `gd pause` uses.
+ * deliveries (messages wait in the queue) and enabled to start them, the same switch `gd pause` uses;
+ * its ScalingConfig.MaximumConcurrency limits the batches at once while deliveries ramp back up.
  *
  * The forwarder finds its own mapping (ListEventSourceMappings by function name) rather than being
  * told its id: the mapping is created from the function, so the function's environment cannot name
  * it without a dependency cycle. Lambda allows ListEventSourceMappings only on `*`; the stack grants
  * UpdateEventSourceMapping on this route's mapping alone.
  *
- * The Lambda client is loaded on first use, so a forwarder whose breaker never opens does not pay for
- * it at cold start.
+ * Only the breaker routes' forwarder bundle (functions/forwarder/breaker-handler.ts) holds the Lambda
+ * client: it adds about 15 ms to a cold start, which routes without a breaker do not pay.
  */
 export class EventSourceMappingSwitch implements DeliverySwitch {
   private uuid: Promise<string> | undefined;
-  private client: Promise<import('@aws-sdk/client-lambda').LambdaClient> | undefined;
 
   /**
    * @param functionName the forwarder's own name
@@ -24,19 +29,12 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   constructor(
     private readonly functionName: string,
     private readonly routeConcurrency: number,
+    private readonly lambda: LambdaClient = new LambdaClient(awsClientConfig()),
   ) {}
-
-  private lambda() {
-    this.client ??= import('@aws-sdk/client-lambda').then(
-      ({ LambdaClient }) => new LambdaClient(awsClientConfig()),
-    );
-    return this.client;
-  }
 
   private mappingId(): Promise<string> {
     this.uuid ??= (async () => {
-      const { ListEventSourceMappingsCommand } = await import('@aws-sdk/client-lambda');
-      const output = await (await this.lambda()).send(
+      const output = await this.lambda.send(
         new ListEventSourceMappingsCommand({ FunctionName: this.functionName }),
       );
       const ids = (output.EventSourceMappings ?? []).flatMap((mapping) => mapping.UUID ?? []);
@@ -52,8 +50,7 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   }
 
   private async update(change: { Enabled?: boolean; MaximumConcurrency?: number }): Promise<void> {
-    const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
-    await (await this.lambda()).send(
+    await this.lambda.send(
       new UpdateEventSourceMappingCommand({
         UUID: await this.mappingId(),
         ...(change.Enabled === undefined ? {} : { Enabled: change.Enabled }),

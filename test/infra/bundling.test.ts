@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
+import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
-import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import { idOf, resourcesOf, synthStack, userEnv } from './synth.js';
+import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
+import { idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
 
 /**
  * Bundles stay well under Lambda's 50 MB zipped limit and small enough for quick cold starts; today
@@ -37,7 +38,12 @@ describe('function bundles (local esbuild, no Docker)', () => {
   beforeAll(() => {
     // Prepare: one synth with real bundling into a scratch cloud assembly.
     outdir = mkdtempSync(join(tmpdir(), 'gd-infra-bundle-'));
-    const synthesized = synthStack({ config: loadDeliveryConfig(userEnv()) }, { bundle: true, outdir });
+    // The default route, and one with a circuit breaker (its forwarder has a handler of its own).
+    const config = loadDeliveryConfig(userEnv(), [
+      DEFAULT_ROUTE,
+      { ...ORDERS_ROUTE, breaker: { failures: 5, probeSeconds: 30 } },
+    ]);
+    const synthesized = synthStack({ config }, { bundle: true, outdir });
     stack = synthesized.stack;
     const functions = resourcesOf(synthesized.template, 'AWS::Lambda::Function');
     assetDirs = new Map(
@@ -92,6 +98,38 @@ describe('function bundles (local esbuild, no Docker)', () => {
       expect(code.includes('AmazonSQS'), `${name} has the SQS client`).toBe(true);
       expect(code.includes('DynamoDB_20120810'), `${name} has the DynamoDB client`).toBe(true);
     }
+  });
+
+  it("gives only a breaker route's forwarder the Lambda client, and loads it with its breaker", () => {
+    // Prepare
+    const [plain, guarded] = stack.routes as [DeliveryRoute, DeliveryRoute];
+
+    // Act: the Lambda client's REST path for event source mappings is in its own code
+    const hasLambdaClient = (fn: DeliveryFunction) =>
+      readFileSync(bundleOf(fn), 'utf8').includes('/2015-03-31/event-source-mappings');
+    const exported = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `process.stdout.write(typeof require(${JSON.stringify(bundleOf(guarded.forwarderFunction))}).handler)`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          ...COLD_START_ENV,
+          [ENV.BREAKER_FAILURES]: '5',
+          [ENV.BREAKER_PROBE_SECONDS]: '30',
+          AWS_LAMBDA_FUNCTION_NAME: 'orders-forwarder',
+        },
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+
+    // Assess
+    expect(hasLambdaClient(guarded.forwarderFunction)).toBe(true);
+    expect(hasLambdaClient(plain.forwarderFunction)).toBe(false);
+    expect(exported).toBe('function');
   });
 
   it('loads each bundle in plain Node and exports a handler function', () => {
