@@ -96,7 +96,8 @@ export function loadBodySchema(config: IngestConfig): BodySchema {
     );
   }
   try {
-    return compileBodySchema(document);
+    // The routes file's loader checked it against the meta-schema when the stack was synthesized.
+    return compileBodySchema(document, { checked: true });
   } catch (error) {
     throw new ConfigurationError(`${ENV.BODY_SCHEMA} file ${path}: ${(error as Error).message}`, {
       cause: error,
