@@ -1,18 +1,12 @@
 // Over 250 lines: startLocalStack is one ordered start sequence in which every step registers its
 // stop on one cleanup stack, so a failure halfway stops exactly what started. Its settings and checks
-// (runner-settings.ts) and the AWS endpoint step (aws-endpoints.ts) live apart.
-import { archiveExpiring } from '../functions/archiver/archive-expiring.js';
-import { createArchiverDeps } from '../functions/archiver/archiver-config.js';
-import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
-import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
-import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
-import { createProbeHandler } from '../functions/forwarder/probe-adapter.js';
-import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
+// (runner-settings.ts), the AWS endpoint step (aws-endpoints.ts), each route's forwarder
+// (route-forwarder.ts) and the scheduled functions (scheduled-functions.ts) live apart.
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
 import { createDynamoDbClient, createS3Client, createSqsClient } from '../shared/aws/clients.js';
 import { ENV, type Env, USER_ENV } from '../shared/config/env-names.js';
-import { archiveThresholds, loadOperationsConfig } from '../shared/config/operations.js';
+import { loadOperationsConfig } from '../shared/config/operations.js';
 import {
   drainerEnvironment,
   type RouteFunctionEnvironments,
@@ -20,19 +14,11 @@ import {
 } from '../shared/config/route-environment.js';
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
-import {
-  DLQ_RETENTION_SECONDS,
-  deliveryQueueSettings,
-  forwarderTimeoutSeconds,
-  localQueueNames,
-  MESSAGE_TABLE,
-} from '../shared/resources.js';
+import { deliveryQueueSettings, localQueueNames, MESSAGE_TABLE } from '../shared/resources.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 import { startAwsEndpoints } from './aws-endpoints.js';
-import { lambdaContext, scheduledEvent } from './aws-events.js';
-import { QueueTagSwitch } from './breaker-switch.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
-import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
+import type { EventSourceMapping } from './event-source-mapping.js';
 import { createJourneyLog, type JourneyLog, type LineSink } from './journey-log.js';
 import { LOCAL_ENV } from './local-stack-contract.js';
 import type { EmbeddedAwsEndpoint } from './moto-server.js';
@@ -43,8 +29,9 @@ import {
   type RouteQueues,
   type Tables,
 } from './provision.js';
+import { POLL_WAIT_SECONDS, startRouteForwarder } from './route-forwarder.js';
 import { describeRetry, ensureAwsDefaults, loadRunnerSettings, wantsDemoBackend } from './runner-settings.js';
-import { type Schedule, startSchedule } from './schedule.js';
+import { DRAINER_TIMEOUT_MS, startArchiverSchedule, startDrainerSchedule } from './scheduled-functions.js';
 import { localSigningPlan, startLocalSigning } from './signing-secrets.js';
 
 /**
@@ -55,13 +42,8 @@ import { localSigningPlan, startLocalSigning } from './signing-secrets.js';
  * drainer on a schedule. Usable in-process (tests) or through local/start.ts.
  */
 
-/** Long-poll wait of the emulated event source mapping: short, so Ctrl-C is quick. */
-const POLL_WAIT_SECONDS = 1;
-/** The drainer's time budget per run locally (its Lambda gets 60 s, as {@link lambdaContext} below). */
+/** The drainer's time budget per run locally (its Lambda gets {@link DRAINER_TIMEOUT_MS}). */
 const DRAIN_TIME_BUDGET_SECONDS = 20;
-const DRAINER_TIMEOUT_MS = 60_000;
-/** The archiver's time budget per run locally. */
-const ARCHIVE_TIME_BUDGET_MS = 20_000;
 
 /** How {@link startLocalStack} runs: its environment and where its lines go. */
 export interface LocalStackOptions {
@@ -302,123 +284,47 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           createIngestDeps(loadIngestConfig(fnEnv.ingest), { ...endpoints, logger: log.logger('ingest') }),
         ),
       });
-      // Powertools' own cache variable passes through, so a local run can see a rotation sooner.
-      const cacheSeconds = env[ENV.SIGNING_SECRET_CACHE_SECONDS];
-      const forwarderEnv = cacheSeconds
-        ? { ...fnEnv.forwarder, [ENV.SIGNING_SECRET_CACHE_SECONDS]: cacheSeconds }
-        : fnEnv.forwarder;
-      const forwarder = createForwarderDeps(loadForwarderConfig(forwarderEnv), {
-        ...endpoints,
-        secretsManagerEndpoint: awsEndpoint,
-        logger: log.logger('forwarder'),
-        // No event source mapping to disable here: the breaker tags the queue, the emulated mapping stops.
-        ...(route.breaker ? { deliveries: new QueueTagSwitch(pollerSqs, queues.queueUrl) } : {}),
+      const forwarder = startRouteForwarder({
+        route,
+        queues,
+        environment: fnEnv.forwarder,
+        env,
+        pollerSqs,
+        endpoints: { awsEndpoint, ...endpoints },
+        prefix: settings.prefix,
+        log,
       });
-      const mapping = startEventSourceMapping({
-        sqs: pollerSqs,
-        target: {
-          queueUrl: queues.queueUrl,
-          queueArn: queues.queueArn,
-          functionName: `${settings.prefix}-${route.name}-forwarder`,
-          batchSize: route.batchSize,
-          timeoutMs: forwarderTimeoutSeconds(route) * 1000,
-          waitTimeSeconds: POLL_WAIT_SECONDS,
-        },
-        handler: createForwarderHandler(forwarder),
-        concurrency: route.concurrency,
-        name: route.name,
-        report: log.note,
-      });
-      cleanups.push(() => mapping.stop(forwarderTimeoutSeconds(route) * 1000));
-      if (route.breaker) {
-        // The breaker's probe every probeSeconds (on AWS an EventBridge rule, at most once a minute).
-        const probe = createProbeHandler(forwarder);
-        const probes = startSchedule(route.breaker.probeSeconds * 1000, async () => {
-          const report = await probe().catch((error) => ({
-            state: 'unknown',
-            attempts: 0,
-            detail: describeError(error),
-          }));
-          if (report.attempts > 0 || report.state === 'unknown') {
-            log.note('breaker', `${route.name}: probe ${report.detail}; breaker ${report.state}`);
-          }
-        });
-        cleanups.push(() => probes.stop(forwarderTimeoutSeconds(route) * 1000));
-      }
-      routes.push({ config: route, queues, mapping });
+      cleanups.push(() => forwarder.stop());
+      routes.push({ config: route, queues, mapping: forwarder.mapping });
     }
 
-    // The drainer on its schedule, reporting a failing run once per outage rather than every tick.
+    // The drainer and the archiver on their schedules (EventBridge rules on AWS).
+    const scheduledEndpoints = { awsEndpoint, sqsEndpoint, dynamoDbEndpoint };
     const firstRoute = config.routes[0] as RouteConfig;
-    const drainerEnv = localFunctionEnvironments(
-      firstRoute,
-      queuesByRoute.get(firstRoute.name) as RouteQueues,
-      tables,
-      routeQueueUrls,
-      logPayloads,
-      config.recordRetentionDays,
-    ).drainer;
-    const drainerConfig = loadDrainerConfig(drainerEnv);
-    const drainer = createDrainerHandler(
-      createDrainerDeps(drainerConfig, { sqsEndpoint, dynamoDbEndpoint, logger: log.logger('drainer') }),
-      drainerConfig.timeBudgetSeconds,
-    );
-    let drainerFailing = false;
-    const schedule: Schedule = startSchedule(config.drainIntervalSeconds * 1000, async () => {
-      try {
-        await drainer(
-          scheduledEvent(`${settings.prefix}-drain`),
-          lambdaContext(`${settings.prefix}-drainer`, DRAINER_TIMEOUT_MS),
-        );
-        if (drainerFailing) log.note('drainer', 'runs succeed again');
-        drainerFailing = false;
-      } catch (error) {
-        if (!drainerFailing)
-          log.note('drainer', `run failed: ${describeError(error)}; retrying on schedule`, 'warn');
-        drainerFailing = true;
-      }
+    const drainerSchedule = startDrainerSchedule({
+      environment: localFunctionEnvironments(
+        firstRoute,
+        queuesByRoute.get(firstRoute.name) as RouteQueues,
+        tables,
+        routeQueueUrls,
+        logPayloads,
+        config.recordRetentionDays,
+      ).drainer,
+      intervalSeconds: config.drainIntervalSeconds,
+      endpoints: scheduledEndpoints,
+      prefix: settings.prefix,
+      log,
     });
-    cleanups.push(() => schedule.stop(DRAINER_TIMEOUT_MS));
-
-    // The archiver on its schedule: messages nearing retention → the archive bucket. No CloudWatch
-    // here to say how old a queue's oldest message is, so every run walks every queue.
-    const archiveTargets = config.routes.flatMap((route) => {
-      const queues = queuesByRoute.get(route.name) as RouteQueues;
-      return [
-        {
-          route: route.name,
-          source: 'delivery-queue' as const,
-          queueUrl: queues.queueUrl,
-          ...archiveThresholds(retention, retention.queueRetentionSeconds),
-        },
-        {
-          route: route.name,
-          source: 'dead-letter-queue' as const,
-          queueUrl: queues.dlqUrl,
-          ...archiveThresholds(retention, DLQ_RETENTION_SECONDS),
-        },
-      ];
+    cleanups.push(() => drainerSchedule.stop(DRAINER_TIMEOUT_MS));
+    const archiverSchedule = startArchiverSchedule({
+      routes: config.routes,
+      queuesByRoute,
+      retention,
+      bucketName: archiveBucket,
+      endpoints: scheduledEndpoints,
+      log,
     });
-    const archiverDeps = createArchiverDeps(
-      { bucketName: archiveBucket, targets: archiveTargets },
-      {
-        sqsEndpoint,
-        s3Endpoint: awsEndpoint,
-        logger: log.logger('archiver'),
-        oldestAge: null,
-      },
-    );
-    // Not at start, unlike the drainer: nothing has aged yet, and a walk of a queue the pollers are
-    // receiving from lets moto hand one message to both (see the event source mapping's turns).
-    let started = false;
-    const archiveSchedule = startSchedule(retention.archiveIntervalSeconds * 1000, async () => {
-      if (!started) {
-        started = true;
-        return;
-      }
-      await archiveExpiring(archiverDeps, archiveTargets, Date.now() + ARCHIVE_TIME_BUDGET_MS);
-    });
-    cleanups.push(() => archiveSchedule.stop(ARCHIVE_TIME_BUDGET_MS));
+    cleanups.push(() => archiverSchedule.stop());
 
     // The API last: `ready` means every part behind it is running.
     const api: ApiServer = await startApiServer({

@@ -1,0 +1,100 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createProbeHandler } from '../functions/forwarder/probe-adapter.js';
+import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
+import { ENV, type Env } from '../shared/config/env-names.js';
+import type { RouteConfig } from '../shared/config/routes.js';
+import { describeError } from '../shared/errors.js';
+import { forwarderTimeoutSeconds } from '../shared/resources.js';
+import { QueueTagSwitch } from './breaker-switch.js';
+import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
+import type { JourneyLog } from './journey-log.js';
+import type { RouteQueues } from './provision.js';
+import { startSchedule } from './schedule.js';
+
+/** Long-poll wait of the emulated event source mapping: short, so Ctrl-C is quick. */
+export const POLL_WAIT_SECONDS = 1;
+
+/** What a route's local forwarder is started with. */
+export interface RouteForwarderOptions {
+  readonly route: RouteConfig;
+  readonly queues: RouteQueues;
+  /** The forwarder's environment, from the stack's route → environment mapping. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** The runner's own environment (Powertools' secret cache variable passes through). */
+  readonly env: Env;
+  /** The client the emulated mapping polls with (short timeouts for its long polls). */
+  readonly pollerSqs: SQSClient;
+  readonly endpoints: {
+    readonly awsEndpoint: string;
+    readonly sqsEndpoint: string;
+    readonly dynamoDbEndpoint: string;
+  };
+  readonly prefix: string;
+  readonly log: JourneyLog;
+}
+
+/** A route's running forwarder. */
+export interface RouteForwarder {
+  readonly mapping: EventSourceMapping;
+  /** Stops the probes and the mapping, letting batches under way finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A route's forwarder as Lambda runs it: the real handler behind an emulated SQS event source
+ * mapping; with a circuit breaker, its probe every `probeSeconds` (on AWS an EventBridge rule every
+ * minute) and the queue tag as its switch, since there is no mapping to disable here.
+ */
+export function startRouteForwarder(options: RouteForwarderOptions): RouteForwarder {
+  const { route, queues, env, pollerSqs, endpoints, log } = options;
+  // Powertools' own cache variable passes through, so a local run can see a rotation sooner.
+  const cacheSeconds = env[ENV.SIGNING_SECRET_CACHE_SECONDS];
+  const environment = cacheSeconds
+    ? { ...options.environment, [ENV.SIGNING_SECRET_CACHE_SECONDS]: cacheSeconds }
+    : options.environment;
+  const forwarder = createForwarderDeps(loadForwarderConfig(environment), {
+    sqsEndpoint: endpoints.sqsEndpoint,
+    dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
+    secretsManagerEndpoint: endpoints.awsEndpoint,
+    logger: log.logger('forwarder'),
+    ...(route.breaker ? { deliveries: new QueueTagSwitch(pollerSqs, queues.queueUrl) } : {}),
+  });
+  const timeoutMs = forwarderTimeoutSeconds(route) * 1000;
+  const mapping = startEventSourceMapping({
+    sqs: pollerSqs,
+    target: {
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      functionName: `${options.prefix}-${route.name}-forwarder`,
+      batchSize: route.batchSize,
+      timeoutMs,
+      waitTimeSeconds: POLL_WAIT_SECONDS,
+    },
+    handler: createForwarderHandler(forwarder),
+    concurrency: route.concurrency,
+    name: route.name,
+    report: log.note,
+  });
+  const probe = route.breaker ? createProbeHandler(forwarder) : undefined;
+  const probes =
+    route.breaker && probe
+      ? startSchedule(route.breaker.probeSeconds * 1000, async () => {
+          const report = await probe().catch((error) => ({
+            state: 'unknown',
+            attempts: 0,
+            detail: describeError(error),
+          }));
+          if (report.attempts > 0 || report.state === 'unknown') {
+            log.note('breaker', `${route.name}: probe ${report.detail}; breaker ${report.state}`);
+          }
+        })
+      : undefined;
+  return {
+    mapping,
+    async stop() {
+      await probes?.stop(timeoutMs);
+      await mapping.stop(timeoutMs);
+    },
+  };
+}
