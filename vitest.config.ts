@@ -34,6 +34,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          // The functions' EMF lines are for CloudWatch; here they would only bury the test output.
+          env: { POWERTOOLS_METRICS_DISABLED: 'true' },
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -45,6 +47,8 @@ export default defineConfig({
         test: {
           name: 'cli',
           include: ['test/cli/**/*.test.ts'],
+          // The functions' EMF lines are for CloudWatch; here they would only bury the test output.
+          env: { POWERTOOLS_METRICS_DISABLED: 'true' },
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
