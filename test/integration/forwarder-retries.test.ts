@@ -1,51 +1,41 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ATTR } from '../../shared/envelope.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
+import { backendPerTest } from '../support/loopback-backend.js';
 import { createTestRoute, forwardUntil } from '../support/test-route.js';
 
 const MESSAGE = { passengerId: 'p-9', train: 'RLC-1' };
 
 describe('forwarder retries, dead letters and idempotency', () => {
-  let backend: LoopbackBackend;
-  let target: string;
-
-  beforeEach(async () => {
-    backend = new LoopbackBackend();
-    target = await backend.start();
-  });
-
-  afterEach(async () => {
-    await backend.stop();
-  });
+  const server = backendPerTest();
 
   it('hides a message for the backoff after a 503, then delivers it on the next attempt', async () => {
     // Prepare
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: { maxAttempts: 3, retry: { baseSeconds: 1, maxSeconds: 1 } },
     });
-    backend.answerNext({ status: 503 });
+    server.current.answerNext({ status: 503 });
     const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
 
     // Act
     const first = await route.forwardOnce();
     const duringBackoff = await route.forwardOnce();
-    await forwardUntil(route, backend, 2, 5_000);
+    await forwardUntil(route, server.current, 2, 5_000);
 
     // Assess
     expect(first).toEqual({ received: 1, deleted: 0, failed: 1 });
     expect(duringBackoff.received).toBe(0);
-    expect(backend.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
-    expect(backend.idsReceived()).toEqual([messageId, messageId]);
+    expect(server.current.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
+    expect(server.current.idsReceived()).toEqual([messageId, messageId]);
     expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
     expect(await route.deadLetters()).toEqual([]);
   });
 
   it('dead-letters a non-retryable status at once, with the reason recorded', async () => {
     // Prepare
-    const route = await createTestRoute({ target, route: { maxAttempts: 5 } });
-    backend.fallback = { status: 422 };
+    const route = await createTestRoute({ target: server.target, route: { maxAttempts: 5 } });
+    server.current.fallback = { status: 422 };
     const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
 
     // Act
@@ -54,7 +44,7 @@ describe('forwarder retries, dead letters and idempotency', () => {
 
     // Assess
     expect(poll).toEqual({ received: 1, deleted: 1, failed: 0 });
-    expect(backend.requests).toHaveLength(1);
+    expect(server.current.requests).toHaveLength(1);
     expect(others).toEqual([]);
     expect(deadLetter?.Body).toBe(JSON.stringify(MESSAGE));
     const attributes = deadLetter?.MessageAttributes ?? {};
@@ -68,18 +58,18 @@ describe('forwarder retries, dead letters and idempotency', () => {
   it('dead-letters after max attempts with the last failure as the reason', async () => {
     // Prepare
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: { maxAttempts: 2, retry: { baseSeconds: 1, maxSeconds: 1 } },
     });
-    backend.fallback = { status: 500 };
+    server.current.fallback = { status: 500 };
     const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
 
     // Act
-    await forwardUntil(route, backend, 2, 5_000);
+    await forwardUntil(route, server.current, 2, 5_000);
     const deadLetters = await route.deadLetters();
 
     // Assess
-    expect(backend.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
+    expect(server.current.requests.map((r) => r.headers['x-delivery-attempt'])).toEqual(['1', '2']);
     expect(deadLetters).toHaveLength(1);
     const attributes = deadLetters[0]?.MessageAttributes ?? {};
     expect(attributes[ATTR.MESSAGE_ID]?.StringValue).toBe(messageId);
@@ -93,25 +83,28 @@ describe('forwarder retries, dead letters and idempotency', () => {
   it('retries a backend that does not answer within the route timeout', async () => {
     // Prepare
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: { maxAttempts: 3, timeoutSeconds: 1, retry: { baseSeconds: 1, maxSeconds: 1 } },
     });
-    backend.answerNext('hang');
+    server.current.answerNext('hang');
 
     // Act
     await route.post(MESSAGE);
     const first = await route.forwardOnce();
-    await forwardUntil(route, backend, 2, 5_000);
+    await forwardUntil(route, server.current, 2, 5_000);
 
     // Assess
     expect(first).toEqual({ received: 1, deleted: 0, failed: 1 });
-    expect(backend.requests).toHaveLength(2);
+    expect(server.current.requests).toHaveLength(2);
     expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
   });
 
   it('delivers a message id once when the same id is queued twice', async () => {
     // Prepare: a client retry with the same Idempotency-Key puts two copies on the queue
-    const route = await createTestRoute({ target, route: { retry: { baseSeconds: 1, maxSeconds: 1 } } });
+    const route = await createTestRoute({
+      target: server.target,
+      route: { retry: { baseSeconds: 1, maxSeconds: 1 } },
+    });
     await route.post(MESSAGE, { 'Idempotency-Key': 'order-42' });
     await route.post(MESSAGE, { 'Idempotency-Key': 'order-42' });
 
@@ -126,13 +119,13 @@ describe('forwarder retries, dead letters and idempotency', () => {
 
     // Assess
     expect(counts).toEqual({ visible: 0, inFlight: 0 });
-    expect(backend.idsReceived()).toEqual(['order-42']);
+    expect(server.current.idsReceived()).toEqual(['order-42']);
     expect(route.logs.forwarder.lines.some((line) => line.includes('duplicate suppressed'))).toBe(true);
   });
 
   it('does not deliver again a message redelivered after it was delivered (e.g. lost delete)', async () => {
     // Prepare: deliver once, then put the same envelope back as a redrive would
-    const route = await createTestRoute({ target });
+    const route = await createTestRoute({ target: server.target });
     const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
     await route.forwardOnce();
     await route.post(MESSAGE, { 'Idempotency-Key': messageId });
@@ -142,6 +135,6 @@ describe('forwarder retries, dead letters and idempotency', () => {
 
     // Assess
     expect(poll).toEqual({ received: 1, deleted: 1, failed: 0 });
-    expect(backend.idsReceived()).toEqual([messageId]);
+    expect(server.current.idsReceived()).toEqual([messageId]);
   });
 });

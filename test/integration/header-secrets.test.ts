@@ -1,26 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createSecretsManagerClient } from '../../shared/aws/clients.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
+import { backendPerTest } from '../support/loopback-backend.js';
 import { createTestRoute, forwardUntil } from '../support/test-route.js';
 
 const MESSAGE = { orderId: 'o-1' };
 
 describe('route headers read from Secrets Manager (moto)', () => {
-  let backend: LoopbackBackend;
-  let target: string;
+  const server = backendPerTest();
   const secrets = createSecretsManagerClient({ endpoint: inject('awsEndpoint') });
-
-  beforeEach(async () => {
-    backend = new LoopbackBackend();
-    target = await backend.start();
-  });
-
-  afterEach(async () => {
-    await backend.stop();
-  });
 
   it('sends the secret’s value (whole, or one JSON field, after its prefix) with every attempt, and never logs it', async () => {
     // Prepare: a token secret and a JSON secret, as a user would create them.
@@ -33,7 +23,7 @@ describe('route headers read from Secrets Manager (moto)', () => {
       new CreateSecretCommand({ Name: keysName, SecretString: JSON.stringify({ key: apiKey, id: 'k1' }) }),
     );
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: {
         maxAttempts: 3,
         retry: { baseSeconds: 1, maxSeconds: 1 },
@@ -44,15 +34,15 @@ describe('route headers read from Secrets Manager (moto)', () => {
         },
       },
     });
-    backend.answerNext({ status: 503 });
+    server.current.answerNext({ status: 503 });
     const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
 
     // Act: a failed attempt, then its retry.
-    await forwardUntil(route, backend, 2, 5_000);
+    await forwardUntil(route, server.current, 2, 5_000);
 
     // Assess
-    expect(backend.idsReceived()).toEqual([messageId, messageId]);
-    for (const request of backend.requests) {
+    expect(server.current.idsReceived()).toEqual([messageId, messageId]);
+    for (const request of server.current.requests) {
       expect(request.headers.authorization).toBe(`Bearer ${token}`);
       expect(request.headers['x-api-key']).toBe(apiKey);
       expect(request.headers['x-tenant']).toBe('acme');
@@ -73,7 +63,7 @@ describe('route headers read from Secrets Manager (moto)', () => {
       ['X-Api-Key', { secret: noField, field: 'key' }],
     ] as const) {
       const route = await createTestRoute({
-        target,
+        target: server.target,
         route: { maxAttempts: 3, headers: { [header]: value } },
       });
       await route.post(MESSAGE);
@@ -83,7 +73,7 @@ describe('route headers read from Secrets Manager (moto)', () => {
 
       // Assess: retried later (not dead-lettered), nothing reached the backend, the reason names the secret.
       expect(poll).toEqual({ received: 1, deleted: 0, failed: 1 });
-      expect(backend.requests).toEqual([]);
+      expect(server.current.requests).toEqual([]);
       expect(await route.deadLetters()).toEqual([]);
       expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 1 });
       const failed = route.logs.forwarder.entries().find((entry) => entry.event === LOG_EVENT.ATTEMPT_FAILED);

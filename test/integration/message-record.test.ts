@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
 import { refusingEndpoint } from '../support/dead-endpoints.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
+import { backendPerTest } from '../support/loopback-backend.js';
 import { createTestRoute, forwardUntil, type TestRoute } from '../support/test-route.js';
 
 const BODY_A = { passengerId: 'p-1', train: 'IC 1021' };
@@ -20,22 +20,12 @@ async function forwardUntilEmpty(route: TestRoute, ms = 8_000) {
 
 const json = (response: { body: string }) => JSON.parse(response.body);
 
-let backend: LoopbackBackend;
-let target: string;
-
-beforeEach(async () => {
-  backend = new LoopbackBackend();
-  target = await backend.start();
-});
-
-afterEach(async () => {
-  await backend.stop();
-});
+const server = backendPerTest();
 
 describe('Idempotency-Key reused with another body', () => {
   it('answers 409 naming the key on the queue path, and delivers only the first body', async () => {
     // Prepare
-    const route = await createTestRoute({ target });
+    const route = await createTestRoute({ target: server.target });
     const first = await route.post(BODY_A, { 'Idempotency-Key': 'order-7' });
 
     // Act
@@ -51,7 +41,7 @@ describe('Idempotency-Key reused with another body', () => {
       idempotencyKey: 'order-7',
     });
     // The 409's queue copy (sent alongside the record write) is discarded by the forwarder.
-    expect(backend.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
+    expect(server.current.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
     expect(route.logs.forwarder.entries()).toContainEqual(
       expect.objectContaining({
         message: 'discarded: Idempotency-Key reused with another body (answered 409)',
@@ -61,7 +51,7 @@ describe('Idempotency-Key reused with another body', () => {
 
   it('keeps the same key with the same body one message: 202 with the same id, delivered once', async () => {
     // Prepare
-    const route = await createTestRoute({ target });
+    const route = await createTestRoute({ target: server.target });
     const first = await route.post(BODY_A, { 'Idempotency-Key': 'order-8' });
 
     // Act
@@ -72,12 +62,15 @@ describe('Idempotency-Key reused with another body', () => {
     expect(json(first)).toEqual({ messageId: 'order-8', store: 'queue' });
     expect(retry.statusCode).toBe(202);
     expect(json(retry)).toEqual({ messageId: 'order-8', store: 'queue' });
-    expect(backend.idsReceived()).toEqual(['order-8']);
+    expect(server.current.idsReceived()).toEqual(['order-8']);
   });
 
   it('answers 409 on the failover path too, and the failover table keeps the first body', async () => {
     // Prepare: SQS refuses connections, so both requests go to the failover path
-    const route = await createTestRoute({ target, ingestSqsEndpoint: await refusingEndpoint() });
+    const route = await createTestRoute({
+      target: server.target,
+      ingestSqsEndpoint: await refusingEndpoint(),
+    });
     const first = await route.post(BODY_A, { 'Idempotency-Key': 'order-9' });
 
     // Act
@@ -89,12 +82,12 @@ describe('Idempotency-Key reused with another body', () => {
     expect(json(first)).toEqual({ messageId: 'order-9', store: 'failover' });
     expect(reused.statusCode).toBe(409);
     expect(json(reused).idempotencyKey).toBe('order-9');
-    expect(backend.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
+    expect(server.current.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
   });
 
   it('answers 409 after the first body was delivered (a later redelivery of the key)', async () => {
     // Prepare
-    const route = await createTestRoute({ target });
+    const route = await createTestRoute({ target: server.target });
     await route.post(BODY_A, { 'Idempotency-Key': 'order-10' });
     await forwardUntilEmpty(route);
 
@@ -104,7 +97,7 @@ describe('Idempotency-Key reused with another body', () => {
 
     // Assess
     expect(reused.statusCode).toBe(409);
-    expect(backend.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
+    expect(server.current.requests.map((r) => JSON.parse(r.body))).toEqual([BODY_A]);
     expect((await route.record('order-10'))?.state).toBe('delivered');
   });
 });
@@ -112,13 +105,13 @@ describe('Idempotency-Key reused with another body', () => {
 describe('message status record', () => {
   it('is queued from the 202 on, and delivered after the first attempt', async () => {
     // Prepare
-    const route = await createTestRoute({ target });
-    backend.answerNext({ status: 200, body: '{"booked":true}' });
+    const route = await createTestRoute({ target: server.target });
+    server.current.answerNext({ status: 200, body: '{"booked":true}' });
 
     // Act
     const { messageId } = json(await route.post(BODY_A));
     const queued = await route.record(messageId);
-    await forwardUntil(route, backend, 1);
+    await forwardUntil(route, server.current, 1);
 
     // Assess
     expect(queued).toMatchObject({
@@ -140,16 +133,16 @@ describe('message status record', () => {
   it('lists every attempt with its status and duration when retried, then delivered', async () => {
     // Prepare
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: { maxAttempts: 4, retry: { baseSeconds: 1, maxSeconds: 1 } },
     });
-    backend.answerNext({ status: 503, body: 'maintenance' }, { status: 500 });
+    server.current.answerNext({ status: 503, body: 'maintenance' }, { status: 500 });
     const { messageId } = json(await route.post(BODY_A));
 
     // Act
     await route.forwardOnce();
     const retrying = await route.record(messageId);
-    await forwardUntil(route, backend, 3);
+    await forwardUntil(route, server.current, 3);
 
     // Assess
     expect(retrying).toMatchObject({ state: 'retrying', nextAttemptAt: expect.any(String) });
@@ -168,14 +161,14 @@ describe('message status record', () => {
   it('records the reason and the attempt count when the message is dead-lettered', async () => {
     // Prepare
     const route = await createTestRoute({
-      target,
+      target: server.target,
       route: { maxAttempts: 2, retry: { baseSeconds: 1, maxSeconds: 1 } },
     });
-    backend.fallback = { status: 500 };
+    server.current.fallback = { status: 500 };
     const { messageId } = json(await route.post(BODY_A));
 
     // Act
-    await forwardUntil(route, backend, 2);
+    await forwardUntil(route, server.current, 2);
     await forwardUntilEmpty(route);
 
     // Assess
@@ -190,14 +183,17 @@ describe('message status record', () => {
 
   it('follows a message through failover, drain and delivery', async () => {
     // Prepare
-    const route = await createTestRoute({ target, ingestSqsEndpoint: await refusingEndpoint() });
+    const route = await createTestRoute({
+      target: server.target,
+      ingestSqsEndpoint: await refusingEndpoint(),
+    });
     const { messageId, store } = json(await route.post(BODY_A));
     const parked = await route.record(messageId);
 
     // Act
     await route.drain();
     const drained = await route.record(messageId);
-    await forwardUntil(route, backend, 1);
+    await forwardUntil(route, server.current, 1);
 
     // Assess
     expect(store).toBe('failover');
@@ -211,15 +207,15 @@ describe('message status record', () => {
 
   it('follows a message redriven from the DLQ to its delivery, attempts counted on', async () => {
     // Prepare: dead-lettered at once by a non-retryable answer
-    const route = await createTestRoute({ target, route: { nonRetryableStatuses: [422] } });
-    backend.answerNext({ status: 422 });
+    const route = await createTestRoute({ target: server.target, route: { nonRetryableStatuses: [422] } });
+    server.current.answerNext({ status: 422 });
     const { messageId } = json(await route.post(BODY_A));
-    await forwardUntil(route, backend, 1);
+    await forwardUntil(route, server.current, 1);
     const deadLettered = await route.record(messageId);
 
     // Act
     await redriveDeadLetters(route.sqs, { dlqUrl: route.queues.dlqUrl, queueUrl: route.queues.queueUrl });
-    await forwardUntil(route, backend, 2);
+    await forwardUntil(route, server.current, 2);
 
     // Assess
     expect(deadLettered?.state).toBe('dead-lettered');
@@ -237,9 +233,9 @@ describe('message status record', () => {
 
   it('keeps two records for the same id on two routes', async () => {
     // Prepare: two routes of one deployment (one message table)
-    const catering = await createTestRoute({ target, route: { name: 'catering' } });
+    const catering = await createTestRoute({ target: server.target, route: { name: 'catering' } });
     const orders = await createTestRoute({
-      target,
+      target: server.target,
       tables: catering.tables,
       route: { name: 'orders', path: '/orders' },
     });
@@ -247,15 +243,15 @@ describe('message status record', () => {
     // Act
     const a = await catering.post(BODY_A, { 'Idempotency-Key': 'shared-id' });
     const b = await orders.post(BODY_B, { 'Idempotency-Key': 'shared-id' });
-    await forwardUntil(catering, backend, 1);
-    await forwardUntil(orders, backend, 2);
+    await forwardUntil(catering, server.current, 1);
+    await forwardUntil(orders, server.current, 2);
 
     // Assess
     expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
     expect(await catering.record('shared-id')).toMatchObject({ route: 'catering', state: 'delivered' });
     expect(await orders.record('shared-id')).toMatchObject({ route: 'orders', state: 'delivered' });
     expect(
-      backend.requests
+      server.current.requests
         .map((r) => JSON.parse(r.body))
         .sort((x, y) => x.passengerId.localeCompare(y.passengerId)),
     ).toEqual([BODY_A, BODY_B]);
