@@ -41,6 +41,25 @@ export interface RouteForwarder {
   stop(): Promise<void>;
 }
 
+/** The breaker's probe every `probeSeconds`; a tick that tried a message (or failed) is reported. */
+function startProbes(
+  routeName: string,
+  probeSeconds: number,
+  probe: ReturnType<typeof createProbeHandler>,
+  log: JourneyLog,
+) {
+  return startSchedule(probeSeconds * 1000, async () => {
+    const report = await probe().catch((error) => ({
+      state: 'unknown',
+      attempts: 0,
+      detail: describeError(error),
+    }));
+    if (report.attempts > 0 || report.state === 'unknown') {
+      log.note('breaker', `${routeName}: probe ${report.detail}; breaker ${report.state}`);
+    }
+  });
+}
+
 /**
  * A route's forwarder as Lambda runs it: the real handler behind an emulated SQS event source
  * mapping; with a circuit breaker, its probe every `probeSeconds` (on AWS an EventBridge rule every
@@ -76,20 +95,9 @@ export function startRouteForwarder(options: RouteForwarderOptions): RouteForwar
     name: route.name,
     report: log.note,
   });
-  const probe = route.breaker ? createProbeHandler(forwarder) : undefined;
-  const probes =
-    route.breaker && probe
-      ? startSchedule(route.breaker.probeSeconds * 1000, async () => {
-          const report = await probe().catch((error) => ({
-            state: 'unknown',
-            attempts: 0,
-            detail: describeError(error),
-          }));
-          if (report.attempts > 0 || report.state === 'unknown') {
-            log.note('breaker', `${route.name}: probe ${report.detail}; breaker ${report.state}`);
-          }
-        })
-      : undefined;
+  const probes = route.breaker
+    ? startProbes(route.name, route.breaker.probeSeconds, createProbeHandler(forwarder), log)
+    : undefined;
   return {
     mapping,
     async stop() {

@@ -54,11 +54,6 @@ export async function readBreaker(deps: BreakerDeps): Promise<BreakerState | und
  */
 const STOP_SETTLE_MS = 60_000;
 
-/** Seconds a held copy waits before SQS offers it again: the probe interval (SQS allows 900). */
-export function holdSeconds(deps: BreakerDeps): number {
-  return Math.min(deps.settings.breaker.probeSeconds, 900);
-}
-
 /**
  * What a forwarder container knows of its route's failure count between batches: whether it counted
  * a failure since it last reset the count. With the count read at each batch's start, it tells a
@@ -186,7 +181,13 @@ export async function holdBatch(
   await Promise.all(
     records.map(async (record) => {
       try {
-        await putBack(record, fromSqsRecord(record, deps.settings.route), deps, holdSeconds(deps));
+        // Back after the probe interval (the queue caps a delay at SQS's 900 s).
+        await putBack(
+          record,
+          fromSqsRecord(record, deps.settings.route),
+          deps,
+          deps.settings.breaker.probeSeconds,
+        );
       } catch {
         failures.push({ itemIdentifier: record.messageId });
       }

@@ -31,11 +31,11 @@ export class DynamoDbBreakerStore implements BreakerStore {
     };
   }
 
-  /** A conditional update; false when its condition did not hold. */
+  /** An update (conditional unless `condition` is undefined); undefined when the condition did not hold. */
   private async update(
     route: string,
     expression: string,
-    condition: string,
+    condition: string | undefined,
     values: Record<string, AttributeValue>,
   ): Promise<Record<string, AttributeValue> | undefined> {
     try {
@@ -44,7 +44,7 @@ export class DynamoDbBreakerStore implements BreakerStore {
           TableName: this.tableName,
           Key: this.key(route),
           UpdateExpression: expression,
-          ConditionExpression: condition,
+          ...(condition === undefined ? {} : { ConditionExpression: condition }),
           ExpressionAttributeNames: NAMES,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -155,22 +155,13 @@ export class DynamoDbBreakerStore implements BreakerStore {
   }
 
   async setManualPause(route: string, paused: boolean): Promise<BreakerState> {
-    const output = await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: this.key(route),
-        UpdateExpression:
-          'SET manualPause = :paused, #state = if_not_exists(#state, :closed), failures = if_not_exists(failures, :zero)',
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: {
-          ':paused': { BOOL: paused },
-          ':closed': { S: 'closed' },
-          ':zero': { N: '0' },
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
+    const item = await this.update(
+      route,
+      'SET manualPause = :paused, #state = if_not_exists(#state, :closed), failures = if_not_exists(failures, :zero)',
+      undefined,
+      { ':paused': { BOOL: paused }, ':closed': { S: 'closed' }, ':zero': { N: '0' } },
     );
-    return fromItem(output.Attributes ?? {});
+    return fromItem(item ?? {});
   }
 }
 

@@ -60,12 +60,18 @@ export class SqsMessageQueue implements MessageQueue, ProbeSource {
   }
 
   async send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void> {
+    await this.sendOne(envelope, deadLetter);
+  }
+
+  /** One SendMessage; a failure is a {@link QueueWriteError} naming the queue. */
+  private async sendOne(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo, delaySeconds?: number) {
     try {
       await this.client.send(
         new SendMessageCommand({
           QueueUrl: this.queueUrl,
           MessageBody: envelope.body,
           MessageAttributes: toMessageAttributes(envelope, deadLetter),
+          ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
           ...this.fifoFields(envelope, deadLetter),
         }),
       );
@@ -94,21 +100,11 @@ export class SqsMessageQueue implements MessageQueue, ProbeSource {
   }
 
   async requeue(envelope: MessageEnvelope, delaySeconds: number): Promise<void> {
-    try {
-      await this.client.send(
-        new SendMessageCommand({
-          QueueUrl: this.queueUrl,
-          MessageBody: envelope.body,
-          MessageAttributes: toMessageAttributes(envelope),
-          DelaySeconds: Math.min(Math.max(0, Math.round(delaySeconds)), MAX_DELAY_SECONDS),
-          ...this.fifoFields(envelope),
-        }),
-      );
-    } catch (error) {
-      throw new QueueWriteError(`SendMessage to ${this.queueUrl} failed: ${describeError(error)}`, {
-        cause: error,
-      });
-    }
+    await this.sendOne(
+      envelope,
+      undefined,
+      Math.min(Math.max(0, Math.round(delaySeconds)), MAX_DELAY_SECONDS),
+    );
   }
 
   async receiveOne(visibilitySeconds: number): Promise<SQSRecord | undefined> {
