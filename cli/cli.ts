@@ -168,7 +168,7 @@ CloudWatch's ApproximateAgeOfOldestMessage and needs no peek.`,
     name: 'redrive',
     summary: 'move dead letters back to the delivery queue (ids kept), all or filtered, with a progress bar',
     usage:
-      'gd redrive [--route R] [--id ID]... [--since T] [--until T] [--status S] [--reason TEXT] [--dry-run] [--from-archive] [--rate N] [--json]',
+      '[--route R] [--id ID]... [--since T] [--until T] [--status S] [--reason TEXT] [--dry-run] [--from-archive] [--rate N] [--json]',
     options: [
       option('--route <R>', 'only this route (default: every route)'),
       parsedOption('--id <ID>', 'only this message id (repeat, or comma-separate, for several)', messageIds, {
@@ -286,7 +286,7 @@ the same rounds here. Exits 1 when it gives up with dead letters left.`,
   {
     name: 'signing show',
     summary: "print a signed route's secret(s), as its receivers must configure them",
-    usage: 'gd signing show --route R [--json]',
+    usage: '--route R [--json]',
     options: [option('--route <R>', 'the route').hideHelp()],
     notes: `Prints the current whsec_ secret and, during a rotation's grace, the previous one and when it
 stops signing. The output holds secrets: hand it to the receiver, do not paste it into logs.`,
@@ -296,7 +296,7 @@ stops signing. The output holds secrets: hand it to the receiver, do not paste i
   {
     name: 'signing rotate',
     summary: 'make a new signing secret current; the old one keeps signing for a grace period',
-    usage: 'gd signing rotate --route R [--grace D] [--json]',
+    usage: '--route R [--grace D] [--json]',
     options: [
       option('--route <R>', 'the route').hideHelp(),
       parsedOption(
@@ -317,7 +317,7 @@ to the new secret (gd signing show) without a failed delivery.`,
   {
     name: 'pause',
     summary: "stop a route's deliveries (messages keep arriving and wait in the queue)",
-    usage: 'gd pause --route R [--json]',
+    usage: '--route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
     notes: `On AWS disables the route's event source mapping (and, for a route with a circuit breaker,
@@ -329,7 +329,7 @@ queue ${PAUSE_TAG}=true. A pause outlasts the breaker closing: only gd resume en
   {
     name: 'resume',
     summary: "restart a route's deliveries",
-    usage: 'gd resume --route R [--json]',
+    usage: '--route R [--json]',
     // Its usage line already shows --route as required; the help lists no other option.
     options: [option('--route <R>', 'the route').hideHelp()],
     notes: `On AWS enables the route's event source mapping; locally removes the ${PAUSE_TAG} tag. While
@@ -342,7 +342,7 @@ with the breaker closed, a ${BREAKER_TAG} tag left behind is cleared too).`,
   {
     name: 'send',
     summary: 'POST a test message to a route, as a client would',
-    usage: 'gd send [--route R] [--body JSON | --file F] [--idempotency-key K] [--json]',
+    usage: '[--route R] [--body JSON | --file F] [--idempotency-key K] [--json]',
     options: [
       option('--route <R>', 'the route (needed when the stack has more than one)'),
       option('--body <JSON>', 'the body (default: the reference catering registration)'),

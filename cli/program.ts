@@ -1,11 +1,11 @@
-import { Command, type CommanderError, Option, type OptionValues } from 'commander';
+import { type Argument, Command, type CommanderError, Help, Option, type OptionValues } from 'commander';
 import { parseWholeNumber } from '../shared/config/numbers.js';
 import { EXIT, UsageError } from './errors.js';
 import type { Output } from './output.js';
 
 /**
- * The `gd` command line on commander: commander parses and dispatches, this module declares the
- * commands from {@link CommandSpec}s, renders the help texts in gd's own layout, and turns
+ * The `gd` command line on commander: commander parses, dispatches and writes the help; this module
+ * declares the commands from {@link CommandSpec}s, sets commander's help layout to gd's, and turns
  * commander's errors into {@link UsageError}s (exit code 2) with gd's wording.
  */
 
@@ -18,11 +18,15 @@ export interface CommandSpec<Context> {
   readonly name: string;
   /** One line for `gd --help` and under the usage line of `gd <name> --help`. */
   readonly summary: string;
-  /** The usage line when the default (`gd <name> <arguments> [--option V]... [--json]`) does not fit. */
+  /**
+   * What follows `gd <name>` on the usage line when the default (`<arguments> [--option V]... [--json]`)
+   * does not fit.
+   */
   readonly usage?: string;
   /**
-   * Positional arguments for the help, e.g. `[['<id>', 'the message id']]`, checked by
-   * {@link checkArguments}. A command without them rejects any positional argument.
+   * Positional arguments, e.g. `[['<id>', 'the message id']]`, declared to commander (usage, help) and
+   * checked by {@link checkArguments} (a missing one too). A command without them rejects any
+   * positional argument.
    */
   readonly arguments?: readonly (readonly [name: string, description: string])[];
   /** Throws a {@link UsageError} when the positional arguments are wrong; runs before any stack is opened. */
@@ -100,17 +104,15 @@ class ProgramExit extends Error {
 /** The exit code each program's command resolved to (commander's parseAsync resolves to the program). */
 const exitCodes = new WeakMap<Command, number>();
 
+/** Commander's message, `error: unknown option '--x'`, as gd words it: a capital first, and where help is. */
+function commanderUsageError(error: CommanderError, path: string): UsageError {
+  const text = error.message.replace(/^error: /, '');
+  const message = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  return new UsageError(`${message}; see gd ${path ? `${path} ` : ''}--help`, { cause: error });
+}
+
 /** `--route <R>` → `--route R`, as gd's help has always written option values. */
 const displayFlags = (flags: string) => flags.replace(/<([^>]+)>/g, '$1').replace(/\[([^\]]+)\]/g, '$1');
-
-/** Two-column list of flags (or arguments) and descriptions; continuation lines align with the descriptions. */
-function optionList(entries: readonly (readonly [string, string])[]): string[] {
-  const width = Math.max(...entries.map(([name]) => name.length));
-  const indent = ' '.repeat(2 + width + 3);
-  return entries.map(
-    ([name, description]) => `  ${name.padEnd(width)}   ${description.split('\n').join(`\n${indent}`)}`,
-  );
-}
 
 /** The words of a command after `gd`, e.g. `dlq list`. */
 function commandPath(command: Command): string {
@@ -119,58 +121,65 @@ function commandPath(command: Command): string {
   return words.join(' ');
 }
 
+/** The help option of every command: `-h, --help`, left out of the lists (the global section names it). */
+const helpOption = () => new Option('-h, --help', 'this help').hideHelp();
+
+/** Commander's headings of a command's own lists; gd's help lists arguments and options under its usage line. */
+const UNTITLED_LISTS = new Set(['Arguments:', 'Options:']);
+
+/**
+ * Commander's help, in gd's layout: option values written `--route R`, a command's arguments and
+ * options in one untitled list with three spaces before the descriptions, groups (`dlq`) listed by
+ * their subcommands (`dlq list`, `dlq show`) in the overview, and lines never re-wrapped (the
+ * descriptions carry their own line breaks).
+ */
+const helpLayout = {
+  helpWidth: Number.POSITIVE_INFINITY,
+  optionTerm: (option: Option) => displayFlags(option.flags),
+  argumentTerm: (argument: Argument) => (argument.required ? `<${argument.name()}>` : `[${argument.name()}]`),
+  subcommandTerm: (command: Command) => commandPath(command),
+  visibleCommands(this: Help, command: Command) {
+    return Help.prototype.visibleCommands
+      .call(this, command)
+      .flatMap((sub) => (sub.commands.length > 0 ? this.visibleCommands(sub) : [sub]));
+  },
+  padWidth(this: Help, command: Command, helper: Help) {
+    // Commander puts two spaces after the longest term; gd's option lists have always had three.
+    return Help.prototype.padWidth.call(this, command, helper) + (command.parent ? 1 : 0);
+  },
+  formatItemList(this: Help, heading: string, items: string[], helper: Help) {
+    if (items.length === 0 || !UNTITLED_LISTS.has(heading))
+      return Help.prototype.formatItemList.call(this, heading, items, helper);
+    return items;
+  },
+};
+
 /**
  * Builds a fresh commander program for one `gd` run (a program keeps parsed values, so it is never
- * reused). Parse it with {@link runProgram}.
+ * reused). Parse it with {@link runProgram}. Commander writes the help: usage, summary, the lists of
+ * arguments, options and commands; `addHelpText` adds gd's title, notes, global options and footer.
  */
 export function buildProgram<Context>(
   specs: readonly CommandSpec<Context>[],
   settings: ProgramSettings<Context>,
 ): Command {
   const { output } = settings;
-  const globalHelp = [
-    'Options for every command:',
-    ...optionList([
-      ...settings.globalOptions.map((global) => [displayFlags(global.flags), global.description] as const),
-      ['-h, --help', 'this help'],
-    ]),
-  ].join('\n');
+  const globals = settings.globalOptions.map((global) => global.hideHelp());
+  const globalHelp = () => {
+    // The same layout as a command's own list, with its own width.
+    const helper = Object.assign(new Help(), helpLayout);
+    const items = [...globals, helpOption()];
+    const width = Math.max(...items.map((item) => helper.optionTerm(item).length)) + 1;
+    return helper
+      .formatItemList(
+        'Options for every command:',
+        items.map((item) => helper.formatItem(helper.optionTerm(item), width, item.description, helper)),
+        helper,
+      )
+      .join('\n')
+      .trimEnd();
+  };
   const specOf = new Map<Command, CommandSpec<Context>>();
-
-  const mainHelp = () => {
-    const width = Math.max(...specs.map((spec) => spec.name.length));
-    return [
-      settings.title,
-      '',
-      'Usage: gd <command> [options]',
-      '',
-      'Commands:',
-      ...specs.map((spec) => `  ${spec.name.padEnd(width)}  ${spec.summary}`),
-      '',
-      globalHelp,
-      '',
-      settings.footer,
-    ].join('\n');
-  };
-
-  const commandHelp = (spec: CommandSpec<Context>) => {
-    const entries = [
-      ...(spec.arguments ?? []),
-      ...(spec.options ?? [])
-        .filter((each) => !each.hidden)
-        .map((each) => [displayFlags(each.flags), each.description] as const),
-    ];
-    const details = [...(entries.length > 0 ? optionList(entries) : []), ...(spec.notes ? [spec.notes] : [])];
-    const usage =
-      spec.usage ??
-      [
-        `gd ${spec.name}`,
-        ...(spec.arguments ?? []).map(([name]) => name),
-        ...(spec.options ?? []).map((each) => `[${displayFlags(each.flags)}]`),
-        '[--json]',
-      ].join(' ');
-    return [`Usage: ${usage}`, '', spec.summary, '', details.join('\n'), '', globalHelp].join('\n');
-  };
 
   /** Commander's errors in gd's words; each command says where its own help is. */
   const onExit = (command: Command) => (error: CommanderError) => {
@@ -188,43 +197,42 @@ export function buildProgram<Context>(
         }
         if (error.code === 'commander.help') {
           // `gd` alone: the overview, on stdout as always, but as a usage error.
-          output.out(mainHelp());
+          command.outputHelp();
           throw new ProgramExit(EXIT.USAGE);
         }
         const words = command.args.filter((arg) => !arg.startsWith('-'));
         throw new UsageError(`unknown command '${words.join(' ')}'; see gd --help`);
       }
-      default: {
-        // Commander writes `error: unknown option '--x'`; gd's messages start with a capital and point to help.
-        const text = error.message.replace(/^error: /, '');
-        const message = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
-        throw new UsageError(`${message}; see gd ${path ? `${path} ` : ''}--help`, { cause: error });
-      }
+      case 'commander.missingArgument':
+        // The command's own words for it (`dlq show takes one message id: ...`), else commander's.
+        specOf.get(command)?.checkArguments?.([]);
+        throw commanderUsageError(error, path);
+      default:
+        throw commanderUsageError(error, path);
     }
   };
 
   const configure = (command: Command) =>
     command
       .helpCommand(false)
-      .helpOption('-h, --help', 'this help')
+      .addHelpOption(helpOption())
       .showSuggestionAfterError(false)
       .allowExcessArguments(true)
       .configureOutput({
-        writeOut: (text) => output.out(text.trimEnd()),
+        // Every write ends with a newline, which `out` adds back.
+        writeOut: (text) => output.out(text.replace(/\n$/, '')),
         // Errors reach the caller as exceptions (onExit); commander prints nothing itself.
         writeErr: () => undefined,
         outputError: () => undefined,
       })
-      .configureHelp({
-        formatHelp: (shown) => {
-          const spec = specOf.get(shown);
-          return spec ? commandHelp(spec) : mainHelp();
-        },
-      })
+      .configureHelp(helpLayout)
       .exitOverride(onExit(command));
 
-  const program = configure(new Command('gd'));
-  for (const global of settings.globalOptions) program.addOption(global);
+  const program = configure(new Command('gd'))
+    .usage('<command> [options]')
+    .addHelpText('before', `${settings.title}\n`)
+    .addHelpText('after', () => `\n${globalHelp()}\n\n${settings.footer}`);
+  for (const global of globals) program.addOption(global);
 
   for (const spec of specs) {
     const [first = '', ...more] = spec.name.split(' ');
@@ -234,9 +242,28 @@ export function buildProgram<Context>(
       parent = program.commands.find((each) => each.name() === first) ?? configure(program.command(first));
     }
     const command = configure(parent.command(more.length > 0 ? more.join(' ') : first));
+    for (const [name, description] of spec.arguments ?? []) command.argument(name, description);
     for (const each of spec.options ?? []) command.addOption(each);
+    const listed = (spec.arguments ?? []).length > 0 || (spec.options ?? []).some((each) => !each.hidden);
+    command
+      .summary(spec.summary)
+      .description(spec.summary)
+      .usage(
+        spec.usage ??
+          [
+            ...(spec.arguments ?? []).map(([name]) => name),
+            ...(spec.options ?? []).map((each) => `[${displayFlags(each.flags)}]`),
+            '[--json]',
+          ].join(' '),
+      )
+      // Notes follow the list directly (after a blank line when there is none), then the global options.
+      .addHelpText('after', () =>
+        [...(spec.notes ? [`${listed ? '' : '\n'}${spec.notes}`] : []), '', globalHelp()].join('\n'),
+      );
     specOf.set(command, spec);
-    command.action(async (_options: OptionValues, self: Command) => {
+    // Commander passes the declared arguments, then the options, then the command itself.
+    command.action(async (...params: unknown[]) => {
+      const self = params.at(-1) as Command;
       const args = self.args;
       if (!spec.arguments && args.length > 0) {
         throw new UsageError(`unexpected argument '${args.join(' ')}'; see gd ${spec.name} --help`);

@@ -123,6 +123,19 @@ Options for every command:
     expect(results.flatMap((result) => result.selections)).toEqual([]);
   });
 
+  it("rejects a missing message id in the command's own words, before opening a stack", async () => {
+    // Act
+    const results = await Promise.all([gd(['dlq', 'show']), gd(['message', '--route', 'catering'])]);
+
+    // Assess
+    expect(results.map((result) => result.err)).toEqual([
+      'gd: dlq show takes one message id: gd dlq show <id>',
+      'gd: message takes one message id: gd message <id>',
+    ]);
+    expect(results.map((result) => result.code)).toEqual([2, 2]);
+    expect(results.flatMap((result) => result.selections)).toEqual([]);
+  });
+
   it('takes the global options before or after the command, and exits 1 when the operation fails', async () => {
     // Act
     const [after, before] = await Promise.all([
