@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Seven suites, each runnable alone (`npm run test:<name>`): unit (pure logic and handlers), infra
+ * Eight suites, each runnable alone (`npm run test:<name>`): unit (pure logic and handlers), infra
  * (CDK Template assertions and cdk-nag), integration (real SQS/DynamoDB APIs on a local emulator,
- * real HTTP on loopback), cli, scenarios, chaos and security. Those on the emulator share one moto
+ * real HTTP on loopback), cli, scenarios, chaos, security and aws-rules. Those on the emulator share one moto
  * server started by test/support/global-setup.ts.
  */
 export default defineConfig({
@@ -78,6 +78,20 @@ export default defineConfig({
           poolOptions: { forks: { singleFork: true } },
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      // AWS's own rules held to the code (npm run test:aws-rules): quotas on the synthesized templates,
+      // every AWS call the functions and gd make evaluated against the template's IAM policies, the
+      // state machines validated and executed. Synthesis bundles nothing, but each app takes seconds.
+      {
+        extends: true,
+        test: {
+          name: 'aws-rules',
+          include: ['test/aws-rules/**/*.test.ts'],
+          env: { POWERTOOLS_METRICS_DISABLED: 'true' },
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       // Bad input (fast-check over real HTTP: a clear 4xx, never a 5xx) and security checks (API key, logs, IAM).
