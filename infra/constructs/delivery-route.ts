@@ -237,10 +237,16 @@ export class DeliveryRoute extends Construct {
     // Backoff: the forwarder sets the visibility of a record it failed to deliver.
     this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
     this.deadLetterQueue.grantSendMessages(forwarder);
-    // One BatchGetItem per batch (idempotency), one UpdateItem per attempt: nothing more.
+    // One BatchGetItem per batch (idempotency), one UpdateItem per attempt; an ordered route's
+    // forwarder also reads a message's skip count (a consistent GetItem, dynamodb-skip-ledger.ts) on
+    // every receive after its first, and writes it (UpdateItem). The table only: it has no indexes.
     Grant.addToPrincipal({
       grantee: forwarder,
-      actions: ['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
+      actions: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:UpdateItem',
+        ...(route.ordering ? ['dynamodb:GetItem'] : []),
+      ],
       resourceArns: [props.messageTable.tableArn],
     });
     if (this.signingSecret) {

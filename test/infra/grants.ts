@@ -67,7 +67,8 @@ export function sorted(values: string[]): string[] {
 
 /**
  * What every forwarder may do: consume and delay its own queue, dead-letter to its own DLQ, read and
- * update the status records. A signing secret, header secrets and a circuit breaker add to it.
+ * update the status records (and, on an ordered route, read skip counts). A signing secret, header
+ * secrets and a circuit breaker add to it.
  */
 export function forwarderGrants(route: DeliveryRoute, messageTable: ITable): string[] {
   const queue = idOf(route.queue);
@@ -85,5 +86,7 @@ export function forwarderGrants(route: DeliveryRoute, messageTable: ITable): str
     `sqs:GetQueueUrl on ${dlq}`,
     `dynamodb:BatchGetItem on ${messages}`,
     `dynamodb:UpdateItem on ${messages}`,
+    // An ordered route's forwarder reads a message's skip count.
+    ...(route.route.ordering ? [`dynamodb:GetItem on ${messages}`] : []),
   ];
 }
