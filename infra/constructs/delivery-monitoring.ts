@@ -1,7 +1,7 @@
 // Over 250 lines because the construct's props (each with TSDoc and @default) and the dashboard's
 // layout, one widget per line of the flow, belong to one page; the alarms are a table apart
 // (delivery-alarms.ts) and the metrics' dimensions too (delivery-metric.ts).
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { IStage } from 'aws-cdk-lib/aws-apigateway';
 import {
   type Alarm,
@@ -200,10 +200,26 @@ export class DeliveryMonitoring extends Construct {
     return deliveryMetric(METRIC.DRAINED, undefined, { period: this.period, ...options });
   }
 
-  /** An encrypted, SSL-only topic that CloudWatch alarms may publish to. */
+  /** An encrypted, SSL-only topic that this account's CloudWatch alarms may publish to. */
   private createTopic(): Topic {
+    const stack = Stack.of(this);
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    // CloudWatch acts for an alarm of this account only (the confused-deputy guard AWS documents for
+    // service principals): any alarm of the account, since CloudFormation names them.
+    const fromThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
     // CloudWatch cannot use the AWS-managed SNS key: a topic it publishes to needs a customer key
-    // whose policy lets CloudWatch encrypt with it.
+    // whose policy lets CloudWatch encrypt with it
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
     const key = new Key(this, 'AlarmTopicKey', {
       description: 'Encrypts the guaranteed-delivery alarm topic',
       enableKeyRotation: true,
@@ -211,16 +227,32 @@ export class DeliveryMonitoring extends Construct {
     key.addToResourcePolicy(
       new PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        principals: [cloudWatch],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+        conditions: fromThisAccountsAlarms,
       }),
     );
-    return new Topic(this, 'AlarmTopic', {
+    const topic = new Topic(this, 'AlarmTopic', {
       displayName: 'Guaranteed delivery alarms',
       masterKey: key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, and a topic policy replaces SNS's default one,
+    // which is what let CloudWatch publish: without this statement every alarm action fails with
+    // "not authorized to perform: SNS:Publish"
+    // (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger,
+    // https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html). The state
+    // machines that publish to it are of this account and use their roles' identity policies.
+    topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisAccountsCloudWatchAlarms',
+        actions: ['sns:Publish'],
+        principals: [cloudWatch],
+        resources: [topic.topicArn],
+        conditions: fromThisAccountsAlarms,
+      }),
+    );
+    return topic;
   }
 
   /** One dashboard row (plus a title) per route, left to right in the order a message flows. */
