@@ -17,8 +17,17 @@ export async function findMessage(messageId: string, deps: LookupDeps): Promise<
   const route = deps.rules.route;
   const record = await deps.records.get({ route, messageId });
   if (record) return toRecordView(record);
-  const parked = await deps.failover.get(messageId);
-  if (parked?.envelope.route !== route) return undefined;
+  return findParked(messageId, route, deps.failover);
+}
+
+/** A message of the route known only to the failover table (its status record could not be written). */
+export async function findParked(
+  messageId: string,
+  route: string,
+  failover: FailoverStore,
+): Promise<MessageRecord | undefined> {
+  const parked = await failover.get({ route, messageId });
+  if (!parked) return undefined;
   return {
     messageId,
     route,

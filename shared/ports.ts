@@ -52,6 +52,11 @@ export interface ProbeSource {
 /** A message parked in the failover table while SQS was unavailable. */
 export interface FailoverItem {
   readonly envelope: MessageEnvelope;
+  /**
+   * The item's own key in the table, as read from it (the store's adapter sets it; {@link
+   * FailoverStore.delete} deletes by it). Absent on an item not read from a table.
+   */
+  readonly storeKey?: string;
   /** When it was written to the table (epoch ms); the drainer moves the oldest first. */
   readonly storedAt: number;
   /**
@@ -64,16 +69,17 @@ export interface FailoverItem {
 /** The DynamoDB failover table. */
 export interface FailoverStore {
   /**
-   * Writes an envelope unless one with its id is already there: `already-stored` when that one has
-   * the same body (a client retry), `key-reused` when it has another.
+   * Writes an envelope unless one with its route and id is already there: `already-stored` when
+   * that one has the same body (a client retry), `key-reused` when it has another. Ids are per
+   * route: another route's item with the same id is another message.
    */
   put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored' | 'key-reused'>;
-  /** One item by message id (the lookup of a message whose status record is missing). */
-  get(id: string): Promise<FailoverItem | undefined>;
+  /** One item by route and message id (the lookup of a message whose status record is missing). */
+  get(key: RecordKey): Promise<FailoverItem | undefined>;
   /** Items, oldest first, read lazily page by page. */
   oldest(pageSize: number): AsyncIterable<FailoverItem>;
-  /** Deletes items by message id (after SQS confirmed them). */
-  delete(ids: readonly string[]): Promise<void>;
+  /** Deletes items read by {@link oldest} (after SQS confirmed them). */
+  delete(items: readonly FailoverItem[]): Promise<void>;
   /** Takes the single-drainer lease for `seconds` unless someone else holds a live one. */
   acquireLease(owner: string, seconds: number): Promise<boolean>;
   /** Gives the lease back early (only if `owner` still holds it). */

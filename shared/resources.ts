@@ -7,8 +7,16 @@ import { FIFO_SUFFIX } from './ordering.js';
  * same definitions as the deployed one rather than from a second hand-kept list.
  */
 
-/** The failover table: one item per message id, plus a sparse index to read the oldest first. */
+/**
+ * The failover table: one item per message of a route, plus a sparse index to read the oldest first.
+ * Ids are per route, so an item's key is its route and id together (`<route> <id>`, see
+ * {@link failoverItemKey}); the route and the id are attributes of the item too (`route`, `envelopeId`).
+ */
 export const FAILOVER_TABLE = {
+  /**
+   * The partition key attribute. Its name is the one the first deployments created (renaming it would
+   * replace the table, and the messages parked in it with it); its value is the item's key.
+   */
   partitionKey: 'messageId',
   /** Global secondary index ordered by write time within a shard. */
   ageIndex: { name: 'by-age', partitionKey: 'shard', sortKey: 'storedAt' },
@@ -24,6 +32,17 @@ export const FAILOVER_TABLE = {
   /** Start of the id of an ordered route's item: its key and sequence number (dynamodb-ordered-failover.ts). */
   keySlotPrefix: '#ordering-slot',
 } as const;
+
+/**
+ * The failover table key of a route's message: the route, a space, the id. Route names are lowercase
+ * letters, digits and dashes, and ids printable ASCII without spaces, so the pair reads back
+ * unambiguously and never equals the key of the lease or of an ordered route's counter or slot (those
+ * start with `#`). Items written before ids were per route have the id alone as their key; the
+ * drainer moves and deletes them by the key it read.
+ */
+export function failoverItemKey(route: string, messageId: string): string {
+  return `${route} ${messageId}`;
+}
 
 /** Lambda's longest function timeout (an AWS limit: 900 seconds). */
 export const MAX_LAMBDA_TIMEOUT_SECONDS = 900;

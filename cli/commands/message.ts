@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
-import { findMessage } from '../../shared/find-message.js';
+import { findMessage, findParked } from '../../shared/find-message.js';
 import { type MessageRecord, toRecordView } from '../../shared/message-record.js';
 import { OperationFailedError, UsageError } from '../errors.js';
 import { type Output, printJson } from '../output.js';
@@ -53,13 +53,21 @@ async function lookUp(stack: StackTarget, options: MessageOptions): Promise<Mess
   const documents = createDocumentClient(stack.dynamoDb);
   // Reads only: the retention matters to writes alone.
   const records = new DynamoDbMessageRecords(documents, stack.messageTableName, 0);
+  const failover = new DynamoDbFailoverStore(documents, stack.failoverTableName);
   if (options.route) {
     const route = findRoute(stack, options.route);
-    const failover = new DynamoDbFailoverStore(documents, stack.failoverTableName);
     const found = await findMessage(options.id, { records, failover, rules: { route: route.name } });
     return found ? [found] : [];
   }
-  return (await records.findAllRoutes(options.id)).map(toRecordView);
+  const recorded = (await records.findAllRoutes(options.id)).map(toRecordView);
+  // Ids are per route: a route without a record of the id may still hold it in the failover table.
+  const known = new Set(recorded.map((record) => record.route));
+  const parked = await Promise.all(
+    stack.routes
+      .filter((route) => !known.has(route.name))
+      .map((route) => findParked(options.id, route.name, failover)),
+  );
+  return [...recorded, ...parked.filter((record) => record !== undefined)];
 }
 
 /** The record as lines a person reads top to bottom: accepted, each attempt, where it is now. */

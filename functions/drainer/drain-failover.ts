@@ -80,7 +80,8 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
   let unroutable = 0;
   let stoppedEarly: DrainReport['stoppedEarly'];
   const pending = new Map<string, FailoverItem[]>();
-  const confirmed: string[] = [];
+  /** Items SQS confirmed, to delete (by the key each was read with: ids are per route). */
+  const confirmed: FailoverItem[] = [];
   const unknownRoutes = new Set<string>();
   const ordered = deps.ordered
     ? new OrderedDrain({ ordered: deps.ordered, queueFor: deps.queueFor, logger })
@@ -89,9 +90,9 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
 
   const deleteConfirmed = async (all: boolean) => {
     while (confirmed.length >= DELETE_BATCH || (all && confirmed.length > 0)) {
-      const ids = confirmed.splice(0, DELETE_BATCH);
-      await failover.delete(ids);
-      moved += ids.length;
+      const items = confirmed.splice(0, DELETE_BATCH);
+      await failover.delete(items);
+      moved += items.length;
     }
   };
 
@@ -101,17 +102,17 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     pending.delete(route);
     if (items.length === 0) return true;
     const result = await queue.sendBatch(items.map((item) => item.envelope));
-    confirmed.push(...result.sent);
+    // One route's items, so an id names one message among them.
     const sent = new Set(result.sent);
-    await deps.records
-      .markDrained(items.filter((item) => sent.has(item.envelope.id)).map((item) => item.envelope))
-      .catch((error: unknown) =>
-        logger.warn('status records of drained messages not updated', {
-          event: LOG_EVENT.RECORD_NOT_WRITTEN,
-          route,
-          error: describeError(error),
-        }),
-      );
+    const taken = items.filter((item) => sent.has(item.envelope.id));
+    confirmed.push(...taken);
+    await deps.records.markDrained(taken.map((item) => item.envelope)).catch((error: unknown) =>
+      logger.warn('status records of drained messages not updated', {
+        event: LOG_EVENT.RECORD_NOT_WRITTEN,
+        route,
+        error: describeError(error),
+      }),
+    );
     const unavailable = result.failed.filter((failure) => failure.fault === 'unavailable');
     const refusals = result.failed.filter((failure) => failure.fault === 'refused');
     failed += unavailable.length;

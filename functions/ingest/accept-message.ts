@@ -122,7 +122,12 @@ export async function storeInFailover(
       envelope.orderingKey !== undefined && deps.ordered
         ? await deps.ordered.putInOrder(envelope)
         : await deps.failover.put(envelope);
-    if (outcome === 'key-reused') return keyReused(envelope, deps);
+    if (outcome === 'key-reused') {
+      // The record written alongside holds the refused body: it goes, so the lookup and the forwarder
+      // find the body the table holds under the key, not this one.
+      await followUp('removed', () => deps.records.release(envelope, fingerprintOf(envelope)));
+      return keyReused(envelope, deps);
+    }
     if (outcome === 'already-stored') {
       deps.logger.info('already in the failover table', { event: LOG_EVENT.FAILOVER_DUPLICATE, ...context });
     }

@@ -12,9 +12,9 @@ import {
 import type { MessageEnvelope } from '../envelope.js';
 import { describeError, FailoverWriteError } from '../errors.js';
 import { fingerprintOf } from '../message-record.js';
-import type { Clock, FailoverItem, FailoverStore } from '../ports.js';
+import type { Clock, FailoverItem, FailoverStore, RecordKey } from '../ports.js';
 import { systemClock } from '../ports.js';
-import { FAILOVER_TABLE } from '../resources.js';
+import { FAILOVER_TABLE, failoverItemKey } from '../resources.js';
 
 /** DynamoDB's limit on requests per BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;
@@ -23,7 +23,13 @@ const UNPROCESSED_RETRIES = 5;
 
 /** The failover table's item layout (the by-age index reads `shard` and `storedAt`). */
 export interface StoredItem {
+  /**
+   * The table key ({@link FAILOVER_TABLE}.partitionKey): `<route> <id>` ({@link failoverItemKey}),
+   * an ordered route's slot, or, for an item written before ids were per route, the id alone.
+   */
   messageId: string;
+  /** The message id; absent on items written before ids were per route (their key is the id). */
+  envelopeId?: string;
   route: string;
   body: string;
   contentType: string;
@@ -33,13 +39,9 @@ export interface StoredItem {
   tracestate?: string;
   shard: string;
   storedAt: number;
-  /**
-   * Ordered routes only: the key, the sequence number, and the message id (the table key
-   * `messageId` is then the key's slot; dynamodb-ordered-failover.ts).
-   */
+  /** Ordered routes only: the key and the sequence number (the table key is then the key's slot; dynamodb-ordered-failover.ts). */
   orderingKey?: string;
   sequence?: number;
-  envelopeId?: string;
 }
 
 /** Spreads ids over the index shards; any stable hash will do, this one is cheap. */
@@ -64,7 +66,7 @@ export class DynamoDbFailoverStore implements FailoverStore {
         new PutCommand({
           TableName: this.tableName,
           Item: item,
-          // A client retry with the same Idempotency-Key must not overwrite (or reorder) the first copy.
+          // A client retry with the same Idempotency-Key on this route must not overwrite (or reorder) the first copy.
           ConditionExpression: 'attribute_not_exists(#id)',
           ExpressionAttributeNames: { '#id': FAILOVER_TABLE.partitionKey },
         }),
@@ -78,27 +80,20 @@ export class DynamoDbFailoverStore implements FailoverStore {
     }
   }
 
-  /** The id is taken: the same message again (a client retry), or the client's key reused with another body. */
+  /** The id is taken on the route: the same message again (a client retry), or the client's key reused with another body. */
   private async compareWithStored(envelope: MessageEnvelope): Promise<'already-stored' | 'key-reused'> {
-    const output = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: { [FAILOVER_TABLE.partitionKey]: envelope.id },
-        ConsistentRead: true,
-      }),
-    );
-    const stored = output.Item as StoredItem | undefined;
+    const stored = await this.get({ route: envelope.route, messageId: envelope.id });
     // Drained in between: the copy in the queue is what the forwarder compares against.
     if (!stored) return 'already-stored';
-    return fingerprintOf(stored) === fingerprintOf(envelope) ? 'already-stored' : 'key-reused';
+    return fingerprintOf(stored.envelope) === fingerprintOf(envelope) ? 'already-stored' : 'key-reused';
   }
 
-  /** One stored failover item, for the lookup of a message the status record does not know. */
-  async get(id: string): Promise<FailoverItem | undefined> {
+  /** One stored failover item of a route, for the lookup of a message the status record does not know. */
+  async get(key: RecordKey): Promise<FailoverItem | undefined> {
     const output = await this.client.send(
       new GetCommand({
         TableName: this.tableName,
-        Key: { [FAILOVER_TABLE.partitionKey]: id },
+        Key: { [FAILOVER_TABLE.partitionKey]: failoverItemKey(key.route, key.messageId) },
         ConsistentRead: true,
       }),
     );
@@ -146,11 +141,13 @@ export class DynamoDbFailoverStore implements FailoverStore {
     };
   }
 
-  async delete(ids: readonly string[]): Promise<void> {
-    for (let start = 0; start < ids.length; start += BATCH_WRITE_LIMIT) {
-      let requests = ids
+  async delete(items: readonly FailoverItem[]): Promise<void> {
+    // By the key each item was read with: an item written before ids were per route has its id alone.
+    const keys = items.map((item) => item.storeKey ?? failoverItemKey(item.envelope.route, item.envelope.id));
+    for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
+      let requests = keys
         .slice(start, start + BATCH_WRITE_LIMIT)
-        .map((id) => ({ DeleteRequest: { Key: { [FAILOVER_TABLE.partitionKey]: id } } }));
+        .map((key) => ({ DeleteRequest: { Key: { [FAILOVER_TABLE.partitionKey]: key } } }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt > UNPROCESSED_RETRIES) {
           throw new FailoverWriteError(
@@ -236,7 +233,8 @@ class ShardReader {
 /** The item {@link DynamoDbFailoverStore.put} writes for an envelope parked at `storedAt` (epoch ms). */
 export function toStoredItem(envelope: MessageEnvelope, storedAt: number): StoredItem {
   return {
-    messageId: envelope.id,
+    messageId: failoverItemKey(envelope.route, envelope.id),
+    envelopeId: envelope.id,
     route: envelope.route,
     body: envelope.body,
     contentType: envelope.contentType,
@@ -254,6 +252,7 @@ export function toStoredItem(envelope: MessageEnvelope, storedAt: number): Store
 function toFailoverItem(item: StoredItem): FailoverItem {
   return {
     storedAt: item.storedAt,
+    storeKey: item.messageId,
     ...(item.sequence === undefined ? {} : { sequence: item.sequence }),
     envelope: {
       id: item.envelopeId ?? item.messageId,

@@ -9,13 +9,13 @@ import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adap
 import { lambdaContext, sqsEvent } from '../../local/aws-events.js';
 import { functionEnvironment, type LocalStack, startLocalStack } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient, FAST_FAILOVER_TIMEOUTS } from '../../shared/aws/clients.js';
-import type { FailoverItem, FailoverStore } from '../../shared/ports.js';
+import type { FailoverItem, FailoverStore, RecordKey } from '../../shared/ports.js';
+import { failoverIds } from '../support/failover-items.js';
 import { type FaultMode, FaultProxy } from '../support/fault-proxy.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import {
   AmbiguousWrites,
   ClientLedger,
-  failoverIds,
   postMessage,
   queueDepth,
   readAllIds,
@@ -76,19 +76,19 @@ class DeleteFailsOnce implements FailoverStore {
   put(envelope: FailoverItem['envelope']) {
     return this.store.put(envelope);
   }
-  get(id: string) {
-    return this.store.get(id);
+  get(key: RecordKey) {
+    return this.store.get(key);
   }
   oldest(pageSize: number) {
     return this.store.oldest(pageSize);
   }
-  async delete(ids: readonly string[]) {
+  async delete(items: readonly FailoverItem[]) {
     if (!this.failed) {
       this.failed = true;
-      this.undeleted = ids.length;
-      throw new Error(`chaos: drainer stopped after SendMessageBatch, before deleting ${ids.length} items`);
+      this.undeleted = items.length;
+      throw new Error(`chaos: drainer stopped after SendMessageBatch, before deleting ${items.length} items`);
     }
-    return this.store.delete(ids);
+    return this.store.delete(items);
   }
   acquireLease(owner: string, seconds: number) {
     return this.store.acquireLease(owner, seconds);

@@ -1,4 +1,3 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { ATTR } from '../../shared/envelope.js';
@@ -48,11 +47,11 @@ export class AmbiguousWrites {
     }
   };
 
-  /** For the DynamoDB proxy: a failover PutItem names the id in `messageId`. */
+  /** For the DynamoDB proxy: a failover PutItem names the id in `envelopeId`. */
   fromDynamoDb = (request: ProxiedRequest): void => {
     if (!String(request.headers['x-amz-target'] ?? '').endsWith('.PutItem')) return;
-    const body = parse(request.body) as { Item?: { messageId?: { S?: string } } };
-    const id = body.Item?.messageId?.S;
+    const body = parse(request.body) as { Item?: Record<string, { S?: string }> };
+    const id = body.Item?.envelopeId?.S;
     if (id) this.ids.add(id);
   };
 }
@@ -129,18 +128,6 @@ export async function readAllIds(sqs: SQSClient, queueUrl: string, hideSeconds =
     for (const message of messages)
       ids.push(message.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue ?? `sqs:${message.MessageId}`);
   }
-  return ids;
-}
-
-/** Message ids in the failover table (the drainer's lease item has no shard and is left out). */
-export async function failoverIds(dynamoDb: DynamoDBClient, tableName: string): Promise<string[]> {
-  const ids: string[] = [];
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const output = await dynamoDb.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
-    for (const item of output.Items ?? []) if (item.shard) ids.push(item.messageId?.S ?? '');
-    start = output.LastEvaluatedKey;
-  } while (start);
   return ids;
 }
 

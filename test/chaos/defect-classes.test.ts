@@ -5,12 +5,12 @@ import { type LocalStack, startLocalStack } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
 import { waitFor } from '../scenarios/runner-process.js';
+import { failoverIds } from '../support/failover-items.js';
 import { FaultProxy } from '../support/fault-proxy.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import {
   ClientLedger,
   deliveredIds as deliveredOf,
-  failoverIds,
   postMessage,
   queueDepth,
   readAllIds,

@@ -1,5 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDocumentClient, createDynamoDbClient } from '../../shared/aws/clients.js';
+import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { fingerprintOf } from '../../shared/message-record.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
@@ -7,11 +9,12 @@ import { type CliFixture, createCliFixture } from './cli-fixture.js';
 describe('gd message against the local stack', () => {
   let fixture: CliFixture;
   let records: DynamoDbMessageRecords;
+  let dynamoDb: DynamoDBClient;
 
   beforeEach(async () => {
     // Prepare
     fixture = await createCliFixture();
-    const dynamoDb = createDynamoDbClient({ endpoint: fixture.env.AWS_ENDPOINT_URL });
+    dynamoDb = createDynamoDbClient({ endpoint: fixture.env.AWS_ENDPOINT_URL });
     records = new DynamoDbMessageRecords(
       createDocumentClient(dynamoDb),
       fixture.tables.messageTable,
@@ -79,6 +82,28 @@ describe('gd message against the local stack', () => {
     expect(json.json()).not.toHaveProperty('fingerprint');
     expect(unknown.code).toBe(1);
     expect(unknown.err).toContain('no message nobody was accepted on any route (catering)');
+  });
+
+  it('finds a message known only to the failover table, with or without --route', async () => {
+    // Prepare: parked while SQS was down, its status record never written
+    const failover = new DynamoDbFailoverStore(createDocumentClient(dynamoDb), fixture.tables.failoverTable);
+    await failover.put({
+      id: 'parked-7',
+      route: fixture.route.name,
+      body: '{"passengerId":"P-7"}',
+      contentType: 'application/json',
+      receivedAt: '2025-01-02T03:00:00.000Z',
+      priorAttempts: 0,
+    });
+
+    // Act
+    const withRoute = await fixture.run(['message', 'parked-7', '--route', fixture.route.name, '--json']);
+    const withoutRoute = await fixture.run(['message', 'parked-7', '--json']);
+
+    // Assess
+    const parked = { messageId: 'parked-7', route: 'catering', state: 'in-failover', store: 'failover' };
+    expect(withRoute.json()).toMatchObject(parked);
+    expect(withoutRoute.json()).toMatchObject(parked);
   });
 
   it('links a dead letter to its history from gd dlq show', async () => {

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { freePort } from '../../local/moto-server.js';
@@ -11,6 +10,7 @@ import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { localQueueNames, localTableNames } from '../../shared/resources.js';
 import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schemas.js';
+import { failoverIds } from '../support/failover-items.js';
 
 /**
  * The local runner as a user starts it (`npm start` = `tsx local/start.ts`), as a child process the
@@ -235,8 +235,7 @@ export async function emulatorView(prefix: string) {
     },
     /** Message ids in the failover table (the drainer's lease item left out). */
     async failoverIds(): Promise<string[]> {
-      const output = await dynamoDb.send(new ScanCommand({ TableName: failoverTable }));
-      return (output.Items ?? []).flatMap((item) => (item.shard ? [item.messageId?.S ?? ''] : []));
+      return failoverIds(dynamoDb, failoverTable);
     },
     close() {
       sqs.destroy();

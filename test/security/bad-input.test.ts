@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { API_GATEWAY_MAX_BYTES } from '../../local/api-server.js';
 import { type LocalStack, startLocalStack } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
-import { failoverIds, queueDepth, readAllIds } from '../chaos/chaos-support.js';
+import { queueDepth, readAllIds } from '../chaos/chaos-support.js';
+import { failoverIds } from '../support/failover-items.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { type RawAnswer, type RawRequest, send } from './http-client.js';
 

@@ -138,7 +138,9 @@ export class InMemoryQueue implements MessageQueue {
 
 /** A {@link FailoverStore} on a Map, with a single-holder lease like the DynamoDB one. */
 export class InMemoryFailoverStore implements FailoverStore {
+  /** Items by route and id ({@link recordKeyOf}): ids are per route. */
   readonly items = new Map<string, FailoverItem>();
+  /** The ids of each delete call's items. */
   readonly deleteCalls: string[][] = [];
   readonly leaseCalls: { owner: string; seconds: number }[] = [];
   readonly releases: string[] = [];
@@ -156,36 +158,36 @@ export class InMemoryFailoverStore implements FailoverStore {
 
   /** Puts an item directly, as if an ingest had failed over at `storedAt`. */
   add(envelope: MessageEnvelope, storedAt: number): void {
-    this.items.set(envelope.id, { envelope, storedAt });
+    this.items.set(failoverKeyOf(envelope), { envelope, storedAt });
   }
 
   async put(envelope: MessageEnvelope): Promise<'stored' | 'already-stored' | 'key-reused'> {
     this.putCalls++;
     if (this.putError) throw this.putError;
-    const stored = this.items.get(envelope.id);
+    const stored = this.items.get(failoverKeyOf(envelope));
     if (stored) {
       return fingerprintOf(stored.envelope) === fingerprintOf(envelope) ? 'already-stored' : 'key-reused';
     }
-    this.items.set(envelope.id, { envelope, storedAt: this.clock.now().getTime() });
+    this.items.set(failoverKeyOf(envelope), { envelope, storedAt: this.clock.now().getTime() });
     return 'stored';
   }
 
-  async get(id: string): Promise<FailoverItem | undefined> {
-    return this.items.get(id);
+  async get(key: RecordKey): Promise<FailoverItem | undefined> {
+    return this.items.get(recordKeyOf(key));
   }
 
   /** Oldest first; like the index pages, items deleted meanwhile are not offered again. */
   async *oldest(_pageSize: number): AsyncIterable<FailoverItem> {
     const snapshot = [...this.items.values()].sort((a, b) => a.storedAt - b.storedAt);
     for (const item of snapshot) {
-      if (this.items.has(item.envelope.id)) yield item;
+      if (this.items.has(failoverKeyOf(item.envelope))) yield item;
     }
   }
 
-  async delete(ids: readonly string[]): Promise<void> {
-    this.deleteCalls.push([...ids]);
+  async delete(items: readonly FailoverItem[]): Promise<void> {
+    this.deleteCalls.push(items.map((item) => item.envelope.id));
     if (this.deleteError) throw this.deleteError;
-    for (const id of ids) this.items.delete(id);
+    for (const item of items) this.items.delete(failoverKeyOf(item.envelope));
   }
 
   async acquireLease(owner: string, seconds: number): Promise<boolean> {
@@ -201,10 +203,15 @@ export class InMemoryFailoverStore implements FailoverStore {
     if (this.leaseOwner === owner) this.leaseOwner = undefined;
   }
 
+  /** The message ids of the items (of every route). */
   ids(): string[] {
-    return [...this.items.keys()];
+    return [...this.items.values()].map((item) => item.envelope.id);
   }
 }
+
+/** The in-memory failover store's key of an envelope: its route and id. */
+export const failoverKeyOf = (envelope: Pick<MessageEnvelope, 'route' | 'id'>) =>
+  recordKeyOf({ route: envelope.route, messageId: envelope.id });
 
 /** A {@link Backend} that answers from a script and records each request. */
 export class ScriptedBackend implements Backend {
@@ -391,7 +398,11 @@ export class InMemoryOrderedFailover implements OrderedFailoverStore {
     const state = await this.keyState(envelope.route, envelope.orderingKey ?? '');
     const sequence = Math.max(state.lastSequence, state.movedThrough) + 1;
     this.counters.set(`${envelope.route} ${envelope.orderingKey}`, { ...state, lastSequence: sequence });
-    this.store.items.set(envelope.id, { envelope, storedAt: this.clock.now().getTime(), sequence });
+    this.store.items.set(failoverKeyOf(envelope), {
+      envelope,
+      storedAt: this.clock.now().getTime(),
+      sequence,
+    });
     return 'stored';
   }
 
@@ -399,13 +410,13 @@ export class InMemoryOrderedFailover implements OrderedFailoverStore {
     const state = await this.keyState(envelope.route, envelope.orderingKey ?? '');
     if (sequence !== state.movedThrough + 1) throw new Error(`${envelope.id} moved out of order`);
     this.counters.set(`${envelope.route} ${envelope.orderingKey}`, { ...state, movedThrough: sequence });
-    this.store.items.delete(envelope.id);
+    this.store.items.delete(failoverKeyOf(envelope));
   }
 
   async repark(item: FailoverItem): Promise<void> {
     this.reparked.push(item.envelope.id);
-    if (!this.store.items.has(item.envelope.id)) return;
-    this.store.items.delete(item.envelope.id);
+    if (!this.store.items.has(failoverKeyOf(item.envelope))) return;
+    this.store.items.delete(failoverKeyOf(item.envelope));
     await this.putInOrder(item.envelope);
   }
 }

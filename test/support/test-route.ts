@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { inject } from 'vitest';
@@ -23,9 +22,11 @@ import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-record
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import type { DeliverySwitch } from '../../shared/ports.js';
 import { forwarderTimeoutSeconds } from '../../shared/resources.js';
+import { failoverIds } from './failover-items.js';
 import { recordingLogger } from './fakes.js';
 
 export interface TestRouteOptions {
@@ -138,6 +139,24 @@ export async function createTestRoute(options: TestRouteOptions) {
         lambdaContext('ingest'),
       );
     },
+    /**
+     * `GET <route path>/{messageId}` through the real ingest handler, as a REST API passes it: the
+     * path segment as the client sent it (percent-encoded), in the path and the path parameter.
+     */
+    async lookup(segment: string): Promise<{ statusCode: number; body: Record<string, unknown> }> {
+      const response = await ingest(
+        apiGatewayEvent({
+          method: 'GET',
+          path: `${route.path}/${segment}`,
+          resource: `${route.path}/{${MESSAGE_ID_PATH_PARAMETER}}`,
+          pathParameters: { [MESSAGE_ID_PATH_PARAMETER]: segment },
+          headers: {},
+          body: null,
+        }),
+        lambdaContext('ingest'),
+      );
+      return { statusCode: response.statusCode, body: JSON.parse(response.body) };
+    },
     /** POSTs `{"messages": [...]}` to `<route path>/batch` through the real ingest handler. */
     async postBatch(messages: readonly { body: unknown; idempotencyKey?: string }[]) {
       const response = await ingest(
@@ -190,8 +209,7 @@ export async function createTestRoute(options: TestRouteOptions) {
     record: (messageId: string) => records.get({ route: route.name, messageId }),
     /** Message ids in the failover table (the lease item excluded). */
     async failoverIds(): Promise<string[]> {
-      const output = await dynamoDb.send(new ScanCommand({ TableName: tables.failoverTable }));
-      return (output.Items ?? []).flatMap((item) => (item.shard ? [item.messageId?.S ?? ''] : []));
+      return failoverIds(dynamoDb, tables.failoverTable);
     },
   };
 }

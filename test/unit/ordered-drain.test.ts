@@ -4,6 +4,7 @@ import type { MessageQueue } from '../../shared/ports.js';
 import { anEnvelope } from '../support/factories.js';
 import {
   FakeClock,
+  failoverKeyOf,
   InMemoryFailoverStore,
   InMemoryMessageRecords,
   InMemoryOrderedFailover,
@@ -12,6 +13,9 @@ import {
 } from '../support/fakes.js';
 
 const START = Date.parse('2025-01-02T03:00:00.000Z');
+
+/** The in-memory table's key of a message of the ordered route. */
+const slot = (id: string) => failoverKeyOf({ route: 'orders', id });
 
 describe('drainFailover on an ordered route', () => {
   let store: InMemoryFailoverStore;
@@ -84,8 +88,8 @@ describe('drainFailover on an ordered route', () => {
   it('leaves a key alone when the index does not list its next item yet (a gap)', async () => {
     // Prepare: g-1 is parked but missing from the listing (the by-age index lags behind writes)
     await park('g', 3);
-    const hidden = store.items.get('g-1');
-    store.items.delete('g-1');
+    const hidden = store.items.get(slot('g-1'));
+    store.items.delete(slot('g-1'));
 
     // Act
     const report = await drain();
@@ -93,7 +97,7 @@ describe('drainFailover on an ordered route', () => {
     // Assess: neither g-2 nor g-3 went ahead of g-1
     expect(report.moved).toBe(0);
     expect(queue.batches).toEqual([]);
-    if (hidden) store.items.set('g-1', hidden);
+    if (hidden) store.items.set(slot('g-1'), hidden);
     expect(await drain()).toMatchObject({ moved: 3 });
     expect(queue.batches.flat().map((e) => e.id)).toEqual(['g-1', 'g-2', 'g-3']);
   });
@@ -101,9 +105,9 @@ describe('drainFailover on an ordered route', () => {
   it('never sends an item listed at or below its key mark from its old place: it is parked again at the end', async () => {
     // Prepare: k-1 was moved (mark at 1) but the item is still there (its delete did not happen)
     await park('k', 2);
-    const moved = store.items.get('k-1');
+    const moved = store.items.get(slot('k-1'));
     if (moved) await ordered.confirmMoved(moved);
-    if (moved) store.items.set('k-1', moved);
+    if (moved) store.items.set(slot('k-1'), moved);
 
     // Act: the run that finds it, and the next one
     await drain();
