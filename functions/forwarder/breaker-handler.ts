@@ -23,7 +23,7 @@ const probe = createProbeHandler(deps);
 
 /**
  * The forwarder of a route with a circuit breaker (handler.ts for the others, which do not bundle
- * the Lambda client): SQS event source → forwardRecord for each record, and its probe schedule's
+ * the Lambda client): SQS event source → forwardMessage for each record, and its probe schedule's
  * `{"probe": "circuit-breaker"}` → one probe. One function for both, so the probe delivers with
  * exactly the forwarder's code, settings, secrets and permissions.
  */

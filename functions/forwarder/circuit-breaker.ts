@@ -1,10 +1,10 @@
-import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { type BreakerState, nextProbeAt } from '../../shared/circuit-breaker.js';
-import { fromSqsRecord, type MessageEnvelope } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { DeliveryResponse } from '../../shared/ports.js';
-import { type ForwarderDeps, receivesAsAttempts } from './forward-record.js';
+import type { ForwarderDeps } from './forwarder-deps.js';
+import { type ReceivedMessage, receivesAsAttempts } from './received-message.js';
 
 /**
  * The forwarder's side of a route's circuit breaker (shared/circuit-breaker.ts has the states):
@@ -146,12 +146,12 @@ export async function switchDeliveries(
  * maxReceiveCount: a message waiting out a long outage would otherwise reach the DLQ untried.
  */
 export async function putBack(
-  record: SQSRecord,
-  envelope: MessageEnvelope,
+  message: ReceivedMessage,
   deps: ForwarderDeps,
   delaySeconds: number,
 ): Promise<void> {
-  const attemptsMade = (await receivesAsAttempts(record, envelope, deps)) - 1;
+  const { record, envelope } = message;
+  const attemptsMade = (await receivesAsAttempts(message, deps)) - 1;
   const sentMs = Number(record.attributes.SentTimestamp);
   const queuedAt =
     envelope.queuedAt ?? (Number.isFinite(sentMs) ? new Date(sentMs).toISOString() : undefined);
@@ -173,27 +173,22 @@ export async function putBack(
  * take (a failed call): the switch is stopped again.
  */
 export async function holdBatch(
-  records: readonly SQSRecord[],
+  messages: readonly ReceivedMessage[],
   deps: BreakerDeps,
   state: BreakerState,
 ): Promise<SQSBatchResponse & { held: number }> {
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   await Promise.all(
-    records.map(async (record) => {
+    messages.map(async (message) => {
       try {
         // Back after the probe interval (the queue caps a delay at SQS's 900 s).
-        await putBack(
-          record,
-          fromSqsRecord(record, deps.settings.route),
-          deps,
-          deps.settings.breaker.probeSeconds,
-        );
+        await putBack(message, deps, deps.settings.breaker.probeSeconds);
       } catch {
-        failures.push({ itemIdentifier: record.messageId });
+        failures.push({ itemIdentifier: message.record.messageId });
       }
     }),
   );
-  const held = records.length - failures.length;
+  const held = messages.length - failures.length;
   deps.logger.warn('circuit breaker open: records put back untried', {
     event: LOG_EVENT.BREAKER_HELD,
     route: deps.settings.route,

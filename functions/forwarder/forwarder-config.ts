@@ -30,7 +30,7 @@ import {
   SIGNING_SECRET_CACHE_SECONDS,
 } from '../../shared/signing/signing-keys.js';
 import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
-import type { ForwarderDeps, ForwarderSettings } from './forward-record.js';
+import type { ForwarderDeps, ForwarderSettings } from './forwarder-deps.js';
 import { FetchBackend } from './http-backend.js';
 import { cachedSecretReader } from './route-headers.js';
 

@@ -5,7 +5,7 @@ import { createForwarderHandler } from './sqs-batch-adapter.js';
 const deps = createForwarderDeps(loadForwarderConfig(process.env));
 
 /**
- * SQS event source (ReportBatchItemFailures) → forwardRecord for each record. A route with a
+ * SQS event source (ReportBatchItemFailures) → forwardMessage for each record. A route with a
  * circuit breaker runs breaker-handler.ts instead (it fails here at cold start, saying so).
  */
 export const handler = createForwarderHandler(deps);

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createMetrics, METRIC, publishMetrics, SERVICE } from '../../shared/metrics.js';
 import { hasBreaker } from './circuit-breaker.js';
-import type { ForwarderDeps } from './forward-record.js';
+import type { ForwarderDeps } from './forwarder-deps.js';
 import { type ProbeReport, probeBreaker } from './probe-breaker.js';
 
 /**

@@ -7,12 +7,16 @@ import {
   probedMessageDelaySeconds,
   RAMP_START_CONCURRENCY,
 } from '../../shared/circuit-breaker.js';
-import { fromSqsRecord } from '../../shared/envelope.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
+import { fingerprintOf } from '../../shared/message-record.js';
 import type { DeliveryResponse, ProbeSource } from '../../shared/ports.js';
+import { attemptDelivery } from './attempt-delivery.js';
 import { type BreakerDeps, isBackendFailure, putBack, switchDeliveries } from './circuit-breaker.js';
-import { type ForwardOutcome, forwardRecord, newBatchState, readBatchRecords } from './forward-record.js';
+import { admit, readBatchRecords, settleRefusal } from './forward-record.js';
+import type { ForwardOutcome } from './forwarder-deps.js';
+import { type ReceivedMessage, receivedMessage, receivesAsAttempts } from './received-message.js';
+import { settleDelivery } from './settle-delivery.js';
 
 /** Whether an invocation is the probe schedule's rather than SQS's. */
 export function isProbeEvent(event: unknown): event is typeof BREAKER_PROBE_EVENT {
@@ -88,25 +92,29 @@ export async function probeBreaker(deps: BreakerDeps, source: ProbeSource): Prom
   return stayOpen(deps, now, attempts, `no message among ${MAX_MESSAGES_PER_PROBE} needed delivering`);
 }
 
-/** One message through the forwarder in probe mode; the received copy is settled here. */
+/** What a probe's one message came to: `not-delivered` when it was put back untried or after a failed try. */
+type ProbeOutcome = ForwardOutcome | 'not-delivered' | 'error';
+
+/**
+ * One message through the forwarder's own steps: its record's verdict, the attempt, and, when the
+ * backend answered something other than a retryable failure, the settling (delivered, or
+ * dead-lettered for a non-retryable status). A retryable failure is not counted: no backoff, no
+ * record of it, never dead-lettered for it; the message goes back as it was. The received copy is
+ * settled here.
+ */
 async function tryOne(
   record: SQSRecord,
   deps: BreakerDeps,
   source: ProbeSource,
-): Promise<{ outcome: ForwardOutcome | 'error'; response?: DeliveryResponse; detail: string }> {
-  const envelope = fromSqsRecord(record, deps.settings.route);
+): Promise<{ outcome: ProbeOutcome; response?: DeliveryResponse; detail: string }> {
+  const message = receivedMessage(record, deps.settings.route);
   let response: DeliveryResponse | undefined;
-  const batch = newBatchState(
-    await readBatchRecords([envelope], deps.records),
-    (_, answer) => {
-      response = answer;
-    },
-    true,
-  );
-  let outcome: ForwardOutcome | 'error';
+  let outcome: ProbeOutcome;
   let detail: string;
   try {
-    outcome = await forwardRecord(record, deps, batch);
+    const tried = await probeOnce(message, deps);
+    outcome = tried.outcome;
+    response = tried.response;
     detail = describeResponse(response) ?? outcome;
   } catch (error) {
     outcome = 'error';
@@ -114,12 +122,12 @@ async function tryOne(
   }
   if (outcome === 'not-delivered' || outcome === 'error') {
     try {
-      await putBack(record, envelope, deps, probedMessageDelaySeconds(deps.settings.breaker.probeSeconds));
+      await putBack(message, deps, probedMessageDelaySeconds(deps.settings.breaker.probeSeconds));
     } catch (error) {
       // Left as received: it comes back when its visibility ends, one receive more on its count.
       deps.logger.warn('probe could not put its message back; it returns after its visibility timeout', {
         route: deps.settings.route,
-        messageId: envelope.id,
+        messageId: message.envelope.id,
         error: describeError(error),
       });
       return { outcome, ...(response ? { response } : {}), detail };
@@ -127,6 +135,33 @@ async function tryOne(
   }
   await source.delete(record.receiptHandle);
   return { outcome, ...(response ? { response } : {}), detail };
+}
+
+/** The forwarder's steps for one message, with a retryable failure left to the probe. */
+async function probeOnce(
+  message: ReceivedMessage,
+  deps: BreakerDeps,
+): Promise<{ outcome: ForwardOutcome | 'not-delivered'; response?: DeliveryResponse }> {
+  const { envelope } = message;
+  const receiveCount = await receivesAsAttempts(message, deps);
+  const number = envelope.priorAttempts + receiveCount;
+  const fingerprint = fingerprintOf(envelope);
+  const admission = admit(message, fingerprint, await readBatchRecords([message], deps.records));
+  if (admission.kind === 'unknown') return { outcome: 'not-delivered' };
+  if (admission.kind !== 'attempt') {
+    return { outcome: await settleRefusal(message, fingerprint, admission, number, deps) };
+  }
+  const attempt = await attemptDelivery(envelope, number, deps);
+  if (attempt.kind === 'not-attempted') return { outcome: 'not-delivered' };
+  const { response } = attempt;
+  if (attempt.verdict.kind === 'retryable') return { outcome: 'not-delivered', response };
+  const settling = {
+    message,
+    fingerprint,
+    receiveCount,
+    ...(admission.stored ? { stored: admission.stored } : {}),
+  };
+  return { outcome: await settleDelivery(settling, attempt, deps), response };
 }
 
 function describeResponse(response: DeliveryResponse | undefined): string | undefined {
@@ -165,7 +200,7 @@ async function close(
   deps: BreakerDeps,
   probeStarted: Date,
   attempts: number,
-  outcome: ForwardOutcome | 'error',
+  outcome: ProbeOutcome,
 ): Promise<ProbeReport> {
   const { route } = deps.settings;
   const routeConcurrency = deps.settings.breaker.concurrency ?? RAMP_START_CONCURRENCY;

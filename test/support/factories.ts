@@ -1,6 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSMessageAttribute, SQSRecord } from 'aws-lambda';
-import type { ForwarderSettings } from '../../functions/forwarder/forward-record.js';
+import type { ForwarderSettings } from '../../functions/forwarder/forwarder-deps.js';
 import type { IngestRequest, IngestRules } from '../../functions/ingest/parse-request.js';
 import { type MessageEnvelope, toMessageAttributes } from '../../shared/envelope.js';
 import { builtInBodySchema } from '../../shared/schemas/body-schemas.js';

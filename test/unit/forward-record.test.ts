@@ -1,10 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  type ForwarderDeps,
-  forwardRecord,
-  newBatchState,
-  readBatchRecords,
-} from '../../functions/forwarder/forward-record.js';
+import { forwardMessage, newBatchState, readBatchRecords } from '../../functions/forwarder/forward-record.js';
+import type { ForwarderDeps } from '../../functions/forwarder/forwarder-deps.js';
+import { receivedMessage } from '../../functions/forwarder/received-message.js';
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import {
   QueueWriteError,
@@ -33,7 +30,7 @@ async function retryableError(promise: Promise<unknown>): Promise<RetryableDeliv
   return error as RetryableDeliveryError;
 }
 
-describe('forwardRecord', () => {
+describe('forwardMessage', () => {
   let queue: InMemoryQueue;
   let deadLetters: InMemoryQueue;
   let records: InMemoryMessageRecords;
@@ -59,9 +56,14 @@ describe('forwardRecord', () => {
     options: Parameters<typeof anSqsRecord>[1] = {},
     overrides: Partial<ForwarderDeps> = {},
   ) => {
-    const batch = newBatchState(await readBatchRecords([envelope], records));
-    return forwardRecord(anSqsRecord(envelope, options), deps(overrides), batch);
+    const message = received(envelope, options);
+    const batch = newBatchState(await readBatchRecords([message], records));
+    return forwardMessage(message, deps(overrides), batch);
   };
+
+  /** A received SQS record of `envelope`, decoded as the batch adapter decodes it. */
+  const received = (envelope: MessageEnvelope, options: Parameters<typeof anSqsRecord>[1] = {}) =>
+    receivedMessage(anSqsRecord(envelope, options), settings.route);
 
   const recordOf = (envelope: MessageEnvelope) =>
     records.records.get(recordKeyOf({ route: envelope.route, messageId: envelope.id }));
@@ -186,13 +188,11 @@ describe('forwardRecord', () => {
   it('delivers two copies of one message in one batch once', async () => {
     // Prepare
     const envelope = anEnvelope();
-    const batch = newBatchState(await readBatchRecords([envelope, envelope], records));
+    const copies = [received(envelope, { messageId: 'copy-1' }), received(envelope, { messageId: 'copy-2' })];
+    const batch = newBatchState(await readBatchRecords(copies, records));
 
     // Act
-    const outcomes = await Promise.all([
-      forwardRecord(anSqsRecord(envelope, { messageId: 'copy-1' }), deps(), batch),
-      forwardRecord(anSqsRecord(envelope, { messageId: 'copy-2' }), deps(), batch),
-    ]);
+    const outcomes = await Promise.all(copies.map((copy) => forwardMessage(copy, deps(), batch)));
 
     // Assess
     expect(outcomes).toEqual(['delivered', 'duplicate']);
@@ -404,12 +404,12 @@ describe('forwardRecord', () => {
 
   it('still delivers, and says so, when the record cannot be written after the delivery', async () => {
     // Prepare: reads work, the write after delivery fails
-    const envelope = anEnvelope();
-    const batch = newBatchState(await readBatchRecords([envelope], records));
+    const message = received(anEnvelope());
+    const batch = newBatchState(await readBatchRecords([message], records));
     records.error = new Error('ProvisionedThroughputExceeded');
 
     // Act
-    const outcome = await forwardRecord(anSqsRecord(envelope), deps(), batch);
+    const outcome = await forwardMessage(message, deps(), batch);
 
     // Assess
     expect(outcome).toBe('delivered');
