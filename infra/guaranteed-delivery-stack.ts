@@ -37,6 +37,7 @@ import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
 import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
 import { MessageArchive } from './constructs/message-archive.js';
+import { OperatorPolicies } from './constructs/operator-policies.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 
 export { API_STAGE_NAME } from './constructs/delivery-api.js';
@@ -150,6 +151,8 @@ export class GuaranteedDeliveryStack extends Stack {
   public readonly archive: MessageArchive;
   /** "Keep trying until delivered": one DLQ-redrive state machine per route, unless AUTO_REDRIVE=false. */
   public readonly continuingDelivery?: ContinuingDelivery;
+  /** What the operator's CLI (`gd`) needs, as managed policies to attach to operators' roles. */
+  public readonly operatorPolicies: OperatorPolicies;
 
   constructor(scope: Construct, id: string, props: GuaranteedDeliveryStackProps) {
     // Validation first: a bad configuration fails before anything joins the app.
@@ -175,6 +178,7 @@ export class GuaranteedDeliveryStack extends Stack {
       apiCloudWatchRole: settings.apiCloudWatchRole,
     });
     const restApi = this.api.restApi;
+    let apiKeyId: string | undefined;
     // API keys and usage plans exist on the REST front door only; an HTTP API authorizes by IAM or JWT.
     if (restApi && config.apiKeyRequired) {
       const plan = restApi.addUsagePlan('UsagePlan', {
@@ -185,6 +189,7 @@ export class GuaranteedDeliveryStack extends Stack {
       });
       const apiKey = restApi.addApiKey('ApiKey', { description: 'Default client key of the delivery API' });
       plan.addApiKey(apiKey);
+      apiKeyId = apiKey.keyId;
       new CfnOutput(this, STACK_OUTPUT.API_KEY_ID, {
         value: apiKey.keyId,
         description: 'Id of the API key (aws apigateway get-api-key --include-value --api-key <id>)',
@@ -276,6 +281,16 @@ export class GuaranteedDeliveryStack extends Stack {
       alarmTopic: this.monitoring.alarmTopic,
     });
 
+    this.operatorPolicies = new OperatorPolicies(this, 'Operator', {
+      routes: this.routes,
+      messageTable: this.messageTable,
+      failoverTable: this.failoverTable,
+      drainerFunction: this.drainerFunction,
+      archiveBucket: this.archive.bucket,
+      ...(this.continuingDelivery ? { continuingDelivery: this.continuingDelivery } : {}),
+      ...(apiKeyId ? { apiKeyId } : {}),
+    });
+
     this.addOutputs(settings.apiCloudWatchRole);
     this.addNagAcknowledgements(settings.apiCloudWatchRole);
   }
@@ -337,6 +352,14 @@ export class GuaranteedDeliveryStack extends Stack {
         });
       }
     }
+    new CfnOutput(this, STACK_OUTPUT.OPERATOR_READ_ONLY_POLICY_ARN, {
+      value: this.operatorPolicies.readOnly.managedPolicyArn,
+      description: "gd's read-only commands (attach to an operator's role; docs/runbook.md)",
+    });
+    new CfnOutput(this, STACK_OUTPUT.OPERATOR_POLICY_ARN, {
+      value: this.operatorPolicies.operator.managedPolicyArn,
+      description: "gd's state-changing commands, with the read-only policy (docs/runbook.md)",
+    });
     new CfnOutput(this, STACK_OUTPUT.DASHBOARD_NAME, { value: this.monitoring.dashboard.dashboardName });
     if (this.monitoring.alarmTopic) {
       new CfnOutput(this, STACK_OUTPUT.ALARM_TOPIC_ARN, { value: this.monitoring.alarmTopic.topicArn });

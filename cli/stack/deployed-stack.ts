@@ -19,9 +19,9 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import {
-  awsClientConfig,
   type ClientOptions,
   type ClientTimeouts,
+  createAwsClient,
   createDynamoDbClient,
   createSecretsManagerClient,
   createSqsClient,
@@ -353,7 +353,7 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
   };
-  const cloudFormation = new CloudFormationClient(awsClientConfig(calls));
+  const cloudFormation = createAwsClient(CloudFormationClient, calls);
   let region: string;
   try {
     region = await cloudFormation.config.region();
@@ -380,13 +380,13 @@ export async function openDeployedStack(options: DeployedStackOptions = {}): Pro
     createSqsClient(services),
     createDynamoDbClient(services),
     {
-      lambda: new LambdaClient(awsClientConfig(services)),
-      drainInvoker: new LambdaClient(awsClientConfig({ ...services, timeouts: DRAIN_INVOKE_TIMEOUTS })),
-      cloudWatch: new CloudWatchClient(awsClientConfig(services)),
-      apiGateway: new APIGatewayClient(awsClientConfig(services)),
-      stepFunctions: new SFNClient(awsClientConfig(services)),
+      lambda: createAwsClient(LambdaClient, services),
+      drainInvoker: createAwsClient(LambdaClient, { ...services, timeouts: DRAIN_INVOKE_TIMEOUTS }),
+      cloudWatch: createAwsClient(CloudWatchClient, services),
+      apiGateway: createAwsClient(APIGatewayClient, services),
+      stepFunctions: createAwsClient(SFNClient, services),
       secretsManager: createSecretsManagerClient(services),
-      s3: new S3Client(awsClientConfig(services)),
+      s3: createAwsClient(S3Client, services),
     },
     options.followIntervalSeconds,
   );

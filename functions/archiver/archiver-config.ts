@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { createS3Client, createSqsClient } from '../../shared/aws/clients.js';
+import { createAwsClient, createS3Client, createSqsClient } from '../../shared/aws/clients.js';
 import { cloudWatchQueueAge, type QueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { ENV, type Env, requireEnv } from '../../shared/config/env-names.js';
@@ -64,7 +64,7 @@ export function createArchiverDeps(config: ArchiverConfig, overrides: ArchiverOv
     archive: new S3ArchiveStore(createS3Client({ endpoint: overrides.s3Endpoint }), config.bucketName),
     ...(overrides.oldestAge === null
       ? {}
-      : { oldestAge: overrides.oldestAge ?? cloudWatchQueueAge(new CloudWatchClient({})) }),
+      : { oldestAge: overrides.oldestAge ?? cloudWatchQueueAge(createAwsClient(CloudWatchClient)) }),
     logger: overrides.logger ?? createLogger(ARCHIVER_SERVICE),
   };
 }

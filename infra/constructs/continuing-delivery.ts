@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput, type Schedule } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -24,6 +24,7 @@ import {
 import { CallAwsService, SnsPublish } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ACTIVE_MOVE_TASK_STATUSES } from '../../shared/aws/message-move-tasks.js';
+import { COMPONENT, COMPONENT_TAG, ROUTE_TAG } from '../../shared/config/component-tags.js';
 import { MAX_REDRIVE_ROUNDS, MAX_REDRIVE_WAIT_SECONDS } from '../../shared/config/operations.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -313,6 +314,8 @@ export class ContinuingDelivery extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
+    Tags.of(stateMachine).add(COMPONENT_TAG, COMPONENT.CONTINUING_DELIVERY);
+    Tags.of(stateMachine).add(ROUTE_TAG, name);
     // The move task reads and deletes on the DLQ and sends to the queue with the caller's rights
     // (StartMessageMoveTask's documented permissions); nothing else of either queue.
     dlq.grant(stateMachine, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes');

@@ -1,11 +1,12 @@
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { COMPONENT_TAG, ROUTE_TAG } from '../../shared/config/component-tags.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
 /** The repository root: entries, the lock file and esbuild's working directory are all resolved from it. */
@@ -69,6 +70,11 @@ export interface DeliveryFunctionProps {
    * @default - none
    */
   readonly assetFiles?: readonly string[];
+  /**
+   * The route the function serves, written as its `gd:route` tag (with `gd:component`, its name).
+   * @default - none: the function serves every route
+   */
+  readonly route?: string;
   /**
    * Lambda's own retries of a failed asynchronous invocation (scheduled events).
    * @default - Lambda's default (2)
@@ -153,6 +159,11 @@ export class DeliveryFunction extends NodejsFunction {
       },
     });
     this.functionLogGroup = logGroup;
+    // Which part of the service this is (and for which route): the contract of shared/config/component-tags.ts.
+    // The function alone: its event source mapping and other children keep their own properties.
+    const functionOnly = { includeResourceTypes: ['AWS::Lambda::Function'] };
+    Tags.of(this).add(COMPONENT_TAG, props.name, functionOnly);
+    if (props.route !== undefined) Tags.of(this).add(ROUTE_TAG, props.route, functionOnly);
     logGroup.grantWrite(role);
     // Scoped to this role; the infra tests pin every grant, so no other wildcard can hide behind it.
     Validations.of(role).acknowledge({

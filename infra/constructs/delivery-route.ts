@@ -172,6 +172,7 @@ export class DeliveryRoute extends Construct {
       route.schema === undefined || isBuiltInBodySchema(route.schema) ? undefined : route.schema;
     this.ingestFunction = new DeliveryFunction(this, 'Ingest', {
       name: 'ingest',
+      route: route.name,
       description: `Accepts POST ${route.path} into the ${route.name} delivery queue`,
       memorySize: settings.ingestMemorySize,
       timeout: settings.ingestTimeout,
@@ -226,6 +227,7 @@ export class DeliveryRoute extends Construct {
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',
+      route: route.name,
       // With a breaker, the handler that also answers the probe schedule and holds the Lambda client.
       ...(route.breaker ? { handlerFile: 'breaker-handler.ts' } : {}),
       description: `Delivers the ${route.name} queue to ${route.target}`,

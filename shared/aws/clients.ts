@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { recordCalls } from './call-recorder.js';
 
 /**
  * How long an AWS call may take. The SDK v3 has no timeouts by default, so a silent endpoint
@@ -72,19 +73,31 @@ export function awsClientConfig(options: ClientOptions = {}) {
   };
 }
 
+/**
+ * Every AWS client of this repository is made here: `new Client(awsClientConfig(options))`, and its
+ * calls recorded when a test installed a recorder (shared/aws/call-recorder.ts; nothing otherwise).
+ */
+export function createAwsClient<T extends Parameters<typeof recordCalls>[0]>(
+  Client: new (config: ReturnType<typeof awsClientConfig> & { forcePathStyle?: boolean }) => T,
+  options: ClientOptions = {},
+  extra: { forcePathStyle?: boolean } = {},
+): T {
+  return recordCalls(new Client({ ...awsClientConfig(options), ...extra }));
+}
+
 /** An SQS client with {@link awsClientConfig}'s timeouts. */
 export function createSqsClient(options: ClientOptions = {}): SQSClient {
-  return new SQSClient(awsClientConfig(options));
+  return createAwsClient(SQSClient, options);
 }
 
 /** A DynamoDB client with {@link awsClientConfig}'s timeouts. */
 export function createDynamoDbClient(options: ClientOptions = {}): DynamoDBClient {
-  return new DynamoDBClient(awsClientConfig(options));
+  return createAwsClient(DynamoDBClient, options);
 }
 
 /** A Secrets Manager client with {@link awsClientConfig}'s timeouts (signing secrets). */
 export function createSecretsManagerClient(options: ClientOptions = {}): SecretsManagerClient {
-  return new SecretsManagerClient(awsClientConfig(options));
+  return createAwsClient(SecretsManagerClient, options);
 }
 
 /** The document client over `client`; undefined attributes are left out rather than rejected. */
@@ -94,5 +107,5 @@ export function createDocumentClient(client: DynamoDBClient): DynamoDBDocumentCl
 
 /** An S3 client; with an explicit endpoint (an emulator) path-style, since emulators have no bucket DNS names. */
 export function createS3Client(options: ClientOptions = {}): S3Client {
-  return new S3Client({ ...awsClientConfig(options), ...(options.endpoint ? { forcePathStyle: true } : {}) });
+  return createAwsClient(S3Client, options, options.endpoint ? { forcePathStyle: true } : {});
 }

@@ -4,7 +4,7 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import type { DeliverySwitch } from '../ports.js';
-import { awsClientConfig } from './clients.js';
+import { createAwsClient } from './clients.js';
 
 /**
  * A route's {@link DeliverySwitch} on AWS: its forwarder's SQS event source mapping, disabled to stop
@@ -29,7 +29,7 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   constructor(
     private readonly functionName: string,
     private readonly routeConcurrency: number,
-    private readonly lambda: LambdaClient = new LambdaClient(awsClientConfig()),
+    private readonly lambda: LambdaClient = createAwsClient(LambdaClient),
   ) {}
 
   private mappingId(): Promise<string> {

@@ -28,6 +28,10 @@ export const STACK_OUTPUT = {
   ARCHIVE_BUCKET_NAME: 'ArchiveBucketName',
   /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
   ROUTE_NAMES: 'RouteNames',
+  /** Managed policy with what gd's read-only commands need (status, dlq list/show, message, archive list). */
+  OPERATOR_READ_ONLY_POLICY_ARN: 'OperatorReadOnlyPolicyArn',
+  /** Managed policy with what gd's state-changing commands need on top of the read-only one. */
+  OPERATOR_POLICY_ARN: 'OperatorPolicyArn',
   DASHBOARD_NAME: 'DashboardName',
   /** Only when alarms notify a topic. */
   ALARM_TOPIC_ARN: 'AlarmTopicArn',

@@ -84,6 +84,7 @@ export class UnresolvableError extends Error {
 export class DeploymentNames {
   private readonly byName = new Map<string, AssemblyTemplate>();
   private readonly names = new Map<string, string>();
+  private readonly overrides = new Map<string, Readonly<Record<string, string>>>();
 
   constructor(
     readonly templates: readonly AssemblyTemplate[],
@@ -94,6 +95,14 @@ export class DeploymentNames {
 
   get partition(): string {
     return this.target.partition ?? 'aws';
+  }
+
+  /**
+   * Values an emulator chose for a resource (a secret's ARN suffix, an API key's id): `Ref` and the
+   * named attributes of `Fn::GetAtt` give these instead of made-up ones.
+   */
+  override(template: AssemblyTemplate, id: string, values: Readonly<Record<string, string>>): void {
+    this.overrides.set(`${template.name}/${id}`, values);
   }
 
   /** The template of a stack (top-level or nested) by its assembly name. */
@@ -169,6 +178,8 @@ export class DeploymentNames {
 
   /** What `Ref` to a resource gives. */
   ref(template: AssemblyTemplate, id: string): string {
+    const given = this.overrides.get(`${template.name}/${id}`)?.Ref;
+    if (given !== undefined) return given;
     if (template.template.Parameters?.[id] !== undefined) return this.parameter(template, id);
     const resource = this.resource(template, id);
     const name = () => this.physicalName(template, id);
@@ -197,6 +208,8 @@ export class DeploymentNames {
 
   /** What `Fn::GetAtt` of a resource gives. */
   getAtt(template: AssemblyTemplate, id: string, attribute: string): string {
+    const given = this.overrides.get(`${template.name}/${id}`)?.[attribute];
+    if (given !== undefined) return given;
     const resource = this.resource(template, id);
     if (resource.Type === 'AWS::CloudFormation::Stack' && attribute.startsWith('Outputs.')) {
       const nested = this.template(`${template.name}/${id}`);

@@ -1,0 +1,182 @@
+import { ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { ContinuingDelivery } from './continuing-delivery.js';
+import type { DeliveryRoute } from './delivery-route.js';
+
+/** Properties of {@link OperatorPolicies}: what `gd` reaches in this stack. */
+export interface OperatorPoliciesProps {
+  readonly routes: readonly DeliveryRoute[];
+  readonly messageTable: ITable;
+  readonly failoverTable: ITable;
+  readonly drainerFunction: IFunction;
+  readonly archiveBucket: IBucket;
+  /** @default - no state machines to start or follow */
+  readonly continuingDelivery?: ContinuingDelivery;
+  /** The API key's id, when the API requires keys (`gd send` reads its value). @default - none */
+  readonly apiKeyId?: string;
+}
+
+/**
+ * The permissions of the operator's CLI (`gd`, docs/runbook.md) as two managed policies to attach
+ * to the operators' roles: `readOnly` for what only looks (status, dlq list and show, message,
+ * archive list, following a continuing-delivery execution) and `operator` for the commands that
+ * change state (redrive, pause and resume, drain, keep-trying, send, signing, redrive from the
+ * archive), which also need `readOnly`. Every statement names this stack's resources; the IAM checks
+ * of `npm run test:aws-rules` evaluate every call `gd` makes against them.
+ */
+export class OperatorPolicies extends Construct {
+  public readonly readOnly: ManagedPolicy;
+  public readonly operator: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: OperatorPoliciesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const queues = props.routes.map((route) => route.queue.queueArn);
+    const deadLetterQueues = props.routes.map((route) => route.deadLetterQueue.queueArn);
+    const mappings = props.routes.map((route) => route.eventSourceMapping.eventSourceMappingArn);
+    const tables = [props.messageTable.tableArn, props.failoverTable.tableArn];
+    const stateMachines = props.continuingDelivery?.routes.map((route) => route.stateMachine) ?? [];
+    const signingSecrets = props.routes.flatMap((route) =>
+      route.signingSecret ? [route.signingSecret.secretArn] : [],
+    );
+
+    this.readOnly = new ManagedPolicy(this, 'ReadOnly', {
+      description: `gd's read-only commands on stack ${stack.stackName}: status, dlq list/show, message, archive list`,
+      statements: [
+        new PolicyStatement({
+          // gd finds the stack by name through its outputs.
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [stack.stackId],
+        }),
+        new PolicyStatement({
+          actions: ['sqs:GetQueueAttributes'],
+          resources: [...queues, ...deadLetterQueues],
+        }),
+        // dlq list / show peek: received, then made visible again at once.
+        new PolicyStatement({
+          actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'],
+          resources: deadLetterQueues,
+        }),
+        new PolicyStatement({ actions: ['lambda:GetEventSourceMapping'], resources: mappings }),
+        // Status records and breaker items (message table), a message's failover item.
+        new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: tables }),
+        // gd message looks for an id still in the failover table through its age index.
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [`${props.failoverTable.tableArn}/index/*`],
+        }),
+        // ApproximateAgeOfOldestMessage: CloudWatch's GetMetricData has no resource-level permissions.
+        new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+        new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.archiveBucket.bucketArn] }),
+        ...(stateMachines.length > 0
+          ? [
+              new PolicyStatement({
+                actions: ['states:DescribeExecution'],
+                resources: stateMachines.map((machine) =>
+                  stack.formatArn({
+                    service: 'states',
+                    resource: 'execution',
+                    resourceName: `${machine.stateMachineName}:*`,
+                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+                  }),
+                ),
+              }),
+            ]
+          : []),
+      ],
+    });
+
+    this.operator = new ManagedPolicy(this, 'Operator', {
+      description: `gd's commands that change stack ${stack.stackName}: redrive, pause/resume, drain, keep-trying, send, signing`,
+      statements: [
+        // redrive: a move task runs with the caller's rights on both queues; a filtered redrive and
+        // the archive's redrive move messages themselves.
+        new PolicyStatement({
+          actions: [
+            'sqs:StartMessageMoveTask',
+            'sqs:ListMessageMoveTasks',
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueAttributes',
+          ],
+          resources: deadLetterQueues,
+        }),
+        new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues }),
+        // pause / resume: the route's event source mapping, and the pause noted on its breaker item.
+        new PolicyStatement({ actions: ['lambda:UpdateEventSourceMapping'], resources: mappings }),
+        new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.messageTable.tableArn] }),
+        new PolicyStatement({
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.drainerFunction.functionArn],
+        }),
+        ...(stateMachines.length > 0
+          ? [
+              new PolicyStatement({
+                actions: ['states:StartExecution'],
+                resources: stateMachines.map((machine) => machine.stateMachineArn),
+              }),
+            ]
+          : []),
+        ...(signingSecrets.length > 0
+          ? [
+              new PolicyStatement({
+                actions: [
+                  'secretsmanager:GetSecretValue',
+                  'secretsmanager:PutSecretValue',
+                  'secretsmanager:DescribeSecret',
+                ],
+                resources: signingSecrets,
+              }),
+            ]
+          : []),
+        new PolicyStatement({
+          actions: ['s3:GetObject', 's3:DeleteObject'],
+          resources: [props.archiveBucket.arnForObjects('*')],
+        }),
+        ...(props.apiKeyId
+          ? [
+              new PolicyStatement({
+                actions: ['apigateway:GET'],
+                resources: [
+                  stack.formatArn({
+                    service: 'apigateway',
+                    account: '',
+                    resource: '/apikeys',
+                    resourceName: props.apiKeyId,
+                  }),
+                ],
+              }),
+            ]
+          : []),
+      ],
+    });
+    // Wildcards only where the resource is not known at deploy time (AwsSolutions-IAM5 names each).
+    const logicalId = (construct: Construct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+    Validations.of(this.readOnly).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "CloudWatch's GetMetricData (the queues' oldest-message age) supports no resource-level permissions.",
+      },
+      ...stateMachines.map((machine) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalId(machine)}.Name>:*]`,
+        reason:
+          "Following gd keep-trying's executions: their names are made at start, under this state machine only.",
+      })),
+    );
+    Validations.of(this.readOnly).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(props.failoverTable)}.Arn>/index/*]`,
+      reason: "gd message finds an id still in the failover table through the table's indexes.",
+    });
+    Validations.of(this.operator).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${logicalId(props.archiveBucket)}.Arn>/*]`,
+      reason:
+        'gd redrive --from-archive reads and deletes archived messages, whose keys are made when archived, in this bucket only.',
+    });
+  }
+}
