@@ -1,3 +1,4 @@
+import type { ClaimAndSendResult } from './claim-and-send.js';
 import type { ColdStartResult } from './cold-start.js';
 import type { CostResult } from './cost.js';
 import type { DrainResult } from './drain.js';
@@ -5,6 +6,7 @@ import type { FailoverCase, FailoverResult } from './failover.js';
 import type { ForwarderResult } from './forwarder.js';
 import type { IngestResult } from './ingest.js';
 import type { OrderingResult } from './ordering.js';
+import type { LatencySummary } from './stats.js';
 
 /** Everything one run measured; a figure that failed carries its error instead. */
 export interface BenchResults {
@@ -15,6 +17,7 @@ export interface BenchResults {
   coldStart?: ColdStartResult;
   cost?: CostResult;
   ordering?: OrderingResult;
+  claimAndSend?: ClaimAndSendResult;
   errors: Record<string, string>;
 }
 
@@ -38,7 +41,7 @@ function failoverCell(c: FailoverCase | undefined): string {
 /** The summary table, as Markdown (printed, stored in the JSON, pasted into BENCHMARKS.md). */
 export function renderTable(r: BenchResults): string {
   const rows: string[][] = [];
-  const { ingest, failover, drain, forwarder, coldStart, cost, ordering } = r;
+  const { ingest, failover, drain, forwarder, coldStart, cost, ordering, claimAndSend } = r;
   if (ingest) {
     rows.push([
       `1 Ingest, ${ingest.concurrency} concurrent, ${ingest.rounds}×${ingest.messagesPerRound} msgs`,
@@ -136,6 +139,17 @@ export function renderTable(r: BenchResults): string {
       `unordered: ingest ${rate(ordering.unordered.ingestMsgPerSec)}, forwarder ${rate(ordering.unordered.forwarderMsgPerSec)}`,
       `${ratio(ordering.ingestRatio)} ingest, ${ratio(ordering.forwarderRatio)} forwarder`,
       'ingest: keys at once, one message at a time per key; forwarder: from a full queue',
+    ]);
+  }
+  if (claimAndSend) {
+    const { latency } = claimAndSend;
+    const p50 = (summary: LatencySummary) => `${summary.p50Ms.toFixed(1)} ms`;
+    rows.push([
+      `8 Status-record claim and SQS send, 1 message at a time, ${claimAndSend.rounds}×${claimAndSend.messagesPerRound} msgs each way`,
+      `claim then send: p50 ${p50(latency['claim-then-send'])}; both at once: p50 ${p50(latency.together)}`,
+      `claim alone p50 ${p50(latency.claim)}, send alone p50 ${p50(latency.send)}`,
+      `${claimAndSend.savedP50Ms.toFixed(1)} ms saved (${(claimAndSend.savedShare * 100).toFixed(0)} %)`,
+      'what starting both at once would save per POST; the ingest claims, then sends',
     ]);
   }
   for (const [figure, error] of Object.entries(r.errors)) rows.push([figure, `FAILED: ${error}`, '', '', '']);

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type EmbeddedAwsEndpoint, startMotoServer } from '../local/moto-server.js';
+import { benchClaimAndSend } from './claim-and-send.js';
 import { benchColdStart } from './cold-start.js';
 import type { BenchContext } from './context.js';
 import { estimateCost } from './cost.js';
@@ -16,18 +17,26 @@ import { PRICES, PRICES_AS_OF, PRICES_REGION } from './prices.js';
 import { type BenchResults, renderCostTable, renderTable } from './report.js';
 
 /**
- * `npm run bench`: runs the seven figures against the local moto server it starts (or AWS_ENDPOINT_URL),
+ * `npm run bench`: runs the eight figures against the local moto server it starts (or AWS_ENDPOINT_URL),
  * prints a Markdown table on stdout (progress on stderr) and writes bench/results/<timestamp>.json.
  *
  * Environment: BENCH_QUICK=1 (small counts, a smoke run), BENCH_ONLY=ingest,failover,drain,forwarder,
- * cold-start,ordering (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
+ * cold-start,ordering,claim-and-send (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
  * BENCH_SILENT_CAP_MS.
  */
 
 /** The whole run stops itself after this, whatever hangs. */
 const WATCHDOG_MS = 9.5 * 60_000;
 const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'results');
-const FIGURES = ['ingest', 'failover', 'drain', 'forwarder', 'cold-start', 'ordering'] as const;
+const FIGURES = [
+  'ingest',
+  'failover',
+  'drain',
+  'forwarder',
+  'cold-start',
+  'ordering',
+  'claim-and-send',
+] as const;
 
 process.env.AWS_REGION ??= 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID ??= 'bench';
@@ -94,6 +103,7 @@ try {
   results.forwarder = await figure('forwarder', () => benchForwarder(ctx));
   results.coldStart = await figure('cold-start', () => benchColdStart(ctx));
   results.ordering = await figure('ordering', () => benchOrdering(ctx));
+  results.claimAndSend = await figure('claim-and-send', () => benchClaimAndSend(ctx));
   if (results.ingest && results.drain && results.forwarder) {
     results.cost = estimateCost(results.ingest, results.forwarder, results.drain);
   }
