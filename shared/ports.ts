@@ -120,11 +120,6 @@ export interface AttemptUpdate {
 export interface MessageRecords {
   /** Creates the record of a message being accepted, unless its id is already taken on the route. */
   claim(envelope: MessageEnvelope, fingerprint: string): Promise<ClaimResult>;
-  /**
-   * Notes on the record that a copy with this (other) fingerprint was refused with 409, so the
-   * forwarder drops that copy (queued alongside the refused record write) instead of dead-lettering it.
-   */
-  noteRefused(envelope: MessageEnvelope, fingerprint: string): Promise<void>;
   /** Removes a record {@link claim} created for a message no store then took (answered 503). */
   release(envelope: MessageEnvelope, fingerprint: string): Promise<void>;
   /** Notes that the ingest stored the message in the failover table. */

@@ -4,11 +4,11 @@ import { type HttpResponse, jsonResponse } from '../../shared/http-response.js';
 import { fingerprintOf } from '../../shared/message-record.js';
 import {
   type IngestDeps,
+  keyReused,
   keyReusedError,
   logAccepted,
   logRejected,
   NOT_STORED_ERROR,
-  noteRefused,
   RETRY_AFTER_SECONDS,
   type StoreName,
   type StoreOutcome,
@@ -117,10 +117,10 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
 }
 
 /**
- * Writes envelopes to the queue in SendMessageBatch requests, with each one's status record written
- * alongside (as a single POST does), then each one SQS did not acknowledge to the failover table.
- * Resolves to each id's store, 'key-reused' for a key another request holds with another body, or
- * undefined for an id neither store acknowledged.
+ * Claims each envelope's status record (all at once), then writes those not refused for a reused key
+ * to the queue in SendMessageBatch requests, then each one SQS did not acknowledge to the failover
+ * table, as a single POST does. Resolves to each id's store, 'key-reused' for a key another request
+ * holds with another body, or undefined for an id neither store acknowledged.
  */
 async function storeAll(
   envelopes: readonly MessageEnvelope[],
@@ -129,34 +129,29 @@ async function storeAll(
   const stores = new Map<string, StoreOutcome>();
   if (envelopes.length === 0) return stores;
   if (deps.ordered) return storeInOrder(envelopes, deps);
-  let failed: readonly { id: string; reason: string }[];
-  const [records, sent] = await Promise.all([
-    Promise.all(
-      envelopes.map((envelope) =>
-        recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger),
-      ),
+  const records = await Promise.all(
+    envelopes.map((envelope) =>
+      recordAcceptance(envelope, fingerprintOf(envelope), deps.records, deps.logger),
     ),
-    deps.queue.sendBatch(envelopes).then(
-      (result) => ({ ok: true, result }) as const,
-      (error: unknown) => ({ ok: false, error }) as const,
-    ),
-  ]);
+  );
   const recordOf = new Map(envelopes.map((envelope, i) => [envelope.id, records[i] ?? 'unrecorded']));
-  if (sent.ok) {
-    for (const id of sent.result.sent) stores.set(id, 'queue');
-    failed = sent.result.failed;
-  } else {
+  const toSend = envelopes.filter((envelope) => {
+    if (recordOf.get(envelope.id) !== 'key-reused') return true;
+    stores.set(envelope.id, keyReused(envelope, deps));
+    return false;
+  });
+  if (toSend.length === 0) return stores;
+  let failed: readonly { id: string; reason: string }[];
+  try {
+    const sent = await deps.queue.sendBatch(toSend);
+    for (const id of sent.sent) stores.set(id, 'queue');
+    failed = sent.failed;
+  } catch (error) {
     // The port promises not to throw; if it does anyway, nothing it was given counts as queued.
-    const reason = describeError(sent.error);
-    failed = envelopes.map((envelope) => ({ id: envelope.id, reason }));
+    const reason = describeError(error);
+    failed = toSend.map((envelope) => ({ id: envelope.id, reason }));
   }
-  const queued = new Set(sent.ok ? sent.result.sent : []);
-  for (const envelope of envelopes) {
-    if (recordOf.get(envelope.id) !== 'key-reused') continue;
-    stores.set(envelope.id, 'key-reused');
-    if (queued.has(envelope.id)) await noteRefused(envelope, deps);
-  }
-  const byId = new Map(envelopes.map((envelope) => [envelope.id, envelope]));
+  const byId = new Map(toSend.map((envelope) => [envelope.id, envelope]));
   await Promise.all(
     failed.map(async ({ id, reason }) => {
       const envelope = byId.get(id);

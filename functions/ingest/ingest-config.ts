@@ -115,7 +115,7 @@ export interface DepsOverrides {
 /**
  * Builds the ingest's dependencies. Both clients use the fast-failover timeouts: a silent SQS must
  * become a failover write in about a second, and a silent DynamoDB a 503 just as fast (the status
- * record is written alongside the queue write, so a silent DynamoDB delays an answer by that much).
+ * record is claimed before the queue write, so a silent DynamoDB delays an answer by that much).
  */
 export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides = {}): IngestDeps {
   const sqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: overrides.sqsEndpoint });

@@ -11,10 +11,10 @@ import type { MessageRecords } from '../../shared/ports.js';
 export type AcceptanceRecord = 'created' | 'same-message' | 'key-reused' | 'unrecorded';
 
 /**
- * Writes the status record of a message being accepted: one conditional PutItem, run alongside
- * the queue write so the answer waits for the slower of the two, not their sum. Never throws: a
- * failed record write must not lose or block a message, so it only costs the lookup (until the
- * forwarder's first attempt writes the record) and the key-reuse check for this message.
+ * Claims the status record of a message being accepted: one conditional PutItem, before the message
+ * is stored, so a body refused for a reused key is never stored. Never throws: a failed record write
+ * must not lose or block a message, so it only costs the lookup (until the forwarder's first attempt
+ * writes the record) and the key-reuse check for this message.
  */
 export async function recordAcceptance(
   envelope: MessageEnvelope,

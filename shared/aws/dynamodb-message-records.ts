@@ -81,20 +81,6 @@ export class DynamoDbMessageRecords implements MessageRecords {
     }
   }
 
-  async noteRefused(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.keyOf(envelope),
-        // A string set: the same body refused twice is noted once. Only on an existing record.
-        UpdateExpression: 'ADD refusedFingerprints :fp',
-        ConditionExpression: 'attribute_exists(#id)',
-        ExpressionAttributeNames: { '#id': KEY.messageId },
-        ExpressionAttributeValues: { ':fp': new Set([fingerprint]) },
-      }),
-    );
-  }
-
   async release(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
     try {
       await this.client.send(

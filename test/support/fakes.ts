@@ -257,15 +257,6 @@ export class InMemoryMessageRecords implements MessageRecords {
     return { kind: 'created' };
   }
 
-  async noteRefused(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
-    this.check();
-    const record = this.records.get(this.keyOf(envelope));
-    if (record) {
-      const refused = new Set([...(record.refusedFingerprints ?? []), fingerprint]);
-      this.records.set(this.keyOf(envelope), { ...record, refusedFingerprints: refused });
-    }
-  }
-
   async release(envelope: MessageEnvelope, fingerprint: string): Promise<void> {
     this.check();
     const record = this.records.get(this.keyOf(envelope));

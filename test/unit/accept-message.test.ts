@@ -184,6 +184,8 @@ describe('acceptMessage', () => {
     });
     expect(reusedInOutage.statusCode).toBe(409);
     expect(failover.putCalls).toBe(1); // only the same-body retry went on to the failover table
+    // A refused body is never stored: the queue holds the first body alone.
+    expect(queue.sent.map(({ envelope }) => JSON.parse(envelope.body))).toEqual([{ n: 1 }]);
     expect(JSON.parse(again.body)).toEqual({ messageId: 'k-1', store: 'failover' });
   });
 

@@ -199,23 +199,6 @@ describe('forwardMessage', () => {
     expect(backend.requests).toHaveLength(1);
   });
 
-  it('drops the queued copy of a body the ingest refused with 409 (its fingerprint is noted on the record)', async () => {
-    // Prepare
-    const first = anEnvelope({ body: '{"a":1}', receivedAt: '2025-01-02T03:00:00.000Z' });
-    await records.claim(first, fingerprintOf(first));
-    const reused = { ...first, body: '{"b":2}', receivedAt: '2025-01-02T03:01:00.000Z' };
-    await records.noteRefused(reused, fingerprintOf(reused));
-
-    // Act
-    const outcome = await forward(reused);
-
-    // Assess
-    expect(outcome).toBe('discarded');
-    expect(backend.requests).toEqual([]);
-    expect(deadLetters.sent).toEqual([]);
-    expect(recordOf(first)).toMatchObject({ state: 'queued', fingerprint: fingerprintOf(first) });
-  });
-
   it('dead-letters, never drops, a copy with another body that the ingest did not refuse', async () => {
     // Prepare: this copy was answered 202 while its record write failed; another body took the key.
     const accepted = anEnvelope({ body: '{"a":1}', receivedAt: '2025-01-02T03:02:00.000Z' });
