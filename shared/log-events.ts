@@ -25,8 +25,6 @@ export const LOG_EVENT = {
   DELIVERED: 'delivered',
   /** Forwarder: the id was delivered before (its status record says so); this copy was dropped. */
   DUPLICATE_SUPPRESSED: 'duplicate-suppressed',
-  /** Forwarder: a queued copy of a reused key's other body (answered 409 at ingest) was dropped. */
-  KEY_REUSE_DISCARDED: 'key-reuse-discarded',
   /** Forwarder: another copy of the id was recorded delivered at the very same moment. */
   DELIVERED_CONCURRENTLY: 'delivered-concurrently',
   /** Forwarder: the attempt failed and the message comes back after `retryInSeconds`. */

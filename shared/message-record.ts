@@ -55,8 +55,6 @@ export interface MessageRecord {
 export interface StoredMessageRecord extends MessageRecord {
   /** SHA-256 of the content type and body: tells "the same message again" from "a key reused". */
   readonly fingerprint: string;
-  /** Fingerprints of other bodies refused with 409 under this id (their queued copies are dropped). */
-  readonly refusedFingerprints?: ReadonlySet<string>;
   /** When DynamoDB may delete the record (epoch seconds; the table's TTL attribute). */
   readonly expiresAt?: number;
 }

@@ -29,8 +29,6 @@ export const METRIC = {
   DELIVERED: 'Delivered',
   /** Forwarder: how long one delivery attempt's backend call took (ms), per attempt. */
   ATTEMPT_DURATION: 'DeliveryAttemptDuration',
-  /** Forwarder: a queued copy of a reused Idempotency-Key's other body (answered 409) was dropped. */
-  KEY_REUSE_DISCARDED: 'KeyReuseDiscarded',
   /** Forwarder: a copy of an already delivered id was dropped. */
   DUPLICATES_SUPPRESSED: 'DuplicatesSuppressed',
   /** Forwarder: an attempt failed and will be retried after the backoff. */
@@ -62,7 +60,6 @@ export const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   [METRIC.DELIVERED]: SERVICE.FORWARDER,
   [METRIC.DUPLICATES_SUPPRESSED]: SERVICE.FORWARDER,
   [METRIC.ATTEMPT_DURATION]: SERVICE.FORWARDER,
-  [METRIC.KEY_REUSE_DISCARDED]: SERVICE.FORWARDER,
   [METRIC.ATTEMPTS_FAILED]: SERVICE.FORWARDER,
   [METRIC.DEAD_LETTERED]: SERVICE.FORWARDER,
   [METRIC.BREAKER_OPEN]: SERVICE.FORWARDER,

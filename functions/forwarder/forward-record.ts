@@ -78,16 +78,13 @@ export function admit(
 /** Settles a message its record says not to attempt: a duplicate is dropped, a reused key's copy handled. */
 export async function settleRefusal(
   message: ReceivedMessage,
-  fingerprint: string,
   admission: Extract<Admission, { kind: 'delivered-before' | 'key-reused' }>,
   attempt: number,
   deps: ForwarderDeps,
 ): Promise<ForwardOutcome> {
   const { envelope } = message;
   const context = { messageId: envelope.id, route: envelope.route, attempt };
-  if (admission.kind === 'key-reused') {
-    return keyReusedCopy(envelope, fingerprint, admission.stored, context, deps);
-  }
+  if (admission.kind === 'key-reused') return keyReusedCopy(envelope, admission.stored, deps);
   deps.logger.info('duplicate suppressed: already delivered', {
     event: LOG_EVENT.DUPLICATE_SUPPRESSED,
     ...context,
@@ -99,8 +96,8 @@ export async function settleRefusal(
 /**
  * Forwards one received message: its record decides whether to attempt it, the attempt is made
  * (attempt-delivery.ts) and reported to `batch.onAttempt`, then settled (settle-delivery.ts).
- * Resolves when the record may be deleted from the queue (delivered, already delivered, discarded,
- * or safely in the DLQ); throws {@link RetryableDeliveryError} after hiding the message for the
+ * Resolves when the record may be deleted from the queue (delivered, already delivered, or safely
+ * in the DLQ); throws {@link RetryableDeliveryError} after hiding the message for the
  * backoff delay, so the batch reports it as a failure and SQS offers it again. A second copy of a
  * message in the same batch waits for the first one's outcome.
  */
@@ -130,7 +127,7 @@ async function forwardOnce(
   const fingerprint = fingerprintOf(envelope);
   const admission = admit(message, fingerprint, batch.records, earlierOutcome);
   if (admission.kind === 'unknown') return notAttempted(message, admission.reason, receiveCount, deps);
-  if (admission.kind !== 'attempt') return settleRefusal(message, fingerprint, admission, number, deps);
+  if (admission.kind !== 'attempt') return settleRefusal(message, admission, number, deps);
 
   const attempt = await attemptDelivery(envelope, number, deps);
   // A secret the request needs is unreadable: wait for it (the reason names it).
@@ -146,26 +143,15 @@ async function forwardOnce(
 }
 
 /**
- * A copy whose body differs from the one that holds its id's record. When the ingest refused it with
- * 409, it noted the fingerprint on the record: the copy (queued alongside that refused record write)
- * is dropped. Otherwise the copy was answered 202 while its own record could not be written, and the
- * key was then taken by another body: it is dead-lettered with the reason, never dropped silently.
+ * A copy whose body differs from the one that holds its id's record (a body refused with 409 is never
+ * stored): it was answered 202 while its own record could not be written, and the key was then taken
+ * by another body. It is dead-lettered with the reason, never dropped silently.
  */
 async function keyReusedCopy(
   envelope: MessageEnvelope,
-  fingerprint: string,
   stored: StoredMessageRecord,
-  context: { messageId: string; route: string; attempt: number },
   deps: ForwarderDeps,
 ): Promise<ForwardOutcome> {
-  if (stored.refusedFingerprints?.has(fingerprint)) {
-    deps.logger.warn('discarded: Idempotency-Key reused with another body (answered 409)', {
-      event: LOG_EVENT.KEY_REUSE_DISCARDED,
-      ...context,
-      recordAcceptedAt: stored.acceptedAt,
-    });
-    return 'discarded';
-  }
   const reason = `Idempotency-Key reused with another body: the id's record belongs to a message accepted at ${stored.acceptedAt}, and this copy was not refused at ingest (its own record could not be written then)`;
   await deadLetter(envelope, { reason, attempts: envelope.priorAttempts }, deps);
   return 'dead-lettered';

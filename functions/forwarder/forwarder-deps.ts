@@ -57,8 +57,5 @@ export interface ForwarderDeps {
   };
 }
 
-/**
- * What became of one record once it may leave the queue (a record to be retried throws instead).
- * `discarded`: a copy of a reused key's other body, answered 409 at ingest.
- */
-export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'discarded';
+/** What became of one record once it may leave the queue (a record to be retried throws instead). */
+export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered';

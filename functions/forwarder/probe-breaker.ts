@@ -149,7 +149,7 @@ async function probeOnce(
   const admission = admit(message, fingerprint, await readBatchRecords([message], deps.records));
   if (admission.kind === 'unknown') return { outcome: 'not-delivered' };
   if (admission.kind !== 'attempt') {
-    return { outcome: await settleRefusal(message, fingerprint, admission, number, deps) };
+    return { outcome: await settleRefusal(message, admission, number, deps) };
   }
   const attempt = await attemptDelivery(envelope, number, deps);
   if (attempt.kind === 'not-attempted') return { outcome: 'not-delivered' };

@@ -18,7 +18,6 @@ const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC
   delivered: METRIC.DELIVERED,
   duplicate: METRIC.DUPLICATES_SUPPRESSED,
   'dead-lettered': METRIC.DEAD_LETTERED,
-  discarded: METRIC.KEY_REUSE_DISCARDED,
 };
 
 /**

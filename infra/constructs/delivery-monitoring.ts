@@ -344,7 +344,6 @@ export class DeliveryMonitoring extends Construct {
           this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p50', label: 'attempt p50 (ms)' }),
           this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p99', label: 'attempt p99 (ms)' }),
         ],
-        right: [m(METRIC.KEY_REUSE_DISCARDED, 'reused-key copies discarded')],
         width: 12,
       }),
       ...(route.route.breaker
