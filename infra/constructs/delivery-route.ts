@@ -25,6 +25,7 @@ import { definedOnly } from './defined-props.js';
 import type { DeliveryApi } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 import { RouteBreaker } from './route-breaker.js';
+import { grantSecretKeysDecrypt } from './secret-key-grants.js';
 
 /** Lambda's limit on an SQS event source's batching window. */
 const MAX_BATCHING_WINDOW_SECONDS = 300;
@@ -265,6 +266,8 @@ export class DeliveryRoute extends Construct {
     [...headerSecrets].forEach((secretId, index) => {
       existingSecret(this, `HeaderSecret${index}`, secretId).grantRead(forwarder);
     });
+    // Those of its secrets (header or signing) encrypted with a customer-managed key: kms:Decrypt on it.
+    grantSecretKeysDecrypt(forwarder, route);
 
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {

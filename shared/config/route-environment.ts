@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { isBuiltInBodySchema } from '../schemas/body-schemas.js';
 import { ENV } from './env-names.js';
+import { type HeaderValue, isSecretHeaderValue } from './header-value.js';
 import type { RouteConfig } from './route-schema.js';
 
 /**
@@ -84,7 +85,7 @@ export function routeEnvironments(
           }),
       [ENV.NON_RETRYABLE_STATUSES]: route.nonRetryableStatuses.join(','),
       ...(resources.signingSecretId ? { [ENV.SIGNING_SECRET_ID]: resources.signingSecretId } : {}),
-      ...(route.headers ? { [ENV.TARGET_HEADERS]: JSON.stringify(route.headers) } : {}),
+      ...(route.headers ? { [ENV.TARGET_HEADERS]: JSON.stringify(forwarderHeaders(route.headers)) } : {}),
       ...(route.breaker
         ? {
             [ENV.BREAKER_FAILURES]: String(route.breaker.failures),
@@ -94,6 +95,20 @@ export function routeEnvironments(
         : {}),
     },
   };
+}
+
+/**
+ * The headers as the forwarder reads them: a secret's `kmsKey` is for the stack's grant only (Secrets
+ * Manager decrypts; the forwarder never calls KMS), so it stays out of the environment.
+ */
+function forwarderHeaders(headers: NonNullable<RouteConfig['headers']>): Record<string, HeaderValue> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => {
+      if (!isSecretHeaderValue(value)) return [name, value];
+      const { kmsKey: _kmsKey, ...reference } = value;
+      return [name, reference];
+    }),
+  );
 }
 
 /** An ordered route's ingest variables: where each message's key is (read back by `orderingFromEnv`). */

@@ -222,7 +222,7 @@ describe('routes file (DELIVERY_CONFIG)', () => {
     [
       'headers (a value neither text nor a secret reference)',
       { headers: { Authorization: 42 } },
-      'field \'headers.Authorization\': use a text value, or {"secret": "<Secrets Manager name or ARN>", "field": "<JSON key>", "prefix": "Bearer "} (got 42)',
+      'field \'headers.Authorization\': use a text value, or {"secret": "<Secrets Manager name or ARN>", "field": "<JSON key>", "prefix": "Bearer ", "kmsKey": "<KMS key ARN>"} (got 42)',
     ],
     [
       'maxBodyBytes',
