@@ -6,6 +6,7 @@ import {
   LogGroupLogDestination,
   type Method,
   MethodLoggingLevel,
+  ResponseType,
   RestApi,
   type Stage,
   type ThrottleSettings,
@@ -35,6 +36,62 @@ import { ConfigurationError } from '../../shared/errors.js';
 
 /** The API stage; part of every URL, on either front door. */
 export const API_STAGE_NAME = 'v1';
+
+/**
+ * API Gateway answers some requests itself, before the ingest runs: a body over its 10 MB, a
+ * throttled client, a missing or wrong API key, an unknown path, a failed or timed-out Lambda
+ * invocation (a body over Lambda's 6 MB invocation payload is one of those, a 500). Its own body,
+ * `{"message": "..."}`, is not the contract's, so the REST API's gateway responses are shaped to
+ * `{"error": "...", "type": "<gateway response type>", "requestId": "..."}`, each type keeping its
+ * status code. DEFAULT_4XX and DEFAULT_5XX cover every type not listed
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html,
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html).
+ * An `error` of its own where API Gateway's message says too little; none may hold `$` or `#`
+ * (the template is Velocity).
+ */
+export const GATEWAY_RESPONSES: ReadonlyArray<{
+  readonly type: ResponseType;
+  readonly error?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}> = [
+  { type: ResponseType.DEFAULT_4XX },
+  { type: ResponseType.DEFAULT_5XX },
+  {
+    type: ResponseType.REQUEST_TOO_LARGE,
+    error:
+      'request too large for the API (API Gateway takes at most 10 MB; each route takes its maxBodyBytes)',
+  },
+  // The stage's throttle refills within the second.
+  {
+    type: ResponseType.THROTTLED,
+    error: 'too many requests: slow down and retry',
+    headers: { 'Retry-After': "'1'" },
+  },
+  { type: ResponseType.QUOTA_EXCEEDED, error: "the API key's usage plan quota is used up" },
+  { type: ResponseType.INVALID_API_KEY, error: 'missing or invalid API key (the x-api-key header)' },
+  // What a REST API answers for a path or method it does not have.
+  {
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    error: 'no such path or method: POST <route path>, POST <route path>/batch, GET <route path>/{messageId}',
+  },
+  { type: ResponseType.ACCESS_DENIED },
+  { type: ResponseType.UNAUTHORIZED },
+  {
+    type: ResponseType.INTEGRATION_TIMEOUT,
+    error:
+      'the ingest did not answer in time; the message may be stored: retry with the same Idempotency-Key',
+  },
+  {
+    type: ResponseType.INTEGRATION_FAILURE,
+    error: 'the ingest could not be invoked; retry with the same Idempotency-Key',
+  },
+];
+
+/** The Velocity template of a gateway response's body: the contract's `{"error": ...}`. */
+export function gatewayErrorTemplate(error?: string): string {
+  const message = error === undefined ? '$context.error.messageString' : JSON.stringify(error);
+  return `{"error":${message},"type":"$context.error.responseType","requestId":"$context.requestId"}`;
+}
 
 /** Properties of {@link DeliveryApi}. */
 export interface DeliveryApiProps {
@@ -159,6 +216,13 @@ export class DeliveryApi extends Construct {
         metricsEnabled: true,
       },
     });
+    for (const { type, error, headers } of GATEWAY_RESPONSES) {
+      this.restApi.addGatewayResponse(`GatewayResponse${type.responseType}`, {
+        type,
+        templates: { 'application/json': gatewayErrorTemplate(error) },
+        ...(headers ? { responseHeaders: { ...headers } } : {}),
+      });
+    }
     this.url = this.restApi.url;
   }
 
