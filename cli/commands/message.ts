@@ -30,13 +30,7 @@ export async function messageCommand(
   options: MessageOptions,
   output: Output,
 ): Promise<number> {
-  const found = await lookUp(stack, options);
-  if (found.length === 0) {
-    const where = options.route
-      ? `route ${options.route}`
-      : `any route (${stack.routes.map((r) => r.name).join(', ')})`;
-    throw new OperationFailedError(`no message ${options.id} was accepted on ${where}`);
-  }
+  const found = await lookUpMessage(stack, options);
   if (options.json) {
     printJson(output, found.length === 1 ? found[0] : found);
     return 0;
@@ -48,7 +42,28 @@ export async function messageCommand(
   return 0;
 }
 
-async function lookUp(stack: StackTarget, options: MessageOptions): Promise<MessageRecord[]> {
+/**
+ * The message's status records: on its route, or every route's record of the id without one.
+ * Fails, naming where it looked, when no route accepted the id.
+ */
+export async function lookUpMessage(
+  stack: StackTarget,
+  options: Pick<MessageOptions, 'id' | 'route'>,
+): Promise<MessageRecord[]> {
+  const found = await readRecords(stack, options);
+  if (found.length === 0) {
+    const where = options.route
+      ? `route ${options.route}`
+      : `any route (${stack.routes.map((r) => r.name).join(', ')})`;
+    throw new OperationFailedError(`no message ${options.id} was accepted on ${where}`);
+  }
+  return found;
+}
+
+async function readRecords(
+  stack: StackTarget,
+  options: Pick<MessageOptions, 'id' | 'route'>,
+): Promise<MessageRecord[]> {
   if (!options.id) throw new UsageError('message takes one message id: gd message <id> [--route R]');
   const documents = createDocumentClient(stack.dynamoDb);
   // Reads only: the retention matters to writes alone.
@@ -70,33 +85,53 @@ async function lookUp(stack: StackTarget, options: MessageOptions): Promise<Mess
   return [...recorded, ...parked.filter((record) => record !== undefined)];
 }
 
-/** The record as lines a person reads top to bottom: accepted, each attempt, where it is now. */
-export function timeline(record: MessageRecord): string[] {
-  const lines = [
-    `message ${record.messageId} on route ${record.route}: ${record.state}`,
-    `${record.acceptedAt}  accepted into the ${record.store === 'queue' ? 'delivery queue' : 'failover table'}`,
-  ];
+/** One moment of a message's life: when, and what happened, in `gd message`'s words. */
+export interface TimelineEvent {
+  /** ISO 8601. */
+  readonly at: string;
+  readonly text: string;
+}
+
+/**
+ * What happened to the message after it was accepted, oldest first: each attempt (status or error,
+ * duration, the start of the answer), redrive, drain, dead-lettering, delivery.
+ */
+export function timelineEvents(record: MessageRecord): TimelineEvent[] {
   // Markers first: at the same instant, "redriven" reads before the attempt it led to (the sort is stable).
-  const events: [string, string][] = [];
-  if (record.redrivenAt) events.push([record.redrivenAt, 'redriven from the DLQ']);
+  const events: TimelineEvent[] = [];
+  if (record.redrivenAt) events.push({ at: record.redrivenAt, text: 'redriven from the DLQ' });
   for (const attempt of record.attempts) {
     const outcome =
       attempt.status !== undefined
         ? `answered ${attempt.status}`
         : `no answer (${attempt.error ?? 'unknown'})`;
     const response = attempt.response ? `  ${JSON.stringify(attempt.response.slice(0, 120))}` : '';
-    events.push([
-      attempt.at,
-      `attempt ${attempt.attempt}: ${outcome} in ${attempt.durationMs} ms${response}`,
-    ]);
+    events.push({
+      at: attempt.at,
+      text: `attempt ${attempt.attempt}: ${outcome} in ${attempt.durationMs} ms${response}`,
+    });
   }
   if (record.drainedAt)
-    events.push([record.drainedAt, 'moved from the failover table to the delivery queue']);
-  if (record.deadLetteredAt) events.push([record.deadLetteredAt, `dead-lettered: ${record.reason ?? ''}`]);
-  if (record.deliveredAt) events.push([record.deliveredAt, 'delivered']);
+    events.push({ at: record.drainedAt, text: 'moved from the failover table to the delivery queue' });
+  if (record.deadLetteredAt)
+    events.push({ at: record.deadLetteredAt, text: `dead-lettered: ${record.reason ?? ''}` });
+  if (record.deliveredAt) events.push({ at: record.deliveredAt, text: 'delivered' });
   // ISO timestamps sort as text.
-  events.sort(([a], [b]) => a.localeCompare(b));
-  for (const [at, text] of events) lines.push(`${at}  ${text}`);
+  return events.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** Where the message was accepted, in `gd message`'s words. */
+export function acceptedInto(record: MessageRecord): string {
+  return `accepted into the ${record.store === 'queue' ? 'delivery queue' : 'failover table'}`;
+}
+
+/** The record as lines a person reads top to bottom: accepted, each attempt, where it is now. */
+export function timeline(record: MessageRecord): string[] {
+  const lines = [
+    `message ${record.messageId} on route ${record.route}: ${record.state}`,
+    `${record.acceptedAt}  ${acceptedInto(record)}`,
+    ...timelineEvents(record).map((event) => `${event.at}  ${event.text}`),
+  ];
   if (record.state === 'retrying' && record.nextAttemptAt)
     lines.push(`next attempt at ${record.nextAttemptAt}`);
   return lines;

@@ -86,7 +86,7 @@ export async function collectStatus(stack: StackTarget, options: StatusOptions):
 }
 
 /** PAUSED (an operator's, it wins), held (by an open breaker, until a probe succeeds), or running. */
-function deliveriesCell(row: RouteStatus): string {
+export function deliveriesCell(row: RouteStatus): string {
   if (row.paused) return 'PAUSED';
   return row.heldByBreaker ? 'held' : 'running';
 }

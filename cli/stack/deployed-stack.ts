@@ -43,6 +43,7 @@ import { describeError } from '../../shared/errors.js';
 import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/resources.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
+import { cloudWatchOutcomes, type RecentOutcomes } from './recent-outcomes.js';
 import { redriveRoute } from './redrive-route.js';
 import { breakerStore, readRouteBreaker } from './route-breaker.js';
 import type {
@@ -221,6 +222,11 @@ class DeployedStack implements StackTarget {
   async oldestMessageAge(route: RouteTarget): Promise<OldestAge> {
     const latest = await cloudWatchQueueAge(this.clients.cloudWatch)(route.queueUrl);
     return latest === undefined ? { method: 'cloudwatch' } : { seconds: latest, method: 'cloudwatch' };
+  }
+
+  /** The forwarders' Delivered and DeadLettered metrics. */
+  recentOutcomes(routes: readonly RouteTarget[], windowSeconds: number): Promise<RecentOutcomes> {
+    return cloudWatchOutcomes(this.clients.cloudWatch, routes, windowSeconds);
   }
 
   /**

@@ -42,6 +42,7 @@ import {
 } from '../../shared/resources.js';
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
+import { type RecentOutcomes, statusRecordOutcomes } from './recent-outcomes.js';
 import { redriveRoute } from './redrive-route.js';
 import { readRouteBreaker } from './route-breaker.js';
 import type {
@@ -89,6 +90,11 @@ class LocalStack implements StackTarget {
     if (!options.peek) return { method: 'not-measured' };
     const seconds = await peekOldestAgeSeconds(this.sqs, route.queueUrl);
     return seconds === undefined ? { method: 'peek' } : { seconds, method: 'peek' };
+  }
+
+  /** No CloudWatch locally (and the local functions write no metrics): the status records say it. */
+  recentOutcomes(routes: readonly RouteTarget[], windowSeconds: number): Promise<RecentOutcomes> {
+    return statusRecordOutcomes(this.dynamoDb, this.messageTableName, routes, windowSeconds);
   }
 
   /**

@@ -8,6 +8,7 @@ import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
 import type { KeepTryingOutcome } from './continuing-delivery-rounds.js';
+import type { RecentOutcomes } from './recent-outcomes.js';
 
 /** One delivery route of a stack: its API path and its two queues. */
 export interface RouteTarget {
@@ -127,6 +128,11 @@ export interface StackTarget {
   readonly archive?: S3ArchiveStore;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
+  /**
+   * Messages each route delivered and dead-lettered over the last `windowSeconds`: CloudWatch's
+   * metrics on AWS, the message table's status records locally.
+   */
+  recentOutcomes(routes: readonly RouteTarget[], windowSeconds: number): Promise<RecentOutcomes>;
   /** Whether deliveries of the route are stopped, by an operator or by its circuit breaker. */
   deliveryState(route: RouteTarget): Promise<DeliveryState>;
   /**
