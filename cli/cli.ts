@@ -45,6 +45,9 @@ interface CommandContext {
   readonly output: Output;
 }
 
+/** `gd console`'s port on 127.0.0.1 unless --port says otherwise: next to the local API's 8290 and 8291. */
+const DEFAULT_CONSOLE_PORT = 8292;
+
 /** Options every command takes; commander accepts them before or after the command's name. */
 const globalOptions = () => [
   option('--stack <NAME>', `deployed stack to work on (default ${DEFAULT_STACK_NAME})`),
@@ -338,6 +341,30 @@ succeeds (on AWS the mapping is left to the probe; locally the breaker's ${BREAK
 with the breaker closed, a ${BREAKER_TAG} tag left behind is cleared too).`,
     run: ({ stack, output }, options) =>
       pauseCommand(stack, { json: json(options), route: route(options), paused: false }, output),
+  },
+  {
+    name: 'console',
+    summary:
+      "a web console on 127.0.0.1: routes live, a message's attempts, dead letters to redrive, pause, resume, drain",
+    options: [
+      wholeNumberOption(
+        '--port <N>',
+        `port on 127.0.0.1 (default ${DEFAULT_CONSOLE_PORT}; 0 = any free port)`,
+        0,
+        65_535,
+      ),
+    ],
+    notes: `Prints one line, console <url>: open that URL in a browser. It holds a secret made for this run, and
+the console refuses every request without it, or from another site. Ctrl-C stops it.`,
+    run: async ({ stack, output }, options) => {
+      // Loaded here: the other commands start without the console's code.
+      const { consoleCommand } = await import('./console/console-command.js');
+      return consoleCommand(
+        stack,
+        { json: json(options), port: (options.port as number | undefined) ?? DEFAULT_CONSOLE_PORT },
+        output,
+      );
+    },
   },
   {
     name: 'send',

@@ -17,7 +17,8 @@ import { failoverIds } from '../support/failover-items.js';
  * scenario tests drive over HTTP only, plus direct views of the emulator to check where messages are.
  */
 
-const ROOT = resolve(import.meta.dirname, '../..');
+/** The repository's root. */
+export const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'node_modules', '.bin');
 
 /** The reference scenario's request body (docs/reference-mapping.md). */
@@ -34,6 +35,17 @@ const CLEARED = [
   'POWERTOOLS_LOG_LEVEL',
   'NODE_OPTIONS',
 ];
+
+/**
+ * This process's environment without what would change a scenario, `env` on top, and
+ * node_modules/.bin first on the PATH (as npm scripts have it, so tsx runs on the project's Node).
+ */
+export function childEnv(env: Record<string, string>): Record<string, string | undefined> {
+  const inherited: Record<string, string | undefined> = { ...process.env };
+  for (const name of CLEARED) delete inherited[name];
+  inherited.PATH = `${BIN}${delimiter}${process.env.PATH ?? ''}`;
+  return { ...inherited, ...env };
+}
 
 /** A unique prefix, free ports and fast retry settings; `overrides` win. */
 export async function scenarioEnv(overrides: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -99,13 +111,9 @@ export async function startRunnerProcess(
   env: Record<string, string>,
   timeoutMs = 45_000,
 ): Promise<RunnerProcess> {
-  const childEnv: Record<string, string | undefined> = { ...process.env };
-  for (const name of CLEARED) delete childEnv[name];
-  // As `npm start` does: node_modules/.bin first, so tsx runs on the project's Node.
-  childEnv.PATH = `${BIN}${delimiter}${process.env.PATH ?? ''}`;
   const child = spawn(join(BIN, 'tsx'), ['local/start.ts'], {
     cwd: ROOT,
-    env: { ...childEnv, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so crash() reaches tsx's node child too.
     detached: true,
