@@ -8,6 +8,7 @@ import {
   DEFAULT_DRAIN_INTERVAL_SECONDS,
   ROUTE_DEFAULTS,
 } from './route-defaults.js';
+import { dotSegmentOf, dotSegmentReason, pathCollisions } from './route-paths.js';
 import { signingOptionSchema } from './signing-option.js';
 
 /**
@@ -145,7 +146,12 @@ export const routeFieldsSchema = z
     path: z
       .string({ error: 'use a path like /catering/register' })
       .regex(/^(\/[A-Za-z0-9._-]+)+$/, { error: 'use a path like /catering/register' })
-      .describe('API path clients POST to, e.g. /catering/register.'),
+      .refine((path) => dotSegmentOf(path) === undefined, {
+        error: (issue) => dotSegmentReason(dotSegmentOf(String(issue.input)) ?? '.'),
+      })
+      .describe(
+        "API path clients POST to, e.g. /catering/register; no '.' or '..' segment, and not another route's path plus one segment (that is the other route's batch or status lookup).",
+      ),
     /** Backend URL the forwarder POSTs each message to. */
     target: z
       .url({ protocol: /^https?$/, error: 'use an http(s) URL' })
@@ -430,6 +436,10 @@ export const deliveryFileSchema = z
         }
         seen.add(route[field]);
       });
+    }
+    // A path that is another route's path plus one segment is that route's batch or status lookup.
+    for (const { index, reason } of pathCollisions(file.routes)) {
+      context.addIssue({ code: 'custom', path: ['routes', index, 'path'], message: reason });
     }
   })
   .describe('Guaranteed-delivery routes file (DELIVERY_CONFIG).');

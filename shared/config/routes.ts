@@ -8,6 +8,7 @@ import { type Env, USER_ENV } from './env-names.js';
 import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
 import { parseDecimal } from './numbers.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
+import { pathCollisions } from './route-paths.js';
 import {
   type DeliveryFile,
   deliveryFileSchema,
@@ -238,6 +239,10 @@ function defaultRoutes(env: Env, routes: readonly RouteConfig[]): RouteConfig[] 
     if (paths.has(route.path)) throw new ConfigurationError(`Route path '${route.path}' is used twice`);
     names.add(route.name);
     paths.add(route.path);
+  }
+  for (const { index, reason } of pathCollisions(parsed)) {
+    const route = parsed[index];
+    throw new ConfigurationError(`Route '${route?.name}' path '${route?.path}' ${reason}`);
   }
   return parsed;
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../../cli/cli.js';
 import { memoryOutput } from '../../cli/output.js';
 import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
+import { startLocalStack } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
@@ -107,5 +108,36 @@ describe('gd with a routes file', () => {
     expect(result.err).toBe(
       `gd: Invalid routes file ${bad}:\n  - route 'billing' (routes[0]), field 'target': use an http(s) URL (got "billing-host")`,
     );
+  });
+
+  it("fails any command, and npm start, on a route path that collides with another route's", async () => {
+    // Prepare: orders on billing's batch resource
+    const colliding = join(dir, 'colliding.json');
+    writeFileSync(
+      colliding,
+      JSON.stringify({
+        routes: [
+          { name: 'billing', path: '/billing', target: 'http://127.0.0.1:9/billing' },
+          { name: 'orders', path: '/billing/batch', target: 'http://127.0.0.1:9/orders' },
+        ],
+      }),
+    );
+    const runEnv = { ...env, DELIVERY_CONFIG: colliding };
+
+    // Act
+    const result = await gd(['status'], runEnv);
+    const started = await startLocalStack({ env: { ...runEnv, PORT: '0' }, sink: () => undefined }).then(
+      async (stack) => {
+        await stack.stop();
+        return new Error('npm start started');
+      },
+      (error: unknown) => error,
+    );
+
+    // Assess
+    const why = "route 'orders' (routes[1]), field 'path': collides with route 'billing' (path '/billing')";
+    expect(result.code).toBe(1);
+    expect(result.err).toContain(`gd: Invalid routes file ${colliding}:\n  - ${why}`);
+    expect(String(started)).toContain(why);
   });
 });

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliveryApp, type DeliveryApp } from '../../infra/delivery-app.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
+import { configurationError } from '../support/configuration-error.js';
 import { environmentOf, findingsOf, idOf, resourcesOf, testContext } from './synth.js';
 
 const EXAMPLE = new URL('../../examples/webhooks.json', import.meta.url);
@@ -160,5 +161,29 @@ describe("a route's own JSON Schema file (examples/two-backends.json, bundled)",
     expect(env.BODY_SCHEMA).toBe('invoice.schema.json');
     expect(readdirSync(assetDir)).toContain('invoice.schema.json');
     expect(loaded).toBe('function');
+  });
+});
+
+describe('a routes file whose route paths collide, through cdk synth', () => {
+  it('fails with the routes, the field and the reason, before any construct is built', () => {
+    // Prepare: orders on billing's status-lookup shape (`<path>/{messageId}`)
+    const path = join(dir, 'colliding.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        routes: [
+          { name: 'billing', path: '/billing', target: 'https://billing.example.com/in' },
+          { name: 'orders', path: '/billing/orders', target: 'https://orders.example.com/in' },
+        ],
+      }),
+    );
+
+    // Act
+    const error = configurationError(() => synthFile(path));
+
+    // Assess
+    expect(error.message).toContain(
+      "route 'orders' (routes[1]), field 'path': collides with route 'billing' (path '/billing')",
+    );
   });
 });

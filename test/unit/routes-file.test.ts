@@ -309,6 +309,47 @@ describe('routes file (DELIVERY_CONFIG)', () => {
     );
   });
 
+  it("fails on a route whose path is another route's path plus one segment, naming both routes", () => {
+    // Act: the other route's batch resource, and its status-lookup shape (`<path>/{messageId}`)
+    const batch = errorFor({ path: `${billing.path}/batch` });
+    const lookup = errorFor({ path: `${billing.path}/latest` });
+    const parent = configurationError(() =>
+      loadDeliveryConfig({
+        DELIVERY_CONFIG: routesFile({
+          routes: [
+            { ...billing, path: '/billing' },
+            { ...orders, path: '/billing/x' },
+          ],
+        }),
+      }),
+    ).message;
+
+    // Assess
+    expect(batch).toContain(
+      "route 'orders' (routes[1]), field 'path': collides with route 'billing' (path '/billing/invoice'): POST /billing/invoice/batch is route 'billing''s batch and GET /billing/invoice/{messageId} its status lookup, so this route's requests would reach route 'billing' (or API Gateway could not build both); use a path that is not another route's path plus one segment (got \"/billing/invoice/batch\")",
+    );
+    expect(lookup).toContain("route 'orders' (routes[1]), field 'path': collides with route 'billing'");
+    expect(parent).toContain(
+      "route 'orders' (routes[1]), field 'path': collides with route 'billing' (path '/billing')",
+    );
+  });
+
+  it('fails on a path with a dot segment, naming the segment', () => {
+    // Act
+    const up = errorFor({ path: '/orders/..' });
+    const here = errorFor({ path: '/orders/./events' });
+    const dots = loadDeliveryConfig({
+      DELIVERY_CONFIG: routesFile({ routes: [billing, { ...orders, path: '/orders/.../events' }] }),
+    });
+
+    // Assess
+    expect(up).toContain(
+      "route 'orders' (routes[1]), field 'path': the segment '..' is a dot segment, which clients and proxies resolve away (RFC 3986, 5.2.4) before a request reaches the API, so this path could never be called as written; remove it (got \"/orders/..\")",
+    );
+    expect(here).toContain("field 'path': the segment '.' is a dot segment");
+    expect(dots.routes[1]?.path).toBe('/orders/.../events'); // three dots are a name, not a dot segment
+  });
+
   it('fails without routes, and on a route that is not an object', () => {
     // Act
     const none = configurationError(() =>

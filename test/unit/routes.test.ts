@@ -159,6 +159,18 @@ describe('loadDeliveryConfig', () => {
     expect(error.message).toBe("Route path '/catering/register' is used twice");
   });
 
+  it("fails when a route's path is another route's path plus one segment", () => {
+    // Act
+    const error = configurationError(() =>
+      loadDeliveryConfig({}, [DEFAULT_ROUTE, { ...OTHER_ROUTE, path: `${DEFAULT_ROUTE.path}/batch` }]),
+    );
+
+    // Assess
+    expect(error.message).toContain(
+      `Route '${OTHER_ROUTE.name}' path '/catering/register/batch' collides with route 'catering' (path '/catering/register')`,
+    );
+  });
+
   it('fails without any route', () => {
     // Act
     const error = configurationError(() => loadDeliveryConfig({}, []));
