@@ -144,7 +144,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const parent = byPath.get(path.slice(0, slash));
       if (parent && req.method === 'GET' && slash < path.length - 1) {
         if (!authorized(req)) return forbidden(res);
-        const messageId = decodeURIComponent(path.slice(slash + 1));
+        // As a REST API does: the segment as the client sent it, percent-encoded; the ingest decodes it.
+        const messageId = path.slice(slash + 1);
         return answer(
           res,
           await parent.handler(

@@ -13,12 +13,12 @@ import {
 import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { acceptBatch, type BatchResult } from './accept-batch.js';
 import { type AcceptOutcome, acceptMessage, type IngestDeps } from './accept-message.js';
-import { lookupMessage } from './lookup-message.js';
+import { lookupPathSegment } from './lookup-message.js';
 import type { IngestRequest } from './parse-request.js';
 
 /**
  * API Gateway proxy event (REST, or HTTP API with payload format 1.0) → {@link acceptMessage} for
- * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch`, {@link lookupMessage} for
+ * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch`, {@link lookupPathSegment} for
  * `GET <route path>/{messageId}` → proxy result.
  */
 export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
@@ -26,7 +26,11 @@ export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createM
     deps.logger.addContext(context);
     // `GET <route path>/{messageId}`: the message's status record (no metric: not an ingest outcome).
     if (event.httpMethod === 'GET')
-      return lookupMessage(event.pathParameters?.[MESSAGE_ID_PATH_PARAMETER], deps);
+      return lookupPathSegment(
+        event.pathParameters?.[MESSAGE_ID_PATH_PARAMETER],
+        decodedByFrontDoor(event),
+        deps,
+      );
     const request = toIngestRequest(event);
     if (isBatchEvent(event)) {
       const { response, results } = await acceptBatch(request, deps);
@@ -40,6 +44,19 @@ export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createM
     publishMetrics(metrics, deps.rules.route);
     return response;
   };
+}
+
+/**
+ * Whether the front door decoded the path parameters before the event was made. An HTTP API does,
+ * and its payload format 1.0 events carry `"version": "1.0"`
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html);
+ * a REST API's proxy events have no `version` and carry the path and its parameters as the client
+ * sent them, percent-encoded
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html),
+ * as the local API does.
+ */
+function decodedByFrontDoor(event: APIGatewayProxyEvent): boolean {
+  return 'version' in event && (event as { version?: unknown }).version !== undefined;
 }
 
 /** The batch resource (`<route path>/batch`): API Gateway names it in `resource`, the local API in `path`. */

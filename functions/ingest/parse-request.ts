@@ -31,8 +31,11 @@ export type ParseResult =
 /** Deeper JSON than this is refused: no real payload needs it, and deep trees make every later step slow. */
 export const MAX_JSON_DEPTH = 64;
 
-/** A client's Idempotency-Key: printable ASCII without spaces, as Stripe-style keys are. */
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/**
+ * A client's Idempotency-Key: printable ASCII without spaces, as Stripe-style keys are. Every message
+ * id matches it (a generated id is a UUID), so the status lookup answers anything else at once.
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
  * Characters SQS refuses in a message body (anything outside XML's character range). Such a body

@@ -319,6 +319,14 @@ describe('bad input over HTTP (fast-check)', () => {
     );
   });
 
+  it('answers a lookup id with malformed percent-encoding with a 400 JSON naming it', async () => {
+    // Not hex, an overlong UTF-8 '/', a UTF-16 surrogate, a cut sequence, a lone '%'
+    for (const segment of ['%ZZ', '%C0%AF', '%ED%A0%80', '%E2%82', '%']) {
+      const answer = await check({ method: 'GET', path: `${PATH}/${segment}`, headers: [] }, [400]);
+      expect(answer.json?.error).toContain('percent-encoding');
+    }
+  });
+
   it('still answers a valid request, and stores exactly the ids it answered 202 for', async () => {
     // Act: the server is alive after all of the above
     const alive = await check({ path: PATH, headers: [JSON_TYPE], body: validBody('alive') }, [202]);

@@ -121,6 +121,8 @@ export async function createTestRoute(options: TestRouteOptions) {
 
   return {
     route,
+    /** The ingest handler itself, for an event the helpers below do not build. */
+    ingest,
     queues,
     tables,
     sqs,
