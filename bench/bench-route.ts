@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { PurgeQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { provisionRouteQueues, provisionTables, type RouteQueues, type Tables } from '../local/provision.js';
-import { functionEnvironment } from '../local/runner.js';
+import { localFunctionConfigs } from '../local/runner.js';
 import { createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
 import type { Env } from '../shared/config/env-names.js';
 import { loadDeliveryConfig, parseRoute, type RouteConfig } from '../shared/config/routes.js';
@@ -13,15 +13,15 @@ import { createMetrics, type ServiceName } from '../shared/metrics.js';
 
 /**
  * A route on the benchmark's AWS endpoint (queue, DLQ, failover and idempotency tables under a
- * fresh prefix), and the environment the stack would give the functions for it.
+ * fresh prefix), and the functions' configurations the stack's documents would give them.
  */
 export interface BenchRoute {
   readonly prefix: string;
   readonly route: RouteConfig;
   readonly queues: RouteQueues;
   readonly tables: Tables;
-  /** The functions' environment variables, as the stack sets them. */
-  readonly env: Record<string, string>;
+  /** The functions' configurations, read from the documents the stack writes. */
+  readonly configs: ReturnType<typeof localFunctionConfigs>;
   /** An admin SQS client for setup (not the one under measurement). */
   readonly sqs: SQSClient;
 }
@@ -55,8 +55,8 @@ export async function createBenchRoute(
   const sqs = createSqsClient({ endpoint });
   const queues = await provisionRouteQueues(sqs, prefix, route);
   const tables = await provisionTables(createDynamoDbClient({ endpoint }), prefix);
-  const env = functionEnvironment(route, queues, tables, { [route.name]: queues.queueUrl }, false);
-  return { prefix, route, queues, tables, env, sqs };
+  const configs = localFunctionConfigs({ prefix, queueUrl: queues.queueUrl, tables, routes: [route] });
+  return { prefix, route, queues, tables, configs, sqs };
 }
 
 /** Empties a queue between rounds so each round starts from the same state. */

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type DrainerDeps, drainFailover } from '../functions/drainer/drain-failover.js';
-import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
+import { createDrainerDeps } from '../functions/drainer/drainer-config.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
 import { DynamoDbFailoverStore, toStoredItem } from '../shared/aws/dynamodb-failover-store.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
@@ -52,7 +52,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
   const items = Number(process.env.BENCH_DRAIN_ITEMS ?? (ctx.quick ? 1_000 : 10_000));
   const roundCount = ctx.quick ? 1 : Number(process.env.BENCH_DRAIN_ROUNDS ?? 1);
   const bench = await createBenchRoute(ctx.endpoint);
-  const config = loadDrainerConfig(bench.env);
+  const config = bench.configs.drainer;
   const counter = new AwsCallCounter();
   const sqs = counter.attach(createSqsClient({ endpoint: ctx.endpoint }));
   const dynamoDb = counter.attach(createDynamoDbClient({ endpoint: ctx.endpoint }));
@@ -64,7 +64,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
   const queue = new SqsMessageQueue(sqs, bench.queues.queueUrl);
   const deps: DrainerDeps = {
     ...base,
-    failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
+    failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.stack.failoverTable),
     queueFor: (route) => (route === bench.route.name ? queue : undefined),
   };
   const loader = createDocumentClient(createDynamoDbClient({ endpoint: ctx.endpoint }));
@@ -85,7 +85,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
       await loader.send(
         new BatchWriteCommand({
           RequestItems: {
-            [config.failoverTableName]: slice.map((envelope, i) => ({
+            [config.stack.failoverTable]: slice.map((envelope, i) => ({
               PutRequest: { Item: toStoredItem(envelope, storedAt + batch * 25 + i) },
             })),
           },

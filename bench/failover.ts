@@ -1,9 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { IngestDeps } from '../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { createIngestDeps, mapIngestDeps } from '../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext } from '../local/aws-events.js';
 import { createDocumentClient } from '../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../shared/aws/dynamodb-failover-store.js';
@@ -42,7 +41,7 @@ export interface FailoverResult {
 export async function benchFailover(ctx: BenchContext): Promise<FailoverResult> {
   const silentCapMs = Number(process.env.BENCH_SILENT_CAP_MS ?? 20_000);
   const bench = await createBenchRoute(ctx.endpoint);
-  const config = loadIngestConfig(bench.env);
+  const config = bench.configs.ingest;
   const refusing = await refusingEndpoint();
   const silent = await silentEndpoint();
   const clients: { destroy(): void }[] = [];
@@ -61,12 +60,12 @@ export async function benchFailover(ctx: BenchContext): Promise<FailoverResult> 
     const dynamoDb = new DynamoDBClient({ endpoint: ctx.endpoint });
     clients.push(sqs, dynamoDb);
     const base = createIngestDeps(config, { dynamoDbEndpoint: ctx.endpoint, logger: mutedLogger('ingest') });
-    const deps: IngestDeps = {
-      ...base,
-      queue: new SqsMessageQueue(sqs, config.queueUrl),
-      failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.failoverTableName),
-    };
-    return createIngestHandler(deps, mutedMetrics('ingest'));
+    const routes = mapIngestDeps(base, (deps) => ({
+      ...deps,
+      queue: new SqsMessageQueue(sqs, bench.queues.queueUrl),
+      failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.stack.failoverTable),
+    }));
+    return createIngestHandler(routes, mutedMetrics('ingest'));
   };
 
   const run = async (

@@ -3,14 +3,14 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps } from '../functions/forwarder/forwarder-config.js';
 import { FetchBackend } from '../functions/forwarder/http-backend.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
 import { pollOnce, type SqsBatchHandler } from '../local/sqs-poller.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
 import { DynamoDbMessageRecords } from '../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
-import { forwarderTimeoutSeconds } from '../shared/resources.js';
+import { forwarderTimeoutSeconds } from '../shared/queues.js';
 import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
 import { benchEnvelope, createBenchRoute, mutedLogger, mutedMetrics, purge } from './bench-route.js';
 import type { BenchContext } from './context.js';
@@ -71,7 +71,7 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
     target: backend.url,
     schema: 'catering-registration',
   });
-  const config = loadForwarderConfig(bench.env);
+  const config = bench.configs.forwarder(bench.route);
   const concurrency = bench.route.concurrency;
   const batchSize = bench.route.batchSize;
 

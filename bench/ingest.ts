@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { createIngestDeps, mapIngestDeps } from '../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext } from '../local/aws-events.js';
 import {
   createDocumentClient,
@@ -84,7 +84,8 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
   const rounds = ctx.quick ? 2 : 5;
   const perRound = ctx.quick ? 100 : 400;
   const bench = await createBenchRoute(ctx.endpoint);
-  const config = loadIngestConfig(bench.env);
+  const config = bench.configs.ingest;
+  const queueUrl = bench.queues.queueUrl;
 
   // The handler's deps come from the real factory; queue and failover store are rebuilt the same way
   // (same client factory, same FAST_FAILOVER_TIMEOUTS) on clients that carry the call counter.
@@ -96,25 +97,31 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     createDynamoDbClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint }),
   );
   const handler = createIngestHandler(
-    {
-      ...createIngestDeps(config, {
+    mapIngestDeps(
+      createIngestDeps(config, {
         sqsEndpoint: ctx.endpoint,
         dynamoDbEndpoint: ctx.endpoint,
         logger: mutedLogger('ingest'),
       }),
-      queue: new SqsMessageQueue(handlerSqs, config.queueUrl),
-      failover: new DynamoDbFailoverStore(createDocumentClient(handlerDynamoDb), config.failoverTableName),
-      records: new DynamoDbMessageRecords(
-        createDocumentClient(handlerDynamoDb),
-        config.messageTableName,
-        config.recordRetentionSeconds,
-      ),
-    },
+      (deps) => ({
+        ...deps,
+        queue: new SqsMessageQueue(handlerSqs, queueUrl),
+        failover: new DynamoDbFailoverStore(
+          createDocumentClient(handlerDynamoDb),
+          config.stack.failoverTable,
+        ),
+        records: new DynamoDbMessageRecords(
+          createDocumentClient(handlerDynamoDb),
+          config.stack.messageTable,
+          config.stack.recordRetentionSeconds,
+        ),
+      }),
+    ),
     mutedMetrics('ingest'),
   );
   const rawSqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint });
-  keepQueueShallow(handlerSqs, bench.sqs, config.queueUrl);
-  keepQueueShallow(rawSqs, bench.sqs, config.queueUrl);
+  keepQueueShallow(handlerSqs, bench.sqs, queueUrl);
+  keepQueueShallow(rawSqs, bench.sqs, queueUrl);
 
   const eventsFor = (round: number, count: number): APIGatewayProxyEvent[] =>
     // Built before timing: making the event is API Gateway's work, not the function's.
@@ -144,7 +151,7 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     const commands = Array.from({ length: count }, (_, i) => {
       const envelope = benchEnvelope(bench.route.name, round * perRound + i, 'raw');
       return new SendMessageCommand({
-        QueueUrl: config.queueUrl,
+        QueueUrl: queueUrl,
         MessageBody: envelope.body,
         MessageAttributes: toMessageAttributes(envelope),
       });
@@ -177,7 +184,7 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     let handlerRate = 0;
     let rawRate = 0;
     for (const which of order) {
-      await purge(bench.sqs, config.queueUrl);
+      await purge(bench.sqs, queueUrl);
       if (which === 'handler') {
         const events = eventsFor(round, perRound);
         const run = await runHandler(events, handlerOutcomes);
@@ -218,7 +225,7 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     }),
   );
   let batchAccepted = 0;
-  await purge(bench.sqs, config.queueUrl);
+  await purge(bench.sqs, queueUrl);
   const batchRun = await runConcurrently(batchEvents.length, 1, async (i) => {
     const result = await handler(batchEvents[i] as APIGatewayProxyEvent, lambdaContext('bench-ingest'));
     batchAccepted += (JSON.parse(result.body) as { accepted?: number }).accepted ?? 0;

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
-import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps } from '../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { createIngestDeps } from '../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext } from '../local/aws-events.js';
 import { pollOnce } from '../local/sqs-poller.js';
 import { createSqsClient } from '../shared/aws/clients.js';
-import { forwarderTimeoutSeconds } from '../shared/resources.js';
+import { forwarderTimeoutSeconds } from '../shared/queues.js';
 import { type BenchRoute, cateringBody, createBenchRoute, mutedLogger, mutedMetrics } from './bench-route.js';
 import type { BenchContext } from './context.js';
 import { fixedLatencyBackend } from './loopback.js';
@@ -84,7 +84,7 @@ export async function benchOrdering(ctx: BenchContext): Promise<OrderingResult> 
 async function measure(ctx: BenchContext, bench: BenchRoute, messages: number): Promise<OrderingSide> {
   const endpoints = { sqsEndpoint: ctx.endpoint, dynamoDbEndpoint: ctx.endpoint };
   const ingest = createIngestHandler(
-    createIngestDeps(loadIngestConfig(bench.env), { ...endpoints, logger: mutedLogger('ingest') }),
+    createIngestDeps(bench.configs.ingest, { ...endpoints, logger: mutedLogger('ingest') }),
     mutedMetrics('ingest'),
   );
   const perKey = Math.ceil(messages / KEYS);
@@ -110,7 +110,7 @@ async function measure(ctx: BenchContext, bench: BenchRoute, messages: number): 
   ctx.log(`ordering ${bench.route.name}: ingest ${ingestMsgPerSec.toFixed(0)} msg/s (${accepted} accepted)`);
 
   // The forwarder, from a queue that holds the messages (the ones just posted).
-  const config = loadForwarderConfig(bench.env);
+  const config = bench.configs.forwarder(bench.route);
   const forwarder = createForwarderDeps(config, { ...endpoints, logger: mutedLogger('forwarder') });
   const handler = createForwarderHandler(forwarder, mutedMetrics('forwarder'));
   const sqs = createSqsClient({ endpoint: ctx.endpoint });

@@ -3,6 +3,7 @@
 // routes, the drainer, monitoring and continuing delivery are built in infra/constructs/.
 import {
   type Acknowledgment,
+  Aws,
   CfnOutput,
   Duration,
   RemovalPolicy,
@@ -13,9 +14,10 @@ import {
 import { Period, type QuotaSettings, type ThrottleSettings } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { FRONT_DOOR_HTTP_API } from '../shared/config/front-door.js';
+import type { StackBindings } from '../shared/config/function-config.js';
 import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import type { DeliveryConfig } from '../shared/config/routes.js';
@@ -28,11 +30,13 @@ import {
   STACK_OUTPUT,
 } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
-import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/resources.js';
+import { resourcePrefix } from '../shared/resource-names.js';
+import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/tables.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
 import { DeliveryApi } from './constructs/delivery-api.js';
 import type { DeliveryFunction } from './constructs/delivery-function.js';
+import { DeliveryIngest } from './constructs/delivery-ingest.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
 import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
@@ -141,6 +145,12 @@ export class GuaranteedDeliveryStack extends Stack {
   public readonly messageTable: Table;
   /** One per configured route, in configuration order. */
   public readonly routes: readonly DeliveryRoute[];
+  /** The one ingest of every route, behind the API's `/{proxy+}` resource. */
+  public readonly ingest: DeliveryIngest;
+  /** The log group every route's forwarder writes to. */
+  public readonly forwarderLogGroup: LogGroup;
+  /** Start of the derived names of the routes' queues and forwarders (shared/resource-names.ts). */
+  public readonly namePrefix: string;
   /** Moves failover items back to their routes' queues. */
   public readonly drainerFunction: DeliveryFunction;
   /** The drainer's EventBridge schedule. */
@@ -229,14 +239,40 @@ export class GuaranteedDeliveryStack extends Stack {
     autoScaleTable(this.messageTable, billing);
 
     const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
+    // What every function is told: the tables, and how the routes' queues are named and reached
+    // (each function derives a route's queue URL from its name: nothing here grows with the routes).
+    this.namePrefix = resourcePrefix(this.stackName);
+    const bindings: StackBindings = {
+      failoverTable: this.failoverTable.tableName,
+      messageTable: this.messageTable.tableName,
+      recordRetentionSeconds: config.recordRetentionDays * 86_400,
+      queues: {
+        namePrefix: this.namePrefix,
+        urlBase: `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`,
+      },
+      logPayloads: false,
+    };
+    this.ingest = new DeliveryIngest(this, 'Ingest', {
+      routes: config.routes,
+      api: this.api,
+      bindings,
+      namePrefix: this.namePrefix,
+      failoverTable: this.failoverTable,
+      messageTable: this.messageTable,
+    });
+    // One log group for every forwarder: its streams carry each function's name.
+    this.forwarderLogGroup = new LogGroup(this, 'ForwarderLogs', {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.routes = config.routes.map(
       (route, index) =>
         new DeliveryRoute(this, `${outputIds[index]}Route`, {
           route,
-          api: this.api,
-          failoverTable: this.failoverTable,
+          bindings,
+          namePrefix: this.namePrefix,
           messageTable: this.messageTable,
-          recordRetentionDays: config.recordRetentionDays,
+          forwarderLogGroup: this.forwarderLogGroup,
           queueRetention: Duration.seconds(operations.retention.queueRetentionSeconds),
         }),
     );
@@ -244,11 +280,11 @@ export class GuaranteedDeliveryStack extends Stack {
     const drainer = addFailoverDrainer(this, {
       failoverTable: this.failoverTable,
       messageTable: this.messageTable,
-      recordRetentionDays: config.recordRetentionDays,
-      routes: this.routes,
+      bindings,
+      namePrefix: this.namePrefix,
+      routes: config.routes,
       intervalSeconds: drainInterval,
       timeBudgetSeconds: drainBudget,
-      toJsonString: (value) => this.toJsonString(value),
     });
     this.drainerFunction = drainer.drainerFunction;
     this.drainSchedule = drainer.drainSchedule;
@@ -277,12 +313,15 @@ export class GuaranteedDeliveryStack extends Stack {
 
     this.archive = new MessageArchive(this, 'Archive', {
       routes: this.routes,
+      bindings,
+      namePrefix: this.namePrefix,
       retention: operations.retention,
       alarmTopic: this.monitoring.alarmTopic,
     });
 
     this.operatorPolicies = new OperatorPolicies(this, 'Operator', {
       routes: this.routes,
+      namePrefix: this.namePrefix,
       messageTable: this.messageTable,
       failoverTable: this.failoverTable,
       drainerFunction: this.drainerFunction,
@@ -316,6 +355,14 @@ export class GuaranteedDeliveryStack extends Stack {
     new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
     new CfnOutput(this, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: this.drainerFunction.functionName });
+    new CfnOutput(this, STACK_OUTPUT.INGEST_FUNCTION_NAME, {
+      value: this.ingest.ingestFunction.functionName,
+    });
+    new CfnOutput(this, STACK_OUTPUT.RESOURCE_PREFIX, {
+      value: this.namePrefix,
+      description:
+        "Start of the names of the routes' queues (<prefix>_q_<route>, <prefix>_dlq_<route>) and forwarders (<prefix>_fwd_<route>)",
+    });
     new CfnOutput(this, STACK_OUTPUT.ARCHIVE_BUCKET_NAME, {
       value: this.archive.bucket.bucketName,
       description: 'Messages archived before SQS retention (gd archive list, gd redrive --from-archive)',
@@ -334,9 +381,6 @@ export class GuaranteedDeliveryStack extends Stack {
       new CfnOutput(this, key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID), {
         value: route.eventSourceMapping.eventSourceMappingId,
         description: 'Disable to pause delivery of the route, enable to resume',
-      });
-      new CfnOutput(this, key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME), {
-        value: route.ingestFunction.functionName,
       });
       if (route.signingSecretId) {
         new CfnOutput(this, key(ROUTE_OUTPUT.SIGNING_SECRET_ID), {

@@ -3,32 +3,28 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { BATCH_PATH_SUFFIX } from '../shared/config/batch-ingest.js';
-import { MESSAGE_ID_PATH_PARAMETER } from '../shared/config/message-lookup.js';
+import { PROXY_PATH_PARAMETER } from '../shared/config/message-lookup.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { apiGatewayEvent, lambdaContext } from './aws-events.js';
 
 /**
- * The local API Gateway: node:http on 127.0.0.1, each request turned into a REST proxy event for
- * the real ingest handler of its route. What API Gateway itself answers (unknown path, wrong
- * method, body over its 10 MB limit, missing API key) is answered here, before any handler runs.
+ * The local API Gateway: node:http on 127.0.0.1, each request turned into a REST proxy event of the
+ * greedy `/{proxy+}` resource for the real ingest handler, which routes it by path (as on AWS, where
+ * every route's paths reach the one ingest through that resource). What API Gateway itself answers
+ * (body over its 10 MB limit, missing API key, malformed HTTP) is answered here, before the handler runs.
  */
 
 /** An API Gateway proxy handler (the ingest's). */
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-/** One POST route of the API. */
-export interface ApiRoute {
-  readonly path: string;
-  readonly functionName: string;
-  readonly handler: ProxyHandler;
-}
-
-/** The local API's port, routes (path → ingest handler) and optional API key. */
+/** The local API's port, its one ingest handler and optional API key. */
 export interface ApiServerOptions {
   /** Port on 127.0.0.1; 0 = any free one. */
   readonly port: number;
-  readonly routes: readonly ApiRoute[];
+  /** The ingest, which serves every route's paths. */
+  readonly handler: ProxyHandler;
+  /** The ingest's function name in the Lambda context. */
+  readonly functionName: string;
   /** When set, `x-api-key` must equal it (403 otherwise), as with a usage plan. */
   readonly apiKey?: string;
   /** Hard cap on a request body, refused with 413 before it is read. @default 10 MB (API Gateway's) */
@@ -104,8 +100,6 @@ function flatHeaders(req: IncomingMessage): Record<string, string> {
 /** Starts the API on 127.0.0.1. */
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const maxBytes = options.maxRequestBytes ?? API_GATEWAY_MAX_BYTES;
-  const byPath = new Map(options.routes.map((route) => [route.path, route]));
-  const paths = options.routes.map((route) => route.path);
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
@@ -132,49 +126,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
-    // `<route path>/batch` goes to the same ingest handler, which tells the two apart by the path.
-    const route =
-      byPath.get(path) ??
-      (path.endsWith(BATCH_PATH_SUFFIX) ? byPath.get(path.slice(0, -BATCH_PATH_SUFFIX.length)) : undefined);
-    if (!route) {
-      req.resume();
-      // `GET <route path>/{messageId}`: the message's status, answered by the route's ingest.
-      const slash = path.lastIndexOf('/');
-      const parent = byPath.get(path.slice(0, slash));
-      if (parent && req.method === 'GET' && slash < path.length - 1) {
-        if (!authorized(req)) return forbidden(res);
-        // As a REST API does: the segment as the client sent it, percent-encoded; the ingest decodes it.
-        const messageId = path.slice(slash + 1);
-        return answer(
-          res,
-          await parent.handler(
-            apiGatewayEvent({
-              method: 'GET',
-              path,
-              resource: `${parent.path}/{${MESSAGE_ID_PATH_PARAMETER}}`,
-              pathParameters: { [MESSAGE_ID_PATH_PARAMETER]: messageId },
-              headers: flatHeaders(req),
-              body: null,
-              sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-            }),
-            lambdaContext(parent.functionName, INGEST_TIMEOUT_MS),
-          ),
-        );
-      }
-      return sendJson(res, 404, { error: `no route for ${url.pathname}`, routes: paths });
-    }
-    if (req.method !== 'POST') {
-      req.resume();
-      return sendJson(
-        res,
-        405,
-        { error: `method ${req.method} is not allowed on ${path}; use POST` },
-        {
-          allow: 'POST',
-        },
-      );
-    }
     if (!authorized(req)) {
       req.resume();
       return forbidden(res);
@@ -192,14 +143,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       // The client went away mid-body: nobody is left to answer.
       return void res.destroy();
     }
+    // The path as the client sent it (still percent-encoded): the ingest decodes a message id itself.
     const event = apiGatewayEvent({
-      method: 'POST',
-      path,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      resource: `/{${PROXY_PATH_PARAMETER}+}`,
+      pathParameters: { [PROXY_PATH_PARAMETER]: url.pathname.replace(/^\/+/, '') },
       headers: flatHeaders(req),
       body: body.length > 0 ? body : null,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
     });
-    answer(res, await route.handler(event, lambdaContext(route.functionName, INGEST_TIMEOUT_MS)));
+    answer(res, await options.handler(event, lambdaContext(options.functionName, INGEST_TIMEOUT_MS)));
   };
 
   const server: Server = createServer((req, res) => {

@@ -21,20 +21,13 @@ import {
 } from '@aws-sdk/client-sqs';
 import { queueArn } from '../shared/aws/sqs-message-queue.js';
 import type { RouteConfig } from '../shared/config/routes.js';
-import {
-  DLQ_RETENTION_SECONDS,
-  deliveryQueueSettings,
-  FAILOVER_TABLE,
-  HIGH_THROUGHPUT_FIFO,
-  localArchiveBucketName,
-  localQueueNames,
-  localTableNames,
-  MESSAGE_TABLE,
-} from '../shared/resources.js';
+import { DLQ_RETENTION_SECONDS, deliveryQueueSettings, HIGH_THROUGHPUT_FIFO } from '../shared/queues.js';
+import { localArchiveBucketName, localTableNames, queueNames } from '../shared/resource-names.js';
+import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/tables.js';
 
 /**
  * Creates, on a local AWS emulator (moto or LocalStack), the queues and tables the CDK stack
- * creates on AWS, from the same definitions (shared/resources.ts). Idempotent: existing ones are
+ * creates on AWS, from the same definitions (shared/queues.ts, shared/tables.ts). Idempotent: existing ones are
  * reused, so a restart keeps undelivered messages.
  */
 
@@ -85,7 +78,7 @@ export async function provisionRouteQueues(
   route: RouteConfig,
   retentionSeconds?: number,
 ): Promise<RouteQueues> {
-  const names = localQueueNames(prefix, route);
+  const names = queueNames(prefix, route);
   const settings = deliveryQueueSettings(route, retentionSeconds);
   const dlqUrl = await createOrUpdateQueue(sqs, names.deadLetterQueue, {
     MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS),

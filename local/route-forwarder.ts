@@ -1,11 +1,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createForwarderDeps, loadForwarderConfig } from '../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps, forwarderConfig } from '../functions/forwarder/forwarder-config.js';
 import { createProbeHandler } from '../functions/forwarder/probe-adapter.js';
 import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter.js';
-import { ENV, type Env } from '../shared/config/env-names.js';
+import type { ForwarderDocument } from '../shared/config/function-config.js';
 import type { RouteConfig } from '../shared/config/routes.js';
 import { describeError } from '../shared/errors.js';
-import { forwarderTimeoutSeconds } from '../shared/resources.js';
+import { forwarderTimeoutSeconds } from '../shared/queues.js';
 import { QueueTagSwitch } from './breaker-switch.js';
 import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
 import type { JourneyLog } from './journey-log.js';
@@ -19,10 +19,8 @@ export const POLL_WAIT_SECONDS = 1;
 export interface RouteForwarderOptions {
   readonly route: RouteConfig;
   readonly queues: RouteQueues;
-  /** The forwarder's environment, from the stack's route → environment mapping. */
-  readonly environment: Readonly<Record<string, string>>;
-  /** The runner's own environment (Powertools' secret cache variable passes through). */
-  readonly env: Env;
+  /** The forwarder's document, as the stack writes it on AWS. */
+  readonly document: ForwarderDocument;
   /** The client the emulated mapping polls with (short timeouts for its long polls). */
   readonly pollerSqs: SQSClient;
   readonly endpoints: {
@@ -66,13 +64,8 @@ function startProbes(
  * minute) and the queue tag as its switch, since there is no mapping to disable here.
  */
 export function startRouteForwarder(options: RouteForwarderOptions): RouteForwarder {
-  const { route, queues, env, pollerSqs, endpoints, log } = options;
-  // Powertools' own cache variable passes through, so a local run can see a rotation sooner.
-  const cacheSeconds = env[ENV.SIGNING_SECRET_CACHE_SECONDS];
-  const environment = cacheSeconds
-    ? { ...options.environment, [ENV.SIGNING_SECRET_CACHE_SECONDS]: cacheSeconds }
-    : options.environment;
-  const forwarder = createForwarderDeps(loadForwarderConfig(environment), {
+  const { route, queues, pollerSqs, endpoints, log } = options;
+  const forwarder = createForwarderDeps(forwarderConfig(options.document), {
     sqsEndpoint: endpoints.sqsEndpoint,
     dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
     secretsManagerEndpoint: endpoints.awsEndpoint,

@@ -31,9 +31,9 @@ export interface RunnerSettings {
 export function loadRunnerSettings(env: Env): RunnerSettings {
   const prefix = localPrefix(env);
   // Queue names allow letters, digits, - and _ (80 characters with the suffixes added here).
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(prefix)) {
+  if (!/^[A-Za-z0-9_-]{1,24}$/.test(prefix)) {
     throw new ConfigurationError(
-      `${LOCAL_ENV.LOCAL_PREFIX} must be 1-40 letters, digits, '-' or '_', got '${prefix}'`,
+      `${LOCAL_ENV.LOCAL_PREFIX} must be 1-24 letters, digits, '-' or '_', got '${prefix}'`,
     );
   }
   const format = env[LOCAL_ENV.LOG_FORMAT]?.trim().toLowerCase() || 'journey';

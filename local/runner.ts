@@ -2,19 +2,21 @@
 // stop on one cleanup stack, so a failure halfway stops exactly what started. Its settings and checks
 // (runner-settings.ts), the AWS endpoint step (aws-endpoints.ts), each route's forwarder
 // (route-forwarder.ts) and the scheduled functions (scheduled-functions.ts) live apart.
+
+import { drainerConfig } from '../functions/drainer/drainer-config.js';
+import { forwarderConfig } from '../functions/forwarder/forwarder-config.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../functions/ingest/ingest-config.js';
+import { createIngestDeps, ingestConfig } from '../functions/ingest/ingest-config.js';
 import { createDynamoDbClient, createS3Client, createSqsClient } from '../shared/aws/clients.js';
-import { ENV, type Env, USER_ENV } from '../shared/config/env-names.js';
+import { type Env, intEnv, USER_ENV } from '../shared/config/env-names.js';
+import { forwarderDocument, type StackBindings } from '../shared/config/function-config.js';
 import { loadOperationsConfig } from '../shared/config/operations.js';
-import {
-  drainerEnvironment,
-  type RouteFunctionEnvironments,
-  routeEnvironments,
-} from '../shared/config/route-environment.js';
+import { routeTableOf } from '../shared/config/route-document.js';
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
-import { deliveryQueueSettings, localQueueNames, MESSAGE_TABLE } from '../shared/resources.js';
+import { deliveryQueueSettings } from '../shared/queues.js';
+import { queueNames, queueUrlBase } from '../shared/resource-names.js';
+import { MESSAGE_TABLE } from '../shared/tables.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 import { startAwsEndpoints } from './aws-endpoints.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
@@ -88,71 +90,63 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-/** Each local function's environment: the stack's mapping (shared/config/route-environment.ts) with
- * the runner's real queue URLs and table names, plus LOG_PAYLOADS, which only the runner passes on. */
-export interface LocalFunctionEnvironments extends RouteFunctionEnvironments {
-  readonly drainer: Readonly<Record<string, string>>;
+/** What the local stack's bindings are made of. */
+export interface LocalBindingsOptions {
+  /** The local prefix: queue names start with it. */
+  readonly prefix: string;
+  /** The URL of any queue provisioned under the prefix: the others' URLs differ only by name. */
+  readonly queueUrl: string;
+  readonly tables: Tables;
+  /** @default false */
+  readonly logPayloads?: boolean;
+  /** @default MESSAGE_TABLE.defaultRetentionDays */
+  readonly recordRetentionDays?: number;
+  /** Seconds a forwarder caches its secrets. @default the functions' own default (30) */
+  readonly secretCacheSeconds?: number;
 }
 
 /**
- * The environments of a route's functions and of the drainer, built by the same functions the stack
- * uses, so the handlers read their configuration exactly as they do on AWS.
+ * The local stack's bindings, the `stack` of every local function's document: the same document the
+ * stack writes on AWS, with the runner's table names and queue naming.
  */
-export function localFunctionEnvironments(
-  route: RouteConfig,
-  queues: RouteQueues,
-  tables: Tables,
-  routeQueueUrls: Readonly<Record<string, string>>,
-  logPayloads: boolean,
-  recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
-  signingSecretId?: string,
-): LocalFunctionEnvironments {
-  const extra: Record<string, string> = logPayloads ? { [ENV.LOG_PAYLOADS]: 'true' } : {};
-  const perRoute = routeEnvironments(route, {
-    ...(signingSecretId ? { signingSecretId } : {}),
-    queueUrl: queues.queueUrl,
-    dlqUrl: queues.dlqUrl,
-    failoverTableName: tables.failoverTable,
-    messageTableName: tables.messageTable,
-    recordRetentionDays,
-  });
-  const drainer = drainerEnvironment({
-    failoverTableName: tables.failoverTable,
-    messageTableName: tables.messageTable,
-    recordRetentionDays,
-    routeQueueUrlsJson: JSON.stringify(routeQueueUrls),
-    timeBudgetSeconds: DRAIN_TIME_BUDGET_SECONDS,
-  });
+export function localStackBindings(options: LocalBindingsOptions): StackBindings {
   return {
-    ingest: { ...perRoute.ingest, ...extra },
-    forwarder: { ...perRoute.forwarder, ...extra },
-    drainer: { ...drainer, ...extra },
+    failoverTable: options.tables.failoverTable,
+    messageTable: options.tables.messageTable,
+    recordRetentionSeconds: (options.recordRetentionDays ?? MESSAGE_TABLE.defaultRetentionDays) * 86_400,
+    queues: { namePrefix: options.prefix, urlBase: queueUrlBase(options.queueUrl) },
+    logPayloads: options.logPayloads ?? false,
+    ...(options.secretCacheSeconds === undefined ? {} : { secretCacheSeconds: options.secretCacheSeconds }),
   };
 }
 
+/** What {@link localFunctionConfigs} builds the local functions' configurations from. */
+export interface LocalConfigsOptions extends LocalBindingsOptions {
+  readonly routes: readonly RouteConfig[];
+  /** @default DRAIN_TIME_BUDGET_SECONDS (20) */
+  readonly drainTimeBudgetSeconds?: number;
+  /** Signed routes' secret names (the runner's, in the emulator's Secrets Manager). */
+  readonly signingSecretIds?: ReadonlyMap<string, string>;
+}
+
 /**
- * Every variable of a route's three functions in one environment (tests and the bench build each
- * handler from it, as the runner does from {@link localFunctionEnvironments}).
+ * The local functions' configurations, each read from the same document the stack writes on AWS
+ * (tests and the bench build the real handlers from these, as the runner does).
  */
-export function functionEnvironment(
-  route: RouteConfig,
-  queues: RouteQueues,
-  tables: Tables,
-  routeQueueUrls: Readonly<Record<string, string>>,
-  logPayloads: boolean,
-  recordRetentionDays: number = MESSAGE_TABLE.defaultRetentionDays,
-  signingSecretId?: string,
-): Record<string, string> {
-  const environments = localFunctionEnvironments(
-    route,
-    queues,
-    tables,
-    routeQueueUrls,
-    logPayloads,
-    recordRetentionDays,
-    signingSecretId,
-  );
-  return { ...environments.ingest, ...environments.forwarder, ...environments.drainer };
+export function localFunctionConfigs(options: LocalConfigsOptions) {
+  const stack = localStackBindings(options);
+  const routeTable = routeTableOf(options.routes);
+  return {
+    stack,
+    routeTable,
+    ingest: ingestConfig({ stack }, routeTable),
+    drainer: drainerConfig(
+      { stack, timeBudgetSeconds: options.drainTimeBudgetSeconds ?? DRAIN_TIME_BUDGET_SECONDS },
+      routeTable,
+    ),
+    forwarder: (route: RouteConfig) =>
+      forwarderConfig(forwarderDocument(stack, route, options.signingSecretIds?.get(route.name))),
+  };
 }
 
 /** Starts the local stack; resolves once the API accepts requests (the caller prints `readyLine`). */
@@ -237,10 +231,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     );
     cleanups.push(signing.stop);
     const signingSecretIds = signing.secretIds;
-    const routeQueueUrls = Object.fromEntries([...queuesByRoute].map(([name, q]) => [name, q.queueUrl]));
-    const logPayloads = env[ENV.LOG_PAYLOADS] === 'true';
+    // Every function's document names the same tables and queue naming, as the stack's do on AWS.
+    const cacheSeconds = env[USER_ENV.SIGNING_SECRET_CACHE_SECONDS]?.trim();
+    const stack = localStackBindings({
+      prefix: settings.prefix,
+      queueUrl: (queuesByRoute.values().next().value as RouteQueues).queueUrl,
+      tables,
+      logPayloads: env[USER_ENV.LOG_PAYLOADS] === 'true',
+      recordRetentionDays: config.recordRetentionDays,
+      ...(cacheSeconds
+        ? { secretCacheSeconds: intEnv(env, USER_ENV.SIGNING_SECRET_CACHE_SECONDS, 30, 0, 3600) }
+        : {}),
+    });
+    const routeTable = routeTableOf(config.routes);
     for (const route of config.routes) {
-      const names = localQueueNames(settings.prefix, route);
+      const names = queueNames(settings.prefix, route);
       log.note(
         'provisioned',
         `${route.name}: queue ${names.deliveryQueue} (${deliveryQueueSettings(route).maxReceiveCount} attempts, ` +
@@ -264,31 +269,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(async () => pollerSqs.destroy());
     const routes: LocalRoute[] = [];
-    const ingestRoutes = [];
+    const endpoints = { sqsEndpoint, dynamoDbEndpoint };
     for (const route of config.routes) {
       const queues = queuesByRoute.get(route.name) as RouteQueues;
-      const fnEnv = localFunctionEnvironments(
-        route,
-        queues,
-        tables,
-        routeQueueUrls,
-        logPayloads,
-        config.recordRetentionDays,
-        signingSecretIds.get(route.name),
-      );
-      const endpoints = { sqsEndpoint, dynamoDbEndpoint };
-      ingestRoutes.push({
-        path: route.path,
-        functionName: `${settings.prefix}-${route.name}-ingest`,
-        handler: createIngestHandler(
-          createIngestDeps(loadIngestConfig(fnEnv.ingest), { ...endpoints, logger: log.logger('ingest') }),
-        ),
-      });
       const forwarder = startRouteForwarder({
         route,
         queues,
-        environment: fnEnv.forwarder,
-        env,
+        document: forwarderDocument(stack, route, signingSecretIds.get(route.name)),
         pollerSqs,
         endpoints: { awsEndpoint, ...endpoints },
         prefix: settings.prefix,
@@ -297,19 +284,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => forwarder.stop());
       routes.push({ config: route, queues, mapping: forwarder.mapping });
     }
+    // One ingest for every route, as on AWS behind the API's `/{proxy+}` resource.
+    const ingest = createIngestHandler(
+      createIngestDeps(ingestConfig({ stack }, routeTable), { ...endpoints, logger: log.logger('ingest') }),
+    );
 
     // The drainer and the archiver on their schedules (EventBridge rules on AWS).
     const scheduledEndpoints = { awsEndpoint, sqsEndpoint, dynamoDbEndpoint };
-    const firstRoute = config.routes[0] as RouteConfig;
     const drainerSchedule = startDrainerSchedule({
-      environment: localFunctionEnvironments(
-        firstRoute,
-        queuesByRoute.get(firstRoute.name) as RouteQueues,
-        tables,
-        routeQueueUrls,
-        logPayloads,
-        config.recordRetentionDays,
-      ).drainer,
+      document: { stack, timeBudgetSeconds: DRAIN_TIME_BUDGET_SECONDS },
+      routeTable,
       intervalSeconds: config.drainIntervalSeconds,
       endpoints: scheduledEndpoints,
       prefix: settings.prefix,
@@ -317,10 +301,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => drainerSchedule.stop(DRAINER_TIMEOUT_MS));
     const archiverSchedule = startArchiverSchedule({
-      routes: config.routes,
-      queuesByRoute,
-      retention,
-      bucketName: archiveBucket,
+      document: {
+        stack,
+        bucketName: archiveBucket,
+        queueRetentionSeconds: retention.queueRetentionSeconds,
+        archiveMarginSeconds: retention.archiveMarginSeconds,
+      },
+      routeTable,
+      intervalSeconds: retention.archiveIntervalSeconds,
       endpoints: scheduledEndpoints,
       log,
     });
@@ -329,7 +317,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The API last: `ready` means every part behind it is running.
     const api: ApiServer = await startApiServer({
       port: settings.port,
-      routes: ingestRoutes,
+      handler: ingest,
+      functionName: `${settings.prefix}-ingest`,
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       onError: (error) => log.note('api', `handler error: ${describeError(error)}`, 'error'),
     });

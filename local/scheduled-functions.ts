@@ -1,14 +1,12 @@
 import { archiveExpiring } from '../functions/archiver/archive-expiring.js';
-import { createArchiverDeps } from '../functions/archiver/archiver-config.js';
-import { createDrainerDeps, loadDrainerConfig } from '../functions/drainer/drainer-config.js';
+import { archiverConfig, createArchiverDeps } from '../functions/archiver/archiver-config.js';
+import { createDrainerDeps, drainerConfig } from '../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../functions/drainer/schedule-adapter.js';
-import { archiveThresholds, type loadOperationsConfig } from '../shared/config/operations.js';
-import type { RouteConfig } from '../shared/config/routes.js';
+import type { ArchiverDocument, DrainerDocument } from '../shared/config/function-config.js';
+import type { RouteTable } from '../shared/config/route-document.js';
 import { describeError } from '../shared/errors.js';
-import { DLQ_RETENTION_SECONDS } from '../shared/resources.js';
 import { lambdaContext, scheduledEvent } from './aws-events.js';
 import type { JourneyLog } from './journey-log.js';
-import type { RouteQueues } from './provision.js';
 import { type Schedule, startSchedule } from './schedule.js';
 
 /** The drainer's Lambda timeout, as the stack gives it (its time budget per run is shorter). */
@@ -28,14 +26,15 @@ interface Endpoints {
  * run once per outage rather than every tick.
  */
 export function startDrainerSchedule(options: {
-  readonly environment: Readonly<Record<string, string>>;
+  readonly document: DrainerDocument;
+  readonly routeTable: RouteTable;
   readonly intervalSeconds: number;
   readonly endpoints: Endpoints;
   readonly prefix: string;
   readonly log: JourneyLog;
 }): Schedule {
   const { endpoints, log, prefix } = options;
-  const config = loadDrainerConfig(options.environment);
+  const config = drainerConfig(options.document, options.routeTable);
   const drainer = createDrainerHandler(
     createDrainerDeps(config, {
       sqsEndpoint: endpoints.sqsEndpoint,
@@ -65,44 +64,25 @@ export function startDrainerSchedule(options: {
  * here to say how old a queue's oldest message is, so every run walks every queue.
  */
 export function startArchiverSchedule(options: {
-  readonly routes: readonly RouteConfig[];
-  readonly queuesByRoute: ReadonlyMap<string, RouteQueues>;
-  readonly retention: ReturnType<typeof loadOperationsConfig>['retention'];
-  readonly bucketName: string;
+  readonly document: ArchiverDocument;
+  readonly routeTable: RouteTable;
+  readonly intervalSeconds: number;
   readonly endpoints: Endpoints;
   readonly log: JourneyLog;
 }): Schedule {
-  const { retention, endpoints } = options;
-  const targets = options.routes.flatMap((route) => {
-    const queues = options.queuesByRoute.get(route.name) as RouteQueues;
-    return [
-      {
-        route: route.name,
-        source: 'delivery-queue' as const,
-        queueUrl: queues.queueUrl,
-        ...archiveThresholds(retention, retention.queueRetentionSeconds),
-      },
-      {
-        route: route.name,
-        source: 'dead-letter-queue' as const,
-        queueUrl: queues.dlqUrl,
-        ...archiveThresholds(retention, DLQ_RETENTION_SECONDS),
-      },
-    ];
+  const { endpoints } = options;
+  const config = archiverConfig(options.document, options.routeTable);
+  const { targets } = config;
+  const deps = createArchiverDeps(config, {
+    sqsEndpoint: endpoints.sqsEndpoint,
+    s3Endpoint: endpoints.awsEndpoint,
+    logger: options.log.logger('archiver'),
+    oldestAge: null,
   });
-  const deps = createArchiverDeps(
-    { bucketName: options.bucketName, targets },
-    {
-      sqsEndpoint: endpoints.sqsEndpoint,
-      s3Endpoint: endpoints.awsEndpoint,
-      logger: options.log.logger('archiver'),
-      oldestAge: null,
-    },
-  );
   // Not at start, unlike the drainer: nothing has aged yet, and a walk of a queue the pollers are
   // receiving from lets moto hand one message to both (see the event source mapping's turns).
   let started = false;
-  const schedule = startSchedule(retention.archiveIntervalSeconds * 1000, async () => {
+  const schedule = startSchedule(options.intervalSeconds * 1000, async () => {
     if (!started) {
       started = true;
       return;

@@ -4,7 +4,7 @@ import { SigningSecretStore } from '../shared/aws/signing-secret-store.js';
 import type { Env } from '../shared/config/env-names.js';
 import type { RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError } from '../shared/errors.js';
-import { localSigningSecretName } from '../shared/resources.js';
+import { localSigningSecretName } from '../shared/resource-names.js';
 import { decodeSecret, generateSecret } from '../shared/signing/webhook-signature.js';
 
 /** Signs the default (first) route locally with this `whsec_...` secret. */

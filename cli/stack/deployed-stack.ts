@@ -29,6 +29,7 @@ import {
 } from '../../shared/aws/clients.js';
 import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
+import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
 import { isTripped } from '../../shared/circuit-breaker.js';
 import {
   DEFAULT_STACK_NAME,
@@ -40,7 +41,6 @@ import {
   STACK_OUTPUT,
 } from '../../shared/config/stack-outputs.js';
 import { describeError } from '../../shared/errors.js';
-import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/resources.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
 import { cloudWatchOutcomes, type RecentOutcomes } from './recent-outcomes.js';
@@ -61,7 +61,6 @@ import type {
 export interface DeployedRoute extends RouteTarget {
   readonly forwarderFunctionName: string;
   readonly eventSourceMappingId: string;
-  readonly ingestFunctionName: string;
   /** The route's continuing-delivery state machine, unless the stack was deployed with AUTO_REDRIVE=false. */
   readonly continuingDeliveryArn?: string;
 }
@@ -123,7 +122,6 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
         dlqUrl: read(key(ROUTE_OUTPUT.DLQ_URL)),
         forwarderFunctionName: read(key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)),
         eventSourceMappingId: read(key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)),
-        ingestFunctionName: read(key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)),
         ...(signingSecretId ? { signingSecretId } : {}),
         ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
         ...(breaker ? { breaker } : {}),

@@ -32,14 +32,16 @@ import { isTripped } from '../../shared/circuit-breaker.js';
 import type { Env } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
 import { describeError } from '../../shared/errors.js';
+import { isFifoQueue } from '../../shared/ordering.js';
 import {
-  DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
   localArchiveBucketName,
-  localQueueNames,
   localSigningSecretName,
   localTableNames,
-} from '../../shared/resources.js';
+  queueNames,
+  queueUrlBase,
+} from '../../shared/resource-names.js';
 import { StackAccessError } from '../errors.js';
 import { type KeepTryingOutcome, runContinuingDelivery } from './continuing-delivery-rounds.js';
 import { type RecentOutcomes, statusRecordOutcomes } from './recent-outcomes.js';
@@ -69,6 +71,7 @@ class LocalStack implements StackTarget {
     readonly messageTableName: string,
     private readonly recordRetentionSeconds: number,
     readonly archive: S3ArchiveStore,
+    private readonly prefix: string,
     private readonly endpoints: ReturnType<typeof localEndpoints>,
     /** The environment `gd` was given: the source of the credentials and of the operations settings. */
     private readonly env: Env,
@@ -136,10 +139,19 @@ class LocalStack implements StackTarget {
   drain(): Promise<DrainReport> {
     const deps = createDrainerDeps(
       {
-        failoverTableName: this.failoverTableName,
-        messageTableName: this.messageTableName,
-        recordRetentionSeconds: this.recordRetentionSeconds,
-        routeQueueUrls: Object.fromEntries(this.routes.map((route) => [route.name, route.queueUrl])),
+        stack: {
+          failoverTable: this.failoverTableName,
+          messageTable: this.messageTableName,
+          recordRetentionSeconds: this.recordRetentionSeconds,
+          queues: { namePrefix: this.prefix, urlBase: queueUrlBase(this.routes[0]?.queueUrl ?? '') },
+          logPayloads: false,
+          secretCacheSeconds: 0,
+        },
+        // Queue names follow from the route's name and whether its queues are FIFO (ordered).
+        routes: this.routes.map((route) => ({
+          name: route.name,
+          ...(isFifoQueue(route.queueUrl) ? { ordering: true } : {}),
+        })),
         timeBudgetSeconds: DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
       },
       {
@@ -192,7 +204,7 @@ class LocalStack implements StackTarget {
 
 /**
  * Opens the local stack: routes from the route configuration (with the same environment overrides
- * as `npm start`), queue and table names from shared/resources.ts under LOCAL_PREFIX. Checks that
+ * as `npm start`), queue and table names from shared/resource-names.ts under LOCAL_PREFIX. Checks that
  * each route's queues exist, so a stack that is not running is reported here, once and clearly.
  */
 export async function openLocalStack(env: Env): Promise<StackTarget> {
@@ -222,7 +234,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
   };
   const routes = await Promise.all(
     config.routes.map(async (route) => {
-      const names = localQueueNames(prefix, route);
+      const names = queueNames(prefix, route);
       return {
         name: route.name,
         path: route.path,
@@ -245,6 +257,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
       createS3Client({ endpoint: endpoints.base, region, credentials }),
       localArchiveBucketName(prefix),
     ),
+    prefix,
     endpoints,
     env,
   );

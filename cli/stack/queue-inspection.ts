@@ -3,7 +3,7 @@ import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/cl
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
 import { releaseMessages } from '../../shared/aws/sqs-message-queue.js';
 import { deadLetterInfoFrom, fromSdkMessage } from '../../shared/envelope.js';
-import { FAILOVER_TABLE } from '../../shared/resources.js';
+import { FAILOVER_TABLE } from '../../shared/tables.js';
 
 /**
  * Reads that are the same on AWS and on the local emulator: queue counts, peeks at messages and the

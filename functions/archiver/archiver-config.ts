@@ -3,9 +3,18 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { createAwsClient, createS3Client, createSqsClient } from '../../shared/aws/clients.js';
 import { cloudWatchQueueAge, type QueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
-import { ENV, type Env, requireEnv } from '../../shared/config/env-names.js';
-import { ConfigurationError } from '../../shared/errors.js';
+import type { Env } from '../../shared/config/env-names.js';
+import {
+  archiverDocumentSchema,
+  parseConfigDocument,
+  type QueueNaming,
+  readConfigDocument,
+} from '../../shared/config/function-config.js';
+import { archiveThresholds, type RetentionConfig } from '../../shared/config/operations.js';
+import { readRouteTable, routeTableFromAsset } from '../../shared/config/route-table.js';
 import { createLogger } from '../../shared/logger.js';
+import { DLQ_RETENTION_SECONDS } from '../../shared/queues.js';
+import { type NamedRoute, queueUrls } from '../../shared/resource-names.js';
 import type { ArchiverDeps, ArchiveTarget } from './archive-expiring.js';
 
 /** Logger service name of the archiver. */
@@ -16,34 +25,47 @@ export interface ArchiverConfig {
   readonly targets: readonly ArchiveTarget[];
 }
 
-function isTarget(value: unknown): value is ArchiveTarget {
-  const target = value as Partial<ArchiveTarget> | null;
-  return (
-    typeof target === 'object' &&
-    target !== null &&
-    typeof target.route === 'string' &&
-    (target.source === 'delivery-queue' || target.source === 'dead-letter-queue') &&
-    typeof target.queueUrl === 'string' &&
-    typeof target.archiveAfterSeconds === 'number' &&
-    target.archiveAfterSeconds >= 0
-  );
+/** Each route's delivery queue and DLQ, with the age at which their messages are archived. */
+export function archiveTargets(
+  naming: QueueNaming,
+  routes: readonly NamedRoute[],
+  retention: Pick<RetentionConfig, 'queueRetentionSeconds' | 'archiveMarginSeconds'>,
+): ArchiveTarget[] {
+  const after = (retentionSeconds: number) =>
+    archiveThresholds(retention, retentionSeconds).archiveAfterSeconds;
+  return routes.flatMap((route) => {
+    const urls = queueUrls(naming, route);
+    return [
+      {
+        route: route.name,
+        source: 'delivery-queue' as const,
+        queueUrl: urls.queueUrl,
+        archiveAfterSeconds: after(retention.queueRetentionSeconds),
+      },
+      {
+        route: route.name,
+        source: 'dead-letter-queue' as const,
+        queueUrl: urls.dlqUrl,
+        archiveAfterSeconds: after(DLQ_RETENTION_SECONDS),
+      },
+    ];
+  });
 }
 
-/** Reads the archiver's environment once at cold start; a malformed target list fails it, naming the value. */
+/** The archiver's configuration from its document and the route table; throws naming the field at fault. */
+export function archiverConfig(document: unknown, routeTable: unknown): ArchiverConfig {
+  const { stack, bucketName, ...retention } = parseConfigDocument(
+    archiverDocumentSchema,
+    document,
+    'archiver',
+  );
+  const routes = readRouteTable(routeTable, 'archiver route table');
+  return { bucketName, targets: archiveTargets(stack.queues, routes, retention) };
+}
+
+/** On Lambda: the document in FUNCTION_CONFIG, the route table from the asset. */
 export function loadArchiverConfig(env: Env): ArchiverConfig {
-  const raw = requireEnv(env, ENV.ARCHIVE_TARGETS);
-  let targets: unknown;
-  try {
-    targets = JSON.parse(raw);
-  } catch {
-    targets = undefined;
-  }
-  if (!Array.isArray(targets) || !targets.every(isTarget)) {
-    throw new ConfigurationError(
-      `${ENV.ARCHIVE_TARGETS} must be a JSON list of {route, source: delivery-queue|dead-letter-queue, queueUrl, archiveAfterSeconds}, got '${raw}'`,
-    );
-  }
-  return { bucketName: requireEnv(env, ENV.ARCHIVE_BUCKET_NAME), targets };
+  return archiverConfig(readConfigDocument(env), routeTableFromAsset());
 }
 
 export interface ArchiverOverrides {

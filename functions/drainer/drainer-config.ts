@@ -9,64 +9,37 @@ import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbOrderedFailover } from '../../shared/aws/dynamodb-ordered-failover.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
+import type { Env } from '../../shared/config/env-names.js';
 import {
-  ENV,
-  type Env,
-  intEnv,
-  recordRetentionSecondsEnv,
-  requireEnv,
-} from '../../shared/config/env-names.js';
-import { ConfigurationError } from '../../shared/errors.js';
+  drainerDocumentSchema,
+  parseConfigDocument,
+  readConfigDocument,
+  type StackSettings,
+} from '../../shared/config/function-config.js';
+import { readRouteTable, routeTableFromAsset } from '../../shared/config/route-table.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { type MessageQueue, systemClock } from '../../shared/ports.js';
-import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/resources.js';
+import { type NamedRoute, queueUrls } from '../../shared/resource-names.js';
 import type { DrainerDeps } from './drain-failover.js';
 
-/** The drainer's settings, read from its environment once at cold start. */
+/** The drainer's settings, read once at cold start. */
 export interface DrainerConfig {
-  readonly failoverTableName: string;
-  readonly messageTableName: string;
-  readonly recordRetentionSeconds: number;
-  /** Route name → delivery queue URL. */
-  readonly routeQueueUrls: Readonly<Record<string, string>>;
+  readonly stack: StackSettings;
+  /** The routes (name, ordering): a failover item of any other route is left where it is. */
+  readonly routes: readonly NamedRoute[];
   readonly timeBudgetSeconds: number;
 }
 
-/** Reads the drainer's environment; a missing or malformed variable fails at cold start with its name. */
+/** The drainer's configuration from its document and the route table; throws naming the field at fault. */
+export function drainerConfig(document: unknown, routeTable: unknown): DrainerConfig {
+  const { stack, timeBudgetSeconds } = parseConfigDocument(drainerDocumentSchema, document, 'drainer');
+  return { stack, timeBudgetSeconds, routes: readRouteTable(routeTable, 'drainer route table') };
+}
+
+/** On Lambda: the document in FUNCTION_CONFIG, the route table from the asset. */
 export function loadDrainerConfig(env: Env): DrainerConfig {
-  const raw = requireEnv(env, ENV.ROUTE_QUEUE_URLS);
-  let routeQueueUrls: unknown;
-  try {
-    routeQueueUrls = JSON.parse(raw);
-  } catch {
-    throw new ConfigurationError(
-      `${ENV.ROUTE_QUEUE_URLS} must be a JSON object of route name to queue URL, got '${raw}'`,
-    );
-  }
-  if (
-    typeof routeQueueUrls !== 'object' ||
-    routeQueueUrls === null ||
-    Array.isArray(routeQueueUrls) ||
-    Object.values(routeQueueUrls).some((url) => typeof url !== 'string')
-  ) {
-    throw new ConfigurationError(
-      `${ENV.ROUTE_QUEUE_URLS} must be a JSON object of route name to queue URL, got '${raw}'`,
-    );
-  }
-  return {
-    failoverTableName: requireEnv(env, ENV.FAILOVER_TABLE_NAME),
-    messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
-    recordRetentionSeconds: recordRetentionSecondsEnv(env),
-    routeQueueUrls: routeQueueUrls as Record<string, string>,
-    timeBudgetSeconds: intEnv(
-      env,
-      ENV.DRAIN_TIME_BUDGET_SECONDS,
-      DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
-      1,
-      MAX_DRAIN_TIME_BUDGET_SECONDS,
-    ),
-  };
+  return drainerConfig(readConfigDocument(env), routeTableFromAsset());
 }
 
 /** What a caller outside Lambda (the local runner, `gd drain --local`) sets instead of the defaults. */
@@ -84,13 +57,20 @@ export function createDrainerDeps(config: DrainerConfig, overrides: DrainerOverr
   const sqs = createSqsClient({ endpoint: overrides.sqsEndpoint, ...credentials });
   const dynamoDb = createDynamoDbClient({ endpoint: overrides.dynamoDbEndpoint, ...credentials });
   const queues = new Map<string, MessageQueue>(
-    Object.entries(config.routeQueueUrls).map(([route, url]) => [route, new SqsMessageQueue(sqs, url)]),
+    config.routes.map((route) => [
+      route.name,
+      new SqsMessageQueue(sqs, queueUrls(config.stack.queues, route).queueUrl),
+    ]),
   );
   const documents = createDocumentClient(dynamoDb);
   return {
-    failover: new DynamoDbFailoverStore(documents, config.failoverTableName),
-    records: new DynamoDbMessageRecords(documents, config.messageTableName, config.recordRetentionSeconds),
-    ordered: new DynamoDbOrderedFailover(documents, config.failoverTableName),
+    failover: new DynamoDbFailoverStore(documents, config.stack.failoverTable),
+    records: new DynamoDbMessageRecords(
+      documents,
+      config.stack.messageTable,
+      config.stack.recordRetentionSeconds,
+    ),
+    ordered: new DynamoDbOrderedFailover(documents, config.stack.failoverTable),
     queueFor: (route) => queues.get(route),
     logger: overrides.logger ?? createLogger(SERVICE.DRAINER),
     clock: systemClock,

@@ -10,31 +10,25 @@ import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import { type BreakerSettings, RAMP_START_CONCURRENCY } from '../../shared/circuit-breaker.js';
+import type { Env } from '../../shared/config/env-names.js';
 import {
-  ENV,
-  type Env,
-  intEnv,
-  recordRetentionSecondsEnv,
-  requireEnv,
-} from '../../shared/config/env-names.js';
-import { type HeaderValue, isHeaderValue, isSecretHeaderValue } from '../../shared/config/header-value.js';
-import { ROUTE_DEFAULTS } from '../../shared/config/route-defaults.js';
+  forwarderDocumentSchema,
+  parseConfigDocument,
+  readConfigDocument,
+} from '../../shared/config/function-config.js';
+import { isSecretHeaderValue } from '../../shared/config/header-value.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
 import { isFifoQueue } from '../../shared/ordering.js';
 import { type Backend, type DeliverySwitch, systemClock } from '../../shared/ports.js';
-import {
-  SecretsManagerSigningKeys,
-  SIGNING_SECRET_CACHE_SECONDS,
-} from '../../shared/signing/signing-keys.js';
-import { MAX_VISIBILITY_SECONDS, type RetryPolicy } from './backoff.js';
+import { queueUrls } from '../../shared/resource-names.js';
+import { SecretsManagerSigningKeys } from '../../shared/signing/signing-keys.js';
 import type { ForwarderDeps, ForwarderSettings } from './forwarder-deps.js';
 import { FetchBackend } from './http-backend.js';
 import { cachedSecretReader } from './route-headers.js';
 
-/** The forwarder's settings, read from its environment once at cold start. */
+/** The forwarder's settings, read from its document once at cold start. */
 export interface ForwarderConfig extends ForwarderSettings {
   readonly queueUrl: string;
   readonly dlqUrl: string;
@@ -46,122 +40,38 @@ export interface ForwarderConfig extends ForwarderSettings {
   readonly signingSecretCacheSeconds: number;
 }
 
-/** The route's circuit breaker: both variables or neither. */
-export function loadBreakerSettings(env: Env): { breaker?: BreakerSettings } {
-  const failures = env[ENV.BREAKER_FAILURES]?.trim();
-  const probe = env[ENV.BREAKER_PROBE_SECONDS]?.trim();
-  if (!failures && !probe) return {};
-  if (!failures || !probe) {
-    throw new ConfigurationError(
-      `set both ${ENV.BREAKER_FAILURES} and ${ENV.BREAKER_PROBE_SECONDS} for a circuit breaker, or neither`,
-    );
-  }
-  return {
-    breaker: {
-      failures: intEnv(env, ENV.BREAKER_FAILURES, 0, 1, 1000),
-      probeSeconds: intEnv(env, ENV.BREAKER_PROBE_SECONDS, 0, 1, 3600),
-      concurrency: intEnv(env, ENV.MAX_CONCURRENCY, RAMP_START_CONCURRENCY, RAMP_START_CONCURRENCY, 1000),
-    },
-  };
-}
-
-/** Parses NON_RETRYABLE_STATUSES ("400,404,422"); empty means "retry everything". */
-export function parseStatuses(raw: string | undefined, fallback: readonly number[]): ReadonlySet<number> {
-  if (raw === undefined) return new Set(fallback);
-  const parts = raw
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean);
-  const statuses = parts.map(Number);
-  const bad = parts.filter(
-    (_, i) => !Number.isInteger(statuses[i]) || (statuses[i] ?? 0) < 100 || (statuses[i] ?? 0) > 599,
-  );
-  if (bad.length > 0) {
-    throw new ConfigurationError(
-      `${ENV.NON_RETRYABLE_STATUSES} must be comma-separated HTTP statuses, got '${bad.join(',')}'`,
-    );
-  }
-  return new Set(statuses);
-}
-
-/** The route's retry policy: its schedule when RETRY_SCHEDULE_SECONDS is set, else exponential backoff. */
-export function loadRetryPolicy(env: Env): RetryPolicy {
-  const schedule = env[ENV.RETRY_SCHEDULE_SECONDS]?.trim();
-  if (schedule) {
-    const parts = schedule.split(',').map((part) => part.trim());
-    const delays = parts.map(Number);
-    if (delays.some((delay) => !Number.isInteger(delay) || delay < 1 || delay > MAX_VISIBILITY_SECONDS)) {
-      throw new ConfigurationError(
-        `${ENV.RETRY_SCHEDULE_SECONDS} must be comma-separated whole seconds from 1 to ${MAX_VISIBILITY_SECONDS}, got '${schedule}'`,
-      );
-    }
-    return { schedule: delays };
-  }
-  const defaults = ROUTE_DEFAULTS.retry;
-  const baseSeconds = intEnv(env, ENV.RETRY_BASE_SECONDS, defaults.baseSeconds, 1, MAX_VISIBILITY_SECONDS);
-  const maxSeconds = intEnv(
-    env,
-    ENV.RETRY_MAX_SECONDS,
-    defaults.maxSeconds,
-    baseSeconds,
-    MAX_VISIBILITY_SECONDS,
-  );
-  return { baseSeconds, maxSeconds };
-}
-
-/** Reads and checks the forwarder's environment; throws naming the variable at fault. */
-export function loadForwarderConfig(env: Env): ForwarderConfig {
-  const targetUrl = requireEnv(env, ENV.TARGET_URL);
-  if (!URL.canParse(targetUrl))
-    throw new ConfigurationError(`${ENV.TARGET_URL} must be a URL, got '${targetUrl}'`);
-  return {
-    route: requireEnv(env, ENV.ROUTE_NAME),
-    queueUrl: requireEnv(env, ENV.QUEUE_URL),
-    dlqUrl: requireEnv(env, ENV.DLQ_URL),
-    messageTableName: requireEnv(env, ENV.MESSAGE_TABLE_NAME),
-    recordRetentionSeconds: recordRetentionSecondsEnv(env),
-    targetUrl,
-    timeoutSeconds: intEnv(env, ENV.TARGET_TIMEOUT_SECONDS, ROUTE_DEFAULTS.timeoutSeconds, 1, 300),
-    maxAttempts: intEnv(env, ENV.MAX_ATTEMPTS, ROUTE_DEFAULTS.maxAttempts, 1, 1000),
-    retry: loadRetryPolicy(env),
-    nonRetryableStatuses: parseStatuses(env[ENV.NON_RETRYABLE_STATUSES], ROUTE_DEFAULTS.nonRetryableStatuses),
-    logPayloads: env[ENV.LOG_PAYLOADS] === 'true',
-    ...(env[ENV.SIGNING_SECRET_ID]?.trim() ? { signingSecretId: env[ENV.SIGNING_SECRET_ID]?.trim() } : {}),
-    signingSecretCacheSeconds: intEnv(
-      env,
-      ENV.SIGNING_SECRET_CACHE_SECONDS,
-      SIGNING_SECRET_CACHE_SECONDS,
-      0,
-      3600,
-    ),
-    ...parseHeaders(env[ENV.TARGET_HEADERS]),
-    ...loadBreakerSettings(env),
-  };
-}
-
 /**
- * Parses TARGET_HEADERS (a JSON object of header name to text or secret reference); the message
- * never echoes a value: they may be secrets.
+ * The forwarder's configuration from its document, checked by the routes file's schema; its queues
+ * are derived from the stack's naming and the route's name. Throws naming each field at fault.
  */
-export function parseHeaders(raw: string | undefined): { headers?: Readonly<Record<string, HeaderValue>> } {
-  if (raw === undefined || raw.trim() === '') return {};
-  let headers: unknown;
-  try {
-    headers = JSON.parse(raw);
-  } catch {
-    headers = undefined;
-  }
-  if (
-    typeof headers !== 'object' ||
-    headers === null ||
-    Array.isArray(headers) ||
-    !Object.values(headers).every(isHeaderValue)
-  ) {
+export function forwarderConfig(document: unknown): ForwarderConfig {
+  const { stack, route } = parseConfigDocument(forwarderDocumentSchema, document, 'forwarder');
+  if (route.signing && !route.signing.secret) {
     throw new ConfigurationError(
-      `${ENV.TARGET_HEADERS} must be a JSON object of header name to text value or {"secret": "<name or ARN>", "field"?: "...", "prefix"?: "..."}`,
+      `route ${route.name} is signed but its document names no signing secret (route.delivery.signing.secret): the stack or the runner resolves it when it creates the secret`,
     );
   }
-  return { headers: headers as Record<string, HeaderValue> };
+  return {
+    route: route.name,
+    ...queueUrls(stack.queues, route),
+    messageTableName: stack.messageTable,
+    recordRetentionSeconds: stack.recordRetentionSeconds,
+    targetUrl: route.target,
+    timeoutSeconds: route.timeoutSeconds,
+    maxAttempts: route.maxAttempts,
+    retry: route.retry,
+    nonRetryableStatuses: new Set(route.nonRetryableStatuses),
+    logPayloads: stack.logPayloads,
+    ...(route.signing?.secret ? { signingSecretId: route.signing.secret } : {}),
+    signingSecretCacheSeconds: stack.secretCacheSeconds,
+    ...(route.headers ? { headers: route.headers } : {}),
+    ...(route.breaker ? { breaker: { ...route.breaker, concurrency: route.concurrency } } : {}),
+  };
+}
+
+/** On Lambda: the document in FUNCTION_CONFIG. */
+export function loadForwarderConfig(env: Env): ForwarderConfig {
+  return forwarderConfig(readConfigDocument(env));
 }
 
 /** What a caller outside Lambda (the local runner, tests, the bench) sets instead of the defaults. */
@@ -246,6 +156,6 @@ export function createForwarderDeps(
  */
 function missingSwitch(): never {
   throw new ConfigurationError(
-    `${ENV.BREAKER_FAILURES} is set but this forwarder has no delivery switch: a route with a circuit breaker runs functions/forwarder/breaker-handler.ts`,
+    `route.delivery.breaker is set but this forwarder has no delivery switch: a route with a circuit breaker runs functions/forwarder/breaker-handler.ts`,
   );
 }

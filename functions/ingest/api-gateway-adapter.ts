@@ -1,7 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { BATCH_PATH_SUFFIX } from '../../shared/config/batch-ingest.js';
-import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
+import { PROXY_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import {
   countMetric,
   createMetrics,
@@ -12,27 +11,30 @@ import {
 } from '../../shared/metrics.js';
 import { TRACE_HEADER } from '../../shared/trace-context.js';
 import { acceptBatch, type BatchResult } from './accept-batch.js';
-import { type AcceptOutcome, acceptMessage, type IngestDeps } from './accept-message.js';
+import { type AcceptOutcome, acceptMessage } from './accept-message.js';
+import type { IngestRoutes } from './ingest-config.js';
 import { lookupPathSegment } from './lookup-message.js';
 import type { IngestRequest } from './parse-request.js';
 
 /**
- * API Gateway proxy event (REST, or HTTP API with payload format 1.0) → {@link acceptMessage} for
- * `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch`, {@link lookupPathSegment} for
- * `GET <route path>/{messageId}` → proxy result.
+ * API Gateway proxy event (REST, or HTTP API with payload format 1.0, from the greedy `/{proxy+}`
+ * resource that serves every route) → the route its path names (match-route.ts) → {@link acceptMessage}
+ * for `POST <route path>`, {@link acceptBatch} for `POST <route path>/batch`, {@link lookupPathSegment} for
+ * `GET <route path>/{messageId}` → proxy result. A path no route has, or a method a path does not
+ * take, is answered without touching a store.
  */
-export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
+export function createIngestHandler(routes: IngestRoutes, metrics: Metrics = createMetrics(SERVICE.INGEST)) {
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    const matched = routes.match(event.httpMethod, requestPath(event));
+    if ('answer' in matched) return matched.answer;
+    const deps = routes.depsOf(matched.route);
     deps.logger.addContext(context);
+    const { endpoint } = matched;
     // `GET <route path>/{messageId}`: the message's status record (no metric: not an ingest outcome).
-    if (event.httpMethod === 'GET')
-      return lookupPathSegment(
-        event.pathParameters?.[MESSAGE_ID_PATH_PARAMETER],
-        decodedByFrontDoor(event),
-        deps,
-      );
+    if (endpoint.kind === 'lookup')
+      return lookupPathSegment(endpoint.segment, decodedByFrontDoor(event), deps);
     const request = toIngestRequest(event);
-    if (isBatchEvent(event)) {
+    if (endpoint.kind === 'batch') {
       const { response, results } = await acceptBatch(request, deps);
       if (results.length === 0) countMetric(metrics, METRIC.REJECTED);
       for (const [name, count] of countByMetric(results)) countMetric(metrics, name, count);
@@ -47,6 +49,7 @@ export function createIngestHandler(deps: IngestDeps, metrics: Metrics = createM
 }
 
 /**
+/**
  * Whether the front door decoded the path parameters before the event was made. An HTTP API does,
  * and its payload format 1.0 events carry `"version": "1.0"`
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html);
@@ -59,9 +62,13 @@ function decodedByFrontDoor(event: APIGatewayProxyEvent): boolean {
   return 'version' in event && (event as { version?: unknown }).version !== undefined;
 }
 
-/** The batch resource (`<route path>/batch`): API Gateway names it in `resource`, the local API in `path`. */
-function isBatchEvent(event: APIGatewayProxyEvent): boolean {
-  return (event.resource ?? event.path ?? '').endsWith(BATCH_PATH_SUFFIX);
+/**
+ * The request's path below the stage: the greedy path parameter of `/{proxy+}` (the same on both
+ * front doors, whatever the stage or a custom domain's mapping adds to `path`), else `path`.
+ */
+function requestPath(event: APIGatewayProxyEvent): string {
+  const proxy = event.pathParameters?.[PROXY_PATH_PARAMETER];
+  return proxy === undefined ? event.path : `/${proxy}`;
 }
 
 /** The dashboard's count for each outcome of a message, single POST or batch entry. */

@@ -1,8 +1,8 @@
 import { createIngestHandler } from './api-gateway-adapter.js';
 import { createIngestDeps, loadIngestConfig } from './ingest-config.js';
 
-// Once per container: a missing variable fails the cold start, not a request.
-const deps = createIngestDeps(loadIngestConfig(process.env));
+// Once per container: a malformed document or route table fails the cold start, not a request.
+const routes = createIngestDeps(loadIngestConfig(process.env));
 
-/** API Gateway (REST, proxy integration) → acceptMessage. */
-export const handler = createIngestHandler(deps);
+/** API Gateway (REST or HTTP API, proxy integration, every route's paths) → acceptMessage and friends. */
+export const handler = createIngestHandler(routes);

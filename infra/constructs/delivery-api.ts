@@ -25,13 +25,12 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { batchPath } from '../../shared/config/batch-ingest.js';
 import {
   DEFAULT_FRONT_DOOR,
   FRONT_DOOR_HTTP_API,
   type FrontDoorConfig,
 } from '../../shared/config/front-door.js';
-import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
+import { PROXY_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
 /** The API stage; part of every URL, on either front door. */
@@ -121,22 +120,25 @@ export interface DeliveryApiProps {
   readonly apiName?: string;
 }
 
-/** What a route's ingest endpoints became on the front door. */
+/** What the ingest's endpoint became on the front door. */
 export interface IngestEndpoints {
-  /** REST: `POST <path>` (for per-method metrics); undefined on an HTTP API. */
+  /** REST: `ANY /{proxy+}`, every route's paths. */
   readonly method?: Method;
-  /** REST: `POST <path>/batch`. */
-  readonly batchMethod?: Method;
-  /** REST: `GET <path>/{messageId}`, the message's status record. */
-  readonly statusMethod?: Method;
-  /** HTTP API: the three routes. */
+  /** HTTP API: `ANY /{proxy+}`. */
   readonly httpRoutes?: readonly HttpRoute[];
 }
 
 /**
  * The stack's front door: one API Gateway REST API or HTTP API, access-logged and throttled per
- * stage, to which each route adds `POST <path>` and `POST <path>/batch` on its ingest function.
- * The ingest reads the same proxy event from both: the HTTP API integration uses payload format 1.0.
+ * stage, with one greedy resource, `ANY /{proxy+}`, on the one ingest function, which routes every
+ * route's `POST <path>`, `POST <path>/batch` and `GET <path>/{messageId}` by path itself
+ * (functions/ingest/match-route.ts). So the API has one resource, one method and one Lambda
+ * permission whatever the number of routes: a REST API allows 300 resources by default ("Amazon API
+ * Gateway quotas", https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html), and a
+ * function's resource-based policy 20 KB ("Lambda quotas",
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html), which a permission per
+ * method would pass at a few dozen routes. The ingest reads the same proxy event from both front
+ * doors: the HTTP API integration uses payload format 1.0.
  */
 export class DeliveryApi extends Construct {
   /** The chosen front door. */
@@ -231,52 +233,37 @@ export class DeliveryApi extends Construct {
     return this.restApi?.deploymentStage;
   }
 
-  /** Adds `POST <path>`, `POST <path>/batch` and `GET <path>/{messageId}`, all proxied to `ingest`. */
-  addIngestEndpoints(id: string, path: string, ingest: IFunction): IngestEndpoints {
+  /** Adds `ANY /{proxy+}`, proxied to the ingest, with one Lambda permission for the whole API. */
+  addIngest(ingest: IFunction): IngestEndpoints {
+    const proxyPath = `/{${PROXY_PATH_PARAMETER}+}`;
     if (this.httpApi) {
       // Payload format 1.0 is the REST proxy event: one ingest handler serves both front doors.
-      const integration = new HttpLambdaIntegration(`${id}Ingest`, ingest, {
+      const integration = new HttpLambdaIntegration('Ingest', ingest, {
         payloadFormatVersion: PayloadFormatVersion.VERSION_1_0,
       });
-      const httpRoutes = [path, batchPath(path)].flatMap(
-        (routePath) =>
-          this.httpApi?.addRoutes({
-            path: routePath,
-            methods: [HttpMethod.POST],
-            integration,
-            authorizer: this.authorizer,
-          }) ?? [],
-      );
-      httpRoutes.push(
-        ...this.httpApi.addRoutes({
-          path: `${path}/{${MESSAGE_ID_PATH_PARAMETER}}`,
-          methods: [HttpMethod.GET],
-          integration,
-          authorizer: this.authorizer,
-        }),
-      );
+      const httpRoutes = this.httpApi.addRoutes({
+        path: proxyPath,
+        methods: [HttpMethod.ANY],
+        integration,
+        authorizer: this.authorizer,
+      });
       return { httpRoutes };
     }
     const restApi = this.restApi as RestApi;
-    const resource = restApi.root.resourceForPath(path);
-    // One integration for every method: the ingest tells a batch, a single message and a lookup apart.
-    const integration = new LambdaIntegration(ingest, { proxy: true });
-    const options = { apiKeyRequired: this.apiKeyRequired };
-    const method = resource.addMethod('POST', integration, options);
-    const batchMethod = resource.addResource(batchPath('').slice(1)).addMethod('POST', integration, options);
-    const statusMethod = resource
-      .addResource(`{${MESSAGE_ID_PATH_PARAMETER}}`)
-      .addMethod('GET', integration, options);
+    // One permission for every method and path of the API (not one per method: the function's
+    // resource-based policy is limited to 20 KB); it covers the console's test invocations too.
+    const integration = new LambdaIntegration(ingest, { proxy: true, scopePermissionToMethod: false });
+    const method = restApi.root
+      .addResource(proxyPath.slice(1))
+      .addMethod('ANY', integration, { apiKeyRequired: this.apiKeyRequired });
     const auth = this.apiKeyRequired
       ? 'Clients authenticate with an API key under a usage plan: the chosen auth for machine clients posting messages.'
       : 'API key auth is switched off in configuration (apiKeyRequired false) on purpose; nothing else is expected.';
-    for (const each of [method, batchMethod, statusMethod]) {
-      Validations.of(each).acknowledge(
-        { id: 'AwsSolutions-APIG4', reason: auth },
-        { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
-      );
-    }
-    return { method, batchMethod, statusMethod };
+    Validations.of(method).acknowledge(
+      { id: 'AwsSolutions-APIG4', reason: auth },
+      { id: 'AwsSolutions-COG4', reason: `${auth} There are no Cognito users to authorize.` },
+    );
+    return { method };
   }
 }
 

@@ -1,12 +1,13 @@
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { COMPONENT_TAG, ROUTE_TAG } from '../../shared/config/component-tags.js';
+import { ENV } from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
 /** The repository root: entries, the lock file and esbuild's working directory are all resolved from it. */
@@ -21,6 +22,18 @@ export const DEFAULT_MEMORY_MB = 256;
 export const DEFAULT_TIMEOUT = Duration.seconds(10);
 /** How long function logs are kept. */
 export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** A file copied into a function's asset. */
+export interface AssetFile {
+  /** Absolute path of the file at synth time. */
+  readonly source: string;
+  /** Path inside the asset, relative to the bundle (folders are created). */
+  readonly target: string;
+}
+
+/** Copies a file, creating the target's folder: run with node so synth works the same on every platform. */
+const COPY_FILE =
+  "const fs=require('node:fs'),path=require('node:path');fs.mkdirSync(path.dirname(process.argv[2]),{recursive:true});fs.copyFileSync(process.argv[1],process.argv[2])";
 
 /** Properties of a {@link DeliveryFunction}. */
 export interface DeliveryFunctionProps {
@@ -65,11 +78,21 @@ export interface DeliveryFunctionProps {
    */
   readonly logRemovalPolicy?: RemovalPolicy;
   /**
-   * Files copied next to the bundle (the function reads them from its directory), e.g. a route's
-   * JSON Schema file; each keeps its file name.
+   * Files copied into the asset beside the bundle (the function reads them from its directory), e.g.
+   * the route table and the routes' JSON Schema files: `source` (absolute) → `target` (relative).
    * @default - none
    */
-  readonly assetFiles?: readonly string[];
+  readonly assetFiles?: readonly AssetFile[];
+  /**
+   * The function's name, when others derive it (a route's forwarder: shared/resource-names.ts).
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+  /**
+   * The log group the function writes to, when several share one (the forwarders).
+   * @default - a log group of its own, with {@link logRetention} and {@link logRemovalPolicy}
+   */
+  readonly logGroup?: ILogGroup;
   /**
    * The route the function serves, written as its `gd:route` tag (with `gd:component`, its name).
    * @default - none: the function serves every route
@@ -92,7 +115,7 @@ export interface DeliveryFunctionProps {
  */
 export class DeliveryFunction extends NodejsFunction {
   /** The function's log group (retention and removal policy set here, not by Lambda's defaults). */
-  public readonly functionLogGroup: LogGroup;
+  public readonly functionLogGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: DeliveryFunctionProps) {
     const memorySize = props.memorySize ?? DEFAULT_MEMORY_MB;
@@ -101,10 +124,12 @@ export class DeliveryFunction extends NodejsFunction {
         `DeliveryFunction ${id}: memorySize must be a whole number of MB from 128 to 10240, got ${memorySize}`,
       );
     }
-    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
-      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
-    });
+    const logGroup =
+      props.logGroup ??
+      new LogGroup(scope, `${id}LogGroup`, {
+        retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+        removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+      });
     const role = new Role(scope, `${id}Role`, {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the ${props.name} function`,
@@ -123,6 +148,7 @@ export class DeliveryFunction extends NodejsFunction {
       tracing: Tracing.ACTIVE,
       role,
       logGroup,
+      ...(props.functionName ? { functionName: props.functionName } : {}),
       retryAttempts: props.retryAttempts,
       environment: {
         // Stack traces point into the TypeScript sources, not the minified bundle.
@@ -153,7 +179,7 @@ export class DeliveryFunction extends NodejsFunction {
           afterBundling: (_inputDir: string, outputDir: string) =>
             (props.assetFiles ?? []).map(
               (file) =>
-                `node -e "require('node:fs').copyFileSync(process.argv[1], process.argv[2])" ${JSON.stringify(file)} ${JSON.stringify(join(outputDir, basename(file)))}`,
+                `node -e "${COPY_FILE}" ${JSON.stringify(file.source)} ${JSON.stringify(join(outputDir, file.target))}`,
             ),
         },
       },
@@ -173,9 +199,51 @@ export class DeliveryFunction extends NodejsFunction {
     });
   }
 
-  /** Sets every variable of an environment, e.g. one built by `routeEnvironments` (shared/config). */
-  public addEnvironmentVariables(environment: Readonly<Record<string, string>>): this {
-    for (const [name, value] of Object.entries(environment)) this.addEnvironment(name, value);
+  /**
+   * Sets the function's configuration document (shared/config/function-config.ts): one variable,
+   * whose CloudFormation references are resolved at deploy time. Refused here, with the reason, when
+   * it could pass Lambda's 4 KB limit on a function's environment.
+   */
+  public setConfigDocument(document: unknown, what: string): this {
+    const value = Stack.of(this).toJsonString(document);
+    this.addEnvironment(ENV.FUNCTION_CONFIG, value);
+    const bytes = estimatedEnvironmentBytes(Stack.of(this).resolve(value), ENV.FUNCTION_CONFIG);
+    if (bytes > MAX_ENVIRONMENT_BYTES) {
+      throw new ConfigurationError(
+        `${what}: its configuration document would take about ${bytes} bytes of the function's environment, over Lambda's ${MAX_ENVIRONMENT_BYTES}-byte limit; shorten it (long static headers? move them to a Secrets Manager secret: {"secret": ...})`,
+      );
+    }
     return this;
   }
+}
+
+/**
+ * Lambda's limit on a function's environment variables, all together: 4 KB ("Lambda quotas",
+ * https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+export const MAX_ENVIRONMENT_BYTES = 4096;
+
+/**
+ * How long a reference can resolve to, at most, in the estimate: a table name or an ARN (CloudFormation
+ * names a table `<stack>-<id>-<suffix>`, at most 255 characters; an account id, a region and a domain are shorter).
+ */
+const REFERENCE_ALLOWANCE = 255;
+
+/**
+ * Bytes a variable takes once deployed, estimated from its synthesized value: literal text counts
+ * as it is (escaped as JSON, as Lambda measures the variables), each reference as the longest value
+ * it could resolve to, plus the variable's name.
+ */
+export function estimatedEnvironmentBytes(resolved: unknown, name: string): number {
+  const size = (value: unknown): number => {
+    if (typeof value === 'string') return JSON.stringify(value).length - 2;
+    if (Array.isArray(value)) return value.reduce((sum: number, part) => sum + size(part), 0);
+    if (typeof value === 'object' && value !== null) {
+      const join = (value as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+      if (join) return size(join[1]);
+      return REFERENCE_ALLOWANCE;
+    }
+    return String(value).length;
+  };
+  return name.length + size(resolved);
 }

@@ -1,28 +1,25 @@
-import { basename } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
-import type { Method } from 'aws-cdk-lib/aws-apigateway';
 import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { DeduplicationScope, FifoThroughputLimit, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { forwarderDocument, type StackBindings } from '../../shared/config/function-config.js';
 import { isSecretHeaderValue } from '../../shared/config/header-value.js';
-import { routeEnvironments } from '../../shared/config/route-environment.js';
 import { parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   forwarderTimeoutSeconds,
-  MESSAGE_TABLE,
-} from '../../shared/resources.js';
-import { isBuiltInBodySchema } from '../../shared/schemas/body-schemas.js';
+} from '../../shared/queues.js';
+import { forwarderFunctionName, queueNames } from '../../shared/resource-names.js';
 import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-value.js';
 import { definedOnly } from './defined-props.js';
-import type { DeliveryApi } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
 import { RouteBreaker } from './route-breaker.js';
 import { grantSecretKeysDecrypt } from './secret-key-grants.js';
@@ -32,7 +29,7 @@ const MAX_BATCHING_WINDOW_SECONDS = 300;
 
 /**
  * What makes an ordered route's delivery queue FIFO: the high-throughput mode the local runner sets
- * from HIGH_THROUGHPUT_FIFO (shared/resources.ts; the infra tests compare the two).
+ * from HIGH_THROUGHPUT_FIFO (shared/queues.ts; the infra tests compare the two).
  */
 const ORDERED_QUEUE_PROPS = {
   fifo: true,
@@ -47,48 +44,35 @@ export const DELIVERY_ROUTE_DEFAULTS = {
    * while a single message still waits at most a second before its first delivery attempt.
    */
   maxBatchingWindow: Duration.seconds(1),
-  ingestMemorySize: DEFAULT_MEMORY_MB,
   forwarderMemorySize: DEFAULT_MEMORY_MB,
-  ingestTimeout: Duration.seconds(10),
-  recordRetentionDays: MESSAGE_TABLE.defaultRetentionDays,
 } as const;
 
 /** Properties of a {@link DeliveryRoute}. */
 export interface DeliveryRouteProps {
   /** The route: path, target, retry policy, concurrency (shared/config/routes.ts). Validated again here. */
   readonly route: RouteConfig;
-  /** The front door the route's `POST <path>` and `POST <path>/batch` are added to. */
-  readonly api: DeliveryApi;
-  /** The failover table; the ingest may only put items into it. */
-  readonly failoverTable: ITable;
-  /** The message table: status records, written by the ingest and the forwarder, read by the lookup. */
+  /** What every function of the stack is told (tables, queue naming): the `stack` of its document. */
+  readonly bindings: StackBindings;
+  /** The stack's resource prefix: the route's queues and forwarder are named from it. */
+  readonly namePrefix: string;
+  /** The message table: status records, written by the forwarder. */
   readonly messageTable: ITable;
   /**
-   * Days a status record is kept after its last write (at least the queue's plus the DLQ's retention).
-   * @default 30
+   * The log group the forwarder writes to (all forwarders share one; their streams carry the
+   * function's name).
+   * @default - a log group of the forwarder's own
    */
-  readonly recordRetentionDays?: number;
+  readonly forwarderLogGroup?: ILogGroup;
   /**
    * How long the event source gathers records before invoking the forwarder (0-300 s).
    * @default Duration.seconds(1)
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * Ingest memory in MB.
-   * @default 256
-   */
-  readonly ingestMemorySize?: number;
-  /**
    * Forwarder memory in MB.
    * @default 256
    */
   readonly forwarderMemorySize?: number;
-  /**
-   * Ingest timeout. Its SDK clients give up within about two seconds per store, so this is headroom
-   * for a cold start, well under API Gateway's 29 s integration limit.
-   * @default Duration.seconds(10)
-   */
-  readonly ingestTimeout?: Duration;
   /**
    * How long the delivery queue keeps a message (SQS allows 1 minute to 14 days).
    * @default Duration.seconds(MAX_SQS_RETENTION_SECONDS), 14 days
@@ -97,9 +81,12 @@ export interface DeliveryRouteProps {
 }
 
 /**
- * One delivery route (the README's flow, once per route): `POST <path>` → ingest → delivery queue →
- * forwarder → backend, with the route's `fail-messages` dead-letter queue. Each route has its own
- * queue, DLQ and forwarder so one failing backend cannot slow the others.
+ * One delivery route (the README's flow, once per route): delivery queue → forwarder → backend, with
+ * the route's `fail-messages` dead-letter queue; the one ingest of the stack (DeliveryIngest) writes
+ * to its queue. Each route has its own queue, DLQ and forwarder so one failing backend cannot slow
+ * the others. The queues and the forwarder have names derived from the stack's prefix and the
+ * route's name (shared/resource-names.ts), which is how the functions serving every route, and `gd`,
+ * find them without a list that grows with the routes.
  */
 export class DeliveryRoute extends Construct {
   /** The validated route configuration. */
@@ -108,20 +95,12 @@ export class DeliveryRoute extends Construct {
   public readonly queue: Queue;
   /** The `fail-messages` dead-letter queue: non-retryable answers and exhausted attempts. */
   public readonly deadLetterQueue: Queue;
-  /** Validates a request and stores it in the queue (or the failover table). */
-  public readonly ingestFunction: DeliveryFunction;
   /** Delivers queued messages to the route's target. */
   public readonly forwarderFunction: DeliveryFunction;
   /** The forwarder's SQS event source. */
   public readonly eventSource: SqsEventSource;
   /** The event source mapping (disable it to pause delivery; its id is a stack output). */
   public readonly eventSourceMapping: EventSourceMapping;
-  /** `POST <path>` on a REST front door (undefined on an HTTP API, whose routes have no per-method metrics). */
-  public readonly method?: Method;
-  /** `POST <path>/batch` on a REST front door: up to 100 messages in one request, one result each. */
-  public readonly batchMethod?: Method;
-  /** `GET <path>/{messageId}` on a REST front door: a message's status record, same API key as the POSTs. */
-  public readonly statusMethod?: Method;
   /** The secret the forwarder signs deliveries with, when the route's `signing` is on. */
   public readonly signingSecret?: ISecret;
   /** How the forwarder and `gd` name that secret: the name or ARN it was given, or the new secret's ARN. */
@@ -143,14 +122,12 @@ export class DeliveryRoute extends Construct {
     this.route = route;
     const queueSettings = deliveryQueueSettings(route, settings.queueRetention?.toSeconds());
 
-    // No physical names: CloudFormation names the queues (`<stack>-<id>-<suffix>`), so a
-    // replacement, or a deploy right after a destroy, never meets SQS's 60-second QueueDeletedRecently
-    // ban on a name; gd and the functions find the queues through stack outputs and variables.
-    // Without a fixed name the DLQ cannot list the delivery queue in a by-queue RedriveAllowPolicy
-    // (each would reference the other), so it keeps SQS's default: any queue of this account may use
-    // it as a dead-letter queue. StartMessageMoveTask (console "Start DLQ redrive", gd redrive) needs
-    // no allow policy either way.
+    // Names derived from the stack's prefix and the route's name: the ingest, the drainer, the
+    // archiver and gd derive them the same way. (A deploy within a minute of deleting the stack meets
+    // SQS's 60-second ban on a deleted queue's name: wait, then deploy again.)
+    const names = queueNames(props.namePrefix, route);
     this.deadLetterQueue = new Queue(this, 'FailMessages', {
+      queueName: names.deadLetterQueue,
       retentionPeriod: Duration.seconds(DLQ_RETENTION_SECONDS),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -159,76 +136,26 @@ export class DeliveryRoute extends Construct {
     });
 
     this.queue = new Queue(this, 'Delivery', {
+      queueName: names.deliveryQueue,
       visibilityTimeout: Duration.seconds(queueSettings.visibilityTimeoutSeconds),
       retentionPeriod: Duration.seconds(queueSettings.retentionSeconds),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: queueSettings.maxReceiveCount },
-      // An ordered route: one message group per key, in high-throughput FIFO mode (shared/resources.ts).
+      // An ordered route: one message group per key, in high-throughput FIFO mode (shared/queues.ts).
       ...(queueSettings.fifo ? ORDERED_QUEUE_PROPS : {}),
     });
 
-    // A route's own JSON Schema file travels in the ingest's asset; built-in schemas are bundled.
-    const schemaFile =
-      route.schema === undefined || isBuiltInBodySchema(route.schema) ? undefined : route.schema;
-    this.ingestFunction = new DeliveryFunction(this, 'Ingest', {
-      name: 'ingest',
-      route: route.name,
-      description: `Accepts POST ${route.path} into the ${route.name} delivery queue`,
-      memorySize: settings.ingestMemorySize,
-      timeout: settings.ingestTimeout,
-      ...(schemaFile ? { assetFiles: [schemaFile] } : {}),
-    });
-    const ingest = this.ingestFunction;
     if (route.signing) {
       this.signingSecret = this.createSigningSecret(route.signing.secret);
       this.signingSecretId = route.signing.secret ?? this.signingSecret.secretArn;
     }
-    // Both functions' variables come from the one route → environment mapping the local runner uses too.
-    const environments = routeEnvironments(route, {
-      ...(this.signingSecretId ? { signingSecretId: this.signingSecretId } : {}),
-      queueUrl: this.queue.queueUrl,
-      dlqUrl: this.deadLetterQueue.queueUrl,
-      failoverTableName: props.failoverTable.tableName,
-      messageTableName: props.messageTable.tableName,
-      recordRetentionDays: settings.recordRetentionDays,
-      ...(schemaFile ? { bodySchemaFile: basename(schemaFile) } : {}),
-    });
-    ingest.addEnvironmentVariables(environments.ingest);
-    this.queue.grantSendMessages(ingest);
-    // Table.grant would also cover `<table>/index/*`; the ingest only ever touches the table itself.
-    Grant.addToPrincipal({
-      grantee: ingest,
-      // Put (failover), Get (the body under an id a retry or a reused key ran into; the lookup of a
-      // message whose status record is missing).
-      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
-      resourceArns: [props.failoverTable.tableArn],
-    });
-    // Put (accept), Get (the record a retry or a reused key ran into; the lookup), Update (moved to
-    // failover), Delete (the record of a message no store took). The table only: it has no indexes.
-    Grant.addToPrincipal({
-      grantee: ingest,
-      actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      resourceArns: [props.messageTable.tableArn],
-    });
-    if (route.ordering) {
-      // Ordered routes read their key's counter and next slot (consistent GetItems), claim a slot
-      // with a conditional Put and raise the counter's hint with an Update.
-      Grant.addToPrincipal({
-        grantee: ingest,
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resourceArns: [props.failoverTable.tableArn],
-      });
-    }
-
-    const endpoints = props.api.addIngestEndpoints(id, route.path, ingest);
-    this.method = endpoints.method;
-    this.batchMethod = endpoints.batchMethod;
-    this.statusMethod = endpoints.statusMethod;
 
     this.forwarderFunction = new DeliveryFunction(this, 'Forwarder', {
       name: 'forwarder',
       route: route.name,
+      functionName: forwarderFunctionName(props.namePrefix, route),
+      ...(props.forwarderLogGroup ? { logGroup: props.forwarderLogGroup } : {}),
       // With a breaker, the handler that also answers the probe schedule and holds the Lambda client.
       ...(route.breaker ? { handlerFile: 'breaker-handler.ts' } : {}),
       description: `Delivers the ${route.name} queue to ${route.target}`,
@@ -236,7 +163,11 @@ export class DeliveryRoute extends Construct {
       timeout: Duration.seconds(forwarderTimeoutSeconds(route)),
     });
     const forwarder = this.forwarderFunction;
-    forwarder.addEnvironmentVariables(environments.forwarder);
+    // The route's whole configuration, one document, checked at cold start by the routes file's schema.
+    forwarder.setConfigDocument(
+      forwarderDocument(props.bindings, route, this.signingSecretId),
+      `route ${route.name}'s forwarder`,
+    );
     // Backoff: the forwarder sets the visibility of a record it failed to deliver.
     this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
     this.deadLetterQueue.grantSendMessages(forwarder);

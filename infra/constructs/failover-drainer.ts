@@ -3,17 +3,18 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant } from 'aws-cdk-lib/aws-iam';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
 import { USER_ENV } from '../../shared/config/env-names.js';
-import { drainerEnvironment } from '../../shared/config/route-environment.js';
+import type { StackBindings } from '../../shared/config/function-config.js';
+import type { RouteConfig } from '../../shared/config/routes.js';
+import { MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
 import { ConfigurationError } from '../../shared/errors.js';
-import {
-  FAILOVER_TABLE,
-  MAX_DRAIN_TIME_BUDGET_SECONDS,
-  MAX_LAMBDA_TIMEOUT_SECONDS,
-} from '../../shared/resources.js';
+import { queueNamePatterns } from '../../shared/resource-names.js';
+import { FAILOVER_TABLE } from '../../shared/tables.js';
 import { DeliveryFunction } from './delivery-function.js';
+import { grantOnQueuePatterns } from './queue-patterns.js';
+import { routeTableAsset } from './route-table.js';
 
 /**
  * The failover drainer: the function that moves failover items back to their routes' queues, its
@@ -29,18 +30,16 @@ const DRAINER_TIMEOUT_MARGIN_SECONDS = 15;
 export interface FailoverDrainerProps {
   readonly failoverTable: ITable;
   readonly messageTable: ITable;
-  readonly recordRetentionDays: number;
-  /** Each route's name and delivery queue. */
-  readonly routes: readonly {
-    readonly route: { readonly name: string; readonly ordering?: unknown };
-    readonly queue: IQueue;
-  }[];
+  /** What every function of the stack is told (tables, queue naming). */
+  readonly bindings: StackBindings;
+  /** The stack's resource prefix: the drainer may send to `<prefix>_q_*`, its delivery queues. */
+  readonly namePrefix: string;
+  /** Every route: their intakes become the drainer's route table. */
+  readonly routes: readonly RouteConfig[];
   /** Seconds between runs, from {@link validateDrainInterval}. */
   readonly intervalSeconds: number;
   /** Seconds one run may work, from {@link drainTimeBudget}. */
   readonly timeBudgetSeconds: number;
-  /** Turns the route → queue URL map into a JSON string at deploy time (`Stack.toJsonString`). */
-  readonly toJsonString: (value: unknown) => string;
 }
 
 /** The drainer function and its schedule. */
@@ -83,17 +82,11 @@ export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps
     ),
     // A failed drain is retried by the next scheduled run; Lambda's own retries would only overlap it.
     retryAttempts: 0,
+    assetFiles: routeTableAsset(props.routes),
   });
-  drainer.addEnvironmentVariables(
-    drainerEnvironment({
-      failoverTableName: props.failoverTable.tableName,
-      messageTableName: props.messageTable.tableName,
-      recordRetentionDays: props.recordRetentionDays,
-      routeQueueUrlsJson: props.toJsonString(
-        Object.fromEntries(props.routes.map((r) => [r.route.name, r.queue.queueUrl])),
-      ),
-      timeBudgetSeconds: props.timeBudgetSeconds,
-    }),
+  drainer.setConfigDocument(
+    { stack: props.bindings, timeBudgetSeconds: props.timeBudgetSeconds },
+    'the drainer',
   );
   // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:
   // reads go through the by-age index only; deletes and the lease item touch the table only.
@@ -110,7 +103,7 @@ export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps
       'dynamodb:DeleteItem',
       // Ordered routes: the drainer reads each key's counter before it moves the key's items, and
       // parks again an item left at or below its key's mark (dynamodb-ordered-failover.ts).
-      ...(props.routes.some((r) => r.route.ordering) ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : []),
+      ...(props.routes.some((route) => route.ordering) ? ['dynamodb:GetItem', 'dynamodb:PutItem'] : []),
     ],
     resourceArns: [props.failoverTable.tableArn],
   });
@@ -120,7 +113,12 @@ export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps
     actions: ['dynamodb:UpdateItem'],
     resourceArns: [props.messageTable.tableArn],
   });
-  for (const route of props.routes) route.queue.grantSendMessages(drainer);
+  grantOnQueuePatterns(
+    drainer,
+    ['sqs:SendMessage'],
+    [queueNamePatterns(props.namePrefix).deliveryQueues],
+    "The drainer serves every route: it may send to the stack's delivery queues, named <prefix>_q_<route>, and to nothing else.",
+  );
 
   const drainSchedule = new Rule(scope, 'DrainSchedule', {
     description: `Runs the failover drainer every ${props.intervalSeconds / 60} minute(s)`,

@@ -7,18 +7,27 @@ import { Grant } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { ArchiveTarget } from '../../functions/archiver/archive-expiring.js';
-import { ENV } from '../../shared/config/env-names.js';
+import type { StackBindings } from '../../shared/config/function-config.js';
 import { archiveThresholds, type RetentionConfig } from '../../shared/config/operations.js';
 import { ConfigurationError } from '../../shared/errors.js';
-import { ARCHIVE_EXPIRATION_DAYS, DLQ_RETENTION_SECONDS } from '../../shared/resources.js';
+import { DLQ_RETENTION_SECONDS } from '../../shared/queues.js';
+import { queueNamePatterns } from '../../shared/resource-names.js';
 import { DeliveryFunction } from './delivery-function.js';
 import type { DeliveryRoute } from './delivery-route.js';
+import { grantOnQueuePatterns } from './queue-patterns.js';
+import { routeTableAsset } from './route-table.js';
+
+/** How long the archive bucket keeps an archived message before its lifecycle rule deletes it. */
+export const ARCHIVE_EXPIRATION_DAYS = 365;
 
 /** Properties of a {@link MessageArchive}. */
 export interface MessageArchiveProps {
   /** The routes whose delivery queues and DLQs are watched. */
   readonly routes: readonly DeliveryRoute[];
+  /** What every function of the stack is told (tables, queue naming). */
+  readonly bindings: StackBindings;
+  /** The stack's resource prefix: the archiver may read `<prefix>_q_*` and `<prefix>_dlq_*`. */
+  readonly namePrefix: string;
   /** Queue retention, archive margin and archiver interval (shared/config/operations.ts). */
   readonly retention: RetentionConfig;
   /**
@@ -88,9 +97,36 @@ export class MessageArchive extends Construct {
       timeout: Duration.minutes(5),
       // A failed run is retried by the next scheduled one.
       retryAttempts: 0,
+      assetFiles: routeTableAsset(props.routes.map((route) => route.route)),
     });
     const archiver = this.archiverFunction;
-    archiver.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
+    archiver.setConfigDocument(
+      {
+        stack: props.bindings,
+        bucketName: this.bucket.bucketName,
+        queueRetentionSeconds: retention.queueRetentionSeconds,
+        archiveMarginSeconds: retention.archiveMarginSeconds,
+      },
+      'the archiver',
+    );
+    // Every route's queues: it receives, releases and deletes on both kinds, and re-sends young
+    // messages to a delivery queue.
+    const patterns = queueNamePatterns(props.namePrefix);
+    const reason =
+      "The archiver serves every route: it may read and re-send the stack's queues, named <prefix>_q_<route> and <prefix>_dlq_<route>, and no others.";
+    grantOnQueuePatterns(
+      archiver,
+      [
+        'sqs:ReceiveMessage',
+        'sqs:ChangeMessageVisibility',
+        'sqs:GetQueueUrl',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+      ],
+      [patterns.deliveryQueues, patterns.deadLetterQueues],
+      reason,
+    );
+    grantOnQueuePatterns(archiver, ['sqs:SendMessage'], [patterns.deliveryQueues], reason);
     Grant.addToPrincipal({
       grantee: archiver,
       actions: ['s3:PutObject'],
@@ -109,7 +145,6 @@ export class MessageArchive extends Construct {
         'One object per archived message, keyed by route and message id: the keys are not known in advance.',
     });
 
-    const targets: ArchiveTarget[] = [];
     const alarms: Alarm[] = [];
     for (const route of props.routes) {
       const name = route.route.name;
@@ -127,13 +162,6 @@ export class MessageArchive extends Construct {
       ];
       for (const { source, queue, retentionSeconds } of watched) {
         const thresholds = archiveThresholds(retention, retentionSeconds);
-        targets.push({
-          route: name,
-          source,
-          queueUrl: queue.queueUrl,
-          archiveAfterSeconds: thresholds.archiveAfterSeconds,
-        });
-        queue.grantConsumeMessages(archiver);
         const alarm = new Alarm(
           this,
           `${route.node.id}${source === 'delivery-queue' ? 'Queue' : 'Dlq'}NearingRetention`,
@@ -154,10 +182,7 @@ export class MessageArchive extends Construct {
         if (props.alarmTopic) alarm.addAlarmAction(new SnsAction(props.alarmTopic));
         alarms.push(alarm);
       }
-      // Young messages on a delivery queue are re-sent as they were rather than released.
-      route.queue.grantSendMessages(archiver);
     }
-    archiver.addEnvironment(ENV.ARCHIVE_TARGETS, Stack.of(this).toJsonString(targets));
     this.alarms = alarms;
 
     const minutes = Math.max(1, Math.ceil(retention.archiveIntervalSeconds / 60));

@@ -1,15 +1,23 @@
-import { ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { queueNamePatterns } from '../../shared/resource-names.js';
 import type { ContinuingDelivery } from './continuing-delivery.js';
 import type { DeliveryRoute } from './delivery-route.js';
 
 /** Properties of {@link OperatorPolicies}: what `gd` reaches in this stack. */
 export interface OperatorPoliciesProps {
   readonly routes: readonly DeliveryRoute[];
+  /**
+   * The stack's resource prefix: the routes' queues are granted by their name patterns
+   * (`<prefix>_q_*`, `<prefix>_dlq_*`), so the policies do not grow with the routes (a managed
+   * policy holds at most 6,144 characters, "IAM and AWS STS quotas").
+   * @default - each route's queues, one by one
+   */
+  readonly namePrefix?: string;
   readonly messageTable: ITable;
   readonly failoverTable: ITable;
   readonly drainerFunction: IFunction;
@@ -35,8 +43,15 @@ export class OperatorPolicies extends Construct {
   constructor(scope: Construct, id: string, props: OperatorPoliciesProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const queues = props.routes.map((route) => route.queue.queueArn);
-    const deadLetterQueues = props.routes.map((route) => route.deadLetterQueue.queueArn);
+    const patterns = props.namePrefix ? queueNamePatterns(props.namePrefix) : undefined;
+    const patternArn = (pattern: string) =>
+      `arn:${Aws.PARTITION}:sqs:${Aws.REGION}:${Aws.ACCOUNT_ID}:${pattern}`;
+    const queues = patterns
+      ? [patternArn(patterns.deliveryQueues)]
+      : props.routes.map((route) => route.queue.queueArn);
+    const deadLetterQueues = patterns
+      ? [patternArn(patterns.deadLetterQueues)]
+      : props.routes.map((route) => route.deadLetterQueue.queueArn);
     const mappings = props.routes.map((route) => route.eventSourceMapping.eventSourceMappingArn);
     const tables = [props.messageTable.tableArn, props.failoverTable.tableArn];
     const stateMachines = props.continuingDelivery?.routes.map((route) => route.stateMachine) ?? [];
@@ -173,6 +188,15 @@ export class OperatorPolicies extends Construct {
       id: `AwsSolutions-IAM5[Resource::<${logicalId(props.failoverTable)}.Arn>/index/*]`,
       reason: "gd message finds an id still in the failover table through the table's indexes.",
     });
+    for (const pattern of patterns ? [patterns.deliveryQueues, patterns.deadLetterQueues] : []) {
+      for (const policy of [this.readOnly, this.operator]) {
+        Validations.of(policy).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:sqs:<AWS::Region>:<AWS::AccountId>:${pattern}]`,
+          reason:
+            "gd reaches every route's queues: this stack's, by the names they share (<prefix>_q_<route>, <prefix>_dlq_<route>), and no others.",
+        });
+      }
+    }
     Validations.of(this.operator).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(props.archiveBucket)}.Arn>/*]`,
       reason:

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { type BreakerPosition, type BreakerState, CLOSED_BREAKER } from '../circuit-breaker.js';
 import type { BreakerStore } from '../ports.js';
-import { MESSAGE_TABLE } from '../resources.js';
+import { MESSAGE_TABLE } from '../tables.js';
 
 /**
  * The {@link BreakerStore} in the message table, one item per route (the forwarder already reads and

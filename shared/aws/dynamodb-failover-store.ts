@@ -14,7 +14,7 @@ import { describeError, FailoverWriteError } from '../errors.js';
 import { fingerprintOf } from '../message-record.js';
 import type { Clock, FailoverItem, FailoverStore, RecordKey } from '../ports.js';
 import { systemClock } from '../ports.js';
-import { FAILOVER_TABLE, failoverItemKey } from '../resources.js';
+import { FAILOVER_TABLE, failoverItemKey } from '../tables.js';
 
 /** DynamoDB's limit on requests per BatchWriteItem. */
 const BATCH_WRITE_LIMIT = 25;

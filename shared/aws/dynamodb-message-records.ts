@@ -19,7 +19,7 @@ import {
   recordKeyOf,
   systemClock,
 } from '../ports.js';
-import { MESSAGE_TABLE } from '../resources.js';
+import { MESSAGE_TABLE } from '../tables.js';
 
 /** DynamoDB's limit on keys per BatchGetItem. */
 const BATCH_GET_LIMIT = 100;

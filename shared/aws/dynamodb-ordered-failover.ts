@@ -10,7 +10,7 @@ import type { MessageEnvelope } from '../envelope.js';
 import { describeError, FailoverWriteError } from '../errors.js';
 import type { Clock, FailoverItem, KeyState, OrderedFailoverStore } from '../ports.js';
 import { systemClock } from '../ports.js';
-import { FAILOVER_TABLE } from '../resources.js';
+import { FAILOVER_TABLE } from '../tables.js';
 import { toStoredItem } from './dynamodb-failover-store.js';
 
 /** Numbers a put tries past its first guess before it gives up (each miss means a concurrent put of the key). */

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Clock, SkipLedger } from '../ports.js';
 import { systemClock } from '../ports.js';
-import { MESSAGE_TABLE } from '../resources.js';
+import { MESSAGE_TABLE } from '../tables.js';
 
 /**
  * The {@link SkipLedger} in the message table (the table the forwarder already writes), one item per

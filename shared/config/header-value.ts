@@ -39,17 +39,3 @@ export type HeaderValue = string | SecretHeaderValue;
 export function isSecretHeaderValue(value: HeaderValue): value is SecretHeaderValue {
   return typeof value === 'object';
 }
-
-/** Whether `value` is a header value of the forwarder's TARGET_HEADERS (checked by hand: no zod in the forwarder's bundle). */
-export function isHeaderValue(value: unknown): value is HeaderValue {
-  if (typeof value === 'string') return HEADER_VALUE.test(value);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const { secret, field, prefix, ...rest } = value as Record<string, unknown>;
-  return (
-    Object.keys(rest).length === 0 &&
-    typeof secret === 'string' &&
-    SECRET_ID.test(secret) &&
-    (field === undefined || (typeof field === 'string' && field !== '')) &&
-    (prefix === undefined || typeof prefix === 'string')
-  );
-}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../aws-limits.js';
 import { ConfigurationError } from '../errors.js';
-import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../resources.js';
 import type { Env } from './env-names.js';
 import { parseWholeNumber } from './numbers.js';
 
@@ -61,7 +61,10 @@ export interface RetentionConfig {
  * Ages (seconds) at which a queue with `retentionSeconds` raises its "nearing retention" alarm and
  * has its messages archived. The alarm comes first, by a day or by half the margin, whichever is less.
  */
-export function archiveThresholds(retention: RetentionConfig, retentionSeconds: number) {
+export function archiveThresholds(
+  retention: Pick<RetentionConfig, 'archiveMarginSeconds'>,
+  retentionSeconds: number,
+) {
   const archiveAfterSeconds = Math.max(0, retentionSeconds - retention.archiveMarginSeconds);
   const lead = Math.min(86_400, Math.floor(retention.archiveMarginSeconds / 2));
   return { archiveAfterSeconds, alarmAfterSeconds: Math.max(0, archiveAfterSeconds - lead) };

@@ -1,5 +1,3 @@
-import type { RouteConfig } from './route-schema.js';
-
 // Kept apart from the zod schema so that a function needing only the defaults, such as the
 // forwarder, does not bundle zod: a smaller bundle is a faster cold start.
 
@@ -10,7 +8,7 @@ export const REFERENCE_CATERING_ENDPOINT = 'http://www.urldoesnotexist.com';
 /**
  * The value every optional route setting takes when a route leaves it out: the one place defaults
  * live. The routes-file schema applies them (and publishes them in its JSON Schema), the default
- * route is built from them, and the functions fall back to them when a variable is unset.
+ * route (default-route.ts) is built from them, and the functions fall back to them when a variable is unset.
  */
 export const ROUTE_DEFAULTS = {
   /** Delivery attempts before the dead-letter queue. */
@@ -29,18 +27,8 @@ export const ROUTE_DEFAULTS = {
   maxBodyBytes: 250_000,
 } as const;
 
-/** The default route: the catering scenario, used when no routes file is given. */
-// Typed as RouteConfig here (not on ROUTE_DEFAULTS, which the schema's type is inferred from).
-/** The one route of a deployment without a routes file: the reference's catering scenario. */
-export const DEFAULT_ROUTE: RouteConfig = {
-  name: 'catering',
-  path: '/catering/register',
-  target: REFERENCE_CATERING_ENDPOINT,
-  schema: 'catering-registration',
-  ...ROUTE_DEFAULTS,
-  retry: { ...ROUTE_DEFAULTS.retry },
-  nonRetryableStatuses: [...ROUTE_DEFAULTS.nonRetryableStatuses],
-};
+/** The body schema of a route that names none: any well-formed JSON document. */
+export const DEFAULT_BODY_SCHEMA = 'json';
 
 /** How often the drainer runs unless configured otherwise, in seconds. */
 export const DEFAULT_DRAIN_INTERVAL_SECONDS = 60;

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { ConfigurationError, describeError } from '../errors.js';
-import { MESSAGE_TABLE } from '../resources.js';
 import { compileBodySchema, isBuiltInBodySchema } from '../schemas/body-schemas.js';
+import { MESSAGE_TABLE } from '../tables.js';
 import { type ConfigProblem, configProblems, formatPath, formatValue, valueAt } from './config-issues.js';
+import { DEFAULT_ROUTE } from './default-route.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
 import { parseDecimal } from './numbers.js';
-import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS, DEFAULT_ROUTE } from './route-defaults.js';
+import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS } from './route-defaults.js';
 import { pathCollisions } from './route-paths.js';
 import {
   type DeliveryFile,
@@ -18,9 +19,9 @@ import {
   routeSchema,
 } from './route-schema.js';
 
+export { DEFAULT_ROUTE } from './default-route.js';
 export {
   DEFAULT_DRAIN_INTERVAL_SECONDS,
-  DEFAULT_ROUTE,
   REFERENCE_CATERING_ENDPOINT,
   ROUTE_DEFAULTS,
 } from './route-defaults.js';

@@ -24,6 +24,10 @@ export const STACK_OUTPUT = {
   /** The message table: per-message status records (`gd message` reads it). */
   MESSAGE_TABLE_NAME: 'MessageTableName',
   DRAINER_FUNCTION_NAME: 'DrainerFunctionName',
+  /** The one ingest of every route. */
+  INGEST_FUNCTION_NAME: 'IngestFunctionName',
+  /** Start of the derived names of the routes' queues and forwarders (shared/resource-names.ts). */
+  RESOURCE_PREFIX: 'ResourcePrefix',
   /** The archive bucket of messages taken off queues before SQS retention; absent on older stacks. */
   ARCHIVE_BUCKET_NAME: 'ArchiveBucketName',
   /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
@@ -48,7 +52,6 @@ export const ROUTE_OUTPUT = {
   FORWARDER_FUNCTION_NAME: 'ForwarderFunctionName',
   /** Disabled to pause the route's deliveries, enabled to resume them. */
   EVENT_SOURCE_MAPPING_ID: 'EventSourceMappingId',
-  INGEST_FUNCTION_NAME: 'IngestFunctionName',
   /** Only when the stack has continuing delivery (AUTO_REDRIVE is not false). */
   CONTINUING_DELIVERY_ARN: 'ContinuingDeliveryArn',
   /** Only for a signed route: its signing secret's ARN (or the name it was given), not its value. */

@@ -1,14 +1,14 @@
 import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { createIngestDeps, ingestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext } from '../../local/aws-events.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { runAs } from '../../shared/aws/call-recorder.js';
 import { createSqsClient } from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { COMPONENT } from '../../shared/config/component-tags.js';
-import { ENV } from '../../shared/config/env-names.js';
+import { readConfigDocument } from '../../shared/config/function-config.js';
 import { silentLogger } from '../support/fakes.js';
 import type { EmulatedDeployment } from './emulated-deployment.js';
 
@@ -27,17 +27,23 @@ export function deployedRoute(
   const logger = silentLogger();
   const ingest = runAs(ingestAs, () =>
     createIngestHandler(
-      createIngestDeps(loadIngestConfig(deployment.environmentOf(ingestAs)), {
-        sqsEndpoint: endpoint,
-        dynamoDbEndpoint: endpoint,
-        logger,
-      }),
+      // The route table the stack puts into the ingest's asset: this route's intake, defaults applied.
+      createIngestDeps(
+        ingestConfig(readConfigDocument(deployment.environmentOf(ingestAs)), {
+          routes: [{ name: route.name, path: route.path }],
+        }),
+        {
+          sqsEndpoint: endpoint,
+          dynamoDbEndpoint: endpoint,
+          logger,
+        },
+      ),
     ),
   );
-  const forwarderEnv = deployment.environmentOf(forwarderAs);
+  const forwarderConfig = loadForwarderConfig(deployment.environmentOf(forwarderAs));
   const forward = runAs(forwarderAs, () =>
     createForwarderHandler(
-      createForwarderDeps(loadForwarderConfig(forwarderEnv), {
+      createForwarderDeps(forwarderConfig, {
         sqsEndpoint: endpoint,
         dynamoDbEndpoint: endpoint,
         secretsManagerEndpoint: endpoint,
@@ -46,7 +52,7 @@ export function deployedRoute(
     ),
   );
   const poller = runAs(forwarderAs, () => createSqsClient({ endpoint }));
-  const queueUrl = forwarderEnv[ENV.QUEUE_URL] ?? '';
+  const { queueUrl, dlqUrl } = forwarderConfig;
   const { region, account } = deployment.names.target;
   const target = {
     queueUrl,
@@ -57,7 +63,7 @@ export function deployedRoute(
   };
   return {
     queueUrl,
-    dlqUrl: forwarderEnv[ENV.DLQ_URL] ?? '',
+    dlqUrl,
     /** POSTs a message with its Idempotency-Key through the real ingest handler. */
     post: (key: string, body: unknown = { key }) =>
       ingest(

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { installCallRecorder, type RecordedCall } from '../../shared/aws/call-recorder.js';
+import { routeTableOf } from '../../shared/config/route-document.js';
+import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { type SynthesizedAssembly, synthesizeRoutesFile } from './cloud-assembly.js';
 import { DeploymentNames, EMULATOR_TARGET } from './deployment-names.js';
@@ -64,6 +67,9 @@ describe('every AWS call is authorized by the role that makes it', () => {
         endpoint,
         backend,
         routes,
+        routeTable: routeTableOf(
+          loadDeliveryConfig({ DELIVERY_CONFIG: join(assembly.outdir, 'routes.json') }).routes,
+        ),
         onStep: (line) => steps.push(line),
       });
     } finally {

@@ -13,14 +13,20 @@ import { statusCommand } from '../../cli/commands/status.js';
 import { memoryOutput } from '../../cli/output.js';
 import { openDeployedStack } from '../../cli/stack/deployed-stack.js';
 import { archiveExpiring } from '../../functions/archiver/archive-expiring.js';
-import { createArchiverDeps, loadArchiverConfig } from '../../functions/archiver/archiver-config.js';
-import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
+import {
+  createArchiverDeps,
+  archiverConfig as readArchiverConfig,
+} from '../../functions/archiver/archiver-config.js';
+import {
+  createDrainerDeps,
+  drainerConfig as readDrainerConfig,
+} from '../../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.js';
 import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { createProbeHandler } from '../../functions/forwarder/probe-adapter.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { createIngestDeps, ingestConfig } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { type CallPrincipal, runAs } from '../../shared/aws/call-recorder.js';
@@ -28,7 +34,8 @@ import { createSqsClient } from '../../shared/aws/clients.js';
 import { EventSourceMappingSwitch } from '../../shared/aws/event-source-mapping-switch.js';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { COMPONENT } from '../../shared/config/component-tags.js';
-import { ENV } from '../../shared/config/env-names.js';
+import { readConfigDocument } from '../../shared/config/function-config.js';
+import type { RouteTable } from '../../shared/config/route-document.js';
 import { silentLogger } from '../support/fakes.js';
 import type { LoopbackBackend } from '../support/loopback-backend.js';
 import type { EmulatedDeployment } from './emulated-deployment.js';
@@ -47,6 +54,8 @@ export interface FlowOptions {
   readonly endpoint: string;
   readonly backend: LoopbackBackend;
   readonly routes: readonly FlowRoute[];
+  /** The route table the stack put into the assets of the functions that serve every route. */
+  readonly routeTable: RouteTable;
   /** Told each step, for the test's log. */
   readonly onStep?: (step: string) => void;
 }
@@ -93,7 +102,7 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
     step(`${route.name}: ingest`);
     const ingest = runAs(ingestAs, () =>
       createIngestHandler(
-        createIngestDeps(loadIngestConfig(ingestEnv), {
+        createIngestDeps(ingestConfig(readConfigDocument(ingestEnv), options.routeTable), {
           sqsEndpoint: endpoint,
           dynamoDbEndpoint: endpoint,
           logger,
@@ -102,7 +111,7 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
     );
     const refused = runAs(ingestAs, () =>
       createIngestHandler(
-        createIngestDeps(loadIngestConfig(ingestEnv), {
+        createIngestDeps(ingestConfig(readConfigDocument(ingestEnv), options.routeTable), {
           sqsEndpoint: dead,
           dynamoDbEndpoint: endpoint,
           logger,
@@ -172,7 +181,7 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
     const probe = createProbeHandler(parts);
     // The event source mapping receives and deletes with the function's own role.
     const poller = runAs(forwarderAs, () => createSqsClient({ endpoint }));
-    const queueUrl = forwarderEnv[ENV.QUEUE_URL] ?? '';
+    const { queueUrl } = forwarderConfig;
     const poll = () =>
       pollOnce(
         poller,
@@ -202,7 +211,10 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
 
   step('drainer');
   const drainerAs: CallPrincipal = { component: COMPONENT.DRAINER };
-  const drainerConfig = loadDrainerConfig(deployment.environmentOf(drainerAs));
+  const drainerConfig = readDrainerConfig(
+    readConfigDocument(deployment.environmentOf(drainerAs)),
+    options.routeTable,
+  );
   const drain = runAs(drainerAs, () =>
     createDrainerHandler(
       createDrainerDeps(drainerConfig, { sqsEndpoint: endpoint, dynamoDbEndpoint: endpoint, logger }),
@@ -213,7 +225,10 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
 
   step('archiver');
   const archiverAs: CallPrincipal = { component: COMPONENT.ARCHIVER };
-  const archiverConfig = loadArchiverConfig(deployment.environmentOf(archiverAs));
+  const archiverConfig = readArchiverConfig(
+    readConfigDocument(deployment.environmentOf(archiverAs)),
+    options.routeTable,
+  );
   const archiver = runAs(archiverAs, () =>
     createArchiverDeps(archiverConfig, { sqsEndpoint: endpoint, s3Endpoint: endpoint, logger }),
   );

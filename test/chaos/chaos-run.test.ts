@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Message, ReceiveMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { drainFailover } from '../../functions/drainer/drain-failover.js';
-import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
-import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
+import { createForwarderDeps } from '../../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import { lambdaContext, sqsEvent } from '../../local/aws-events.js';
-import { functionEnvironment, type LocalStack, startLocalStack } from '../../local/runner.js';
+import { type LocalStack, localFunctionConfigs, startLocalStack } from '../../local/runner.js';
 import { createDynamoDbClient, createSqsClient, FAST_FAILOVER_TIMEOUTS } from '../../shared/aws/clients.js';
 import type { FailoverItem, FailoverStore, RecordKey } from '../../shared/ports.js';
 import { failoverIds } from '../support/failover-items.js';
@@ -177,17 +177,19 @@ describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
     direct.dynamoDb.destroy();
   }, 60_000);
 
-  /** The route's functions' environment, as the runner builds it. */
-  const fnEnv = () => {
+  /** The route's functions' configurations, as the runner builds them. */
+  const configs = () => {
     const route = stack.routes[0];
     if (!route) throw new Error('the local stack has no route');
-    return functionEnvironment(
-      route.config,
-      route.queues,
-      stack.tables,
-      { [route.config.name]: route.queues.queueUrl },
-      false,
-    );
+    return {
+      route: route.config,
+      ...localFunctionConfigs({
+        prefix: stack.prefix,
+        queueUrl: route.queues.queueUrl,
+        tables: stack.tables,
+        routes: [route.config],
+      }),
+    };
   };
 
   /** One POST to the default route; undefined when no answer came (recorded as unexpected). */
@@ -260,7 +262,7 @@ describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
   const forwarderStopsBeforeAcknowledging = async () => {
     const route = stack.routes[0];
     if (!route) return;
-    const deps = createForwarderDeps(loadForwarderConfig(fnEnv()), {
+    const deps = createForwarderDeps(configs().forwarder(configs().route), {
       sqsEndpoint: endpoint,
       dynamoDbEndpoint: endpoint,
       logger: stack.log.logger('forwarder'),
@@ -290,7 +292,7 @@ describe(`chaos run (${MESSAGES} messages, ${PHASE_MS} ms phases)`, () => {
 
   /** A drainer that sends a batch to SQS and dies before deleting the failover items. */
   const drainerStopsBeforeDeleting = async () => {
-    const config = loadDrainerConfig(fnEnv());
+    const config = configs().drainer;
     // SQS straight to the emulator: the runner's SQS is the one "down" during this step.
     const deps = createDrainerDeps(config, {
       sqsEndpoint: endpoint,

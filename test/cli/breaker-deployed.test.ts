@@ -14,7 +14,7 @@ import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.
 import { BREAKER_PARTITION, DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ROUTE_OUTPUT, routeOutputKey, STACK_OUTPUT } from '../../shared/config/stack-outputs.js';
-import { MESSAGE_TABLE } from '../../shared/resources.js';
+import { MESSAGE_TABLE } from '../../shared/tables.js';
 import {
   type EmulatedRoute,
   mockEventSourceMappings,

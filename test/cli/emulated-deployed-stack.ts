@@ -91,7 +91,6 @@ export async function openEmulatedDeployedStack(
     outputs[key(ROUTE_OUTPUT.DLQ_URL)] = route.dlqUrl;
     outputs[key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)] = `${route.name}-forwarder`;
     outputs[key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)] = mappingId(route.name);
-    outputs[key(ROUTE_OUTPUT.INGEST_FUNCTION_NAME)] = `${route.name}-ingest`;
     if (route.breaker) outputs[key(ROUTE_OUTPUT.BREAKER)] = breakerOutputValue(route.breaker);
   }
   const cloudFormation = mockClient(CloudFormationClient);

@@ -10,6 +10,7 @@ import { redriveCommand } from '../../cli/commands/redrive.js';
 import { memoryOutput } from '../../cli/output.js';
 import { openLocalStack } from '../../cli/stack/local-stack.js';
 import { PAUSE_TAG } from '../../local/local-stack-contract.js';
+import { queueNames } from '../../shared/resource-names.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
 
 describe('gd against the local stack', () => {
@@ -235,7 +236,7 @@ describe('gd against the local stack', () => {
 
     // Assess
     await expect(opening).rejects.toThrow(
-      `the local stack '${fixture.prefix}-missing' has no queue ${fixture.prefix}-missing-catering-delivery`,
+      `the local stack '${fixture.prefix}-missing' has no queue ${queueNames(`${fixture.prefix}-missing`, { name: 'catering' }).deliveryQueue}`,
     );
   });
 

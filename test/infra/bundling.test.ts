@@ -2,13 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { ROUTE_TABLE_FILE } from '../../shared/config/route-table.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
-import { idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
+import { configDocumentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
 
 /**
  * Bundles stay well under Lambda's 50 MB zipped limit and small enough for quick cold starts; today
@@ -16,23 +18,13 @@ import { idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js
  */
 const MAX_BUNDLE_BYTES = 1_500_000;
 
-/** Stand-in values for everything the functions read at cold start; nothing is called at load. */
-const COLD_START_ENV = {
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'test',
-  AWS_SECRET_ACCESS_KEY: 'test',
-  [ENV.ROUTE_NAME]: 'catering',
-  [ENV.QUEUE_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
-  [ENV.DLQ_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/d',
-  [ENV.FAILOVER_TABLE_NAME]: 'failover',
-  [ENV.MESSAGE_TABLE_NAME]: 'messages',
-  [ENV.TARGET_URL]: 'http://127.0.0.1:9/',
-  [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: 'https://sqs.us-east-1.amazonaws.com/123456789012/q' }),
-};
+/** What every function needs beside its document at cold start; nothing is called at load. */
+const COLD_START_ENV = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 
 describe('function bundles (local esbuild, no Docker)', () => {
   let outdir: string;
   let stack: GuaranteedDeliveryStack;
+  let template: Template;
   let assetDirs: Map<string, string>;
 
   beforeAll(() => {
@@ -45,6 +37,7 @@ describe('function bundles (local esbuild, no Docker)', () => {
     ]);
     const synthesized = synthStack({ config }, { bundle: true, outdir });
     stack = synthesized.stack;
+    template = synthesized.template;
     const functions = resourcesOf(synthesized.template, 'AWS::Lambda::Function');
     assetDirs = new Map(
       Object.entries(functions).map(([id, fn]) => {
@@ -64,11 +57,21 @@ describe('function bundles (local esbuild, no Docker)', () => {
     return join(dir, 'index.js');
   }
 
+  /** The environment Lambda gives a function: its document (references as stand-ins) and its folder. */
+  function coldStartEnv(fn: DeliveryFunction): Record<string, string> {
+    return {
+      ...COLD_START_ENV,
+      [ENV.FUNCTION_CONFIG]: JSON.stringify(configDocumentOf(template, idOf(fn))),
+      LAMBDA_TASK_ROOT: assetDirs.get(idOf(fn)) ?? '',
+    };
+  }
+
   function functionsByName(): Array<[string, DeliveryFunction]> {
     const [route] = stack.routes;
     if (!route) throw new Error('no route');
     return [
-      ['ingest', route.ingestFunction],
+      ['ingest', stack.ingest.ingestFunction],
+      ['archiver', stack.archive.archiverFunction],
       ['forwarder', route.forwarderFunction],
       ['drainer', stack.drainerFunction],
     ];
@@ -89,6 +92,16 @@ describe('function bundles (local esbuild, no Docker)', () => {
     }
   });
 
+  it('puts the route table (and so no route list in the environment) into the assets of the functions that serve every route', () => {
+    for (const fn of [stack.ingest.ingestFunction, stack.drainerFunction, stack.archive.archiverFunction]) {
+      // Act
+      const table = JSON.parse(readFileSync(join(assetDirs.get(idOf(fn)) ?? '', ROUTE_TABLE_FILE), 'utf8'));
+
+      // Assess
+      expect(table.routes.map((route: { name: string }) => route.name)).toEqual(['catering', 'order-events']);
+    }
+  });
+
   it('bundles the SQS and DynamoDB clients instead of relying on the runtime copy of the SDK', () => {
     for (const [name, fn] of functionsByName()) {
       // Act
@@ -96,7 +109,9 @@ describe('function bundles (local esbuild, no Docker)', () => {
 
       // Assess: the services' wire-protocol target prefixes live in the clients' own code.
       expect(code.includes('AmazonSQS'), `${name} has the SQS client`).toBe(true);
-      expect(code.includes('DynamoDB_20120810'), `${name} has the DynamoDB client`).toBe(true);
+      if (name !== 'archiver') {
+        expect(code.includes('DynamoDB_20120810'), `${name} has the DynamoDB client`).toBe(true);
+      }
     }
   });
 
@@ -116,9 +131,7 @@ describe('function bundles (local esbuild, no Docker)', () => {
       {
         env: {
           PATH: process.env.PATH,
-          ...COLD_START_ENV,
-          [ENV.BREAKER_FAILURES]: '5',
-          [ENV.BREAKER_PROBE_SECONDS]: '30',
+          ...coldStartEnv(guarded.forwarderFunction),
           AWS_LAMBDA_FUNCTION_NAME: 'orders-forwarder',
         },
         encoding: 'utf8',
@@ -139,7 +152,7 @@ describe('function bundles (local esbuild, no Docker)', () => {
       const exported = execFileSync(
         process.execPath,
         ['-e', `process.stdout.write(typeof require(${JSON.stringify(bundleOf(fn))}).handler)`],
-        { env: { PATH: process.env.PATH, ...COLD_START_ENV }, encoding: 'utf8', timeout: 30_000 },
+        { env: { PATH: process.env.PATH, ...coldStartEnv(fn) }, encoding: 'utf8', timeout: 30_000 },
       );
 
       // Assess

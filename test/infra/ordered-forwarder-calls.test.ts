@@ -3,11 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps, forwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
-import { routeEnvironments } from '../../shared/config/route-environment.js';
+import { forwarderDocument } from '../../shared/config/function-config.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig, type RouteConfig } from '../../shared/config/routes.js';
 import { createMetrics, SERVICE } from '../../shared/metrics.js';
 import { anEnvelope, anSqsRecord } from '../support/factories.js';
@@ -20,10 +20,17 @@ const ORDERED_ROUTE: RouteConfig = { ...ORDERS_ROUTE, ordering: { keyPointer: '/
 
 /** The names the forwarder is given here, and the template resource each one stands for. */
 const NAMES = {
-  queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders-delivery.fifo',
-  dlqUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/orders-fail-messages.fifo',
+  queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/TestDelivery_q_order-events.fifo',
+  dlqUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/TestDelivery_dlq_order-events.fifo',
   messageTableName: 'messages',
   failoverTableName: 'failover',
+};
+
+/** The stack part of the forwarder's document, with the names above. */
+const BINDINGS = {
+  failoverTable: NAMES.failoverTableName,
+  messageTable: NAMES.messageTableName,
+  queues: { namePrefix: 'TestDelivery', urlBase: 'https://sqs.us-east-1.amazonaws.com/123456789012/' },
 };
 
 /** One AWS API call as it went over the wire: `service:Action` and the table or queue it named. */
@@ -81,10 +88,9 @@ describe("an ordered route's forwarder: what its code calls against what its rol
   });
 
   it('is granted every DynamoDB and SQS action the forwarder sends for a retried, a skipped and a last attempt', async () => {
-    // Prepare: the real forwarder with the environment the stack gives it, its AWS calls going to
+    // Prepare: the real forwarder with the document the stack gives it, its AWS calls going to
     // the recording endpoint; the backend fails key k's messages and takes key j's.
-    const environment = routeEnvironments(ORDERED_ROUTE, { ...NAMES, recordRetentionDays: 30 }).forwarder;
-    const deps = createForwarderDeps(loadForwarderConfig(environment), {
+    const deps = createForwarderDeps(forwarderConfig(forwarderDocument(BINDINGS, ORDERED_ROUTE)), {
       sqsEndpoint: endpoint.url,
       dynamoDbEndpoint: endpoint.url,
       logger: silentLogger(),

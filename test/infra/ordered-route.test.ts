@@ -1,16 +1,17 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { ingestConfig } from '../../functions/ingest/ingest-config.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { routeTableOf } from '../../shared/config/route-document.js';
 import {
   DEFAULT_ROUTE,
   loadDeliveryConfig,
   parseRoute,
   type RouteConfig,
 } from '../../shared/config/routes.js';
-import { HIGH_THROUGHPUT_FIFO, orderedMaxReceiveCount } from '../../shared/resources.js';
-import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
+import { HIGH_THROUGHPUT_FIFO, orderedMaxReceiveCount } from '../../shared/queues.js';
+import { configDocumentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
 
 /** The second route, ordered per `orderId` in the body. */
 const ORDERED_ROUTE: RouteConfig = { ...ORDERS_ROUTE, ordering: { keyPointer: '/orderId' } };
@@ -72,33 +73,25 @@ describe('an ordered route', () => {
     });
   });
 
-  it('tells the ingest where the key is, and the ingest reads it back as the route option', () => {
+  it('tells the ingest where the key is, through its route table', () => {
     // Act
-    const variables = environmentOf(template, idOf(ordered.ingestFunction));
-    const plain = Object.fromEntries(
-      Object.entries(variables).map(([name, value]) => [
-        name,
-        typeof value === 'string' ? value : 'resolved',
-      ]),
-    );
+    const table = routeTableOf([ordered.route, unordered.route]);
+    const routes = ingestConfig(
+      { stack: configDocumentOf(template, idOf(stack.ingest.ingestFunction)).stack },
+      table,
+    ).routes;
 
     // Assess
-    expect(loadIngestConfig(plain).ordering).toEqual(ORDERED_ROUTE.ordering);
-    expect(
-      loadIngestConfig(
-        Object.fromEntries(
-          Object.entries(environmentOf(template, idOf(unordered.ingestFunction))).map(([n, v]) => [
-            n,
-            typeof v === 'string' ? v : 'resolved',
-          ]),
-        ),
-      ).ordering,
-    ).toBeUndefined();
+    expect(routes.find((route) => route.name === ordered.route.name)?.ordering).toEqual(
+      ORDERED_ROUTE.ordering,
+    );
+    expect(routes.find((route) => route.name === unordered.route.name)?.ordering).toBeUndefined();
   });
 
   it('lets the ordered ingest read its key counter and claim slots in the failover table, nothing more there', () => {
     // Act
-    const roleId = idOf(ordered.ingestFunction.role ?? ordered.ingestFunction);
+    const ingest = stack.ingest.ingestFunction;
+    const roleId = idOf(ingest.role ?? ingest);
     const table = idOf(stack.failoverTable);
     const statements = Object.values(resourcesOf(template, 'AWS::IAM::Policy'))
       .filter((p) => (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === roleId))

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBodySchema } from '../../functions/ingest/ingest-config.js';
 import { createDeliveryApp, type DeliveryApp } from '../../infra/delivery-app.js';
+import { ENV } from '../../shared/config/env-names.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
+import { ROUTE_TABLE_FILE } from '../../shared/config/route-table.js';
 import { configurationError } from '../support/configuration-error.js';
-import { environmentOf, findingsOf, idOf, resourcesOf, testContext } from './synth.js';
+import { configDocumentOf, findingsOf, idOf, resourcesOf, testContext } from './synth.js';
 
 const EXAMPLE = new URL('../../examples/webhooks.json', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'gd-routes-infra-'));
@@ -131,12 +134,15 @@ describe("a route's own JSON Schema file (examples/two-backends.json, bundled)",
     const template = Template.fromStack(built.stack);
     const billing = built.stack.routes.find((route) => route.route.name === 'billing');
     if (!billing) throw new Error('no billing route');
-    const ingest = resourcesOf(template, 'AWS::Lambda::Function')[idOf(billing.ingestFunction)];
+    const ingestFunction = built.stack.ingest.ingestFunction;
+    const ingest = resourcesOf(template, 'AWS::Lambda::Function')[idOf(ingestFunction)];
     const key = (ingest?.Properties.Code as { S3Key?: string } | undefined)?.S3Key ?? '';
     const assetDir = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
 
     // Act: load the bundle as Lambda would, from its own directory, outside the repository
-    const env = environmentOf(template, idOf(billing.ingestFunction));
+    const document = configDocumentOf(template, idOf(ingestFunction));
+    const table = JSON.parse(readFileSync(join(assetDir, ROUTE_TABLE_FILE), 'utf8'));
+    const schema = table.routes.find((route: { name: string }) => route.name === 'billing')?.schema;
     const loaded = execFileSync(
       process.execPath,
       ['-e', `process.stdout.write(typeof require(${JSON.stringify(join(assetDir, 'index.js'))}).handler)`],
@@ -146,11 +152,7 @@ describe("a route's own JSON Schema file (examples/two-backends.json, bundled)",
           PATH: process.env.PATH,
           AWS_REGION: 'us-east-1',
           LAMBDA_TASK_ROOT: assetDir,
-          ROUTE_NAME: 'billing',
-          QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
-          FAILOVER_TABLE_NAME: 'failover',
-          MESSAGE_TABLE_NAME: 'messages',
-          BODY_SCHEMA: String(env.BODY_SCHEMA),
+          [ENV.FUNCTION_CONFIG]: JSON.stringify(document),
         },
         encoding: 'utf8',
         timeout: 30_000,
@@ -158,9 +160,12 @@ describe("a route's own JSON Schema file (examples/two-backends.json, bundled)",
     );
 
     // Assess
-    expect(env.BODY_SCHEMA).toBe('invoice.schema.json');
-    expect(readdirSync(assetDir)).toContain('invoice.schema.json');
+    expect(schema).toBe('schemas/0/invoice.schema.json');
+    expect(readdirSync(join(assetDir, 'schemas', '0'))).toContain('invoice.schema.json');
     expect(loaded).toBe('function');
+    expect(loadBodySchema({ name: 'billing', schema: join(assetDir, schema) }).safeParse({}).success).toBe(
+      false,
+    );
   });
 });
 

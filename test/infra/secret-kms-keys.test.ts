@@ -1,9 +1,8 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import { ENV } from '../../shared/config/env-names.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
+import { configDocumentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, userEnv } from './synth.js';
 
 const REGION = 'eu-west-1';
 const HEADER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -73,12 +72,14 @@ describe('secrets encrypted with a customer-managed KMS key (kmsKey in the route
     expect(granted).toHaveLength(2);
   });
 
-  it("keeps the key out of the forwarder's header variable (the forwarder never calls KMS itself)", () => {
+  it("keeps the key out of the forwarder's document (the forwarder never calls KMS itself)", () => {
     // Act
-    const headers = environmentOf(template, idOf(route.forwarderFunction))[ENV.TARGET_HEADERS] as string;
+    const document = configDocumentOf(template, idOf(route.forwarderFunction)) as {
+      route: { delivery: { headers: unknown } };
+    };
 
     // Assess
-    expect(JSON.parse(headers)).toEqual({
+    expect(document.route.delivery.headers).toEqual({
       Authorization: { secret: 'orders/backend-token', prefix: 'Bearer ' },
     });
   });

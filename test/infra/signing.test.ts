@@ -1,13 +1,29 @@
+import type { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
-import { ENV } from '../../shared/config/env-names.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig, type RouteConfig } from '../../shared/config/routes.js';
 import { ROUTE_OUTPUT, routeOutputKey } from '../../shared/config/stack-outputs.js';
 import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-value.js';
 import { generateSecret } from '../../shared/signing/webhook-signature.js';
-import { environmentOf, idOf, ORDERS_ROUTE, resourcesOf, synthStack, TEST_TARGET, userEnv } from './synth.js';
+import {
+  configDocumentOf,
+  idOf,
+  ORDERS_ROUTE,
+  resourcesOf,
+  synthStack,
+  TEST_TARGET,
+  userEnv,
+} from './synth.js';
+
+/** The `signing` of a route's forwarder document: the secret it signs with, as the stack resolved it. */
+function signingOf(template: Template, route: DeliveryRoute): unknown {
+  const document = configDocumentOf(template, idOf(route.forwarderFunction)) as {
+    route: { delivery: { signing?: unknown } };
+  };
+  return document.route.delivery.signing;
+}
 
 const SIGNED_CATERING: RouteConfig = { ...DEFAULT_ROUTE, target: TEST_TARGET, signing: {} };
 
@@ -44,17 +60,12 @@ describe('signed routes on AWS', () => {
     const [catering, orders] = routes as [DeliveryRoute, DeliveryRoute];
 
     // Assess
-    const secretRef = { Ref: idOf(catering.signingSecret as IConstruct) };
-    expect(environmentOf(template, idOf(catering.forwarderFunction))[ENV.SIGNING_SECRET_ID]).toEqual(
-      secretRef,
-    );
-    for (const fn of [
-      catering.ingestFunction,
-      orders.forwarderFunction,
-      orders.ingestFunction,
-      stack.drainerFunction,
-    ]) {
-      expect(environmentOf(template, idOf(fn))[ENV.SIGNING_SECRET_ID]).toBeUndefined();
+    const secretId = idOf(catering.signingSecret as IConstruct);
+    const secretRef = { Ref: secretId };
+    expect(signingOf(template, catering)).toEqual({ secret: `@Ref(${secretId})` });
+    expect(signingOf(template, orders)).toBeUndefined();
+    for (const fn of [stack.ingest.ingestFunction, orders.forwarderFunction, stack.drainerFunction]) {
+      expect(JSON.stringify(configDocumentOf(template, idOf(fn)))).not.toContain(secretId);
     }
     template.hasOutput(routeOutputKey('catering', ROUTE_OUTPUT.SIGNING_SECRET_ID), { Value: secretRef });
     expect(template.findOutputs(routeOutputKey('order-events', ROUTE_OUTPUT.SIGNING_SECRET_ID))).toEqual({});
@@ -73,10 +84,8 @@ describe('signed routes on AWS', () => {
 
     // Assess
     expect(resourcesOf(template, 'AWS::SecretsManager::Secret')).toEqual({});
-    expect(environmentOf(template, idOf(catering.forwarderFunction))[ENV.SIGNING_SECRET_ID]).toBe(
-      'catering/signing',
-    );
-    expect(environmentOf(template, idOf(orders.forwarderFunction))[ENV.SIGNING_SECRET_ID]).toBe(arn);
+    expect(signingOf(template, catering)).toEqual({ secret: 'catering/signing' });
+    expect(signingOf(template, orders)).toEqual({ secret: arn });
     const policies = JSON.stringify(resourcesOf(template, 'AWS::IAM::Policy'));
     expect(policies).toContain(arn);
     // A name's grant covers the random suffix Secrets Manager appends to it.

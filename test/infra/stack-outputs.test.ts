@@ -50,7 +50,6 @@ describe('stack outputs as gd reads them', () => {
         dlqUrl: ref(built.deadLetterQueue),
         forwarderFunctionName: ref(built.forwarderFunction),
         eventSourceMappingId: ref(built.eventSourceMapping),
-        ingestFunctionName: ref(built.ingestFunction),
       });
     });
     // Only the route with a breaker says so: gd shows its breaker and records pauses for its probe.

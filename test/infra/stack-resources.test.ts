@@ -1,24 +1,34 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
-import { loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
-import { loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { archiverConfig } from '../../functions/archiver/archiver-config.js';
+import { forwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import { API_LOGGING, type GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
+import { routeTableOf } from '../../shared/config/route-document.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
-  FAILOVER_TABLE,
   forwarderTimeoutSeconds,
-  MESSAGE_TABLE,
-} from '../../shared/resources.js';
-import { environmentOf, idOf, resourcesOf, synthStack, TEST_TARGET, userEnv } from './synth.js';
+} from '../../shared/queues.js';
+import { FAILOVER_TABLE, MESSAGE_TABLE } from '../../shared/tables.js';
+import {
+  configDocumentOf,
+  environmentOf,
+  idOf,
+  resourcesOf,
+  synthStack,
+  TEST_TARGET,
+  userEnv,
+} from './synth.js';
+
+/** A stand-in for the queue naming CloudFormation resolves: the stack's prefix in one account and region. */
+const NAMING = { namePrefix: 'TestDelivery', urlBase: 'https://sqs.eu-west-1.amazonaws.com/111111111111/' };
 
 /** A function's environment with every CloudFormation reference replaced by a readable stand-in. */
-function plainEnvironment(template: Template, functionId: string): Record<string, string> {
+function _plainEnvironment(template: Template, functionId: string): Record<string, string> {
   const variables = environmentOf(template, functionId);
   return Object.fromEntries(
     Object.entries(variables).map(([name, value]) => [
@@ -72,19 +82,20 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(catering.route.maxAttempts).toBe(4);
     });
 
-    it('keeps dead letters 14 days, under a name CloudFormation chooses', () => {
+    it('keeps dead letters 14 days, under the name the functions derive', () => {
       // Act
       const dlq = resourcesOf(template, 'AWS::SQS::Queue')[idOf(catering.deadLetterQueue)];
 
       // Assess
       expect(DLQ_RETENTION_SECONDS).toBe(1_209_600);
       expect(dlq?.Properties).toEqual({
+        QueueName: 'TestDelivery_dlq_catering',
         MessageRetentionPeriod: DLQ_RETENTION_SECONDS,
         SqsManagedSseEnabled: true,
       });
     });
 
-    it('gives no resource a fixed physical name, so replacements and redeploys never clash', () => {
+    it('fixes the physical names of the route queues and forwarder only (derived at run time), nothing else', () => {
       // Act: every resource whose type takes a physical name and is given one
       const resources = template.toJSON().Resources as Record<
         string,
@@ -96,7 +107,13 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       });
 
       // Assess
-      expect(named).toEqual([]);
+      expect(named.sort()).toEqual(
+        [
+          `${idOf(catering.queue)}.QueueName`,
+          `${idOf(catering.deadLetterQueue)}.QueueName`,
+          `${idOf(catering.forwarderFunction)}.FunctionName`,
+        ].sort(),
+      );
     });
 
     it('encrypts every queue with SQS-managed keys', () => {
@@ -171,9 +188,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
         State: 'ENABLED',
         Targets: [{ Arn: { 'Fn::GetAtt': [idOf(stack.drainerFunction), 'Arn'] } }],
       });
-      const budget = Number(
-        plainEnvironment(template, idOf(stack.drainerFunction))[ENV.DRAIN_TIME_BUDGET_SECONDS],
-      );
+      const budget = Number(configDocumentOf(template, idOf(stack.drainerFunction)).timeBudgetSeconds);
       expect(budget).toBe(50);
       expect(drainer?.Properties.Timeout).toBeGreaterThanOrEqual(budget + 15);
       template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
@@ -291,133 +306,99 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(queue?.Properties.VisibilityTimeout).toBe(6 * forwarderTimeoutSeconds(catering.route));
     });
 
-    it('sets exactly the ingest variables of ENV, and the ingest reads them back as the route', () => {
+    it('gives every function one variable: its document, whose stack part names the tables and the queue naming', () => {
       // Act
-      const env = plainEnvironment(template, idOf(catering.ingestFunction));
-      const config = loadIngestConfig(env);
+      const ids = [stack.ingest.ingestFunction, catering.forwarderFunction, stack.drainerFunction].map(idOf);
+      const documents = ids.map((id) => configDocumentOf(template, id));
 
       // Assess
-      expect(Object.keys(env).sort()).toEqual(
-        [
+      for (const id of ids) {
+        expect(Object.keys(environmentOf(template, id)).sort()).toEqual([
+          ENV.FUNCTION_CONFIG,
           'NODE_OPTIONS',
-          ENV.ROUTE_NAME,
-          ENV.QUEUE_URL,
-          ENV.FAILOVER_TABLE_NAME,
-          ENV.MESSAGE_TABLE_NAME,
-          ENV.RECORD_RETENTION_SECONDS,
-          ENV.MAX_BODY_BYTES,
-          ENV.BODY_SCHEMA,
-        ].sort(),
-      );
-      expect(config).toMatchObject({
-        routeName: 'catering',
-        maxBodyBytes: catering.route.maxBodyBytes,
-        schemaName: 'catering-registration',
-      });
-      expect(env[ENV.QUEUE_URL]).toBe(`resolved:${JSON.stringify({ Ref: idOf(catering.queue) })}`);
-      expect(env[ENV.FAILOVER_TABLE_NAME]).toBe(
-        `resolved:${JSON.stringify({ Ref: idOf(stack.failoverTable) })}`,
-      );
+        ]);
+      }
+      for (const document of documents) {
+        expect(document.stack).toEqual({
+          failoverTable: `@Ref(${idOf(stack.failoverTable)})`,
+          messageTable: `@Ref(${idOf(stack.messageTable)})`,
+          recordRetentionSeconds: 30 * 86_400,
+          queues: { namePrefix: 'TestDelivery', urlBase: 'https://sqs.@Region.@URLSuffix/@AccountId/' },
+          logPayloads: false,
+        });
+      }
     });
 
-    it('sets exactly the forwarder variables of ENV, and the forwarder reads them back as the route', () => {
+    it('gives the forwarder its route as a document the forwarder reads back as the route', () => {
       // Act
-      const env = plainEnvironment(template, idOf(catering.forwarderFunction));
-      const config = loadForwarderConfig(env);
+      const document = configDocumentOf(template, idOf(catering.forwarderFunction));
+      const config = forwarderConfig({
+        ...document,
+        stack: { ...(document.stack as object), queues: NAMING },
+      });
 
       // Assess
-      expect(Object.keys(env).sort()).toEqual(
-        [
-          'NODE_OPTIONS',
-          ENV.ROUTE_NAME,
-          ENV.QUEUE_URL,
-          ENV.DLQ_URL,
-          ENV.MESSAGE_TABLE_NAME,
-          ENV.RECORD_RETENTION_SECONDS,
-          ENV.TARGET_URL,
-          ENV.TARGET_TIMEOUT_SECONDS,
-          ENV.MAX_ATTEMPTS,
-          ENV.RETRY_BASE_SECONDS,
-          ENV.RETRY_MAX_SECONDS,
-          ENV.NON_RETRYABLE_STATUSES,
-        ].sort(),
-      );
       expect(config).toMatchObject({
         route: 'catering',
         targetUrl: TEST_TARGET,
         timeoutSeconds: catering.route.timeoutSeconds,
         maxAttempts: catering.route.maxAttempts,
         retry: catering.route.retry,
+        queueUrl: `${NAMING.urlBase}TestDelivery_q_catering`,
+        recordRetentionSeconds: 30 * 86_400,
       });
       expect([...config.nonRetryableStatuses]).toEqual(catering.route.nonRetryableStatuses);
-      expect(env[ENV.DLQ_URL]).toBe(`resolved:${JSON.stringify({ Ref: idOf(catering.deadLetterQueue) })}`);
-      expect(env[ENV.MESSAGE_TABLE_NAME]).toBe(
-        `resolved:${JSON.stringify({ Ref: idOf(stack.messageTable) })}`,
-      );
-      // The default retention: 30 days, read back by the forwarder as seconds.
-      expect(config.recordRetentionSeconds).toBe(30 * 86_400);
     });
 
-    it('sets exactly the drainer variables of ENV, with a JSON map of route to queue URL', () => {
+    it('names the queues and the forwarder from the stack and the route, as the functions derive them', () => {
       // Act
-      const variables = environmentOf(template, idOf(stack.drainerFunction));
+      const queues = resourcesOf(template, 'AWS::SQS::Queue');
+      const forwarder = resourcesOf(template, 'AWS::Lambda::Function')[idOf(catering.forwarderFunction)];
 
       // Assess
-      expect(Object.keys(variables).sort()).toEqual(
-        [
-          'NODE_OPTIONS',
-          ENV.FAILOVER_TABLE_NAME,
-          ENV.MESSAGE_TABLE_NAME,
-          ENV.RECORD_RETENTION_SECONDS,
-          ENV.ROUTE_QUEUE_URLS,
-          ENV.DRAIN_TIME_BUDGET_SECONDS,
-        ].sort(),
-      );
-      expect(variables[ENV.ROUTE_QUEUE_URLS]).toEqual({
-        'Fn::Join': ['', ['{"catering":"', { Ref: idOf(catering.queue) }, '"}']],
-      });
-      const config = loadDrainerConfig({
-        ...plainEnvironment(template, idOf(stack.drainerFunction)),
-        [ENV.ROUTE_QUEUE_URLS]: JSON.stringify({ catering: 'https://sqs.example/queue' }),
-      });
-      expect(config.timeBudgetSeconds).toBe(50);
+      expect(queues[idOf(catering.queue)]?.Properties.QueueName).toBe('TestDelivery_q_catering');
+      expect(queues[idOf(catering.deadLetterQueue)]?.Properties.QueueName).toBe('TestDelivery_dlq_catering');
+      expect(forwarder?.Properties.FunctionName).toBe('TestDelivery_fwd_catering');
+    });
+
+    it('gives the drainer its time budget; its routes come from the route table in its asset', () => {
+      // Act
+      const document = configDocumentOf(template, idOf(stack.drainerFunction));
+
+      // Assess
+      expect(document.timeBudgetSeconds).toBe(50);
+      expect(Object.keys(document).sort()).toEqual(['stack', 'timeBudgetSeconds']);
     });
   });
 
   describe('API', () => {
-    it('proxies POST /catering/register, POST …/batch and GET …/{messageId} to the ingest, each with an API key', () => {
+    it('proxies every path of every route to the one ingest through ANY /{proxy+}, with an API key', () => {
       // Act
       const methods = Object.values(resourcesOf(template, 'AWS::ApiGateway::Method'));
+      const resources = Object.values(resourcesOf(template, 'AWS::ApiGateway::Resource'));
+      const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission')).filter(
+        (permission) => permission.Properties.Principal === 'apigateway.amazonaws.com',
+      );
 
       // Assess
-      expect(methods).toHaveLength(3);
-      for (const method of methods)
-        expect(method.Properties).toMatchObject({
-          ApiKeyRequired: true,
-          Integration: {
-            Type: 'AWS_PROXY',
-            IntegrationHttpMethod: 'POST',
-            Uri: {
-              'Fn::Join': [
-                '',
-                expect.arrayContaining([{ 'Fn::GetAtt': [idOf(catering.ingestFunction), 'Arn'] }]),
-              ],
-            },
+      expect(methods).toHaveLength(1);
+      expect(resources.map((resource) => resource.Properties.PathPart)).toEqual(['{proxy+}']);
+      expect(methods[0]?.Properties).toMatchObject({
+        HttpMethod: 'ANY',
+        ApiKeyRequired: true,
+        Integration: {
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          Uri: {
+            'Fn::Join': [
+              '',
+              expect.arrayContaining([{ 'Fn::GetAtt': [idOf(stack.ingest.ingestFunction), 'Arn'] }]),
+            ],
           },
-        });
-      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'register' });
-      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'catering' });
-      const register = catering.method?.resource;
-      const batch = catering.batchMethod?.resource;
-      const status = catering.statusMethod?.resource;
-      expect(register?.path).toBe('/catering/register');
-      expect(batch?.path).toBe('/catering/register/batch');
-      expect(status?.path).toBe('/catering/register/{messageId}');
-      expect(methods.map((method) => [method.Properties.HttpMethod, method.Properties.ResourceId])).toEqual([
-        ['POST', { Ref: register && idOf(register) }],
-        ['POST', { Ref: batch && idOf(batch) }],
-        ['GET', { Ref: status && idOf(status) }],
-      ]);
+        },
+      });
+      // One permission for the whole API: the function's resource policy does not grow with routes.
+      expect(permissions).toHaveLength(1);
     });
 
     it('serves stage v1 with JSON access logs, throttling and tracing', () => {
@@ -469,13 +450,6 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
 
       // Assess
       expect(apis.map((api) => api.Properties.Name)).toEqual([stack.stackName]);
-      const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).filter(
-        (alarm) => alarm.Properties.MetricName === '5XXError',
-      );
-      expect(alarms.length).toBeGreaterThan(0);
-      for (const alarm of alarms) {
-        expect(alarm.Properties.Dimensions).toContainEqual({ Name: 'ApiName', Value: stack.stackName });
-      }
       expect(stack.stackName).toBe('TestDelivery');
     });
 
@@ -519,7 +493,8 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           'CateringDlqUrl',
           'CateringForwarderFunctionName',
           'CateringEventSourceMappingId',
-          'CateringIngestFunctionName',
+          'IngestFunctionName',
+          'ResourcePrefix',
         ]),
       );
       expect(outputs.RouteNames?.Value).toBe('catering');
@@ -532,7 +507,8 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(outputs.CateringQueueUrl?.Value).toEqual({ Ref: idOf(catering.queue) });
       expect(outputs.CateringDlqUrl?.Value).toEqual({ Ref: idOf(catering.deadLetterQueue) });
       expect(outputs.CateringForwarderFunctionName?.Value).toEqual({ Ref: idOf(catering.forwarderFunction) });
-      expect(outputs.CateringIngestFunctionName?.Value).toEqual({ Ref: idOf(catering.ingestFunction) });
+      expect(outputs.IngestFunctionName?.Value).toEqual({ Ref: idOf(stack.ingest.ingestFunction) });
+      expect(outputs.ResourcePrefix?.Value).toBe('TestDelivery');
       expect(outputs.ApiUrl?.Value['Fn::Join'][1]).toEqual(
         expect.arrayContaining([
           { Ref: idOf(stack.api.restApi as IConstruct) },
@@ -631,29 +607,28 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
     it('runs the archiver hourly on both queues of each route, archiving 2 days before retention, with an alarm a day earlier', () => {
       // Act
       const rule = resourcesOf(template, 'AWS::Events::Rule')[idOf(stack.archive.schedule)];
-      const targets = environmentOf(template, idOf(stack.archive.archiverFunction))[ENV.ARCHIVE_TARGETS] as {
-        'Fn::Join': [string, unknown[]];
-      };
-      const json = targets['Fn::Join'][1]
-        .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref: string }).Ref}>`))
-        .join('');
+      const document = configDocumentOf(template, idOf(stack.archive.archiverFunction));
+      const targets = archiverConfig(
+        { ...document, stack: { ...(document.stack as object), queues: NAMING } },
+        routeTableOf([catering.route]),
+      ).targets;
       const alarms = stack.archive.alarms.map(
         (alarm) => resourcesOf(template, 'AWS::CloudWatch::Alarm')[idOf(alarm)]?.Properties,
       );
 
       // Assess
       expect(rule?.Properties.ScheduleExpression).toBe('rate(1 hour)');
-      expect(JSON.parse(json)).toEqual([
+      expect(targets).toEqual([
         {
           route: 'catering',
           source: 'delivery-queue',
-          queueUrl: `<${idOf(catering.queue)}>`,
+          queueUrl: `${NAMING.urlBase}TestDelivery_q_catering`,
           archiveAfterSeconds: 12 * 86_400,
         },
         {
           route: 'catering',
           source: 'dead-letter-queue',
-          queueUrl: `<${idOf(catering.deadLetterQueue)}>`,
+          queueUrl: `${NAMING.urlBase}TestDelivery_dlq_catering`,
           archiveAfterSeconds: 12 * 86_400,
         },
       ]);

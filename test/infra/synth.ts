@@ -7,7 +7,7 @@ import {
   GuaranteedDeliveryStack,
   type GuaranteedDeliveryStackProps,
 } from '../../infra/guaranteed-delivery-stack.js';
-import type { Env } from '../../shared/config/env-names.js';
+import { ENV, type Env } from '../../shared/config/env-names.js';
 
 /** The feature flags of cdk.json: `cdk synth` applies them, so the tests must too. */
 export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
@@ -98,4 +98,28 @@ export function findingsOf(app: IConstruct, options: { raw?: boolean } = {}): Fi
       path: resource.constructPath ?? '',
     })),
   );
+}
+
+/** A reference as it stands in a resolved document: `@Ref(Id)`, `@GetAtt(Id.Attr)`, `@Region`, ... */
+function standIn(value: unknown): string {
+  const ref = (value as { Ref?: string }).Ref;
+  if (ref !== undefined) return ref.startsWith('AWS::') ? `@${ref.slice(5)}` : `@Ref(${ref})`;
+  const getAtt = (value as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (getAtt) return `@GetAtt(${getAtt.join('.')})`;
+  return `@${JSON.stringify(value).replaceAll('"', "'")}`;
+}
+
+/**
+ * A function's configuration document (FUNCTION_CONFIG) as written in the template, parsed, with
+ * each CloudFormation reference in it replaced by a readable stand-in (see {@link standIn}).
+ */
+export function configDocumentOf(template: Template, functionId: string): Record<string, unknown> {
+  const value = environmentOf(template, functionId)[ENV.FUNCTION_CONFIG];
+  const text = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const join = (part as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+    if (join) return join[1].map(text).join(join[0]);
+    return standIn(part);
+  };
+  return JSON.parse(text(value));
 }

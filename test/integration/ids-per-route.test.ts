@@ -2,7 +2,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { shardOf } from '../../shared/aws/dynamodb-failover-store.js';
 import type { MessageRecords } from '../../shared/ports.js';
-import { FAILOVER_TABLE } from '../../shared/resources.js';
+import { FAILOVER_TABLE } from '../../shared/tables.js';
 import { refusingEndpoint } from '../support/dead-endpoints.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { createTestRoute, forwardUntil, type TestRoute } from '../support/test-route.js';

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createDocumentClient } from '../../shared/aws/clients.js';
 import { DynamoDbOrderedFailover, keyCounterId } from '../../shared/aws/dynamodb-ordered-failover.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
-import { FAILOVER_TABLE } from '../../shared/resources.js';
+import { FAILOVER_TABLE } from '../../shared/tables.js';
 import { anEnvelope } from '../support/factories.js';
 import { FakeClock } from '../support/fakes.js';
 import { OrderingBackend } from '../support/ordering-backend.js';

@@ -71,14 +71,20 @@ describe('local runner', () => {
   });
 
   it('rejects an unknown path with 404, another method with 405 and a body over 10 MB with 413', async () => {
-    // Act
-    const unknown = await fetch(`${stack.apiUrl}/nope`, { method: 'POST', body: '{}' });
+    // Act (the key first, as on AWS: every path reaches the ingest through one keyed proxy method)
+    const unknown = await fetch(`${stack.apiUrl}/nope`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-api-key': API_KEY },
+    });
+    const unknownWithoutKey = await fetch(`${stack.apiUrl}/nope`, { method: 'POST', body: '{}' });
     const get = await fetch(route, { headers: { 'x-api-key': API_KEY } });
     const huge = await declareHugeBody();
 
     // Assess
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toEqual({ error: 'no route for /nope', routes: ['/catering/register'] });
+    expect(unknownWithoutKey.status).toBe(403);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     expect(huge).toBe(413);

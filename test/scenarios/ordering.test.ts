@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createSqsClient } from '../../shared/aws/clients.js';
-import { localQueueNames } from '../../shared/resources.js';
+import { queueNames } from '../../shared/resource-names.js';
 import { OrderingBackend } from '../support/ordering-backend.js';
 import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
 import {
@@ -29,7 +29,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** After this many accepted messages SQS starts refusing, for REFUSE_MS. */
 const REFUSE_AFTER = 300;
 const REFUSE_MS = 3_000;
-/** Backend timeout of the route: the forwarder's own timeout is this + 20 s (shared/resources.ts). */
+/** Backend timeout of the route: the forwarder's own timeout is this + 20 s (shared/queues.ts). */
 const TIMEOUT_SECONDS = 2;
 /**
  * Delivery queue visibility timeout during the run (see the test): at least the forwarder's timeout,
@@ -116,7 +116,7 @@ describe('scenario: ordered route, 20 keys x 50 messages through an SQS outage a
     // retries. A record stranded by the SQS outage (its delete or its retry delay failed) holds its
     // key until then: the same on AWS, compressed here so the run ends within its bound.
     const sqs = createSqsClient({ endpoint: inject('awsEndpoint') });
-    const names = localQueueNames(env.LOCAL_PREFIX as string, {
+    const names = queueNames(env.LOCAL_PREFIX as string, {
       name: 'orders',
       ordering: { keyHeader: 'x' },
     });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSqsClient } from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { parseRoute } from '../../shared/config/routes.js';
-import { localQueueNames } from '../../shared/resources.js';
+import { queueNames } from '../../shared/resource-names.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import {
   type RunnerProcess,
@@ -90,7 +90,7 @@ describe('route isolation (3-route file, npm start)', () => {
   const dlqCount = async (name: string) => {
     const route = parseRoute({ name: `route-${name}`, path: '/x', target: 'http://x.example' });
     const url = (
-      await sqs.send(new GetQueueUrlCommand({ QueueName: localQueueNames(prefix, route).deadLetterQueue }))
+      await sqs.send(new GetQueueUrlCommand({ QueueName: queueNames(prefix, route).deadLetterQueue }))
     ).QueueUrl as string;
     const { visible, inFlight } = await queueCounts(sqs, url);
     return visible + inFlight;

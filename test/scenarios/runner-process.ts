@@ -8,7 +8,7 @@ import { freePort } from '../../local/moto-server.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
-import { localQueueNames, localTableNames } from '../../shared/resources.js';
+import { localTableNames, queueNames } from '../../shared/resource-names.js';
 import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schemas.js';
 import { failoverIds } from '../support/failover-items.js';
 
@@ -213,7 +213,7 @@ export async function emulatorView(prefix: string) {
   const endpoint = inject('awsEndpoint');
   const sqs: SQSClient = createSqsClient({ endpoint });
   const dynamoDb = createDynamoDbClient({ endpoint });
-  const names = localQueueNames(prefix, DEFAULT_ROUTE);
+  const names = queueNames(prefix, DEFAULT_ROUTE);
   const urlOf = async (name: string) =>
     (await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl ?? '';
   const queueUrl = await urlOf(names.deliveryQueue);

@@ -3,29 +3,28 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { inject } from 'vitest';
-import { createDrainerDeps, loadDrainerConfig } from '../../functions/drainer/drainer-config.js';
+import { createDrainerDeps } from '../../functions/drainer/drainer-config.js';
 import { createDrainerHandler } from '../../functions/drainer/schedule-adapter.js';
-import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps } from '../../functions/forwarder/forwarder-config.js';
 import { createProbeHandler } from '../../functions/forwarder/probe-adapter.js';
 import { createForwarderHandler } from '../../functions/forwarder/sqs-batch-adapter.js';
 import type { IngestDeps } from '../../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
-import { createIngestDeps, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { createIngestDeps, mapIngestDeps } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
 import { provisionRouteQueues, provisionTables, type Tables } from '../../local/provision.js';
-import { functionEnvironment } from '../../local/runner.js';
+import { localFunctionConfigs } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { batchPath } from '../../shared/config/batch-ingest.js';
-import { ENV } from '../../shared/config/env-names.js';
 import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import type { DeliverySwitch } from '../../shared/ports.js';
-import { forwarderTimeoutSeconds } from '../../shared/resources.js';
+import { forwarderTimeoutSeconds } from '../../shared/queues.js';
 import { failoverIds } from './failover-items.js';
 import { recordingLogger } from './fakes.js';
 
@@ -71,23 +70,22 @@ export async function createTestRoute(options: TestRouteOptions) {
     86_400 * 30,
   );
 
-  const env = {
-    ...functionEnvironment(route, queues, tables, { [route.name]: queues.queueUrl }, false),
-    [ENV.DRAIN_TIME_BUDGET_SECONDS]: '20',
-  };
+  const configs = localFunctionConfigs({ prefix, queueUrl: queues.queueUrl, tables, routes: [route] });
   const logs = {
     ingest: recordingLogger('ingest'),
     forwarder: recordingLogger('forwarder'),
     drainer: recordingLogger('drainer'),
   };
 
-  const ingestDeps = createIngestDeps(loadIngestConfig(env), {
+  const ingestRoutes = createIngestDeps(configs.ingest, {
     sqsEndpoint: options.ingestSqsEndpoint ?? endpoint,
     dynamoDbEndpoint: options.ingestDynamoDbEndpoint ?? endpoint,
     logger: logs.ingest.logger,
   });
-  const ingest = createIngestHandler(options.ingestDeps?.(ingestDeps) ?? ingestDeps);
-  const forwarderParts = createForwarderDeps(loadForwarderConfig(env), {
+  const ingest = createIngestHandler(
+    options.ingestDeps ? mapIngestDeps(ingestRoutes, options.ingestDeps) : ingestRoutes,
+  );
+  const forwarderParts = createForwarderDeps(configs.forwarder(route), {
     sqsEndpoint: endpoint,
     dynamoDbEndpoint: endpoint,
     secretsManagerEndpoint: endpoint,
@@ -96,7 +94,7 @@ export async function createTestRoute(options: TestRouteOptions) {
   });
   const forwarder = createForwarderHandler(forwarderParts);
   const probe = createProbeHandler(forwarderParts);
-  const drainerConfig = loadDrainerConfig(env);
+  const drainerConfig = configs.drainer;
   const drainer = createDrainerHandler(
     createDrainerDeps(drainerConfig, {
       sqsEndpoint: options.drainerSqsEndpoint ?? endpoint,

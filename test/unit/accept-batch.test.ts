@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { acceptBatch, batchResponse } from '../../functions/ingest/accept-batch.js';
 import { type IngestDeps, RETRY_AFTER_SECONDS } from '../../functions/ingest/accept-message.js';
 import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.js';
+import { routeMatcher } from '../../functions/ingest/match-route.js';
 import { apiGatewayEvent, lambdaContext } from '../../local/aws-events.js';
 import { BATCH_MAX_MESSAGES, BATCH_MAX_REQUEST_BYTES } from '../../shared/config/batch-ingest.js';
 import { FailoverWriteError } from '../../shared/errors.js';
@@ -358,18 +359,17 @@ describe('ingest handler on the batch path', () => {
     const metrics = createMetrics(SERVICE.INGEST);
     const added = vi.spyOn(metrics, 'addMetric');
     vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
-    const handler = createIngestHandler(
-      {
-        queue,
-        failover: new InMemoryFailoverStore(),
-        records: new InMemoryMessageRecords(),
-        logger: recordingLogger('ingest').logger,
-        clock: new FakeClock(),
-        newId: () => `id-${++next}`,
-        rules: ingestRules(),
-      },
-      metrics,
-    );
+    const deps = {
+      queue,
+      failover: new InMemoryFailoverStore(),
+      records: new InMemoryMessageRecords(),
+      logger: recordingLogger('ingest').logger,
+      clock: new FakeClock(),
+      newId: () => `id-${++next}`,
+      rules: ingestRules(),
+    };
+    const matcher = routeMatcher([{ name: 'catering', path: '/catering/register', maxBodyBytes: 250_000 }]);
+    const handler = createIngestHandler({ match: matcher.match, depsOf: () => deps }, metrics);
     const event = (path: string, body: unknown) =>
       apiGatewayEvent({
         method: 'POST',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { isBackendFailure } from '../../functions/forwarder/circuit-breaker.js';
-import { createForwarderDeps, loadForwarderConfig } from '../../functions/forwarder/forwarder-config.js';
+import { createForwarderDeps, forwarderConfig } from '../../functions/forwarder/forwarder-config.js';
 import { isProbeEvent } from '../../functions/forwarder/probe-breaker.js';
 import { breakerSummary, CLOSED_BREAKER } from '../../shared/circuit-breaker.js';
-import { routeEnvironments } from '../../shared/config/route-environment.js';
+import { forwarderDocument } from '../../shared/config/function-config.js';
 import { parseRoute } from '../../shared/config/routes.js';
 import { ATTR, fromSdkAttributes, toMessageAttributes } from '../../shared/envelope.js';
 import { configurationError } from '../support/configuration-error.js';
@@ -65,20 +65,21 @@ describe("a breaker route's forwarder", () => {
   it('fails at cold start without a delivery switch, naming the handler that has one', () => {
     // Prepare
     const route = parseRoute({ ...ORDERS_ROUTE, breaker: { failures: 5, probeSeconds: 30 } });
-    const env = routeEnvironments(route, {
-      queueUrl: 'http://sqs.local/000000000000/q',
-      dlqUrl: 'http://sqs.local/000000000000/d',
-      failoverTableName: 'failover',
-      messageTableName: 'messages',
-      recordRetentionDays: 30,
-    }).forwarder;
+    const document = forwarderDocument(
+      {
+        failoverTable: 'failover',
+        messageTable: 'messages',
+        queues: { namePrefix: 't', urlBase: 'http://sqs.local/000000000000/' },
+      },
+      route,
+    );
 
     // Act
-    const { message } = configurationError(() => createForwarderDeps(loadForwarderConfig(env)));
+    const { message } = configurationError(() => createForwarderDeps(forwarderConfig(document)));
 
     // Assess
     expect(message).toBe(
-      'BREAKER_FAILURES is set but this forwarder has no delivery switch: a route with a circuit breaker runs functions/forwarder/breaker-handler.ts',
+      'route.delivery.breaker is set but this forwarder has no delivery switch: a route with a circuit breaker runs functions/forwarder/breaker-handler.ts',
     );
   });
 });

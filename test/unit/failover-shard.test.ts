@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shardOf } from '../../shared/aws/dynamodb-failover-store.js';
-import { FAILOVER_TABLE } from '../../shared/resources.js';
+import { FAILOVER_TABLE } from '../../shared/tables.js';
 
 describe('shardOf', () => {
   it('gives the same shard for the same id, always within [0, shards)', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeaders } from '../../functions/forwarder/forwarder-config.js';
 import { resolveHeaders, type SecretReader } from '../../functions/forwarder/route-headers.js';
 import { SecretUnavailableError } from '../../shared/errors.js';
 
@@ -57,30 +56,4 @@ describe('resolveHeaders (a route’s static headers, secret references read)', 
       expect((failure as Error).message).not.toContain('X-Injected');
     },
   );
-});
-
-describe('parseHeaders (TARGET_HEADERS)', () => {
-  it('reads text values and secret references', () => {
-    // Act
-    const parsed = parseHeaders(
-      '{"Authorization":{"secret":"orders/token","prefix":"Bearer "},"X-Tenant":"acme"}',
-    );
-
-    // Assess
-    expect(parsed).toEqual({
-      headers: { Authorization: { secret: 'orders/token', prefix: 'Bearer ' }, 'X-Tenant': 'acme' },
-    });
-  });
-
-  it.each([
-    '{"Authorization":{"secret":"orders/token","feild":"key"}}',
-    '{"Authorization":{"secret":"bad name!"}}',
-    '{"Authorization":{"prefix":"Bearer "}}',
-    '{"Authorization":42}',
-  ])('fails at cold start on %s, naming the variable, echoing no value', (raw) => {
-    // Act + Assess
-    expect(() => parseHeaders(raw)).toThrow(
-      /^TARGET_HEADERS must be a JSON object of header name to text value or/,
-    );
-  });
 });

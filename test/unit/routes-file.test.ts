@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadBodySchema, loadIngestConfig } from '../../functions/ingest/ingest-config.js';
+import { loadBodySchema, schemaNameOf } from '../../functions/ingest/ingest-config.js';
 import { loadDeliveryConfig, ROUTE_DEFAULTS } from '../../shared/config/routes.js';
 import { configurationError } from '../support/configuration-error.js';
 
@@ -498,18 +498,11 @@ describe('body schema files in a routes file', () => {
 
     // Act
     const [route] = loadDeliveryConfig({ DELIVERY_CONFIG: path }).routes;
-    const ingest = loadIngestConfig({
-      ROUTE_NAME: 'billing',
-      QUEUE_URL: 'q',
-      FAILOVER_TABLE_NAME: 't',
-      MESSAGE_TABLE_NAME: 'm',
-      BODY_SCHEMA: route?.schema,
-    });
-    const schema = loadBodySchema(ingest);
+    const schema = loadBodySchema({ name: 'billing', schema: route?.schema });
 
     // Assess
     expect(route?.schema).toBe(schemaPath);
-    expect(ingest).toMatchObject({ schemaName: 'invoice', schemaFile: schemaPath });
+    expect(schemaNameOf({ schema: route?.schema })).toBe('invoice');
     expect(schema.safeParse({ invoiceId: 'INV-1' })).toEqual({ success: true });
     expect(schema.safeParse({ invoiceId: 7 })).toEqual({
       success: false,

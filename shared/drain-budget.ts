@@ -1,0 +1,10 @@
+import { MAX_LAMBDA_TIMEOUT_SECONDS } from './aws-limits.js';
+
+/** The drainer's time budget per run unless the stack (or `gd drain` locally) says otherwise. */
+export const DEFAULT_DRAIN_TIME_BUDGET_SECONDS = 50;
+
+/**
+ * Ceiling of the drainer's time budget: Lambda's longest timeout less a minute for the last batch,
+ * the deletes and the lease release. The stack validates against it and the drainer's config too.
+ */
+export const MAX_DRAIN_TIME_BUDGET_SECONDS = MAX_LAMBDA_TIMEOUT_SECONDS - 60;

@@ -1,0 +1,64 @@
+import { MAX_SQS_RETENTION_SECONDS } from './aws-limits.js';
+
+/**
+ * How a route's queues are set up, from its settings: what the stack and the local runner both
+ * create, so the local stack is built from the same definitions as the deployed one.
+ */
+
+/** Dead letters stay 14 days, SQS's maximum, to leave time to fix the backend and redrive. */
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/** What a route's queue settings are computed from (a route's configuration fits as is). */
+export interface QueueShaping {
+  /** Seconds one delivery attempt may take. */
+  readonly timeoutSeconds: number;
+  readonly maxAttempts: number;
+  readonly batchSize: number;
+  /** Present on an ordered route, whose queues are FIFO. */
+  readonly ordering?: unknown;
+}
+
+/**
+ * Forwarder function timeout: records of a batch are delivered in parallel, so one backend timeout
+ * plus a margin for the status-record and SQS calls around it.
+ */
+export function forwarderTimeoutSeconds(route: Pick<QueueShaping, 'timeoutSeconds'>): number {
+  return route.timeoutSeconds + 20;
+}
+
+/**
+ * SQS receives of a message on an ordered route before SQS itself moves it to the DLQ. In a FIFO
+ * batch a message can be received and not attempted, behind a failed one of its key (at most
+ * batchSize - 1 messages stand before it in a batch, each failing at most maxAttempts times), so
+ * SQS's count must leave room for those receives; the forwarder counts the real attempts.
+ */
+export function orderedMaxReceiveCount(route: Pick<QueueShaping, 'maxAttempts' | 'batchSize'>): number {
+  return route.maxAttempts * route.batchSize;
+}
+
+/**
+ * The high-throughput FIFO mode: deduplication per message group and the throughput quota per
+ * message group instead of per queue, so many keys are not capped at the per-queue FIFO rate
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/high-throughput-fifo.html).
+ * The message id is the deduplication id, so deduplicating within a group loses nothing.
+ */
+export const HIGH_THROUGHPUT_FIFO = {
+  FifoQueue: 'true',
+  DeduplicationScope: 'messageGroup',
+  FifoThroughputLimit: 'perMessageGroupId',
+} as const;
+
+/** SQS settings of a route's delivery queue; `retentionSeconds` from the operations configuration. */
+export function deliveryQueueSettings(route: QueueShaping, retentionSeconds = MAX_SQS_RETENTION_SECONDS) {
+  return {
+    // AWS recommends at least six times the function timeout, so a batch that is still being
+    // retried by Lambda's own invoke retries is not handed out a second time.
+    visibilityTimeoutSeconds: 6 * forwarderTimeoutSeconds(route),
+    retentionSeconds,
+    /** The forwarder dead-letters a message itself on its last attempt (with the reason); SQS's own
+     * redrive after `maxAttempts` receives is the safety net when the forwarder could not. */
+    maxReceiveCount: route.ordering ? orderedMaxReceiveCount(route) : route.maxAttempts,
+    /** An ordered route's queue is FIFO: one message group per key. */
+    fifo: route.ordering !== undefined,
+  };
+}
