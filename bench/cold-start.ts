@@ -1,29 +1,68 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type BuildOptions, build } from 'esbuild';
+import { forwarderDocument, functionEnvironment } from '../shared/config/function-config.js';
+import { routeTableOf } from '../shared/config/route-document.js';
+import { ROUTE_TABLE_FILE } from '../shared/config/route-table.js';
+import { DEFAULT_ROUTE } from '../shared/config/routes.js';
 import type { BenchContext } from './context.js';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The stack part of every dummy document: names only, nothing is called at init. */
+const DUMMY_STACK = {
+  failoverTable: 'dummy-failover',
+  messageTable: 'dummy-messages',
+  queues: { namePrefix: 'dummy', urlBase: 'https://sqs.us-east-1.amazonaws.com/000000000000/' },
+};
+
+/** The route of the forwarders' documents. */
+const DUMMY_ROUTE = { ...DEFAULT_ROUTE, target: 'http://127.0.0.1:9/catering' };
+
+/**
+ * A folder holding a route table of `count` routes (what the stack puts beside the ingest's and the
+ * drainer's bundles), for LAMBDA_TASK_ROOT: the table is read and checked at init.
+ */
+async function routeTableFolder(parent: string, count: number): Promise<string> {
+  const folder = join(parent, `route-table-${count}`);
+  await mkdir(folder, { recursive: true });
+  const routes = Array.from({ length: count }, (_, i) => ({
+    ...DUMMY_ROUTE,
+    name: `route-${i}`,
+    path: `/in/route-${i}`,
+  }));
+  await writeFile(join(folder, ROUTE_TABLE_FILE), JSON.stringify(routeTableOf(routes)));
+  return folder;
+}
+
 /**
  * The bundles measured: each function's handler, and a breaker route's forwarder, whose own handler
  * also holds the Lambda client (the price of a breaker, paid only by the routes that have one).
  */
 const FUNCTIONS = [
-  { fn: 'ingest', entry: 'ingest/handler.ts', env: {} },
-  { fn: 'forwarder', entry: 'forwarder/handler.ts', env: {} },
+  { fn: 'ingest', entry: 'ingest/handler.ts', env: functionEnvironment({ stack: DUMMY_STACK }) },
+  {
+    fn: 'forwarder',
+    entry: 'forwarder/handler.ts',
+    env: functionEnvironment(forwarderDocument(DUMMY_STACK, DUMMY_ROUTE)),
+  },
   {
     fn: 'forwarder with breaker',
     entry: 'forwarder/breaker-handler.ts',
-    env: { BREAKER_FAILURES: '5', BREAKER_PROBE_SECONDS: '30', AWS_LAMBDA_FUNCTION_NAME: 'bench-forwarder' },
+    env: {
+      ...functionEnvironment(
+        forwarderDocument(DUMMY_STACK, { ...DUMMY_ROUTE, breaker: { failures: 5, probeSeconds: 30 } }),
+      ),
+      AWS_LAMBDA_FUNCTION_NAME: 'bench-forwarder',
+    },
   },
-  { fn: 'drainer', entry: 'drainer/handler.ts', env: {} },
-] as const;
+  { fn: 'drainer', entry: 'drainer/handler.ts', env: functionEnvironment({ stack: DUMMY_STACK }) },
+];
 
 /**
  * esbuild options as infra/constructs/delivery-function.ts gives NodejsFunction: CJS, node24,
@@ -52,20 +91,11 @@ const SDK_CLIENTS = {
     "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nclients.push(DynamoDBDocumentClient.from(new DynamoDBClient({})));",
 } as const;
 
-/** Dummy values for every variable the handlers read at cold start; nothing is called at init. */
+/** What every handler is given beside its document; nothing is called at init. */
 const DUMMY_ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'dummy',
   AWS_SECRET_ACCESS_KEY: 'dummy',
-  ROUTE_NAME: 'catering',
-  QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',
-  DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-fail-messages',
-  FAILOVER_TABLE_NAME: 'dummy-failover',
-  MESSAGE_TABLE_NAME: 'dummy-messages',
-  TARGET_URL: 'http://127.0.0.1:9/catering',
-  ROUTE_QUEUE_URLS: JSON.stringify({
-    catering: 'https://sqs.us-east-1.amazonaws.com/000000000000/dummy-delivery',
-  }),
   // As the stack sets it (DeliveryFunction's environment).
   NODE_OPTIONS: '--enable-source-maps',
 };
@@ -107,9 +137,9 @@ export interface ColdStartPair {
   readonly sizeRatio: number;
 }
 
-/** The ingest's init with one body schema: Ajv compiles it at cold start, once per container. */
-export interface SchemaInitFigure {
-  readonly schema: string;
+/** The ingest's init with a route table of some routes: it reads and checks the table at cold start. */
+export interface RouteTableInitFigure {
+  readonly routes: number;
   readonly initMsRuns: number[];
   readonly medianInitMs: number;
 }
@@ -118,16 +148,12 @@ export interface ColdStartResult {
   readonly runs: number;
   readonly nodeVersion: string;
   readonly pairs: ColdStartPair[];
-  /** The ingest bundle's init per body schema (BODY_SCHEMA), from a trivial one to a route's own file. */
-  readonly ingestSchemas: SchemaInitFigure[];
+  /** The ingest bundle's init per size of its route table (body schemas compile on first use). */
+  readonly ingestRouteTables: RouteTableInitFigure[];
 }
 
-/** Body schemas the ingest's init is measured with: BODY_SCHEMA values, as the stack sets them. */
-const INGEST_SCHEMAS = [
-  'json',
-  'catering-registration',
-  join(PROJECT_ROOT, 'examples', 'schemas', 'invoice.schema.json'),
-];
+/** Route table sizes the ingest's init is measured with. */
+const ROUTE_TABLE_SIZES = [1, 25, 200];
 
 /**
  * Figure 5: each function bundled as the stack bundles it, next to a baseline bundle that only
@@ -184,7 +210,11 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
 
     const times = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
     const cpuTimes = new Map<string, number[]>(bundles.map((b) => [b.file, []]));
-    const schemaTimes = new Map<string, number[]>(INGEST_SCHEMAS.map((schema) => [schema, []]));
+    const tableTimes = new Map<number, number[]>(ROUTE_TABLE_SIZES.map((count) => [count, []]));
+    const tableFolders = new Map<number, string>();
+    for (const count of ROUTE_TABLE_SIZES) tableFolders.set(count, await routeTableFolder(dir, count));
+    // The functions that serve every route read their route table beside the bundle.
+    const taskRoot = { LAMBDA_TASK_ROOT: tableFolders.get(1) ?? '' };
     const ingestBundle = bundles.find((b) => b.fn === 'ingest' && b.kind === 'handler')?.file ?? '';
     const measure = async (bundle: string, extraEnv: Record<string, string> = {}) => {
       const { stdout } = await run(process.execPath, ['-e', MEASURE], {
@@ -196,12 +226,13 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
     for (let i = 0; i < runs; i++) {
       // Interleaved, so a noisy moment hits a function and its baseline alike.
       for (const bundle of bundles) {
-        const measured = await measure(bundle.file, bundle.env);
+        const measured = await measure(bundle.file, { ...taskRoot, ...bundle.env });
         times.get(bundle.file)?.push(measured.ms);
         cpuTimes.get(bundle.file)?.push(measured.cpuMs);
       }
-      for (const schema of INGEST_SCHEMAS) {
-        schemaTimes.get(schema)?.push((await measure(ingestBundle, { BODY_SCHEMA: schema })).ms);
+      for (const count of ROUTE_TABLE_SIZES) {
+        const env = { ...(FUNCTIONS[0]?.env ?? {}), LAMBDA_TASK_ROOT: tableFolders.get(count) ?? '' };
+        tableTimes.get(count)?.push((await measure(ingestBundle, env)).ms);
       }
     }
 
@@ -236,11 +267,11 @@ export async function benchColdStart(ctx: BenchContext): Promise<ColdStartResult
         sizeRatio: handler.bytes / baseline.bytes,
       });
     }
-    const ingestSchemas = INGEST_SCHEMAS.map((schema) => {
-      const initMsRuns = schemaTimes.get(schema) ?? [];
-      return { schema: basename(schema), initMsRuns, medianInitMs: median(initMsRuns) };
+    const ingestRouteTables = ROUTE_TABLE_SIZES.map((routes) => {
+      const initMsRuns = tableTimes.get(routes) ?? [];
+      return { routes, initMsRuns, medianInitMs: median(initMsRuns) };
     });
-    return { runs, nodeVersion: process.version, pairs, ingestSchemas };
+    return { runs, nodeVersion: process.version, pairs, ingestRouteTables };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
