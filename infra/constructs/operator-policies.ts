@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -91,13 +91,11 @@ export class OperatorPolicies extends Construct {
           ? [
               new PolicyStatement({
                 actions: ['states:DescribeExecution'],
-                resources: stateMachines.map((machine) =>
-                  stack.formatArn({
-                    service: 'states',
-                    resource: 'execution',
-                    resourceName: `${machine.stateMachineName}:*`,
-                    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-                  }),
+                // Pseudo parameters rather than stack.formatArn: the ARN (and so the acknowledged
+                // finding below) is the same whether or not the stack is bound to a region.
+                resources: stateMachines.map(
+                  (machine) =>
+                    `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${machine.stateMachineName}:*`,
                 ),
               }),
             ]

@@ -91,6 +91,12 @@ const VARIANTS = {
     }),
     context: {},
   },
+  // `cdk synth` where the CLI resolves a region (a profile or AWS_REGION): ARNs a construct builds
+  // with stack.formatArn then hold the region itself, not a pseudo parameter.
+  'bound to an account and region, a continuing-delivery route': {
+    env: userEnv({ CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-east-1' }),
+    context: {},
+  },
   'API keys off, account CloudWatch role on': {
     env: userEnv({ API_KEY_REQUIRED: 'false' }),
     context: { [API_CLOUDWATCH_ROLE_CONTEXT]: 'true' },
