@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,11 +25,15 @@ import {
  * against `npm start`: the operator sees the route, finds a message by id with its attempts,
  * redrives a dead letter after a confirmation and sees it delivered, pauses and resumes the route;
  * a forged request (no token, another site, another host name) is refused. The same run takes the
- * screenshots of docs/console.md.
+ * screenshots of docs/console.md: into docs/console with UPDATE_SCREENSHOTS=1, otherwise into a
+ * temporary directory removed afterwards, so a test run leaves the checkout as it found it.
  */
 
-/** Where the screenshots of docs/console.md go. */
-const SCREENSHOTS = join(ROOT, 'docs', 'console');
+/** Where the screenshots go: docs/console.md's own only when asked for. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+const SCREENSHOTS = UPDATE_SCREENSHOTS
+  ? join(ROOT, 'docs', 'console')
+  : mkdtempSync(join(tmpdir(), 'gd-console-shots-'));
 /** A host name the browser resolves to 127.0.0.1, as an attacker's DNS would (DNS rebinding). */
 const REBOUND_HOST = 'rebound.test';
 
@@ -119,6 +124,7 @@ describe('operator console (gd console) in a browser', () => {
       if (failed.value) console.log(`--- console output ---\n${consoleProcess?.output()}`);
       await runner.stop();
     }
+    if (!UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
     expect(code).toBe(0);
   }, 60_000);
 
