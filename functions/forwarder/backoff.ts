@@ -12,8 +12,25 @@ export interface ScheduledRetryPolicy {
 /** How long a route waits between attempts. */
 export type RetryPolicy = ExponentialRetryPolicy | ScheduledRetryPolicy;
 
-/** SQS's ceiling on a message's visibility timeout (12 hours). */
+/**
+ * SQS's ceiling on a message's visibility timeout: 12 hours in all, counted from the receive, so a
+ * ChangeMessageVisibility that would end later is refused ("ChangeMessageVisibility", Amazon SQS API
+ * Reference: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ChangeMessageVisibility.html).
+ */
 export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** Kept short of the 12-hour limit for the difference between SQS's clock and the function's. */
+const CLOCK_MARGIN_SECONDS = 60;
+
+/**
+ * The longest visibility a ChangeMessageVisibility can still set on a message received at
+ * `receivedAt` (epoch ms, the earliest that receive can have been): 12 hours less the time used since,
+ * less {@link CLOCK_MARGIN_SECONDS}; never below 0.
+ */
+export function visibilityLeftSeconds(receivedAt: number, now: Date): number {
+  const usedSeconds = Math.ceil(Math.max(0, now.getTime() - receivedAt) / 1000);
+  return Math.max(0, MAX_VISIBILITY_SECONDS - usedSeconds - CLOCK_MARGIN_SECONDS);
+}
 
 /**
  * Seconds to hide a message before attempt `failedAttempt + 1`. Exponential: base * 2^(failedAttempt-1),

@@ -107,7 +107,7 @@ async function tryOne(
   deps: BreakerDeps,
   source: ProbeSource,
 ): Promise<{ outcome: ProbeOutcome; response?: DeliveryResponse; detail: string }> {
-  const message = receivedMessage(record, deps.settings.route);
+  const message = receivedMessage(record, deps.settings.route, deps.clock.now().getTime());
   let response: DeliveryResponse | undefined;
   let outcome: ProbeOutcome;
   let detail: string;

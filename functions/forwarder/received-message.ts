@@ -12,12 +12,46 @@ export interface ReceivedMessage {
   readonly envelope: MessageEnvelope;
   /** The status record's key ({@link recordKeyOf}): route and message id. */
   readonly key: string;
+  /**
+   * The earliest this receive can have been made (epoch ms), from which SQS counts the message's
+   * 12-hour visibility limit ({@link receivedNoEarlierThan}).
+   */
+  readonly receivedAt: number;
 }
 
-/** Decodes a received SQS record; `route` is the forwarder's own, for a record without the attribute. */
-export function receivedMessage(record: SQSRecord, route: string): ReceivedMessage {
+/**
+ * Lambda's longest batching window (MaximumBatchingWindowInSeconds, 0 to 300: "CreateEventSourceMapping",
+ * https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html): a record of a
+ * batch can have been received that long before the function was invoked with it.
+ */
+const MAX_BATCHING_WINDOW_MS = 300_000;
+
+/**
+ * When SQS's clock for this receive started, as far as the record tells: on a first receive,
+ * ApproximateFirstReceiveTimestamp is this receive. A later receive's own time is in no attribute;
+ * it was made after the first one and at most a batching window before the invocation
+ * (`decodedAt`), so the later of the two is the earliest it can have been.
+ */
+export function receivedNoEarlierThan(record: SQSRecord, decodedAt: number): number {
+  const firstReceive = Number(record.attributes.ApproximateFirstReceiveTimestamp);
+  const invokedFrom = decodedAt - MAX_BATCHING_WINDOW_MS;
+  if (!Number.isFinite(firstReceive) || firstReceive <= 0) return invokedFrom;
+  if (Number(record.attributes.ApproximateReceiveCount) <= 1) return firstReceive;
+  return Math.max(firstReceive, invokedFrom);
+}
+
+/**
+ * Decodes a received SQS record; `route` is the forwarder's own, for a record without the attribute,
+ * `decodedAt` the time it reached the function (epoch ms).
+ */
+export function receivedMessage(record: SQSRecord, route: string, decodedAt = Date.now()): ReceivedMessage {
   const envelope = fromSqsRecord(record, route);
-  return { record, envelope, key: recordKeyOf({ route: envelope.route, messageId: envelope.id }) };
+  return {
+    record,
+    envelope,
+    key: recordKeyOf({ route: envelope.route, messageId: envelope.id }),
+    receivedAt: receivedNoEarlierThan(record, decodedAt),
+  };
 }
 
 /** What {@link receivesAsAttempts} reads: the route's skip ledger, on an ordered route. */

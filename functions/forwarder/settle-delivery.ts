@@ -8,7 +8,7 @@ import {
 } from '../../shared/message-record.js';
 import type { AttemptUpdate } from '../../shared/ports.js';
 import type { Attempted } from './attempt-delivery.js';
-import { backoffSeconds } from './backoff.js';
+import { backoffSeconds, visibilityLeftSeconds } from './backoff.js';
 import type { Verdict } from './classify-response.js';
 import type { ForwarderDeps, ForwardOutcome } from './forwarder-deps.js';
 import type { ReceivedMessage } from './received-message.js';
@@ -132,9 +132,14 @@ async function retryLater(
     route: envelope.route,
     attempt: envelope.priorAttempts + receiveCount,
   };
-  const delay = backoffSeconds(receiveCount, deps.settings.retry, failure.retryAfterSeconds);
+  // SQS counts 12 hours of visibility from the receive: a delay past what is left would be refused.
+  const now = deps.clock.now();
+  const delay = Math.min(
+    backoffSeconds(receiveCount, deps.settings.retry, failure.retryAfterSeconds),
+    visibilityLeftSeconds(message.receivedAt, now),
+  );
   if (update) {
-    const nextAttemptAt = new Date(deps.clock.now().getTime() + delay * 1000).toISOString();
+    const nextAttemptAt = new Date(now.getTime() + delay * 1000).toISOString();
     await recordBestEffort({ ...update, outcome: { kind: 'retrying', nextAttemptAt } }, deps);
   }
   try {

@@ -45,9 +45,10 @@ export function createForwarderHandler(
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     deps.logger.addContext(context);
     // Decoded once, here; everything after works on the decoded message.
+    const invokedAt = deps.clock.now().getTime();
     const messages = new Map(
       event.Records.map(
-        (record) => [record.messageId, receivedMessage(record, deps.settings.route)] as const,
+        (record) => [record.messageId, receivedMessage(record, deps.settings.route, invokedAt)] as const,
       ),
     );
     const decoded = (record: SQSRecord): ReceivedMessage => {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ATTR } from '../../shared/envelope.js';
+import { LOG_EVENT } from '../../shared/log-events.js';
 import { backendPerTest } from '../support/loopback-backend.js';
 import { createTestRoute, forwardUntil } from '../support/test-route.js';
 
@@ -30,6 +31,33 @@ describe('forwarder retries, dead letters and idempotency', () => {
     expect(server.current.idsReceived()).toEqual([messageId, messageId]);
     expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 0 });
     expect(await route.deadLetters()).toEqual([]);
+  });
+
+  it('caps a retry delay near 12 hours at what SQS still allows since the receive, and records that time', async () => {
+    // Prepare: a 12-hour delay before the second attempt, the backend down
+    const route = await createTestRoute({
+      target: server.target,
+      route: { retry: { schedule: [43_200] }, maxAttempts: 2 },
+    });
+    server.current.fallback = { status: 503 };
+    const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+    await sleep(1_100);
+
+    // Act
+    const before = Date.now();
+    const poll = await route.forwardOnce();
+    const record = await route.record(messageId);
+
+    // Assess: the delay was set (SQS refuses 43,200 s once any time has passed since the receive) and the
+    // record says when the message really comes back
+    expect(poll).toEqual({ received: 1, deleted: 0, failed: 1 });
+    const events = route.logs.forwarder.entries().map((entry) => entry.event);
+    expect(events).not.toContain(LOG_EVENT.RETRY_DELAY_NOT_SET);
+    expect(events).toContain(LOG_EVENT.ATTEMPT_FAILED);
+    const next = Date.parse(record?.nextAttemptAt ?? '');
+    expect(next).toBeLessThanOrEqual(before + 43_200_000);
+    expect(next).toBeGreaterThan(before + 43_000_000);
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 1 });
   });
 
   it('dead-letters a non-retryable status at once, with the reason recorded', async () => {

@@ -4,7 +4,10 @@ import {
   backoffSeconds,
   type ExponentialRetryPolicy,
   MAX_VISIBILITY_SECONDS,
+  visibilityLeftSeconds,
 } from '../../functions/forwarder/backoff.js';
+import { receivedNoEarlierThan } from '../../functions/forwarder/received-message.js';
+import { anSqsRecord } from '../support/factories.js';
 
 /** Policies a route may have (routes.ts: 1 ≤ base ≤ max ≤ 43,200). */
 const policyArbitrary: fc.Arbitrary<ExponentialRetryPolicy> = fc
@@ -175,5 +178,32 @@ describe('backoffSeconds with a retry schedule', () => {
 
     // Assess
     expect([longer, shorter, beyondSqs]).toEqual([60, 300, MAX_VISIBILITY_SECONDS]);
+  });
+});
+
+describe('the 12 hours of visibility SQS counts from a receive', () => {
+  const receive = (count: number, firstReceive: number) => {
+    const record = anSqsRecord();
+    return {
+      ...record,
+      attributes: {
+        ...record.attributes,
+        ApproximateReceiveCount: String(count),
+        ApproximateFirstReceiveTimestamp: String(firstReceive),
+      },
+    };
+  };
+
+  it('starts at the first receive timestamp on a first receive, at most a batching window before the invocation later', () => {
+    const invokedAt = 10_000_000_000;
+    expect(receivedNoEarlierThan(receive(1, invokedAt - 2_000), invokedAt)).toBe(invokedAt - 2_000);
+    expect(receivedNoEarlierThan(receive(3, invokedAt - 86_400_000), invokedAt)).toBe(invokedAt - 300_000);
+    expect(receivedNoEarlierThan(receive(2, invokedAt - 60_000), invokedAt)).toBe(invokedAt - 60_000);
+  });
+
+  it('leaves 12 hours less the time used since the receive and a clock margin, never below 0', () => {
+    const receivedAt = 1_000_000;
+    expect(visibilityLeftSeconds(receivedAt, new Date(receivedAt + 1_500))).toBe(43_200 - 2 - 60);
+    expect(visibilityLeftSeconds(receivedAt, new Date(receivedAt + 43_200_000))).toBe(0);
   });
 });
