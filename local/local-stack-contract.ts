@@ -1,10 +1,12 @@
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
 import type { Env } from '../shared/config/env-names.js';
 import { USER_ENV } from '../shared/config/env-names.js';
 
 /**
  * What `npm start`'s local stack promises to whoever operates it (`gd --local`, tests, scripts):
- * the variables it reads, its defaults, where its endpoints are, the pause tag and the credentials
- * it signs emulator calls with. This is the one module of local/ that cli/ imports, so it pulls in
+ * the variables it reads, its defaults, where its endpoints are, where it publishes the routes it
+ * runs, the pause tag and the credentials it signs emulator calls with. This is the one module of local/ that cli/ imports, so it pulls in
  * nothing of the runner (no moto, no functions).
  */
 
@@ -28,6 +30,8 @@ export const LOCAL_ENV = {
   AWS_ENDPOINT_URL_SQS: 'AWS_ENDPOINT_URL_SQS',
   /** DynamoDB's endpoint when it differs. */
   AWS_ENDPOINT_URL_DYNAMODB: 'AWS_ENDPOINT_URL_DYNAMODB',
+  /** Folder where a running local stack publishes its routes. @default gd-local-<user> in the temporary directory */
+  LOCAL_STATE_DIR: 'LOCAL_STATE_DIR',
 } as const;
 
 /** Port of the local API (`PORT`). */
@@ -96,3 +100,17 @@ export function localEndpoints(env: Env) {
 
 /** The local stack's prefix (`LOCAL_PREFIX`, or {@link DEFAULT_PREFIX}). */
 export const localPrefix = (env: Env): string => env[LOCAL_ENV.LOCAL_PREFIX]?.trim() || DEFAULT_PREFIX;
+
+/** Where running local stacks publish what they run (`LOCAL_STATE_DIR`, or a folder of the user's own). */
+export function localStateDir(env: Env): string {
+  return env[LOCAL_ENV.LOCAL_STATE_DIR]?.trim() || join(tmpdir(), `gd-local-${userInfo().username}`);
+}
+
+/**
+ * The routes file a running local stack publishes, as a deployed stack publishes its outputs: the
+ * routes and shared settings it runs (after its environment's overrides and the demo backend's
+ * address), one file per prefix, removed when it stops. `gd --local` reads its routes from here, so
+ * a `DELIVERY_CONFIG` given to `npm start` need not be given to `gd` again.
+ */
+export const publishedRoutesPath = (env: Env): string =>
+  join(localStateDir(env), `${localPrefix(env)}.routes.json`);

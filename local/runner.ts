@@ -31,6 +31,7 @@ import {
   type RouteQueues,
   type Tables,
 } from './provision.js';
+import { publishRoutes } from './published-routes.js';
 import { POLL_WAIT_SECONDS, startRouteForwarder } from './route-forwarder.js';
 import { describeRetry, ensureAwsDefaults, loadRunnerSettings, wantsDemoBackend } from './runner-settings.js';
 import { DRAINER_TIMEOUT_MS, startArchiverSchedule, startDrainerSchedule } from './scheduled-functions.js';
@@ -323,6 +324,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onError: (error) => log.note('api', `handler error: ${describeError(error)}`, 'error'),
     });
     cleanups.push(() => api.stop());
+    // What runs, published for `gd --local` as a deployed stack publishes its outputs.
+    cleanups.push(await publishRoutes(env, config));
 
     const routesText = config.routes.map((r) => `POST ${r.path} → ${r.target}`).join(', ');
     const readyLine =

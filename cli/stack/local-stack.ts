@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -18,6 +19,7 @@ import {
   localEndpoints,
   localPrefix,
   PAUSE_TAG,
+  publishedRoutesPath,
 } from '../../local/local-stack-contract.js';
 import {
   createDynamoDbClient,
@@ -29,7 +31,7 @@ import { peekOldestAgeSeconds } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { isTripped } from '../../shared/circuit-breaker.js';
-import type { Env } from '../../shared/config/env-names.js';
+import { type Env, USER_ENV } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
@@ -203,8 +205,19 @@ class LocalStack implements StackTarget {
 }
 
 /**
- * Opens the local stack: routes from the route configuration (with the same environment overrides
- * as `npm start`), queue and table names from shared/resource-names.ts under LOCAL_PREFIX. Checks that
+ * The routes the local stack runs: those it published (a routes file, read as `DELIVERY_CONFIG` is);
+ * without one (a stack not started by `npm start` here, such as queues provisioned by a test), the
+ * route configuration of `gd`'s own environment, with the same overrides as `npm start`.
+ */
+function localDeliveryConfig(env: Env) {
+  const published = publishedRoutesPath(env);
+  return existsSync(published)
+    ? loadDeliveryConfig({ [USER_ENV.DELIVERY_CONFIG]: published })
+    : loadDeliveryConfig(env);
+}
+
+/**
+ * Opens the local stack: the routes it runs ({@link localDeliveryConfig}), queue and table names from shared/resource-names.ts under LOCAL_PREFIX. Checks that
  * each route's queues exist, so a stack that is not running is reported here, once and clearly.
  */
 export async function openLocalStack(env: Env): Promise<StackTarget> {
@@ -215,7 +228,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
   const credentials = emulatorCredentials(env);
   const sqs = createSqsClient({ endpoint: endpoints.sqs, region, credentials });
   const dynamoDb = createDynamoDbClient({ endpoint: endpoints.dynamoDb, region, credentials });
-  const config = loadDeliveryConfig(env);
+  const config = localDeliveryConfig(env);
   const queueUrl = async (name: string) => {
     try {
       const output = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
