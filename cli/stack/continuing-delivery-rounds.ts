@@ -35,8 +35,10 @@ export function roundWaitSeconds(
 
 /**
  * The continuing-delivery state machine's algorithm (infra/constructs/continuing-delivery.ts), run
- * in-process where there is no Step Functions (the local stack): while the DLQ has messages, redrive
- * it and wait, doubling the wait up to its cap, for at most `maxRounds` redrives; then give up.
+ * in-process where there is no Step Functions (the local stack only; on AWS `gd keep-trying` starts
+ * and follows the state machine): while the DLQ has messages, redrive it and wait, doubling the wait
+ * up to its cap, for at most `maxRounds` redrives; then give up. Why locally this loop and not the
+ * synthesized definition: docs/retries.md, "Continuing delivery on AWS and locally".
  */
 export async function runContinuingDelivery(
   port: RoundsPort,
