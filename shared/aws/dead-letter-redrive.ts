@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { ATTR } from '../envelope.js';
 import { describeError } from '../errors.js';
+import { deduplicationId } from '../ordering.js';
 import { SQS_BATCH_LIMIT, sendEntries } from './sqs-batch-sender.js';
 import { queueCounts, releaseMessages } from './sqs-message-queue.js';
 
@@ -72,7 +73,17 @@ function copyAttribute(value: MessageAttributeValue): MessageAttributeValue {
   };
 }
 
-/** A SendMessageBatch entry that re-sends `message` as it was: body, every attribute, FIFO group. */
+/**
+ * A SendMessageBatch entry that re-sends `message` as it was: body, every attribute, FIFO group.
+ * On a FIFO queue the copy gets a deduplication id of its own, made from the received copy's SQS
+ * MessageId: SQS accepts a send whose deduplication id it saw in the last five minutes but never
+ * delivers it, and that window outlives the original's deletion ("Using the message deduplication
+ * ID in Amazon SQS", SQS Developer Guide:
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html),
+ * so a copy re-sent under the original's id (a young message the archiver puts back, a dead letter
+ * moved back soon after it arrived) would be lost. A send of the same received copy retried is still
+ * one message, and every copy keeps the message-id attribute the forwarder's idempotency goes by.
+ */
 export function copyEntry(message: Message): SendMessageBatchRequestEntry {
   const attributes = message.MessageAttributes ?? {};
   const groupId = message.Attributes?.MessageGroupId;
@@ -86,12 +97,12 @@ export function copyEntry(message: Message): SendMessageBatchRequestEntry {
             Object.entries(attributes).map(([name, value]) => [name, copyAttribute(value)]),
           ),
         }),
-    // FIFO queues: keep the ordering group; dedupe on the original message, not on the body.
+    // FIFO queues: keep the ordering group; dedupe on this copy, not on the original or the body.
     ...(groupId === undefined
       ? {}
       : {
           MessageGroupId: groupId,
-          MessageDeduplicationId: message.Attributes?.MessageDeduplicationId ?? message.MessageId,
+          MessageDeduplicationId: deduplicationId(`${stableId(message)}/copy/${message.MessageId ?? ''}`),
         }),
   };
 }

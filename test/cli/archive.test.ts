@@ -2,11 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { archiveExpiring } from '../../functions/archiver/archive-expiring.js';
-import { provisionArchiveBucket } from '../../local/provision.js';
+import { provisionArchiveBucket, provisionRouteQueues } from '../../local/provision.js';
 import type { ArchivedMessage } from '../../shared/archived-message.js';
 import { createS3Client } from '../../shared/aws/clients.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { queueCounts, SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
+import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { ATTR, type MessageEnvelope, toMessageAttributes } from '../../shared/envelope.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
 
@@ -144,6 +145,48 @@ describe('archive: nothing expires silently', () => {
       reason: 'backend answered 503',
       lastStatus: 503,
     });
+  });
+
+  it("puts a young ordered message back under a deduplication id of its own, so SQS FIFO's five-minute window does not drop it", async () => {
+    // Prepare: an ordered route's FIFO queue holding a message just sent (its deduplication id is its id)
+    const ordered = await provisionRouteQueues(fixture.sqs, `${fixture.prefix}-o`, {
+      ...DEFAULT_ROUTE,
+      name: 'ordered',
+      ordering: { keyHeader: 'Ordering-Key' },
+    });
+    await new SqsMessageQueue(fixture.sqs, ordered.queueUrl).send({
+      ...envelope('young-ordered', 0),
+      orderingKey: 'k-1',
+    });
+    const target = {
+      route: 'ordered',
+      source: 'delivery-queue' as const,
+      queueUrl: ordered.queueUrl,
+      archiveAfterSeconds: 1800,
+    };
+
+    // Act: a run that finds it young and puts it back
+    const [report] = await archiveExpiring(
+      { sqs: fixture.sqs, archive, logger: silent },
+      [target],
+      Date.now() + 20_000,
+    );
+
+    // Assess: it is on the queue, once, with its id and key, under a new deduplication id
+    expect(report).toEqual({ route: 'ordered', source: 'delivery-queue', archived: 0, kept: 1 });
+    const output = await fixture.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: ordered.queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    const [back, ...others] = output.Messages ?? [];
+    expect(others).toEqual([]);
+    expect(back?.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).toBe('young-ordered');
+    expect(back?.Attributes?.MessageGroupId).toBe('k-1');
+    expect(back?.Attributes?.MessageDeduplicationId).not.toBe('young-ordered');
   });
 
   it('lists the archive and redrives from it with the same ids, emptying it', async () => {
