@@ -1,17 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/cli.js';
 import { memoryOutput } from '../../cli/output.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import {
-  CATERING_PAYLOAD,
-  emulatorView,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /**
  * Nothing expires silently, end to end through `npm start`: a paused route holds messages past the
@@ -19,31 +11,18 @@ import {
  * delete them; `gd redrive --from-archive` brings them back and they are delivered with their ids.
  */
 describe('scenario: a paused route whose messages near retention', () => {
-  let backend: LoopbackBackend;
-  let runner: RunnerProcess | undefined;
-  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    view?.close();
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold();
 
   it('archives them, and a redrive from the archive delivers each once with the same id', async () => {
     // Prepare: retention 60 s (SQS's least), archived 54 s before it, i.e. after 6 s; a run every 2 s
+    const { backend } = scenario;
     const env = await scenarioEnv({
       CATERING_SERVICE_EP: await backend.start(),
       QUEUE_RETENTION_SECONDS: '60',
       ARCHIVE_MARGIN_SECONDS: '54',
       ARCHIVE_INTERVAL_SECONDS: '2',
     });
-    runner = await startRunnerProcess(env);
-    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const { runner, view } = await scenario.startWithView(env);
     const gd = async (...argv: string[]) => {
       const memory = memoryOutput();
       const code = await runCli(argv, { env, output: memory.output });

@@ -1,40 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batchPath } from '../../shared/config/batch-ingest.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import {
-  CATERING_PAYLOAD,
-  emulatorView,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /** A batch of 100 catering registrations through `npm start`'s runner: every one delivered, once. */
 describe('scenario: a batch of 100 registrations', () => {
-  let backend: LoopbackBackend;
-  let runner: RunnerProcess | undefined;
-  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    view?.close();
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold();
 
   it('accepts all 100 with one request and delivers each exactly once under its messageId', async () => {
     // Prepare
+    const { backend } = scenario;
     const env = await scenarioEnv({ CATERING_SERVICE_EP: await backend.start() });
-    runner = await startRunnerProcess(env);
-    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const { runner, view } = await scenario.startWithView(env);
     const messages = Array.from({ length: 100 }, (_, n) => ({
       body: { ...CATERING_PAYLOAD, passengerId: `p-${n}` },
     }));

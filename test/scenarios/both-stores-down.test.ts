@@ -1,53 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
-import {
-  type ApiAnswer,
-  CATERING_PAYLOAD,
-  emulatorView,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { describe, expect, it } from 'vitest';
+import { type ApiAnswer, CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /**
  * Promise 1 (docs/http-contract.md) through `npm start`'s runner: with SQS and DynamoDB both unreachable the API
  * answers 503 with Retry-After, and nothing of those requests is stored or delivered later.
  */
 describe('scenario: SQS and DynamoDB both unreachable', () => {
-  let backend: LoopbackBackend;
-  let sqsProxy: TcpFaultProxy;
-  let dynamoDbProxy: TcpFaultProxy;
-  let runner: RunnerProcess | undefined;
-  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-    sqsProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
-    dynamoDbProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    view?.close();
-    await Promise.all([sqsProxy.stop(), dynamoDbProxy.stop()]);
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold({ proxies: ['sqs', 'dynamoDb'] });
 
   it('rejects with 503 and Retry-After, and stores or delivers none of those requests', async () => {
     // Prepare
+    const { backend, sqsProxy, dynamoDbProxy } = scenario;
     const env = await scenarioEnv({
       CATERING_SERVICE_EP: await backend.start(),
       AWS_ENDPOINT_URL_SQS: await sqsProxy.start('pass'),
       AWS_ENDPOINT_URL_DYNAMODB: await dynamoDbProxy.start('pass'),
     });
-    runner = await startRunnerProcess(env);
-    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const { runner, view } = await scenario.startWithView(env);
     const keys = [0, 1, 2].map(() => `both-down-${randomUUID()}`);
 
     // Act: both stores refuse; the client sends its own Idempotency-Key, as a retrying client would

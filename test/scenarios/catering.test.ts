@@ -1,18 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shortId } from '../../local/journey-log.js';
 import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
 import { ATTR } from '../../shared/envelope.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import {
-  CATERING_PAYLOAD,
-  emulatorView,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /**
  * The reference's catering scenario (docs/reference-mapping.md), end to end through `npm start`'s runner: the catering service is down, the message is
@@ -20,27 +12,14 @@ import {
  * letter is redriven and delivered once, under the id the 202 gave.
  */
 describe('scenario: catering registration while the catering service is down', () => {
-  let backend: LoopbackBackend;
-  let runner: RunnerProcess | undefined;
-  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    view?.close();
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold();
 
   it('retries, dead-letters after max attempts, and delivers once after the redrive', async () => {
     // Prepare
+    const { backend } = scenario;
     backend.fallback = { status: 503 };
     const env = await scenarioEnv({ CATERING_SERVICE_EP: await backend.start() });
-    runner = await startRunnerProcess(env);
-    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const { runner, view } = await scenario.startWithView(env);
     const dlqUrl = view.dlqUrl;
 
     // Act: the reference curl while the backend fails

@@ -1,19 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/cli.js';
 import type { StackStatus } from '../../cli/commands/status.js';
 import { memoryOutput } from '../../cli/output.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import {
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /**
  * The circuit breaker end to end through `npm start`, over HTTP only: a backend down for longer
@@ -33,24 +26,11 @@ const MESSAGES = 8;
 const OUTAGE_MS = 10_000;
 
 describe('scenario: a backend down for longer than all attempts, on a route with a circuit breaker', () => {
-  let backend: LoopbackBackend;
-  let runner: RunnerProcess | undefined;
-  let dir: string;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-    dir = mkdtempSync(join(tmpdir(), 'gd-breaker-'));
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    await backend.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scenario = scenarioScaffold({ tempDir: 'gd-breaker-' });
 
   it('dead-letters nothing, lets only probes through while open, and delivers everything once healed', async () => {
     // Prepare: the backend is down (503), the route has a breaker
+    const { backend, dir } = scenario;
     backend.fallback = { status: 503 };
     const file = join(dir, 'routes.json');
     writeFileSync(
@@ -60,7 +40,7 @@ describe('scenario: a backend down for longer than all attempts, on a route with
       }),
     );
     const env = await scenarioEnv({ DELIVERY_CONFIG: file });
-    runner = await startRunnerProcess(env);
+    const runner = await scenario.start(env);
     const status = async () => {
       const memory = memoryOutput();
       expect(await runCli(['status', '--json', '--route', ROUTE], { env, output: memory.output })).toBe(0);

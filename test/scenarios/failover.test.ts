@@ -1,17 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
-import {
-  type ApiAnswer,
-  CATERING_PAYLOAD,
-  emulatorView,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { describe, expect, it } from 'vitest';
+import { type ApiAnswer, CATERING_PAYLOAD, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /** Promise 4 (docs/http-contract.md): a dead or silent SQS turns into a failover write in about a second or two. */
 const FAILOVER_BOUND_MS = 2_500;
@@ -22,32 +12,16 @@ const FAILOVER_BOUND_MS = 2_500;
  * when SQS is back the drainer moves them to the queue and every one is delivered once.
  */
 describe('scenario: SQS unreachable, messages accepted into the failover table', () => {
-  let backend: LoopbackBackend;
-  let sqsProxy: TcpFaultProxy;
-  let runner: RunnerProcess | undefined;
-  let view: Awaited<ReturnType<typeof emulatorView>> | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-    sqsProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    view?.close();
-    await sqsProxy.stop();
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold({ proxies: ['sqs'] });
 
   it('answers 202 store=failover while SQS refuses or is silent, then drains and delivers all once', async () => {
     // Prepare: provisioning needs SQS, so the proxy passes traffic until the runner is ready
+    const { backend, sqsProxy } = scenario;
     const env = await scenarioEnv({
       CATERING_SERVICE_EP: await backend.start(),
       AWS_ENDPOINT_URL_SQS: await sqsProxy.start('pass'),
     });
-    runner = await startRunnerProcess(env);
-    view = await emulatorView(env.LOCAL_PREFIX as string);
+    const { runner, view } = await scenario.startWithView(env);
     const answers: ApiAnswer[] = [];
 
     // Act: SQS refuses connections

@@ -1,14 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
-import { LoopbackBackend } from '../support/loopback-backend.js';
-import {
-  CATERING_PAYLOAD,
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { CATERING_PAYLOAD, type RunnerProcess, scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 /** `GET <route path>/{messageId}` over HTTP against `npm start`'s runner. */
 async function getStatus(runner: RunnerProcess, id: string, headers: Record<string, string> = {}) {
@@ -20,28 +13,18 @@ async function getStatus(runner: RunnerProcess, id: string, headers: Record<stri
 }
 
 describe('scenario: where is my message (GET <route path>/{messageId})', () => {
-  let backend: LoopbackBackend;
-  let runner: RunnerProcess | undefined;
-
-  beforeEach(() => {
-    backend = new LoopbackBackend();
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    await backend.stop();
-  });
+  const scenario = scenarioScaffold();
 
   it('finds a message at once after its 202, shows its attempts once delivered, and 404s an unknown id', async () => {
     // Prepare: the backend fails twice, then takes the message
+    const { backend } = scenario;
     backend.answerNext({ status: 503, body: '{"error":"maintenance"}' }, { status: 500 });
     const env = await scenarioEnv({
       CATERING_SERVICE_EP: await backend.start(),
       RETRY_BASE_SECONDS: '1',
       RETRY_MAX_SECONDS: '1',
     });
-    runner = await startRunnerProcess(env);
+    const runner = await scenario.start(env);
 
     // Act
     const accepted = await runner.post(CATERING_PAYLOAD, { 'idempotency-key': 'status-1' });
@@ -76,8 +59,9 @@ describe('scenario: where is my message (GET <route path>/{messageId})', () => {
 
   it('requires the API key for the lookup where one is configured', async () => {
     // Prepare
+    const { backend } = scenario;
     const env = await scenarioEnv({ CATERING_SERVICE_EP: await backend.start(), LOCAL_API_KEY: 'k-123' });
-    runner = await startRunnerProcess(env);
+    const runner = await scenario.start(env);
     const accepted = await runner.post(CATERING_PAYLOAD, { 'x-api-key': 'k-123' });
     const id = String(accepted.body.messageId);
 

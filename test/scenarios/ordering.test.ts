@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetQueueUrlCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { createSqsClient } from '../../shared/aws/clients.js';
 import { queueNames } from '../../shared/resource-names.js';
 import { OrderingBackend } from '../support/ordering-backend.js';
-import { TcpFaultProxy } from '../support/tcp-fault-proxy.js';
-import {
-  type RunnerProcess,
-  scenarioEnv,
-  showRunnerOutput,
-  startRunnerProcess,
-  waitFor,
-} from './runner-process.js';
+import { scenarioEnv, waitFor } from './runner-process.js';
+import { scenarioScaffold } from './scenario-scaffold.js';
 
 const KEYS = 20;
 const MESSAGES_PER_KEY = 50;
@@ -62,29 +55,18 @@ function inversions(expected: readonly string[], delivered: readonly string[]): 
  * order of the 202s, and every accepted message must be delivered.
  */
 describe('scenario: ordered route, 20 keys x 50 messages through an SQS outage and a flaky backend', () => {
-  let backend: OrderingBackend;
-  let sqsProxy: TcpFaultProxy;
-  let runner: RunnerProcess | undefined;
-  let dir: string;
-
-  beforeEach(() => {
-    backend = new OrderingBackend((id, attempt) =>
-      attempt <= LAST_FAILING_ATTEMPT && seededUnit(`${SEED}/${id}/${attempt}`) < FAILURE_RATE ? 503 : 200,
-    );
-    sqsProxy = TcpFaultProxy.forUrl(inject('awsEndpoint'));
-    dir = mkdtempSync(join(tmpdir(), 'gd-ordering-'));
-  });
-
-  afterEach(async (context) => {
-    if (runner) showRunnerOutput(runner, context.task.result?.state === 'fail');
-    runner?.kill();
-    await sqsProxy.stop();
-    await backend.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const scenario = scenarioScaffold({
+    backend: () =>
+      new OrderingBackend((id, attempt) =>
+        attempt <= LAST_FAILING_ATTEMPT && seededUnit(`${SEED}/${id}/${attempt}`) < FAILURE_RATE ? 503 : 200,
+      ),
+    proxies: ['sqs'],
+    tempDir: 'gd-ordering-',
   });
 
   it('delivers every key in the order of its 202s, loses nothing, through failover and retries', async () => {
     // Prepare: one ordered route keyed by a header
+    const { backend, sqsProxy, dir } = scenario;
     const file = join(dir, 'routes.json');
     writeFileSync(
       file,
@@ -110,7 +92,7 @@ describe('scenario: ordered route, 20 keys x 50 messages through an SQS outage a
       AWS_ENDPOINT_URL_SQS: await sqsProxy.start('pass'),
       POWERTOOLS_LOG_LEVEL: 'INFO',
     });
-    runner = await startRunnerProcess(env);
+    const runner = await scenario.start(env);
     const apiUrl = runner.apiUrl;
     // The queue's visibility timeout is 6 x the forwarder timeout (180 s), for Lambda's own invoke
     // retries. A record stranded by the SQS outage (its delete or its retry delay failed) holds its
