@@ -7,7 +7,7 @@ import { type LocalStack, startLocalStack } from './runner.js';
  * and exits 0. A second Ctrl-C exits at once.
  */
 
-/** A terminal's Ctrl-C reaches npm, tsx and this process at once, and tsx may relay it again:
+/** A terminal's Ctrl-C reaches npm and this process at once, and npm relays it again:
  * signals this close to the first are the same Ctrl-C, not a second one. */
 const SAME_SIGNAL_MS = 1_500;
 

@@ -13,7 +13,7 @@ import { REFERENCE_CATERING_REGISTRATION } from '../../shared/schemas/body-schem
 import { failoverIds } from '../support/failover-items.js';
 
 /**
- * The local runner as a user starts it (`npm start` = `tsx local/start.ts`), as a child process the
+ * The local runner as a user starts it (`npm start` = `node --import tsx local/start.ts`), as a child process the
  * scenario tests drive over HTTP only, plus direct views of the emulator to check where messages are.
  */
 
@@ -106,12 +106,15 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<number | n
   });
 }
 
-/** Spawns `tsx local/start.ts` with `env` (on top of this process's) and waits for its `ready` line. */
+/** Spawns `node --import tsx local/start.ts` with `env` (on top of this process's) and waits for its `ready` line. */
 export async function startRunnerProcess(
   env: Record<string, string>,
   timeoutMs = 45_000,
 ): Promise<RunnerProcess> {
-  const child = spawn(join(BIN, 'tsx'), ['local/start.ts'], {
+  // One process, as `npm start` runs it; not through the tsx command, whose parent SIGKILLs its
+  // child and exits 130 when the child has not acknowledged a relayed Ctrl-C within 30 ms, which
+  // a loaded machine misses.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
     cwd: ROOT,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
