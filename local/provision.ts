@@ -70,7 +70,7 @@ async function createOrUpdateQueue(
 
 /**
  * The route's fail-messages DLQ and its delivery queue with a redrive policy to it; the delivery
- * queue keeps messages `retentionSeconds` (the operations configuration's, SQS's 14 days by default).
+ * queue keeps messages `retentionSeconds` (the operations configuration's, 7 days by default; the DLQ keeps its own 14).
  */
 export async function provisionRouteQueues(
   sqs: SQSClient,

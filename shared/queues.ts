@@ -1,5 +1,3 @@
-import { MAX_SQS_RETENTION_SECONDS } from './aws-limits.js';
-
 /**
  * How a route's queues are set up, from its settings: what the stack and the local runner both
  * create, so the local stack is built from the same definitions as the deployed one.
@@ -7,6 +5,18 @@ import { MAX_SQS_RETENTION_SECONDS } from './aws-limits.js';
 
 /** Dead letters stay 14 days, SQS's maximum, to leave time to fix the backend and redrive. */
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/**
+ * A delivery queue keeps messages at most a day less than its DLQ: a message SQS itself moves out of
+ * a standard queue (maxReceiveCount) keeps its original enqueue timestamp, so it expires in the DLQ
+ * at DLQ retention after it first arrived, and AWS's advice is a DLQ retention longer than the
+ * source queue's ("Setting-up dead-letter queue retention in Amazon SQS", SQS Developer Guide:
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ */
+export const MAX_QUEUE_RETENTION_SECONDS = DLQ_RETENTION_SECONDS - 86_400;
+
+/** A delivery queue keeps messages 7 days by default: a dead letter moved on its last day still has 7 more. */
+export const DEFAULT_QUEUE_RETENTION_SECONDS = 7 * 86_400;
 
 /** What a route's queue settings are computed from (a route's configuration fits as is). */
 export interface QueueShaping {
@@ -49,7 +59,10 @@ export const HIGH_THROUGHPUT_FIFO = {
 } as const;
 
 /** SQS settings of a route's delivery queue; `retentionSeconds` from the operations configuration. */
-export function deliveryQueueSettings(route: QueueShaping, retentionSeconds = MAX_SQS_RETENTION_SECONDS) {
+export function deliveryQueueSettings(
+  route: QueueShaping,
+  retentionSeconds = DEFAULT_QUEUE_RETENTION_SECONDS,
+) {
   return {
     // AWS recommends at least six times the function timeout, so a batch that is still being
     // retried by Lambda's own invoke retries is not handed out a second time.

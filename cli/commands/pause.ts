@@ -26,7 +26,7 @@ export interface PauseResult {
 
 /**
  * Stops (`paused`) or restarts deliveries of one route and reads back where they stand. Ingest goes
- * on, so messages wait in the queue (14 days, archived to S3 before that) instead of failing against
+ * on, so messages wait in the queue (7 days by default, archived to S3 before that) instead of failing against
  * a backend that is known to be down. A pause wins over the route's circuit breaker (it outlasts the
  * breaker closing); a resume while the breaker is open leaves the restart to the breaker's next
  * good probe.

@@ -22,6 +22,13 @@ export interface ArchiveTarget {
   readonly queueUrl: string;
   /** Archive messages at least this old (seconds): the queue's retention minus the margin. */
   readonly archiveAfterSeconds: number;
+  /**
+   * Walk the queue once its oldest message is this old as {@link ArchiverDeps.oldestAge} reports it
+   * (seconds). @default archiveAfterSeconds. Less on a standard DLQ, whose reported age counts from
+   * a dead letter's move while its retention counts from its first arrival (operations.ts,
+   * deadLetterThresholds).
+   */
+  readonly walkAfterSeconds?: number;
 }
 
 export interface ArchiverDeps {
@@ -63,8 +70,9 @@ const MAX_WALK_MS = 240_000;
  * queue. A crash between the put and the delete leaves the message in both places; redriven twice,
  * it is still delivered once (the forwarder's idempotency is keyed on the message id).
  *
- * Age counts from the message's arrival on the queue: SentTimestamp, or the `queued-at` attribute
- * of a copy this archiver re-sent. Younger messages are put back. On a DLQ they are made visible
+ * Age counts from the message's arrival on the queue: SentTimestamp (which a dead letter SQS moved
+ * out of a standard queue keeps, as its retention does), or the `queued-at` attribute of a copy this
+ * archiver re-sent. Younger messages are put back. On a DLQ they are made visible
  * again at the end (a receive count means nothing there). On a delivery queue the walk's receive
  * would count towards maxReceiveCount, which on a paused route would walk messages into the DLQ
  * without a single delivery attempt: so they are re-sent as they were (id and every attribute;
@@ -82,7 +90,8 @@ export async function archiveExpiring(
     try {
       const oldest = deps.oldestAge ? await deps.oldestAge(target.queueUrl) : undefined;
       const age = oldest === undefined ? {} : { oldestAgeSeconds: oldest };
-      if (deps.oldestAge && (oldest === undefined || oldest < target.archiveAfterSeconds)) {
+      const walkAfter = target.walkAfterSeconds ?? target.archiveAfterSeconds;
+      if (deps.oldestAge && (oldest === undefined || oldest < walkAfter)) {
         reports.push({ ...base, archived: 0, kept: 0, ...age });
         continue;
       }

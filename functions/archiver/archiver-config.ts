@@ -10,10 +10,13 @@ import {
   type QueueNaming,
   readConfigDocument,
 } from '../../shared/config/function-config.js';
-import { archiveThresholds, type RetentionConfig } from '../../shared/config/operations.js';
+import {
+  archiveThresholds,
+  deadLetterThresholds,
+  type RetentionConfig,
+} from '../../shared/config/operations.js';
 import { readRouteTable, routeTableFromAsset } from '../../shared/config/route-table.js';
 import { createLogger } from '../../shared/logger.js';
-import { DLQ_RETENTION_SECONDS } from '../../shared/queues.js';
 import { type NamedRoute, queueUrls } from '../../shared/resource-names.js';
 import type { ArchiverDeps, ArchiveTarget } from './archive-expiring.js';
 
@@ -31,22 +34,23 @@ export function archiveTargets(
   routes: readonly NamedRoute[],
   retention: Pick<RetentionConfig, 'queueRetentionSeconds' | 'archiveMarginSeconds'>,
 ): ArchiveTarget[] {
-  const after = (retentionSeconds: number) =>
-    archiveThresholds(retention, retentionSeconds).archiveAfterSeconds;
+  const queueArchiveAfter = archiveThresholds(retention, retention.queueRetentionSeconds).archiveAfterSeconds;
   return routes.flatMap((route) => {
     const urls = queueUrls(naming, route);
+    const deadLetters = deadLetterThresholds(retention, route.ordering !== undefined);
     return [
       {
         route: route.name,
         source: 'delivery-queue' as const,
         queueUrl: urls.queueUrl,
-        archiveAfterSeconds: after(retention.queueRetentionSeconds),
+        archiveAfterSeconds: queueArchiveAfter,
       },
       {
         route: route.name,
         source: 'dead-letter-queue' as const,
         queueUrl: urls.dlqUrl,
-        archiveAfterSeconds: after(DLQ_RETENTION_SECONDS),
+        archiveAfterSeconds: deadLetters.archiveAfterSeconds,
+        walkAfterSeconds: deadLetters.walkAfterSeconds,
       },
     ];
   });

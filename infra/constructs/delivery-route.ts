@@ -16,6 +16,7 @@ import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
   forwarderTimeoutSeconds,
+  MAX_QUEUE_RETENTION_SECONDS,
 } from '../../shared/queues.js';
 import { forwarderFunctionName, queueNames } from '../../shared/resource-names.js';
 import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-value.js';
@@ -74,8 +75,9 @@ export interface DeliveryRouteProps {
    */
   readonly forwarderMemorySize?: number;
   /**
-   * How long the delivery queue keeps a message (SQS allows 1 minute to 14 days).
-   * @default Duration.seconds(MAX_SQS_RETENTION_SECONDS), 14 days
+   * How long the delivery queue keeps a message: 1 minute to 13 days, less than its DLQ's 14
+   * (queues.ts, MAX_QUEUE_RETENTION_SECONDS).
+   * @default Duration.seconds(DEFAULT_QUEUE_RETENTION_SECONDS), 7 days
    */
   readonly queueRetention?: Duration;
 }
@@ -116,6 +118,12 @@ export class DeliveryRoute extends Construct {
     if (batchingSeconds > MAX_BATCHING_WINDOW_SECONDS) {
       throw new ConfigurationError(
         `DeliveryRoute '${route.name}': maxBatchingWindow must be at most ${MAX_BATCHING_WINDOW_SECONDS} seconds, got ${batchingSeconds}`,
+      );
+    }
+    const retentionSeconds = settings.queueRetention?.toSeconds();
+    if (retentionSeconds !== undefined && retentionSeconds > MAX_QUEUE_RETENTION_SECONDS) {
+      throw new ConfigurationError(
+        `DeliveryRoute '${route.name}': queueRetention must be at most ${MAX_QUEUE_RETENTION_SECONDS} seconds, less than its DLQ's ${DLQ_RETENTION_SECONDS} (a dead letter SQS moves keeps its original enqueue time), got ${retentionSeconds}`,
       );
     }
     super(scope, id);

@@ -8,9 +8,12 @@ import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aw
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { StackBindings } from '../../shared/config/function-config.js';
-import { archiveThresholds, type RetentionConfig } from '../../shared/config/operations.js';
+import {
+  archiveThresholds,
+  deadLetterThresholds,
+  type RetentionConfig,
+} from '../../shared/config/operations.js';
 import { ConfigurationError } from '../../shared/errors.js';
-import { DLQ_RETENTION_SECONDS } from '../../shared/queues.js';
 import { queueNamePatterns } from '../../shared/resource-names.js';
 import { DeliveryFunction } from './delivery-function.js';
 import type { DeliveryRoute } from './delivery-route.js';
@@ -148,27 +151,28 @@ export class MessageArchive extends Construct {
     const alarms: Alarm[] = [];
     for (const route of props.routes) {
       const name = route.route.name;
+      // A DLQ's alarm is on the age CloudWatch reports, which on a standard DLQ counts from a dead
+      // letter's move, not from its first arrival as its retention does (deadLetterThresholds).
       const watched = [
         {
           source: 'delivery-queue' as const,
           queue: route.queue,
-          retentionSeconds: retention.queueRetentionSeconds,
+          thresholds: archiveThresholds(retention, retention.queueRetentionSeconds),
         },
         {
           source: 'dead-letter-queue' as const,
           queue: route.deadLetterQueue,
-          retentionSeconds: DLQ_RETENTION_SECONDS,
+          thresholds: deadLetterThresholds(retention, route.route.ordering !== undefined),
         },
       ];
-      for (const { source, queue, retentionSeconds } of watched) {
-        const thresholds = archiveThresholds(retention, retentionSeconds);
+      for (const { source, queue, thresholds } of watched) {
         const alarm = new Alarm(
           this,
           `${route.node.id}${source === 'delivery-queue' ? 'Queue' : 'Dlq'}NearingRetention`,
           {
             alarmDescription:
-              `${name}: a message on the ${source} is ${thresholds.alarmAfterSeconds} s old; at ` +
-              `${thresholds.archiveAfterSeconds} s the archiver moves it to S3 (gd archive list, gd redrive --from-archive)`,
+              `${name}: the oldest message on the ${source} is ${thresholds.alarmAfterSeconds} s old by CloudWatch's count; at ` +
+              `${thresholds.archiveAfterSeconds} s since it first arrived the archiver moves it to S3 (gd archive list, gd redrive --from-archive)`,
             metric: queue.metricApproximateAgeOfOldestMessage({
               period: Duration.minutes(5),
               statistic: 'Maximum',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../aws-limits.js';
 import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../drain-budget.js';
 import { ConfigurationError } from '../errors.js';
+import { MAX_QUEUE_RETENTION_SECONDS } from '../queues.js';
 import { type QueueNaming, queueNamingSchema } from '../resource-names.js';
 import { SIGNING_SECRET_CACHE_SECONDS } from '../signing/signing-keys.js';
 import { MESSAGE_TABLE } from '../tables.js';
@@ -94,7 +95,7 @@ export const archiverDocumentSchema = z.strictObject({
   /** The archive bucket. */
   bucketName: z.string().min(1),
   /** Delivery queue retention in seconds (the DLQs keep theirs, DLQ_RETENTION_SECONDS). */
-  queueRetentionSeconds: z.number().int().min(MIN_SQS_RETENTION_SECONDS).max(MAX_SQS_RETENTION_SECONDS),
+  queueRetentionSeconds: z.number().int().min(MIN_SQS_RETENTION_SECONDS).max(MAX_QUEUE_RETENTION_SECONDS),
   /** Archive a message when its age reaches its queue's retention minus this. */
   archiveMarginSeconds: z.number().int().min(1).max(MAX_SQS_RETENTION_SECONDS),
 });

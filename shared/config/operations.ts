@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../aws-limits.js';
 import { ConfigurationError } from '../errors.js';
+import {
+  DEFAULT_QUEUE_RETENTION_SECONDS,
+  DLQ_RETENTION_SECONDS,
+  MAX_QUEUE_RETENTION_SECONDS,
+} from '../queues.js';
 import type { Env } from './env-names.js';
 import { parseWholeNumber } from './numbers.js';
 
@@ -70,6 +75,28 @@ export function archiveThresholds(
   return { archiveAfterSeconds, alarmAfterSeconds: Math.max(0, archiveAfterSeconds - lead) };
 }
 
+/**
+ * A route's DLQ: the age (by its original enqueue time) at which a dead letter is archived, and the
+ * ages of the oldest message, as CloudWatch's ApproximateAgeOfOldestMessage reports it, at which the
+ * archiver walks the DLQ and its alarm goes off. On a standard queue a dead letter SQS moved keeps its
+ * original enqueue timestamp while that metric counts from the move, so the metric can be short of
+ * the dead letter's age by up to the delivery queue's retention; a FIFO queue resets the timestamp
+ * on the move ("Setting-up dead-letter queue retention in Amazon SQS", SQS Developer Guide:
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ */
+export function deadLetterThresholds(
+  retention: Pick<RetentionConfig, 'archiveMarginSeconds' | 'queueRetentionSeconds'>,
+  ordered: boolean,
+) {
+  const { archiveAfterSeconds, alarmAfterSeconds } = archiveThresholds(retention, DLQ_RETENTION_SECONDS);
+  const understatedBy = ordered ? 0 : retention.queueRetentionSeconds;
+  return {
+    archiveAfterSeconds,
+    walkAfterSeconds: Math.max(0, archiveAfterSeconds - understatedBy),
+    alarmAfterSeconds: Math.max(0, alarmAfterSeconds - understatedBy),
+  };
+}
+
 /** The operations side of a deployment: alarm notifications, alarm thresholds, continuing delivery. */
 export interface OperationsConfig {
   /** Email subscribed to the alarm topic; undefined = no topic is created. */
@@ -90,7 +117,7 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
     maxRounds: 10,
   },
   retention: {
-    queueRetentionSeconds: MAX_SQS_RETENTION_SECONDS,
+    queueRetentionSeconds: DEFAULT_QUEUE_RETENTION_SECONDS,
     // Two days: a daily run that fails once still gets a second chance before SQS deletes anything.
     archiveMarginSeconds: 2 * 86_400,
     archiveIntervalSeconds: 3600,
@@ -173,6 +200,11 @@ export function loadOperationsConfig(env: Env): OperationsConfig {
     archiveMarginSeconds: values.ARCHIVE_MARGIN_SECONDS ?? retentionDefaults.archiveMarginSeconds,
     archiveIntervalSeconds: values.ARCHIVE_INTERVAL_SECONDS ?? retentionDefaults.archiveIntervalSeconds,
   };
+  if (retention.queueRetentionSeconds > MAX_QUEUE_RETENTION_SECONDS) {
+    throw new ConfigurationError(
+      `${OPS_ENV.QUEUE_RETENTION_SECONDS} (${retention.queueRetentionSeconds}) must be at most ${MAX_QUEUE_RETENTION_SECONDS}, a day less than the dead-letter queues' ${DLQ_RETENTION_SECONDS}: a message SQS moves to a DLQ keeps its original enqueue time, so it would expire there as soon as it arrived`,
+    );
+  }
   if (retention.archiveMarginSeconds >= retention.queueRetentionSeconds) {
     throw new ConfigurationError(
       `${OPS_ENV.ARCHIVE_MARGIN_SECONDS} (${retention.archiveMarginSeconds}) must be less than ${OPS_ENV.QUEUE_RETENTION_SECONDS} (${retention.queueRetentionSeconds}): messages would be archived as soon as they arrive`,

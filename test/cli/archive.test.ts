@@ -2,16 +2,21 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { beforeEach, describe, expect, inject, it } from 'vitest';
 import { archiveExpiring } from '../../functions/archiver/archive-expiring.js';
+import { archiveTargets } from '../../functions/archiver/archiver-config.js';
 import { provisionArchiveBucket, provisionRouteQueues } from '../../local/provision.js';
 import type { ArchivedMessage } from '../../shared/archived-message.js';
 import { createS3Client } from '../../shared/aws/clients.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { queueCounts, SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
+import { DEFAULT_OPERATIONS_CONFIG } from '../../shared/config/operations.js';
 import { DEFAULT_ROUTE } from '../../shared/config/routes.js';
 import { ATTR, type MessageEnvelope, toMessageAttributes } from '../../shared/envelope.js';
+import { DLQ_RETENTION_SECONDS } from '../../shared/queues.js';
+import { queueUrlBase } from '../../shared/resource-names.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
 
 const HOUR_MS = 3_600_000;
+const DAY_SECONDS = 86_400;
 const silent = new Logger({ logLevel: 'SILENT' });
 
 describe('archive: nothing expires silently', () => {
@@ -187,6 +192,63 @@ describe('archive: nothing expires silently', () => {
     expect(back?.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue).toBe('young-ordered');
     expect(back?.Attributes?.MessageGroupId).toBe('k-1');
     expect(back?.Attributes?.MessageDeduplicationId).not.toBe('young-ordered');
+  });
+
+  it('archives a dead letter SQS moved out of a standard queue by its first arrival, though CloudWatch counts its age from the move', async () => {
+    // Prepare: a message received until SQS's redrive policy moves it to the DLQ, which keeps its
+    // original enqueue time (SentTimestamp)
+    await fixture.enqueue('moved-by-sqs');
+    const dlqMessages = async () =>
+      (
+        await fixture.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: fixture.queues.dlqUrl,
+            VisibilityTimeout: 0,
+            MessageSystemAttributeNames: ['All'],
+          }),
+        )
+      ).Messages ?? [];
+    let sentAt: string | undefined;
+    for (let receive = 0; receive <= fixture.route.maxAttempts; receive++) {
+      const output = await fixture.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: fixture.queues.queueUrl,
+          VisibilityTimeout: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      );
+      sentAt ??= output.Messages?.[0]?.Attributes?.SentTimestamp;
+    }
+    const [moved] = await dlqMessages();
+    expect(moved?.Attributes?.SentTimestamp).toBe(sentAt);
+    // The archiver's targets as the stack configures them; a run twelve and a half days after the
+    // message arrived, when CloudWatch says the DLQ's oldest message moved five and a half days ago
+    // (it spent seven days, the delivery queue's retention, on the delivery queue first)
+    const { retention } = DEFAULT_OPERATIONS_CONFIG;
+    const targets = archiveTargets(
+      { namePrefix: fixture.prefix, urlBase: queueUrlBase(fixture.queues.queueUrl) },
+      [fixture.route],
+      retention,
+    );
+    const later = 12.5 * DAY_SECONDS * 1000;
+    const oldestAge = async (queueUrl: string) =>
+      queueUrl === fixture.queues.dlqUrl ? 5.5 * DAY_SECONDS : 0;
+
+    // Act
+    const reports = await archiveExpiring(
+      { sqs: fixture.sqs, archive, logger: silent, oldestAge, now: () => Date.now() + later },
+      targets,
+      Date.now() + later + 20_000,
+    );
+
+    // Assess: archived two days before SQS would delete it (fourteen days after it first arrived)
+    expect(reports).toContainEqual(
+      expect.objectContaining({ source: 'dead-letter-queue', archived: 1, kept: 0 }),
+    );
+    expect(await archive.get('catering', 'moved-by-sqs')).toMatchObject({ source: 'dead-letter-queue' });
+    expect(await dlqMessages()).toEqual([]);
+    // AWS's advice: a DLQ keeps messages longer than its source queue
+    expect(retention.queueRetentionSeconds).toBeLessThan(DLQ_RETENTION_SECONDS);
   });
 
   it('lists the archive and redrives from it with the same ids, emptying it', async () => {

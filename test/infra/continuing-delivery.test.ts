@@ -14,6 +14,7 @@ import {
 import {
   archiveThresholds,
   DEFAULT_OPERATIONS_CONFIG,
+  deadLetterThresholds,
   loadOperationsConfig,
 } from '../../shared/config/operations.js';
 
@@ -470,18 +471,30 @@ describe('loadOperationsConfig', () => {
     });
   });
 
-  it('keeps queues 14 days, archives 2 days before and alarms a day before that by default', () => {
+  it('keeps queues 7 days (their DLQs 14), archives 2 days before and alarms a day before that by default', () => {
     // Act
     const { retention } = loadOperationsConfig({});
 
     // Assess
     expect(retention).toEqual({
-      queueRetentionSeconds: 1_209_600,
+      queueRetentionSeconds: 7 * 86_400,
       archiveMarginSeconds: 172_800,
       archiveIntervalSeconds: 3600,
     });
-    expect(archiveThresholds(retention, 1_209_600)).toEqual({
+    expect(archiveThresholds(retention, 7 * 86_400)).toEqual({
+      archiveAfterSeconds: 5 * 86_400,
+      alarmAfterSeconds: 4 * 86_400,
+    });
+    // A standard DLQ's age as CloudWatch reports it counts from a dead letter's move, up to the
+    // delivery queue's 7 days after its first arrival, from which its 14 days count.
+    expect(deadLetterThresholds(retention, false)).toEqual({
       archiveAfterSeconds: 12 * 86_400,
+      walkAfterSeconds: 5 * 86_400,
+      alarmAfterSeconds: 4 * 86_400,
+    });
+    expect(deadLetterThresholds(retention, true)).toEqual({
+      archiveAfterSeconds: 12 * 86_400,
+      walkAfterSeconds: 12 * 86_400,
       alarmAfterSeconds: 11 * 86_400,
     });
   });
@@ -489,6 +502,9 @@ describe('loadOperationsConfig', () => {
   it('rejects a retention SQS does not allow and a margin or interval that would let messages expire', () => {
     expect(() => loadOperationsConfig({ QUEUE_RETENTION_SECONDS: '1209601' })).toThrow(
       /QUEUE_RETENTION_SECONDS must be a whole number from 60 to 1209600, got '1209601'/,
+    );
+    expect(() => loadOperationsConfig({ QUEUE_RETENTION_SECONDS: '1209600' })).toThrow(
+      /QUEUE_RETENTION_SECONDS \(1209600\) must be at most 1123200, a day less than the dead-letter queues' 1209600/,
     );
     expect(() =>
       loadOperationsConfig({ QUEUE_RETENTION_SECONDS: '600', ARCHIVE_MARGIN_SECONDS: '600' }),

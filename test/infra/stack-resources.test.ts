@@ -551,12 +551,12 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   });
 
   describe('archive', () => {
-    it('keeps delivery queues and DLQs 14 days, the SQS maximum', () => {
+    it('keeps delivery queues 7 days and DLQs 14, the SQS maximum, longer than their source queue as AWS advises', () => {
       // Act
       const queues = resourcesOf(template, 'AWS::SQS::Queue');
 
       // Assess
-      expect(queues[idOf(catering.queue)]?.Properties.MessageRetentionPeriod).toBe(1_209_600);
+      expect(queues[idOf(catering.queue)]?.Properties.MessageRetentionPeriod).toBe(604_800);
       expect(queues[idOf(catering.deadLetterQueue)]?.Properties.MessageRetentionPeriod).toBe(1_209_600);
     });
 
@@ -604,7 +604,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(template.findOutputs('*').ArchiveBucketName?.Value).toEqual({ Ref: id });
     });
 
-    it('runs the archiver hourly on both queues of each route, archiving 2 days before retention, with an alarm a day earlier', () => {
+    it('runs the archiver hourly on both queues of each route, archiving 2 days before retention (a standard DLQ walked by when its dead letters first arrived), with an alarm a day earlier', () => {
       // Act
       const rule = resourcesOf(template, 'AWS::Events::Rule')[idOf(stack.archive.schedule)];
       const document = configDocumentOf(template, idOf(stack.archive.archiverFunction));
@@ -623,18 +623,21 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           route: 'catering',
           source: 'delivery-queue',
           queueUrl: `${NAMING.urlBase}TestDelivery_q_catering`,
-          archiveAfterSeconds: 12 * 86_400,
+          archiveAfterSeconds: 5 * 86_400,
         },
         {
           route: 'catering',
           source: 'dead-letter-queue',
           queueUrl: `${NAMING.urlBase}TestDelivery_dlq_catering`,
           archiveAfterSeconds: 12 * 86_400,
+          // CloudWatch's age of a standard DLQ's oldest message counts from its move, up to the
+          // delivery queue's 7 days after it first arrived
+          walkAfterSeconds: 5 * 86_400,
         },
       ]);
       expect(alarms).toEqual([
-        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 11 * 86_400 }),
-        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 11 * 86_400 }),
+        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 86_400 }),
+        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 86_400 }),
       ]);
     });
   });
