@@ -31,18 +31,15 @@ import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
 import { isTripped } from '../../shared/circuit-breaker.js';
-import {
-  DEFAULT_STACK_NAME,
-  parseBreakerOutput,
-  ROUTE_NAMES_SEPARATOR,
-  ROUTE_OUTPUT,
-  type RouteOutput,
-  routeOutputKey,
-  STACK_OUTPUT,
-} from '../../shared/config/stack-outputs.js';
-import { describeError } from '../../shared/errors.js';
+import { DEFAULT_STACK_NAME } from '../../shared/config/stack-outputs.js';
 import { OperationFailedError, StackAccessError } from '../errors.js';
 import type { KeepTryingOutcome, KeepTryingStatus } from './continuing-delivery-rounds.js';
+import {
+  type DeployedRoute,
+  type DeployedStackOutputs,
+  explainAccessError,
+  parseStackOutputs,
+} from './deployed-stack-outputs.js';
 import { cloudWatchOutcomes, type RecentOutcomes } from './recent-outcomes.js';
 import { redriveRoute } from './redrive-route.js';
 import { breakerStore, readRouteBreaker } from './route-breaker.js';
@@ -56,117 +53,6 @@ import type {
   RouteTarget,
   StackTarget,
 } from './stack-target.js';
-
-/** A route of a deployed stack, with the names of what serves it. */
-export interface DeployedRoute extends RouteTarget {
-  readonly forwarderFunctionName: string;
-  readonly eventSourceMappingId: string;
-  /** The route's continuing-delivery state machine, unless the stack was deployed with AUTO_REDRIVE=false. */
-  readonly continuingDeliveryArn?: string;
-}
-
-/** What a deployed stack's CloudFormation outputs say (the contract with infra/). */
-export interface DeployedStackOutputs {
-  readonly apiUrl: string;
-  readonly apiKeyId?: string;
-  readonly failoverTableName: string;
-  readonly messageTableName: string;
-  readonly drainerFunctionName: string;
-  /** Absent on a stack deployed before the archive existed. */
-  readonly archiveBucketName?: string;
-  readonly routes: readonly DeployedRoute[];
-}
-
-/** Reads the outputs of a guaranteed-delivery stack; a missing key names the key and the stack. */
-export function parseStackOutputs(stackName: string, outputs: readonly StackOutput[]): DeployedStackOutputs {
-  const values = new Map(outputs.map((output) => [output.OutputKey ?? '', output.OutputValue ?? '']));
-  const missing: string[] = [];
-  const read = (key: string): string => {
-    const value = values.get(key)?.trim();
-    if (!value) missing.push(key);
-    return value ?? '';
-  };
-  const optional = (key: string) => {
-    const value = values.get(key)?.trim();
-    return value ? value : undefined;
-  };
-  const routeNames = read(STACK_OUTPUT.ROUTE_NAMES)
-    .split(ROUTE_NAMES_SEPARATOR)
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
-  const apiKeyId = optional(STACK_OUTPUT.API_KEY_ID);
-  const archiveBucketName = optional(STACK_OUTPUT.ARCHIVE_BUCKET_NAME);
-  const parsed: DeployedStackOutputs = {
-    apiUrl: read(STACK_OUTPUT.API_URL),
-    ...(apiKeyId ? { apiKeyId } : {}),
-    failoverTableName: read(STACK_OUTPUT.FAILOVER_TABLE_NAME),
-    messageTableName: read(STACK_OUTPUT.MESSAGE_TABLE_NAME),
-    drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
-    ...(archiveBucketName ? { archiveBucketName } : {}),
-    routes: routeNames.map((name) => {
-      const key = (output: RouteOutput) => routeOutputKey(name, output);
-      const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
-      const signingSecretId = optional(key(ROUTE_OUTPUT.SIGNING_SECRET_ID));
-      const breakerOutput = optional(key(ROUTE_OUTPUT.BREAKER));
-      const breaker = breakerOutput === undefined ? undefined : parseBreakerOutput(breakerOutput);
-      if (breakerOutput !== undefined && !breaker) {
-        throw new StackAccessError(
-          `stack ${stackName}'s output ${key(ROUTE_OUTPUT.BREAKER)} is not circuit breaker settings ` +
-            `(got ${JSON.stringify(breakerOutput)}); redeploy it with \`npm run deploy\``,
-        );
-      }
-      return {
-        name,
-        path: read(key(ROUTE_OUTPUT.ROUTE_PATH)),
-        queueUrl: read(key(ROUTE_OUTPUT.QUEUE_URL)),
-        dlqUrl: read(key(ROUTE_OUTPUT.DLQ_URL)),
-        forwarderFunctionName: read(key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)),
-        eventSourceMappingId: read(key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)),
-        ...(signingSecretId ? { signingSecretId } : {}),
-        ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
-        ...(breaker ? { breaker } : {}),
-      };
-    }),
-  };
-  if (missing.length > 0) {
-    throw new StackAccessError(
-      `stack ${stackName} lacks the output(s) ${missing.join(', ')}; is it a guaranteed-delivery ` +
-        'stack, deployed from this version? Redeploy it with `npm run deploy`',
-    );
-  }
-  return parsed;
-}
-
-/** Turns the errors of the first AWS call into advice; anything unexpected keeps its own message. */
-export function explainAccessError(error: unknown, stackName: string, region: string): Error {
-  const name = error instanceof Error ? error.name : '';
-  const message = error instanceof Error ? error.message : String(error);
-  if (name === 'ValidationError' && /does not exist/i.test(message)) {
-    return new StackAccessError(
-      `stack ${stackName} not found in region ${region}; deploy it with \`npm run deploy\` or pass --stack`,
-      { cause: error },
-    );
-  }
-  if (name === 'CredentialsProviderError' || /could not load credentials/i.test(message)) {
-    return new StackAccessError(
-      'no AWS credentials found; set AWS_PROFILE (after `aws sso login` or `aws configure`) or ' +
-        'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or pass --local for the local stack',
-      { cause: error },
-    );
-  }
-  if (/^(ExpiredToken|ExpiredTokenException|TokenRefreshRequired)$/.test(name)) {
-    return new StackAccessError('the AWS credentials have expired; renew them (e.g. `aws sso login`)', {
-      cause: error,
-    });
-  }
-  if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|AccessDenied)/.test(name)) {
-    return new StackAccessError(
-      `AWS refused the credentials or the call (${describeError(error)}); check AWS_PROFILE and its permissions`,
-      { cause: error },
-    );
-  }
-  return error instanceof Error ? error : new Error(message);
-}
 
 /** The drainer's invocation waits for the whole run: up to Lambda's longest timeout, tried once. */
 const DRAIN_INVOKE_TIMEOUTS: ClientTimeouts = {

@@ -3,7 +3,7 @@ import { routeOutputPrefix } from './route-output-prefix.js';
 
 /**
  * The deployed stack's contract with `gd`: its default name and the CloudFormation output keys
- * infra/ writes and cli/stack/deployed-stack.ts reads. Both sides import these names; a test reads
+ * infra/ writes and cli/stack/deployed-stack-outputs.ts reads. Both sides import these names; a test reads
  * them back from a synthesized template.
  */
 

@@ -7,7 +7,7 @@ import { pauseCommand } from '../../cli/commands/pause.js';
 import { statusCommand } from '../../cli/commands/status.js';
 import { StackAccessError } from '../../cli/errors.js';
 import { memoryOutput } from '../../cli/output.js';
-import { parseStackOutputs } from '../../cli/stack/deployed-stack.js';
+import { parseStackOutputs } from '../../cli/stack/deployed-stack-outputs.js';
 import type { StackTarget } from '../../cli/stack/stack-target.js';
 import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';

@@ -20,7 +20,8 @@ import { drainCommand } from '../../cli/commands/drain.js';
 import { OperationFailedError, StackAccessError } from '../../cli/errors.js';
 import { memoryOutput } from '../../cli/output.js';
 import { renderProgressBar } from '../../cli/progress-bar.js';
-import { openDeployedStack, parseStackOutputs } from '../../cli/stack/deployed-stack.js';
+import { openDeployedStack } from '../../cli/stack/deployed-stack.js';
+import { parseStackOutputs } from '../../cli/stack/deployed-stack-outputs.js';
 import { redriveRoute } from '../../cli/stack/redrive-route.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 

@@ -2,7 +2,7 @@ import type { Output } from '@aws-sdk/client-cloudformation';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseStackOutputs } from '../../cli/stack/deployed-stack.js';
+import { parseStackOutputs } from '../../cli/stack/deployed-stack-outputs.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
