@@ -6,11 +6,11 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import {
-  ContinuingDelivery,
-  type ContinuingDeliveryProps,
-  type RedriveRoute,
-} from '../../infra/constructs/continuing-delivery.js';
+import { ContinuingDelivery } from '../../infra/constructs/continuing-delivery.js';
+import type {
+  ContinuingDeliveryProps,
+  RedriveRoute,
+} from '../../infra/constructs/continuing-delivery-props.js';
 import {
   archiveThresholds,
   DEFAULT_OPERATIONS_CONFIG,
