@@ -5,7 +5,7 @@ import { createForwarderHandler } from '../functions/forwarder/sqs-batch-adapter
 import type { ForwarderDocument } from '../shared/config/function-config.js';
 import type { RouteConfig } from '../shared/config/routes.js';
 import { describeError } from '../shared/errors.js';
-import { forwarderTimeoutSeconds } from '../shared/queues.js';
+import { forwarderBatchSize, forwarderTimeoutSeconds } from '../shared/queues.js';
 import { QueueTagSwitch } from './breaker-switch.js';
 import { type EventSourceMapping, startEventSourceMapping } from './event-source-mapping.js';
 import type { JourneyLog } from './journey-log.js';
@@ -79,7 +79,7 @@ export function startRouteForwarder(options: RouteForwarderOptions): RouteForwar
       queueUrl: queues.queueUrl,
       queueArn: queues.queueArn,
       functionName: `${options.prefix}-${route.name}-forwarder`,
-      batchSize: route.batchSize,
+      batchSize: forwarderBatchSize(route),
       timeoutMs,
       waitTimeSeconds: POLL_WAIT_SECONDS,
     },

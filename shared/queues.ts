@@ -1,3 +1,5 @@
+import { MAX_LAMBDA_TIMEOUT_SECONDS } from './aws-limits.js';
+
 /**
  * How a route's queues are set up, from its settings: what the stack and the local runner both
  * create, so the local stack is built from the same definitions as the deployed one.
@@ -28,12 +30,33 @@ export interface QueueShaping {
   readonly ordering?: unknown;
 }
 
+/** Seconds a batch's calls around its deliveries may take (status records, SQS, the breaker). */
+const FORWARDER_MARGIN_SECONDS = 20;
+
+/**
+ * Records per forwarder invocation (the event source mapping's batch size). On an ordered route the
+ * records of one key are delivered one after another (Lambda's FIFO rule, fifo-batch.ts), and a batch
+ * can be all of one key: so no more than can be delivered in turn, each taking up to the route's
+ * timeout, within Lambda's longest function timeout (MAX_LAMBDA_TIMEOUT_SECONDS).
+ */
+export function forwarderBatchSize(
+  route: Pick<QueueShaping, 'batchSize' | 'timeoutSeconds' | 'ordering'>,
+): number {
+  if (route.ordering === undefined) return route.batchSize;
+  const inTurn = Math.floor((MAX_LAMBDA_TIMEOUT_SECONDS - FORWARDER_MARGIN_SECONDS) / route.timeoutSeconds);
+  return Math.max(1, Math.min(route.batchSize, inTurn));
+}
+
 /**
  * Forwarder function timeout: records of a batch are delivered in parallel, so one backend timeout
- * plus a margin for the status-record and SQS calls around it.
+ * plus a margin for the status-record and SQS calls around it; on an ordered route one backend
+ * timeout per record of the batch ({@link forwarderBatchSize}), since one key's records go in turn.
  */
-export function forwarderTimeoutSeconds(route: Pick<QueueShaping, 'timeoutSeconds'>): number {
-  return route.timeoutSeconds + 20;
+export function forwarderTimeoutSeconds(
+  route: Pick<QueueShaping, 'batchSize' | 'timeoutSeconds' | 'ordering'>,
+): number {
+  const inTurn = route.ordering === undefined ? 1 : forwarderBatchSize(route);
+  return route.timeoutSeconds * inTurn + FORWARDER_MARGIN_SECONDS;
 }
 
 /**
@@ -65,7 +88,10 @@ export function deliveryQueueSettings(
 ) {
   return {
     // AWS recommends at least six times the function timeout, so a batch that is still being
-    // retried by Lambda's own invoke retries is not handed out a second time.
+    // retried by Lambda's own invoke retries is not handed out a second time ("Creating and
+    // configuring an Amazon SQS event source mapping", Lambda Developer Guide:
+    // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). At most
+    // 6 x 900 s, within SQS's 12 hours.
     visibilityTimeoutSeconds: 6 * forwarderTimeoutSeconds(route),
     retentionSeconds,
     /** The forwarder dead-letters a message itself on its last attempt (with the reason); SQS's own

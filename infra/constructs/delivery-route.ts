@@ -15,6 +15,7 @@ import { ConfigurationError } from '../../shared/errors.js';
 import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
+  forwarderBatchSize,
   forwarderTimeoutSeconds,
   MAX_QUEUE_RETENTION_SECONDS,
 } from '../../shared/queues.js';
@@ -210,7 +211,8 @@ export class DeliveryRoute extends Construct {
 
     // Grants the consume actions (receive, delete, change visibility) on the queue.
     this.eventSource = new SqsEventSource(this.queue, {
-      batchSize: route.batchSize,
+      // An ordered route's batch fits its in-turn deliveries into the function's timeout.
+      batchSize: forwarderBatchSize(route),
       // Lambda has no batching window for FIFO queues (CDK refuses one).
       ...(queueSettings.fifo ? {} : { maxBatchingWindow: settings.maxBatchingWindow }),
       // member.count of the reference: at most this many batches reach the backend at once.

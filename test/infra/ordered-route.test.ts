@@ -73,6 +73,42 @@ describe('an ordered route', () => {
     });
   });
 
+  it("sizes an ordered route's forwarder for its batch delivered one record after another", () => {
+    // Act
+    const functions = resourcesOf(template, 'AWS::Lambda::Function');
+    const queue = resourcesOf(template, 'AWS::SQS::Queue')[idOf(ordered.queue)];
+    const timeout = Number(functions[idOf(ordered.forwarderFunction)]?.Properties.Timeout);
+
+    // Assess: a batch of 4 records of one key, each up to the route's 25 s, plus the margin; the
+    // queue's visibility at least six times that (Lambda's advice for SQS sources)
+    expect(timeout).toBe(4 * 25 + 20);
+    expect(queue?.Properties.VisibilityTimeout).toBe(6 * timeout);
+    expect(functions[idOf(unordered.forwarderFunction)]?.Properties.Timeout).toBe(
+      DEFAULT_ROUTE.timeoutSeconds + 20,
+    );
+  });
+
+  it("takes fewer records per batch when ten in turn would pass Lambda's 900 s timeout", () => {
+    // Prepare: an ordered route of ten records per batch, each allowed 300 s
+    const slow: RouteConfig = { ...ORDERED_ROUTE, batchSize: 10, timeoutSeconds: 300 };
+    const { stack: slowStack, template: slowTemplate } = synthStack({
+      config: loadDeliveryConfig(userEnv(), [DEFAULT_ROUTE, slow]),
+    });
+    const route = slowStack.routes[1] as DeliveryRoute;
+
+    // Act
+    const timeout = resourcesOf(slowTemplate, 'AWS::Lambda::Function')[idOf(route.forwarderFunction)]
+      ?.Properties.Timeout;
+    const mapping = Object.values(resourcesOf(slowTemplate, 'AWS::Lambda::EventSourceMapping')).find((m) =>
+      JSON.stringify(m.Properties.EventSourceArn).includes(idOf(route.queue)),
+    );
+
+    // Assess
+    expect(mapping?.Properties.BatchSize).toBe(2);
+    expect(timeout).toBe(2 * 300 + 20);
+    expect(timeout).toBeLessThanOrEqual(900);
+  });
+
   it('tells the ingest where the key is, through its route table', () => {
     // Act
     const table = routeTableOf([ordered.route, unordered.route]);

@@ -24,7 +24,7 @@ import { batchPath } from '../../shared/config/batch-ingest.js';
 import { MESSAGE_ID_PATH_PARAMETER } from '../../shared/config/message-lookup.js';
 import { DEFAULT_ROUTE, parseRoute, type RouteConfig } from '../../shared/config/routes.js';
 import type { DeliverySwitch } from '../../shared/ports.js';
-import { forwarderTimeoutSeconds } from '../../shared/queues.js';
+import { forwarderBatchSize, forwarderTimeoutSeconds } from '../../shared/queues.js';
 import { failoverIds } from './failover-items.js';
 import { recordingLogger } from './fakes.js';
 
@@ -182,7 +182,7 @@ export async function createTestRoute(options: TestRouteOptions) {
           queueUrl: queues.queueUrl,
           queueArn: queues.queueArn,
           functionName: `${prefix}-forwarder`,
-          batchSize: route.batchSize,
+          batchSize: forwarderBatchSize(route),
           timeoutMs: forwarderTimeoutSeconds(route) * 1000,
         },
         forwarder,
