@@ -2,20 +2,22 @@ import { z } from 'zod';
 import { MAX_RECEIVE_COUNT } from '../aws-limits.js';
 import { orderedMaxReceiveCount } from '../queues.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
-import { MESSAGE_TABLE } from '../tables.js';
-import { DEFAULT_TABLE_BILLING, FRONT_DOOR_HTTP_API, FRONT_DOOR_REST } from './front-door.js';
 import { headerValueSchema } from './header-value-schema.js';
+import { ROUTE_DEFAULTS } from './route-defaults.js';
 import {
-  DEFAULT_API_KEY_REQUIRED,
-  DEFAULT_DRAIN_INTERVAL_SECONDS,
-  ROUTE_DEFAULTS,
-} from './route-defaults.js';
-import { dotSegmentOf, dotSegmentReason, pathCollisions } from './route-paths.js';
+  breakerSchema,
+  exponentialRetrySchema,
+  orderingSchema,
+  scheduleRetrySchema,
+  wholeNumber,
+} from './route-option-schemas.js';
+import { dotSegmentOf, dotSegmentReason } from './route-paths.js';
 import { signingOptionSchema } from './signing-option.js';
 
 /**
  * The routes file (`DELIVERY_CONFIG=<path>`): its zod schema is the single definition of what a
- * route may say. The loader validates with it, the JSON Schema shipped for editors is generated
+ * route may say (the file as a whole: delivery-file-schema.ts; a route's structured options:
+ * route-option-schemas.ts). The loader validates with it, the JSON Schema shipped for editors is generated
  * from it, and {@link RouteConfig} is inferred from it.
  *
  * Adding an optional route setting is a change in one place plus its mapping:
@@ -28,53 +30,6 @@ import { signingOptionSchema } from './signing-option.js';
  *    while it is stale) and add a row to the route table of docs/configuration.md.
  * Messages name the field through the schema's path, so a new field gets clear errors for free.
  */
-
-/** An HTTP header name (an RFC 9110 token). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-
-/**
- * Where an ordered route finds a message's ordering key: a request header, or a JSON pointer
- * (RFC 6901) into the body. Exactly one of the two.
- */
-const orderingSchema = z.union(
-  [
-    z.strictObject({
-      keyHeader: z
-        .string()
-        .regex(HEADER_NAME, { error: 'use an HTTP header name such as Ordering-Key' })
-        .describe('Request header that carries the key.'),
-    }),
-    z.strictObject({
-      keyPointer: z
-        .string()
-        .regex(/^(\/[^/]*)+$/, { error: 'use a JSON pointer into the body such as /passengerId' })
-        .describe('JSON pointer (RFC 6901) to the key in the body.'),
-    }),
-  ],
-  { error: 'use {"keyHeader": "Ordering-Key"} or {"keyPointer": "/passengerId"}' },
-);
-
-/** A whole number within bounds, with one message that says what to use. */
-const wholeNumber = (min: number, max: number, unit = '') => {
-  const error = `use a whole number${unit} from ${min} to ${max}`;
-  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
-};
-
-/** A route's circuit breaker: when it opens, and how often it tries one message while open. */
-const breakerSchema = z.strictObject(
-  {
-    failures: wholeNumber(1, 1000).describe(
-      'Consecutive failed attempts (no answer, timeout, 408, 429, 5xx) that open the breaker.',
-    ),
-    probeSeconds: wholeNumber(1, 3600, ' of seconds').describe(
-      'Seconds between tries of one message while open (on AWS, rounded up to a whole minute).',
-    ),
-  },
-  { error: 'use {"failures": 5, "probeSeconds": 30}' },
-);
-
-/** SQS's ceiling on a message's visibility timeout, which bounds every retry delay (12 hours). */
-const MAX_RETRY_DELAY_SECONDS = 43_200;
 
 /** Headers the forwarder sets itself on every attempt (and signing's `webhook-*`): a route cannot replace them. */
 export const RESERVED_HEADERS = [
@@ -96,47 +51,6 @@ function isReservedHeader(name: string): boolean {
 /** What a `schema` should look like. */
 const SCHEMA_FORMS = `use one of ${BODY_SCHEMA_NAMES.join(', ')}, or the path of a .json JSON Schema file`;
 
-/** What a `retry` that is neither form should look like. */
-const RETRY_FORMS = 'use {"baseSeconds": 2, "maxSeconds": 300} or {"schedule": [5, 300, 1800]}';
-
-/** Exponential backoff: `baseSeconds * 2^(attempt-1)`, capped at `maxSeconds`, with jitter. */
-const exponentialRetrySchema = z
-  .strictObject(
-    {
-      baseSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
-        'Delay before the second attempt, in seconds; each later delay doubles.',
-      ),
-      maxSeconds: wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds').describe(
-        'Cap of the doubling delay, in seconds.',
-      ),
-    },
-    { error: RETRY_FORMS },
-  )
-  .refine((r) => r.maxSeconds >= r.baseSeconds, {
-    error: 'retry.maxSeconds must be >= retry.baseSeconds; raise maxSeconds or lower baseSeconds',
-  });
-
-/**
- * An explicit list of delays, as Svix and Outpost offer: the delay before attempt n+1 is
- * `schedule[n-1]`. The route's maxAttempts follows the list (its length + 1) unless given.
- */
-const scheduleRetrySchema = z.strictObject(
-  {
-    schedule: z
-      .array(wholeNumber(1, MAX_RETRY_DELAY_SECONDS, ' of seconds'), {
-        error: 'use a list of delays in seconds, e.g. [5, 300, 1800]',
-      })
-      .min(1, { error: 'list at least one delay, e.g. [5, 300, 1800]' })
-      .max(999, { error: 'list at most 999 delays (SQS allows 1000 attempts)' })
-      .describe('Seconds to wait before each retry, in order: [5, 300, 1800] means 4 attempts.'),
-  },
-  { error: RETRY_FORMS },
-);
-
-/**
- * The fields of a route: one path in, one backend out, with its own queue, dead-letter queue and
- * forwarder. New route settings go here (see the steps at the top of this file).
- */
 const routeShape = {
   /** Short name used in resource names, outputs, logs and `gd --route`. */
   name: z
@@ -361,142 +275,5 @@ export const routeSchema = routeFieldsSchema
       ('schedule' in route.retry ? route.retry.schedule.length + 1 : ROUTE_DEFAULTS.maxAttempts),
   }));
 
-/** The fewest days of record retention allowed (queue + DLQ retention, rounded up). */
-export const MIN_RECORD_RETENTION_DAYS = Math.ceil(MESSAGE_TABLE.minRetentionSeconds / 86_400);
-
 /** A validated route, every default applied. */
 export type RouteConfig = z.output<typeof routeSchema>;
-
-/** HTTP API authorization: SigV4 (IAM) or a JWT from an OIDC issuer. */
-const httpApiAuthorizationSchema = z
-  .discriminatedUnion(
-    'type',
-    [
-      z.strictObject({ type: z.literal('iam') }).describe('AWS SigV4-signed requests (execute-api:Invoke).'),
-      z
-        .strictObject({
-          type: z.literal('jwt'),
-          issuer: z
-            .url({ protocol: /^https$/, error: 'use the https:// URL of the JWT issuer' })
-            .describe('The OIDC issuer URL (its /.well-known/openid-configuration is read).'),
-          audience: z
-            .array(z.string().min(1), { error: 'use a list of audiences, e.g. ["my-client-id"]' })
-            .min(1, { error: 'list at least one audience' })
-            .describe('Audiences (client ids) a token must carry.'),
-        })
-        .describe('A bearer JWT checked by API Gateway.'),
-    ],
-    { error: 'use {"type": "iam"} or {"type": "jwt", "issuer": "https://...", "audience": ["..."]}' },
-  )
-  .describe('How HTTP API clients authenticate.');
-
-/** Which API Gateway flavour clients reach. */
-const frontDoorSchema = z
-  .discriminatedUnion(
-    'type',
-    [
-      z.strictObject({ type: z.literal(FRONT_DOOR_REST) }).describe('REST API: API keys and usage plans.'),
-      z
-        .strictObject({
-          type: z.literal(FRONT_DOOR_HTTP_API),
-          authorization: httpApiAuthorizationSchema.default({ type: 'iam' }),
-        })
-        .describe('HTTP API: IAM or JWT authorization, about a third of the REST price.'),
-    ],
-    {
-      error: `use {"type": "${FRONT_DOOR_REST}"} or {"type": "${FRONT_DOOR_HTTP_API}", "authorization": ...}`,
-    },
-  )
-  .describe('The API Gateway front door: rest (default) or http-api.');
-
-/** Capacity units a provisioned table may scale between. */
-const capacityRangeSchema = z
-  .strictObject({
-    min: wholeNumber(1, 40_000, ' of capacity units'),
-    max: wholeNumber(1, 40_000, ' of capacity units'),
-  })
-  .refine((range) => range.max >= range.min, { error: 'max must be >= min' });
-
-/** How the DynamoDB tables are billed. */
-const tableBillingSchema = z
-  .discriminatedUnion(
-    'mode',
-    [
-      z.strictObject({ mode: z.literal('on-demand') }).describe('Pay per request.'),
-      z
-        .strictObject({
-          mode: z.literal('provisioned'),
-          writeCapacity: capacityRangeSchema.describe(
-            'Write capacity units auto scaling keeps each table within.',
-          ),
-          readCapacity: capacityRangeSchema.describe(
-            'Read capacity units auto scaling keeps each table within.',
-          ),
-          targetUtilizationPercent: wholeNumber(20, 90, ' percent')
-            .default(70)
-            .describe('Utilization auto scaling aims for.'),
-        })
-        .describe('Provisioned capacity with target-tracking auto scaling: cheaper at a steady load.'),
-    ],
-    {
-      error:
-        'use {"mode": "on-demand"} or {"mode": "provisioned", "writeCapacity": {...}, "readCapacity": {...}}',
-    },
-  )
-  .describe('DynamoDB billing of the tables: on-demand (default) or provisioned.');
-
-/** The whole routes file: the routes and the settings the deployment shares. */
-export const deliveryFileSchema = z
-  .strictObject({
-    /** Lets an editor find the JSON Schema; ignored otherwise. */
-    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors.'),
-    routes: z
-      .array(routeSchema, {
-        error: 'use a list of routes: "routes": [{"name": ..., "path": ..., "target": ...}]',
-      })
-      .min(1, { error: 'list at least one route' })
-      .describe('The delivery routes; each gets its own queue, dead-letter queue and forwarder.'),
-    /** How often the drainer moves failover items back to their queues. */
-    drainIntervalSeconds: wholeNumber(1, 86_400, ' of seconds')
-      .default(DEFAULT_DRAIN_INTERVAL_SECONDS)
-      .describe('Seconds between drainer runs; on AWS a whole number of minutes (60, 120, ...).'),
-    /** Whether the deployed API requires an API key (usage plan). */
-    apiKeyRequired: z
-      .boolean({ error: 'use true or false' })
-      .default(DEFAULT_API_KEY_REQUIRED)
-      .describe('Whether the deployed API requires an x-api-key (usage plan).'),
-    /** Days a message's status record is kept after its last write; it must outlive the message. */
-    recordRetentionDays: wholeNumber(MIN_RECORD_RETENTION_DAYS, 3650, ' of days')
-      .default(MESSAGE_TABLE.defaultRetentionDays)
-      .describe(
-        `Days a message's status record (GET <path>/{messageId}) is kept after its last write; at least ${MIN_RECORD_RETENTION_DAYS}, the queue's plus the DLQ's retention.`,
-      ),
-    /** The API Gateway front door (deployment-wide). */
-    frontDoor: frontDoorSchema.default({ type: FRONT_DOOR_REST }),
-    /** DynamoDB billing of the stack's tables (deployment-wide). */
-    tableBilling: tableBillingSchema.default(() => ({ ...DEFAULT_TABLE_BILLING })),
-  })
-  .superRefine((file, context) => {
-    // Names and paths become resource ids and API resources: each must be unique.
-    for (const field of ['name', 'path'] as const) {
-      const seen = new Set<string>();
-      file.routes.forEach((route, index) => {
-        if (seen.has(route[field])) {
-          context.addIssue({
-            code: 'custom',
-            path: ['routes', index, field],
-            message: `another route already uses this ${field}; give each route its own`,
-          });
-        }
-        seen.add(route[field]);
-      });
-    }
-    // A path that is another route's path plus one segment is that route's batch or status lookup.
-    for (const { index, reason } of pathCollisions(file.routes)) {
-      context.addIssue({ code: 'custom', path: ['routes', index, 'path'], message: reason });
-    }
-  })
-  .describe('Guaranteed-delivery routes file (DELIVERY_CONFIG).');
-
-/** A validated routes file. */
-export type DeliveryFile = z.output<typeof deliveryFileSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deliveryFileSchema } from './route-schema.js';
+import { deliveryFileSchema } from './delivery-file-schema.js';
 
 /** Where the generated JSON Schema of the routes file is committed, relative to the repository root. */
 export const ROUTES_JSON_SCHEMA_PATH = 'schemas/delivery-config.schema.json';

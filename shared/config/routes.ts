@@ -5,19 +5,13 @@ import { compileBodySchema, isBuiltInBodySchema } from '../schemas/body-schemas.
 import { MESSAGE_TABLE } from '../tables.js';
 import { type ConfigProblem, configProblems, formatPath, formatValue, valueAt } from './config-issues.js';
 import { DEFAULT_ROUTE } from './default-route.js';
+import { type DeliveryFile, deliveryFileSchema, MIN_RECORD_RETENTION_DAYS } from './delivery-file-schema.js';
 import { type Env, USER_ENV } from './env-names.js';
 import { DEFAULT_FRONT_DOOR, DEFAULT_TABLE_BILLING } from './front-door.js';
 import { parseDecimal } from './numbers.js';
 import { DEFAULT_API_KEY_REQUIRED, DEFAULT_DRAIN_INTERVAL_SECONDS } from './route-defaults.js';
 import { pathCollisions } from './route-paths.js';
-import {
-  type DeliveryFile,
-  deliveryFileSchema,
-  MIN_RECORD_RETENTION_DAYS,
-  type RouteConfig,
-  routeFieldsSchema,
-  routeSchema,
-} from './route-schema.js';
+import { type RouteConfig, routeFieldsSchema, routeSchema } from './route-schema.js';
 
 export { DEFAULT_ROUTE } from './default-route.js';
 export {
