@@ -1,27 +1,26 @@
-// Over 250 lines: startLocalStack is one ordered start sequence in which every step registers its
+// Over 300 lines: startLocalStack is one ordered start sequence in which every step registers its
 // stop on one cleanup stack, so a failure halfway stops exactly what started. Its settings and checks
 // (runner-settings.ts), the AWS endpoint step (aws-endpoints.ts), each route's forwarder
-// (route-forwarder.ts) and the scheduled functions (scheduled-functions.ts) live apart.
+// (route-forwarder.ts), the scheduled functions (scheduled-functions.ts) and the functions'
+// configurations (local-functions.ts) live apart.
 
-import { drainerConfig } from '../functions/drainer/drainer-config.js';
-import { forwarderConfig } from '../functions/forwarder/forwarder-config.js';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, ingestConfig } from '../functions/ingest/ingest-config.js';
 import { createDynamoDbClient, createS3Client, createSqsClient } from '../shared/aws/clients.js';
 import { type Env, intEnv, USER_ENV } from '../shared/config/env-names.js';
-import { forwarderDocument, type StackBindings } from '../shared/config/function-config.js';
+import { forwarderDocument } from '../shared/config/function-config.js';
 import { loadOperationsConfig } from '../shared/config/operations.js';
 import { routeTableOf } from '../shared/config/route-document.js';
 import { type DeliveryConfig, loadDeliveryConfig, type RouteConfig } from '../shared/config/routes.js';
 import { ConfigurationError, describeError } from '../shared/errors.js';
 import { deliveryQueueSettings } from '../shared/queues.js';
-import { queueNames, queueUrlBase } from '../shared/resource-names.js';
-import { MESSAGE_TABLE } from '../shared/tables.js';
+import { queueNames } from '../shared/resource-names.js';
 import { type ApiServer, startApiServer } from './api-server.js';
 import { startAwsEndpoints } from './aws-endpoints.js';
 import { type DemoBackend, parseFailureSpec, startDemoBackend } from './demo-backend.js';
 import type { EventSourceMapping } from './event-source-mapping.js';
 import { createJourneyLog, type JourneyLog, type LineSink } from './journey-log.js';
+import { DRAIN_TIME_BUDGET_SECONDS, localStackBindings } from './local-functions.js';
 import { LOCAL_ENV } from './local-stack-contract.js';
 import type { EmbeddedAwsEndpoint } from './moto-server.js';
 import {
@@ -44,9 +43,6 @@ import { localSigningPlan, startLocalSigning } from './signing-secrets.js';
  * behind a local API Gateway, the forwarder behind an emulated SQS event source mapping, the
  * drainer on a schedule. Usable in-process (tests) or through local/start.ts.
  */
-
-/** The drainer's time budget per run locally (its Lambda gets {@link DRAINER_TIMEOUT_MS}). */
-const DRAIN_TIME_BUDGET_SECONDS = 20;
 
 /** How {@link startLocalStack} runs: its environment and where its lines go. */
 export interface LocalStackOptions {
@@ -89,65 +85,6 @@ export interface LocalStack {
   readonly log: JourneyLog;
   /** Stops accepting, lets in-flight batches and drains finish (bounded), stops what it started. */
   stop(): Promise<void>;
-}
-
-/** What the local stack's bindings are made of. */
-export interface LocalBindingsOptions {
-  /** The local prefix: queue names start with it. */
-  readonly prefix: string;
-  /** The URL of any queue provisioned under the prefix: the others' URLs differ only by name. */
-  readonly queueUrl: string;
-  readonly tables: Tables;
-  /** @default false */
-  readonly logPayloads?: boolean;
-  /** @default MESSAGE_TABLE.defaultRetentionDays */
-  readonly recordRetentionDays?: number;
-  /** Seconds a forwarder caches its secrets. @default the functions' own default (30) */
-  readonly secretCacheSeconds?: number;
-}
-
-/**
- * The local stack's bindings, the `stack` of every local function's document: the same document the
- * stack writes on AWS, with the runner's table names and queue naming.
- */
-export function localStackBindings(options: LocalBindingsOptions): StackBindings {
-  return {
-    failoverTable: options.tables.failoverTable,
-    messageTable: options.tables.messageTable,
-    recordRetentionSeconds: (options.recordRetentionDays ?? MESSAGE_TABLE.defaultRetentionDays) * 86_400,
-    queues: { namePrefix: options.prefix, urlBase: queueUrlBase(options.queueUrl) },
-    logPayloads: options.logPayloads ?? false,
-    ...(options.secretCacheSeconds === undefined ? {} : { secretCacheSeconds: options.secretCacheSeconds }),
-  };
-}
-
-/** What {@link localFunctionConfigs} builds the local functions' configurations from. */
-export interface LocalConfigsOptions extends LocalBindingsOptions {
-  readonly routes: readonly RouteConfig[];
-  /** @default DRAIN_TIME_BUDGET_SECONDS (20) */
-  readonly drainTimeBudgetSeconds?: number;
-  /** Signed routes' secret names (the runner's, in the emulator's Secrets Manager). */
-  readonly signingSecretIds?: ReadonlyMap<string, string>;
-}
-
-/**
- * The local functions' configurations, each read from the same document the stack writes on AWS
- * (tests and the bench build the real handlers from these, as the runner does).
- */
-export function localFunctionConfigs(options: LocalConfigsOptions) {
-  const stack = localStackBindings(options);
-  const routeTable = routeTableOf(options.routes);
-  return {
-    stack,
-    routeTable,
-    ingest: ingestConfig({ stack }, routeTable),
-    drainer: drainerConfig(
-      { stack, timeBudgetSeconds: options.drainTimeBudgetSeconds ?? DRAIN_TIME_BUDGET_SECONDS },
-      routeTable,
-    ),
-    forwarder: (route: RouteConfig) =>
-      forwarderConfig(forwarderDocument(stack, route, options.signingSecretIds?.get(route.name))),
-  };
 }
 
 /** Starts the local stack; resolves once the API accepts requests (the caller prints `readyLine`). */

@@ -13,8 +13,8 @@ import { createIngestHandler } from '../../functions/ingest/api-gateway-adapter.
 import { createIngestDeps, mapIngestDeps } from '../../functions/ingest/ingest-config.js';
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
+import { localFunctionConfigs } from '../../local/local-functions.js';
 import { provisionRouteQueues, provisionTables, type Tables } from '../../local/provision.js';
-import { localFunctionConfigs } from '../../local/runner.js';
 import { pollOnce } from '../../local/sqs-poller.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
