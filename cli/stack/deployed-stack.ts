@@ -7,12 +7,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  GetEventSourceMappingCommand,
-  InvokeCommand,
-  LambdaClient,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -27,6 +22,7 @@ import {
   createSqsClient,
   OPERATOR_TIMEOUTS,
 } from '../../shared/aws/clients.js';
+import { updateMappingWhenSettled } from '../../shared/aws/event-source-mapping-switch.js';
 import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
@@ -145,9 +141,11 @@ class DeployedStack implements StackTarget {
     // Resuming while the breaker is open would deliver into a backend known to be down: its probe
     // enables the mapping once a message gets through (it reads manualPause, now false).
     if (!paused && breaker && isTripped(breaker)) return;
-    await this.clients.lambda.send(
-      new UpdateEventSourceMappingCommand({ UUID: deployed.eventSourceMappingId, Enabled: !paused }),
-    );
+    // Retried while the mapping is still busy with a change (the breaker's probe starting it).
+    await updateMappingWhenSettled(this.clients.lambda, {
+      UUID: deployed.eventSourceMappingId,
+      Enabled: !paused,
+    });
   }
 
   /** Invokes the drainer function and waits for its report. */

@@ -1,10 +1,40 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   LambdaClient,
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
+  type UpdateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
 import type { DeliverySwitch } from '../ports.js';
 import { createAwsClient } from './clients.js';
+
+/** Waits between tries of an update refused while the mapping is busy: doubling, 17.75 s in all. */
+const SETTLE_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000];
+
+/**
+ * UpdateEventSourceMapping, tried again while Lambda refuses it because the mapping's previous
+ * change is still in progress: an update of a mapping that is Creating, Enabling, Disabling or
+ * Updating fails with ResourceInUseException ("UpdateEventSourceMapping", AWS Lambda API Reference:
+ * https://docs.aws.amazon.com/lambda/latest/api/API_UpdateEventSourceMapping.html). A breaker's start
+ * followed at once by the stop a `gd pause` asks for meets exactly that; given up, the pause would
+ * be lost and the route go on delivering. Other errors, and the last refusal, are thrown.
+ */
+export async function updateMappingWhenSettled(
+  lambda: LambdaClient,
+  input: UpdateEventSourceMappingCommandInput,
+  delaysMs: readonly number[] = SETTLE_DELAYS_MS,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await lambda.send(new UpdateEventSourceMappingCommand(input));
+      return;
+    } catch (error) {
+      const delay = delaysMs[attempt];
+      if ((error as { name?: string }).name !== 'ResourceInUseException' || delay === undefined) throw error;
+      await sleep(delay);
+    }
+  }
+}
 
 /**
  * A route's {@link DeliverySwitch} on AWS: its forwarder's SQS event source mapping, disabled to stop
@@ -25,11 +55,13 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   /**
    * @param functionName the forwarder's own name
    * @param routeConcurrency the mapping's MaximumConcurrency as deployed, which {@link limit} restores
+   * @param settleDelaysMs waits between tries of an update the busy mapping refused
    */
   constructor(
     private readonly functionName: string,
     private readonly routeConcurrency: number,
     private readonly lambda: LambdaClient = createAwsClient(LambdaClient),
+    private readonly settleDelaysMs: readonly number[] = SETTLE_DELAYS_MS,
   ) {}
 
   private mappingId(): Promise<string> {
@@ -50,14 +82,16 @@ export class EventSourceMappingSwitch implements DeliverySwitch {
   }
 
   private async update(change: { Enabled?: boolean; MaximumConcurrency?: number }): Promise<void> {
-    await this.lambda.send(
-      new UpdateEventSourceMappingCommand({
+    await updateMappingWhenSettled(
+      this.lambda,
+      {
         UUID: await this.mappingId(),
         ...(change.Enabled === undefined ? {} : { Enabled: change.Enabled }),
         ...(change.MaximumConcurrency === undefined
           ? {}
           : { ScalingConfig: { MaximumConcurrency: change.MaximumConcurrency } }),
-      }),
+      },
+      this.settleDelaysMs,
     );
   }
 

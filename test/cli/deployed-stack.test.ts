@@ -4,6 +4,7 @@ import {
   GetEventSourceMappingCommand,
   InvokeCommand,
   LambdaClient,
+  ResourceInUseException,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -144,6 +145,26 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
       Enabled: false,
     });
     expect(paused).toBe(true);
+  });
+
+  it("pauses a route whose mapping is still busy with the breaker's start: tried again until Lambda takes it", async () => {
+    // Prepare: Lambda refuses an update while the previous one is in progress
+    const stack = await open();
+    lambda
+      .on(UpdateEventSourceMappingCommand)
+      .rejectsOnce(new ResourceInUseException({ message: 'The resource is in use', $metadata: {} }))
+      .resolves({ State: 'Disabling' });
+    const [catering] = stack.routes;
+    if (!catering) throw new Error('no route');
+
+    // Act
+    await stack.setPaused(catering, true);
+
+    // Assess
+    expect(lambda.commandCalls(UpdateEventSourceMappingCommand).map((call) => call.args[0].input)).toEqual([
+      { UUID: 'catering-esm-uuid', Enabled: false },
+      { UUID: 'catering-esm-uuid', Enabled: false },
+    ]);
   });
 
   it('drains by invoking the drainer function and reading its report', async () => {

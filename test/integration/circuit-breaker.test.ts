@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ResourceInUseException,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
 import { formatRecord, type LogRecord } from '../../local/journey-log.js';
 import { BREAKER_TAG, CONCURRENCY_TAG } from '../../local/local-stack-contract.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
+import { EventSourceMappingSwitch } from '../../shared/aws/event-source-mapping-switch.js';
 import { ATTR } from '../../shared/envelope.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type { DeliverySwitch } from '../../shared/ports.js';
@@ -63,6 +71,28 @@ async function forwardUntilOpen(route: TestRoute, ms = 8_000) {
   const deadline = Date.now() + ms;
   while ((await route.breaker()).state === 'closed' && Date.now() < deadline) await route.forwardOnce();
   expect((await route.breaker()).state).toBe('open');
+}
+
+/**
+ * Lambda's event source mapping as the breaker's switch on AWS meets it (no emulator models its
+ * states): each update leaves it busy (Enabling, Disabling) for `busyMs`, and an update meanwhile is
+ * refused with ResourceInUseException, as Lambda does.
+ */
+function busyMapping(busyMs: number) {
+  const lambda = new LambdaClient({ region: 'us-east-1' });
+  const state = { enabled: false, busyUntil: 0, refused: 0 };
+  const mock = mockClient(lambda);
+  mock.on(ListEventSourceMappingsCommand).resolves({ EventSourceMappings: [{ UUID: 'esm-1' }] });
+  mock.on(UpdateEventSourceMappingCommand).callsFake((input: { Enabled?: boolean }) => {
+    if (Date.now() < state.busyUntil) {
+      state.refused++;
+      throw new ResourceInUseException({ message: 'The resource is in use', $metadata: {} });
+    }
+    if (input.Enabled !== undefined) state.enabled = input.Enabled;
+    state.busyUntil = Date.now() + busyMs;
+    return { UUID: 'esm-1', State: input.Enabled === false ? 'Disabling' : 'Enabling' };
+  });
+  return { lambda, state };
 }
 
 describe('circuit breaker: opening', () => {
@@ -292,6 +322,37 @@ describe('circuit breaker: probing', () => {
     expect(report.state).toBe('closed');
     expect(calls).not.toContain('start');
     expect(await route.breaker()).toMatchObject({ state: 'closed', manualPause: true });
+  });
+
+  it("an operator's pause that lands while the probe's start is in progress wins: the stop waits for the mapping to settle", async () => {
+    // Prepare: the route's mapping (disabled by the open breaker) busy 1.5 s after each change; a
+    // `gd pause` recorded right after the probe started the mapping
+    const { lambda, state } = busyMapping(1_500);
+    const mapping = new EventSourceMappingSwitch('fwd', 4, lambda, [200, 400, 800, 1_600]);
+    const pauseAfterStart: { store?: DynamoDbBreakerStore; route?: string } = {};
+    const deliveries: DeliverySwitch = {
+      start: async (concurrency) => {
+        await mapping.start(concurrency);
+        await pauseAfterStart.store?.setManualPause(pauseAfterStart.route ?? '', true);
+      },
+      stop: () => mapping.stop(),
+      limit: (concurrency) => mapping.limit(concurrency),
+    };
+    server.current.fallback = { status: 200 };
+    const { route, store } = await openRoute(1, { deliveries });
+    Object.assign(pauseAfterStart, { store, route: route.route.name });
+
+    // Act
+    const report = await route.probe();
+
+    // Assess: Lambda refused the stop while the start was in progress; it was tried again, and the
+    // route is stopped
+    expect(report).toMatchObject({ state: 'closed', detail: 'closed; paused by an operator' });
+    expect(state.refused).toBeGreaterThan(0);
+    expect(state.enabled).toBe(false);
+    expect(route.logs.forwarder.entries()).not.toContainEqual(
+      expect.objectContaining({ event: LOG_EVENT.BREAKER_SWITCH_FAILED }),
+    );
   });
 });
 
