@@ -1,19 +1,12 @@
-// Over 250 lines because the construct's props (each with TSDoc and @default) and the dashboard's
-// layout, one widget per line of the flow, belong to one page; the alarms are a table apart
-// (delivery-alarms.ts) and the metrics' dimensions too (delivery-metric.ts).
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type { IStage } from 'aws-cdk-lib/aws-apigateway';
 import {
   type Alarm,
   AlarmStatusWidget,
   Dashboard,
-  GraphWidget,
   type IAlarm,
-  type IMetric,
-  type IWidget,
   type Metric,
   type MetricOptions,
-  SingleValueWidget,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -35,6 +28,7 @@ import {
   type RouteAlarms,
   thresholdAlarm,
 } from './delivery-alarms.js';
+import { failoverWidgets, routeWidgets } from './delivery-dashboard.js';
 import { deliveryMetric } from './delivery-metric.js';
 
 export type { MonitoredRoute, RouteAlarms } from './delivery-alarms.js';
@@ -181,8 +175,10 @@ export class DeliveryMonitoring extends Construct {
     this.dashboard.addWidgets(
       new AlarmStatusWidget({ title: 'Alarms', alarms: alarms as IAlarm[], width: 24, height: 4 }),
     );
-    for (const route of props.routes) this.dashboard.addWidgets(...this.routeWidgets(route, props.apiStage));
-    this.dashboard.addWidgets(...this.failoverWidgets(props.drainerFunction));
+    for (const route of props.routes) {
+      this.dashboard.addWidgets(...routeWidgets(route, props.apiStage, this.period));
+    }
+    this.dashboard.addWidgets(...failoverWidgets(props.drainerFunction, this.period));
   }
 
   /** A per-route custom metric (see {@link deliveryMetric}) with this construct's period. */
@@ -253,143 +249,6 @@ export class DeliveryMonitoring extends Construct {
       }),
     );
     return topic;
-  }
-
-  /** One dashboard row (plus a title) per route, left to right in the order a message flows. */
-  private routeWidgets(route: MonitoredRoute, apiStage: IStage | undefined): IWidget[] {
-    const name = route.route.name;
-    const period = this.period;
-    const m = (metric: MetricName, label: string) => this.metricForRoute(metric, name, { label });
-    const ingestRight: IMetric[] = [
-      m(METRIC.REJECTED, '4xx rejected'),
-      m(METRIC.STORES_UNAVAILABLE, '503 stores unavailable'),
-    ];
-    if (route.method && apiStage) {
-      ingestRight.push(
-        route.method.metricClientError(apiStage, { period, label: 'API 4XXError' }),
-        route.method.metricServerError(apiStage, { period, label: 'API 5XXError' }),
-      );
-    }
-    const fn = route.forwarderFunction;
-    return [
-      new TextWidget({ markdown: `## Route \`${name}\``, width: 24, height: 1 }),
-      new GraphWidget({
-        title: `${name}: ingest`,
-        left: [
-          m(METRIC.ACCEPTED_TO_QUEUE, 'accepted → queue'),
-          m(METRIC.ACCEPTED_TO_FAILOVER, 'accepted → failover'),
-        ],
-        right: ingestRight,
-        width: 6,
-      }),
-      new GraphWidget({
-        title: `${name}: delivery queue`,
-        left: [
-          route.queue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'waiting',
-          }),
-          route.queue.metricApproximateNumberOfMessagesNotVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'in flight',
-          }),
-        ],
-        right: [
-          route.queue.metricApproximateAgeOfOldestMessage({
-            period,
-            statistic: 'Maximum',
-            label: 'oldest age (s)',
-          }),
-        ],
-        width: 6,
-      }),
-      new GraphWidget({
-        title: `${name}: delivery`,
-        left: [m(METRIC.DELIVERED, 'delivered'), m(METRIC.DUPLICATES_SUPPRESSED, 'duplicates suppressed')],
-        right: [m(METRIC.ATTEMPTS_FAILED, 'attempts failed'), m(METRIC.DEAD_LETTERED, 'dead-lettered')],
-        width: 6,
-      }),
-      new SingleValueWidget({
-        title: `${name}: DLQ depth`,
-        metrics: [
-          route.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-            period,
-            statistic: 'Maximum',
-            label: 'dead letters',
-          }),
-        ],
-        width: 6,
-        height: 3,
-      }),
-      new GraphWidget({
-        title: `${name}: forwarder`,
-        left: [
-          fn.metricDuration({ period, statistic: 'p99', label: 'duration p99' }),
-          fn.metricDuration({ period, statistic: 'Average', label: 'duration avg' }),
-        ],
-        right: [
-          fn.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
-          fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum', label: 'concurrency' }),
-          fn.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
-        ],
-        width: 12,
-      }),
-      // Each attempt's backend time, as the status records list it, from the metric the forwarder
-      // emits per attempt: percentiles over attempts, not over batches.
-      new GraphWidget({
-        title: `${name}: attempt latency`,
-        left: [
-          this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p50', label: 'attempt p50 (ms)' }),
-          this.metricForRoute(METRIC.ATTEMPT_DURATION, name, { statistic: 'p99', label: 'attempt p99 (ms)' }),
-        ],
-        width: 12,
-      }),
-      ...(route.route.breaker
-        ? [
-            new GraphWidget({
-              title: `${name}: circuit breaker`,
-              left: [
-                this.metricForRoute(METRIC.BREAKER_OPEN, name, {
-                  statistic: 'Maximum',
-                  label: 'open (1) / closed (0)',
-                }),
-              ],
-              right: [m(METRIC.HELD_BY_BREAKER, 'held back while open')],
-              width: 24,
-              height: 4,
-            }),
-          ]
-        : []),
-    ];
-  }
-
-  private failoverWidgets(drainer: IFunction | undefined): IWidget[] {
-    const widgets: IWidget[] = [
-      new TextWidget({ markdown: '## Failover (all routes)', width: 24, height: 1 }),
-      new GraphWidget({
-        title: 'Failover: drained / left',
-        left: [
-          this.metricFailoverDrained({ label: 'drained to queues' }),
-          this.metricFailoverLeft({ label: 'left after a run' }),
-        ],
-        width: 12,
-      }),
-    ];
-    if (drainer) {
-      widgets.push(
-        new GraphWidget({
-          title: 'Drainer',
-          left: [
-            drainer.metricDuration({ period: this.period, statistic: 'Maximum', label: 'duration max' }),
-          ],
-          right: [drainer.metricErrors({ period: this.period, statistic: 'Sum', label: 'errors' })],
-          width: 12,
-        }),
-      );
-    }
-    return widgets;
   }
 }
 
