@@ -1,6 +1,3 @@
-// Over 250 lines: the stack's props (each with TSDoc and @default), its outputs (gd's contract) and
-// its cdk-nag acknowledgements (each with its reason) belong to the stack as a whole; the API, the
-// routes, the drainer, monitoring and continuing delivery are built in infra/constructs/.
 import {
   type Acknowledgment,
   Aws,
@@ -8,27 +5,16 @@ import {
   Duration,
   RemovalPolicy,
   Stack,
-  type StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import { Period, type QuotaSettings, type ThrottleSettings } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { FRONT_DOOR_HTTP_API } from '../shared/config/front-door.js';
 import type { StackBindings } from '../shared/config/function-config.js';
-import { DEFAULT_OPERATIONS_CONFIG, type OperationsConfig } from '../shared/config/operations.js';
+import { DEFAULT_OPERATIONS_CONFIG } from '../shared/config/operations.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
-import type { DeliveryConfig } from '../shared/config/routes.js';
-import {
-  breakerOutputValue,
-  ROUTE_NAMES_SEPARATOR,
-  ROUTE_OUTPUT,
-  type RouteOutput,
-  routeOutputKey,
-  STACK_OUTPUT,
-} from '../shared/config/stack-outputs.js';
+import { STACK_OUTPUT } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
 import { resourcePrefix } from '../shared/resource-names.js';
 import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/tables.js';
@@ -43,91 +29,14 @@ import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './co
 import { MessageArchive } from './constructs/message-archive.js';
 import { OperatorPolicies } from './constructs/operator-policies.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
+import { addStackOutputs } from './guaranteed-delivery-outputs.js';
+import {
+  type GuaranteedDeliveryStackProps,
+  STACK_DEFAULTS,
+  type StackSettings,
+} from './guaranteed-delivery-props.js';
 
 export { API_STAGE_NAME } from './constructs/delivery-api.js';
-
-/** Values of the `ApiLogging` output. */
-export const API_LOGGING = {
-  ON: "on: access and execution (ERROR) logs, through API Gateway's account CloudWatch role, which this stack sets and retains",
-  OFF: "off: apiCloudWatchRole=false. Set API Gateway's account CloudWatch role (console: API Gateway > Settings), then deploy with -c apiCloudWatchRole=true, or leave it as it is",
-  HTTP_API: 'on: access logs (an HTTP API needs no account CloudWatch role)',
-} as const;
-
-/** Defaults of the optional {@link GuaranteedDeliveryStackProps}, merged in the constructor. */
-export const STACK_DEFAULTS: StackDefaults = {
-  tableRemovalPolicy: RemovalPolicy.RETAIN,
-  apiCloudWatchRole: true,
-  stageThrottle: { rateLimit: 100, burstLimit: 200 },
-  usagePlanThrottle: { rateLimit: 50, burstLimit: 100 },
-  usagePlanQuota: { limit: 1_000_000, period: Period.DAY },
-  logRetention: RetentionDays.ONE_MONTH,
-};
-
-type StackDefaults = Required<
-  Pick<
-    GuaranteedDeliveryStackProps,
-    | 'tableRemovalPolicy'
-    | 'apiCloudWatchRole'
-    | 'stageThrottle'
-    | 'usagePlanThrottle'
-    | 'usagePlanQuota'
-    | 'logRetention'
-  >
->;
-type StackSettings = StackDefaults & Omit<GuaranteedDeliveryStackProps, keyof StackDefaults>;
-
-/** Properties of the {@link GuaranteedDeliveryStack}. */
-export interface GuaranteedDeliveryStackProps extends StackProps {
-  /** Routes and shared settings, from `loadDeliveryConfig` (shared/config/routes.ts). */
-  readonly config: DeliveryConfig;
-  /**
-   * Alarms, alarm email and continuing delivery, from `loadOperationsConfig` (shared/config/operations.ts).
-   * @default DEFAULT_OPERATIONS_CONFIG (no email, 15 min oldest-message alarm, continuing delivery without schedule)
-   */
-  readonly operations?: OperationsConfig;
-  /**
-   * Removal policy of both tables. The failover table holds accepted messages that are not in a
-   * queue yet, so deleting the stack must not delete them unless asked to.
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly tableRemovalPolicy?: RemovalPolicy;
-  /**
-   * Whether this stack sets API Gateway's account-wide CloudWatch role (AWS::ApiGateway::Account).
-   * API Gateway writes the stage's access and execution logs through that role, and a stage with
-   * logging fails to deploy in an account and region where it was never set, so the stack sets it:
-   * a first `cdk deploy` needs no flag. The role and the setting are retained when the stack is
-   * deleted, because other APIs of the account may log through them by then. Turn it off
-   * (`-c apiCloudWatchRole=false`) where the account setting is managed elsewhere; the stack then
-   * keeps API logging off (the ApiLogging output says so) instead of failing where the role is missing.
-   * @default true
-   */
-  readonly apiCloudWatchRole?: boolean;
-  /**
-   * Throttling of the whole stage (all clients together).
-   * @default { rateLimit: 100, burstLimit: 200 }
-   */
-  readonly stageThrottle?: ThrottleSettings;
-  /**
-   * Throttling per API key (usage plan), when keys are required.
-   * @default { rateLimit: 50, burstLimit: 100 }
-   */
-  readonly usagePlanThrottle?: ThrottleSettings;
-  /**
-   * Request quota per API key (usage plan), when keys are required.
-   * @default { limit: 1_000_000, period: Period.DAY }
-   */
-  readonly usagePlanQuota?: QuotaSettings;
-  /**
-   * Seconds the drainer may work per run; its timeout is this plus 15 s.
-   * @default - the drain interval minus 10 s, at most 840
-   */
-  readonly drainTimeBudgetSeconds?: number;
-  /**
-   * Retention of the API access log group (function log groups keep theirs from DeliveryFunction).
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention?: RetentionDays;
-}
 
 /**
  * The guaranteed-delivery service (the README's flow): a REST API, one {@link DeliveryRoute} per
@@ -330,91 +239,8 @@ export class GuaranteedDeliveryStack extends Stack {
       ...(apiKeyId ? { apiKeyId } : {}),
     });
 
-    this.addOutputs(settings.apiCloudWatchRole);
+    addStackOutputs(this, settings.apiCloudWatchRole);
     this.addNagAcknowledgements(settings.apiCloudWatchRole);
-  }
-
-  private addOutputs(apiCloudWatchRole: boolean): void {
-    new CfnOutput(this, STACK_OUTPUT.API_URL, {
-      value: this.api.url,
-      description: 'Base URL of the API stage',
-    });
-    new CfnOutput(this, STACK_OUTPUT.FRONT_DOOR, {
-      value: this.api.frontDoor.type,
-      description: 'rest (API keys, usage plans) or http-api (IAM or JWT authorization)',
-    });
-    new CfnOutput(this, STACK_OUTPUT.API_LOGGING, {
-      value:
-        this.api.frontDoor.type === FRONT_DOOR_HTTP_API
-          ? API_LOGGING.HTTP_API
-          : apiCloudWatchRole
-            ? API_LOGGING.ON
-            : API_LOGGING.OFF,
-      description: 'API Gateway access and execution logging, and the account CloudWatch role it needs',
-    });
-    new CfnOutput(this, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: this.failoverTable.tableName });
-    new CfnOutput(this, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: this.messageTable.tableName });
-    new CfnOutput(this, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: this.drainerFunction.functionName });
-    new CfnOutput(this, STACK_OUTPUT.INGEST_FUNCTION_NAME, {
-      value: this.ingest.ingestFunction.functionName,
-    });
-    new CfnOutput(this, STACK_OUTPUT.RESOURCE_PREFIX, {
-      value: this.namePrefix,
-      description:
-        "Start of the names of the routes' queues (<prefix>_q_<route>, <prefix>_dlq_<route>) and forwarders (<prefix>_fwd_<route>)",
-    });
-    new CfnOutput(this, STACK_OUTPUT.ARCHIVE_BUCKET_NAME, {
-      value: this.archive.bucket.bucketName,
-      description: 'Messages archived before SQS retention (gd archive list, gd redrive --from-archive)',
-    });
-    new CfnOutput(this, STACK_OUTPUT.ROUTE_NAMES, {
-      value: this.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
-    });
-    for (const route of this.routes) {
-      const key = (output: RouteOutput) => routeOutputKey(route.route.name, output);
-      new CfnOutput(this, key(ROUTE_OUTPUT.ROUTE_PATH), { value: route.route.path });
-      new CfnOutput(this, key(ROUTE_OUTPUT.QUEUE_URL), { value: route.queue.queueUrl });
-      new CfnOutput(this, key(ROUTE_OUTPUT.DLQ_URL), { value: route.deadLetterQueue.queueUrl });
-      new CfnOutput(this, key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME), {
-        value: route.forwarderFunction.functionName,
-      });
-      new CfnOutput(this, key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID), {
-        value: route.eventSourceMapping.eventSourceMappingId,
-        description: 'Disable to pause delivery of the route, enable to resume',
-      });
-      if (route.signingSecretId) {
-        new CfnOutput(this, key(ROUTE_OUTPUT.SIGNING_SECRET_ID), {
-          value: route.signingSecretId,
-          description:
-            'Signing secret of the route (gd signing show / rotate); the output holds its id, not its value',
-        });
-      }
-      if (route.route.breaker) {
-        new CfnOutput(this, key(ROUTE_OUTPUT.BREAKER), {
-          value: breakerOutputValue(route.route.breaker),
-          description: 'Circuit breaker settings of the route (gd status shows its state)',
-        });
-      }
-    }
-    new CfnOutput(this, STACK_OUTPUT.OPERATOR_READ_ONLY_POLICY_ARN, {
-      value: this.operatorPolicies.readOnly.managedPolicyArn,
-      description: "gd's read-only commands (attach to an operator's role; docs/runbook.md)",
-    });
-    new CfnOutput(this, STACK_OUTPUT.OPERATOR_POLICY_ARN, {
-      value: this.operatorPolicies.operator.managedPolicyArn,
-      description: "gd's state-changing commands, with the read-only policy (docs/runbook.md)",
-    });
-    new CfnOutput(this, STACK_OUTPUT.DASHBOARD_NAME, { value: this.monitoring.dashboard.dashboardName });
-    if (this.monitoring.alarmTopic) {
-      new CfnOutput(this, STACK_OUTPUT.ALARM_TOPIC_ARN, { value: this.monitoring.alarmTopic.topicArn });
-    }
-    for (const workflow of this.continuingDelivery?.routes ?? []) {
-      new CfnOutput(this, routeOutputKey(workflow.name, ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN), {
-        value: workflow.stateMachine.stateMachineArn,
-        description:
-          'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',
-      });
-    }
   }
 
   /** Each acknowledged cdk-nag finding with why it does not apply or is accepted. */

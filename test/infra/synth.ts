@@ -3,10 +3,8 @@ import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import {
-  GuaranteedDeliveryStack,
-  type GuaranteedDeliveryStackProps,
-} from '../../infra/guaranteed-delivery-stack.js';
+import type { GuaranteedDeliveryStackProps } from '../../infra/guaranteed-delivery-props.js';
+import { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV, type Env } from '../../shared/config/env-names.js';
 
 /** The feature flags of cdk.json: `cdk synth` applies them, so the tests must too. */

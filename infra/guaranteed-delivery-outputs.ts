@@ -1,0 +1,107 @@
+import { CfnOutput } from 'aws-cdk-lib';
+import { FRONT_DOOR_HTTP_API } from '../shared/config/front-door.js';
+import {
+  breakerOutputValue,
+  ROUTE_NAMES_SEPARATOR,
+  ROUTE_OUTPUT,
+  type RouteOutput,
+  routeOutputKey,
+  STACK_OUTPUT,
+} from '../shared/config/stack-outputs.js';
+import type { GuaranteedDeliveryStack } from './guaranteed-delivery-stack.js';
+
+/**
+ * The stack's CloudFormation outputs: gd's contract with a deployed stack (the keys are
+ * shared/config/stack-outputs.ts's, read back by cli/stack/deployed-stack-outputs.ts).
+ */
+
+/** Values of the `ApiLogging` output. */
+export const API_LOGGING = {
+  ON: "on: access and execution (ERROR) logs, through API Gateway's account CloudWatch role, which this stack sets and retains",
+  OFF: "off: apiCloudWatchRole=false. Set API Gateway's account CloudWatch role (console: API Gateway > Settings), then deploy with -c apiCloudWatchRole=true, or leave it as it is",
+  HTTP_API: 'on: access logs (an HTTP API needs no account CloudWatch role)',
+} as const;
+
+/** Adds every output of `stack`; the ApiLogging output tells whether API Gateway logs. */
+export function addStackOutputs(stack: GuaranteedDeliveryStack, apiCloudWatchRole: boolean): void {
+  new CfnOutput(stack, STACK_OUTPUT.API_URL, {
+    value: stack.api.url,
+    description: 'Base URL of the API stage',
+  });
+  new CfnOutput(stack, STACK_OUTPUT.FRONT_DOOR, {
+    value: stack.api.frontDoor.type,
+    description: 'rest (API keys, usage plans) or http-api (IAM or JWT authorization)',
+  });
+  new CfnOutput(stack, STACK_OUTPUT.API_LOGGING, {
+    value:
+      stack.api.frontDoor.type === FRONT_DOOR_HTTP_API
+        ? API_LOGGING.HTTP_API
+        : apiCloudWatchRole
+          ? API_LOGGING.ON
+          : API_LOGGING.OFF,
+    description: 'API Gateway access and execution logging, and the account CloudWatch role it needs',
+  });
+  new CfnOutput(stack, STACK_OUTPUT.FAILOVER_TABLE_NAME, { value: stack.failoverTable.tableName });
+  new CfnOutput(stack, STACK_OUTPUT.MESSAGE_TABLE_NAME, { value: stack.messageTable.tableName });
+  new CfnOutput(stack, STACK_OUTPUT.DRAINER_FUNCTION_NAME, { value: stack.drainerFunction.functionName });
+  new CfnOutput(stack, STACK_OUTPUT.INGEST_FUNCTION_NAME, {
+    value: stack.ingest.ingestFunction.functionName,
+  });
+  new CfnOutput(stack, STACK_OUTPUT.RESOURCE_PREFIX, {
+    value: stack.namePrefix,
+    description:
+      "Start of the names of the routes' queues (<prefix>_q_<route>, <prefix>_dlq_<route>) and forwarders (<prefix>_fwd_<route>)",
+  });
+  new CfnOutput(stack, STACK_OUTPUT.ARCHIVE_BUCKET_NAME, {
+    value: stack.archive.bucket.bucketName,
+    description: 'Messages archived before SQS retention (gd archive list, gd redrive --from-archive)',
+  });
+  new CfnOutput(stack, STACK_OUTPUT.ROUTE_NAMES, {
+    value: stack.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
+  });
+  for (const route of stack.routes) {
+    const key = (output: RouteOutput) => routeOutputKey(route.route.name, output);
+    new CfnOutput(stack, key(ROUTE_OUTPUT.ROUTE_PATH), { value: route.route.path });
+    new CfnOutput(stack, key(ROUTE_OUTPUT.QUEUE_URL), { value: route.queue.queueUrl });
+    new CfnOutput(stack, key(ROUTE_OUTPUT.DLQ_URL), { value: route.deadLetterQueue.queueUrl });
+    new CfnOutput(stack, key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME), {
+      value: route.forwarderFunction.functionName,
+    });
+    new CfnOutput(stack, key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID), {
+      value: route.eventSourceMapping.eventSourceMappingId,
+      description: 'Disable to pause delivery of the route, enable to resume',
+    });
+    if (route.signingSecretId) {
+      new CfnOutput(stack, key(ROUTE_OUTPUT.SIGNING_SECRET_ID), {
+        value: route.signingSecretId,
+        description:
+          'Signing secret of the route (gd signing show / rotate); the output holds its id, not its value',
+      });
+    }
+    if (route.route.breaker) {
+      new CfnOutput(stack, key(ROUTE_OUTPUT.BREAKER), {
+        value: breakerOutputValue(route.route.breaker),
+        description: 'Circuit breaker settings of the route (gd status shows its state)',
+      });
+    }
+  }
+  new CfnOutput(stack, STACK_OUTPUT.OPERATOR_READ_ONLY_POLICY_ARN, {
+    value: stack.operatorPolicies.readOnly.managedPolicyArn,
+    description: "gd's read-only commands (attach to an operator's role; docs/runbook.md)",
+  });
+  new CfnOutput(stack, STACK_OUTPUT.OPERATOR_POLICY_ARN, {
+    value: stack.operatorPolicies.operator.managedPolicyArn,
+    description: "gd's state-changing commands, with the read-only policy (docs/runbook.md)",
+  });
+  new CfnOutput(stack, STACK_OUTPUT.DASHBOARD_NAME, { value: stack.monitoring.dashboard.dashboardName });
+  if (stack.monitoring.alarmTopic) {
+    new CfnOutput(stack, STACK_OUTPUT.ALARM_TOPIC_ARN, { value: stack.monitoring.alarmTopic.topicArn });
+  }
+  for (const workflow of stack.continuingDelivery?.routes ?? []) {
+    new CfnOutput(stack, routeOutputKey(workflow.name, ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN), {
+      value: workflow.stateMachine.stateMachineArn,
+      description:
+        'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',
+    });
+  }
+}
