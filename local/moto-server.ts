@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { delimiter } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 /** A moto server this process started; `stop()` ends it. */
 export interface EmbeddedAwsEndpoint {
@@ -38,6 +40,9 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms`);
 }
 
+/** Python modules moto_server loads at start-up (its PYTHONPATH), beside this file. */
+const MOTO_PATCHES = fileURLToPath(new URL('./moto-patches', import.meta.url));
+
 /**
  * Starts `moto_server` (moto 5.x, `pip install "moto[server]"`) on 127.0.0.1: the default local AWS
  * endpoint when AWS_ENDPOINT_URL is not set. Only loopback: nothing here listens on other addresses.
@@ -57,6 +62,11 @@ export async function startMotoServer(
   const port = options.port ?? (await freePort());
   const command = options.command ?? process.env.MOTO_SERVER_COMMAND ?? 'moto_server';
   const child = spawn(command, ['-H', '127.0.0.1', '-p', String(port)], {
+    // moto-patches/sitecustomize.py serialises moto's DynamoDB writes, as DynamoDB applies them.
+    env: {
+      ...process.env,
+      PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: options.detached ?? false,
   });

@@ -25,6 +25,11 @@ export const LOG_EVENT = {
   DELIVERED: 'delivered',
   /** Forwarder: the id was delivered before (its status record says so); this copy was dropped. */
   DUPLICATE_SUPPRESSED: 'duplicate-suppressed',
+  /**
+   * Forwarder: another copy of the id holds its delivery lease (it is being attempted); this copy was
+   * put back until the lease ends, no attempt counted.
+   */
+  COPY_PUT_BACK: 'copy-put-back',
   /** Forwarder: another copy of the id was recorded delivered at the very same moment. */
   DELIVERED_CONCURRENTLY: 'delivered-concurrently',
   /** Forwarder: the attempt failed and the message comes back after `retryInSeconds`. */

@@ -57,6 +57,13 @@ export interface StoredMessageRecord extends MessageRecord {
   readonly fingerprint: string;
   /** When DynamoDB may delete the record (epoch seconds; the table's TTL attribute). */
   readonly expiresAt?: number;
+  /**
+   * The delivery lease (ISO 8601): while it lies ahead, the copy that {@link leaseHolder} names is
+   * attempting the message and no other copy may. Taken before an attempt, ended by its result write.
+   */
+  readonly leaseUntil?: string;
+  /** The SQS message id of the copy holding the lease (its later receives hold it too). */
+  readonly leaseHolder?: string;
 }
 
 /** The backend's answer is kept up to this many bytes per attempt (the start of its body). */

@@ -31,6 +31,8 @@ export const METRIC = {
   ATTEMPT_DURATION: 'DeliveryAttemptDuration',
   /** Forwarder: a copy of an already delivered id was dropped. */
   DUPLICATES_SUPPRESSED: 'DuplicatesSuppressed',
+  /** Forwarder: a copy found another copy of its id holding the delivery lease and was put back untried. */
+  COPIES_PUT_BACK: 'CopiesPutBack',
   /** Forwarder: an attempt failed and will be retried after the backoff. */
   ATTEMPTS_FAILED: 'DeliveryAttemptsFailed',
   /** Forwarder: moved to the fail-messages DLQ (non-retryable status or max attempts). */
@@ -59,6 +61,7 @@ export const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   [METRIC.STORES_UNAVAILABLE]: SERVICE.INGEST,
   [METRIC.DELIVERED]: SERVICE.FORWARDER,
   [METRIC.DUPLICATES_SUPPRESSED]: SERVICE.FORWARDER,
+  [METRIC.COPIES_PUT_BACK]: SERVICE.FORWARDER,
   [METRIC.ATTEMPT_DURATION]: SERVICE.FORWARDER,
   [METRIC.ATTEMPTS_FAILED]: SERVICE.FORWARDER,
   [METRIC.DEAD_LETTERED]: SERVICE.FORWARDER,

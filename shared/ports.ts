@@ -114,7 +114,34 @@ export interface AttemptUpdate {
   readonly outcome: AttemptOutcome;
   /** The record said dead-lettered before this attempt: the message was redriven. */
   readonly redriven?: boolean;
+  /** The lease the attempt was made under ({@link LeaseRequest.holder}): the write ends it. */
+  readonly holder?: string;
 }
+
+/** A delivery lease to take on a message's record before attempting it. */
+export interface LeaseRequest {
+  readonly envelope: MessageEnvelope;
+  readonly fingerprint: string;
+  /** Who takes it: the SQS message id of the received copy (its own later receives may take it again). */
+  readonly holder: string;
+  /** Now, as the forwarder's clock tells it: a lease ending before this is over. */
+  readonly now: Date;
+  /** When the lease ends unless a result write ends it first. */
+  readonly until: Date;
+}
+
+/**
+ * What {@link MessageRecords.lease} found. Either way the record comes with it, so the lease is also
+ * the forwarder's idempotency read.
+ */
+export type LeaseResult =
+  /** Taken: the record as it is now, lease included. */
+  | { readonly kind: 'leased'; readonly record: StoredMessageRecord }
+  /**
+   * Refused, with the record that refused it: delivered, another body's, the live lease of another
+   * copy, or (for a copy that was never dead-lettered itself) already dead-lettered.
+   */
+  | { readonly kind: 'refused'; readonly record: StoredMessageRecord };
 
 /** The message table: one status record per message and route. */
 export interface MessageRecords {
@@ -128,16 +155,22 @@ export interface MessageRecords {
   markDrained(envelopes: readonly MessageEnvelope[]): Promise<void>;
   /** Reads one record. */
   get(key: RecordKey): Promise<StoredMessageRecord | undefined>;
-  /** Reads many records in one round trip; a missing record is missing from the map ({@link recordKeyOf}). */
-  getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>>;
   /**
-   * Records one delivery attempt; `conflict` when the record refused it: another copy was recorded
-   * delivered first, or the record belongs to another body.
+   * Takes the delivery lease on a message's record with one conditional write: only if the record
+   * is not delivered, is this body's, and no live lease of another copy holds it (a record the
+   * ingest could not write is created). The lease ends with {@link recordAttempt}, or by itself.
+   */
+  lease(request: LeaseRequest): Promise<LeaseResult>;
+  /** Ends a lease without recording an attempt (a probe's try put back as it was); only its holder's. */
+  endLease(envelope: MessageEnvelope, holder: string): Promise<void>;
+  /**
+   * Records one delivery attempt and ends its lease (`update.holder`); `conflict` when the record
+   * refused it: another copy was recorded delivered first, or the record belongs to another body.
    */
   recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'>;
 }
 
-/** The map key {@link MessageRecords.getMany} uses for a record. */
+/** A record's key as one string (route and id), for maps of records. */
 export function recordKeyOf(key: RecordKey): string {
   return `${key.route}\u0000${key.messageId}`;
 }

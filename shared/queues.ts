@@ -31,7 +31,7 @@ export interface QueueShaping {
 }
 
 /** Seconds a batch's calls around its deliveries may take (status records, SQS, the breaker). */
-const FORWARDER_MARGIN_SECONDS = 20;
+export const FORWARDER_MARGIN_SECONDS = 20;
 
 /**
  * Records per forwarder invocation (the event source mapping's batch size). On an ordered route the

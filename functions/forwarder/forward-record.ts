@@ -1,21 +1,15 @@
 import type { MessageEnvelope } from '../../shared/envelope.js';
-import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import { fingerprintOf, type StoredMessageRecord } from '../../shared/message-record.js';
-import type { DeliveryResponse, MessageRecords } from '../../shared/ports.js';
+import type { DeliveryResponse } from '../../shared/ports.js';
 import { attemptDelivery } from './attempt-delivery.js';
+import { type Admission, takeLease, waitForLease } from './delivery-lease.js';
 import type { ForwarderDeps, ForwardOutcome } from './forwarder-deps.js';
 import { type ReceivedMessage, receivesAsAttempts } from './received-message.js';
 import { deadLetter, notAttempted, type Settling, settleDelivery } from './settle-delivery.js';
 
-/** What the forwarder knows of a batch's status records, read in one round trip before delivering. */
-export type BatchRecords =
-  | { readonly kind: 'read'; readonly records: ReadonlyMap<string, StoredMessageRecord> }
-  | { readonly kind: 'unavailable'; readonly error: string };
-
 /** Per-invocation state shared by the records of one batch. */
 export interface BatchState {
-  readonly records: BatchRecords;
   /** Outcome of a copy of the same message earlier in this batch (a batch can hold two copies). */
   readonly inFlight: Map<string, Promise<ForwardOutcome>>;
   /**
@@ -25,54 +19,9 @@ export interface BatchState {
   readonly onAttempt?: (durationMs: number, response: DeliveryResponse) => void | Promise<void>;
 }
 
-/** Reads the records of a batch's messages in one BatchGetItem; a failure is reported, not thrown. */
-export async function readBatchRecords(
-  messages: readonly ReceivedMessage[],
-  records: MessageRecords,
-): Promise<BatchRecords> {
-  try {
-    const found = await records.getMany(
-      messages.map(({ envelope }) => ({ route: envelope.route, messageId: envelope.id })),
-    );
-    return { kind: 'read', records: found };
-  } catch (error) {
-    return { kind: 'unavailable', error: describeError(error) };
-  }
-}
-
 /** A fresh batch state for one invocation. */
-export function newBatchState(records: BatchRecords, onAttempt?: BatchState['onAttempt']): BatchState {
-  return { records, inFlight: new Map(), ...(onAttempt ? { onAttempt } : {}) };
-}
-
-/** What the status record says of a message before it is attempted. */
-export type Admission =
-  /** Attempt it. */
-  | { readonly kind: 'attempt'; readonly stored?: StoredMessageRecord }
-  /** The id was delivered before (`deliveredAt`): this copy is a duplicate. */
-  | { readonly kind: 'delivered-before'; readonly deliveredAt: string }
-  /** The id's record belongs to another body. */
-  | { readonly kind: 'key-reused'; readonly stored: StoredMessageRecord }
-  /** The record could not be read: delivering blind could deliver the id twice. */
-  | { readonly kind: 'unknown'; readonly reason: string };
-
-/** Decides from the batch's records whether to attempt a message (`earlier`: a copy's outcome in this batch). */
-export function admit(
-  message: ReceivedMessage,
-  fingerprint: string,
-  records: BatchRecords,
-  earlier?: ForwardOutcome,
-): Admission {
-  if (records.kind === 'unavailable') {
-    return { kind: 'unknown', reason: `status record unavailable: ${records.error}` };
-  }
-  const stored = records.records.get(message.key);
-  if (stored && stored.fingerprint !== fingerprint) return { kind: 'key-reused', stored };
-  if (earlier === 'delivered' || earlier === 'duplicate') {
-    return { kind: 'delivered-before', deliveredAt: 'in this batch' };
-  }
-  if (stored?.deliveredAt !== undefined) return { kind: 'delivered-before', deliveredAt: stored.deliveredAt };
-  return { kind: 'attempt', ...(stored ? { stored } : {}) };
+export function newBatchState(onAttempt?: BatchState['onAttempt']): BatchState {
+  return { inFlight: new Map(), ...(onAttempt ? { onAttempt } : {}) };
 }
 
 /** Settles a message its record says not to attempt: a duplicate is dropped, a reused key's copy handled. */
@@ -94,12 +43,13 @@ export async function settleRefusal(
 }
 
 /**
- * Forwards one received message: its record decides whether to attempt it, the attempt is made
- * (attempt-delivery.ts) and reported to `batch.onAttempt`, then settled (settle-delivery.ts).
+ * Forwards one received message: the delivery lease on its record (delivery-lease.ts) decides
+ * whether to attempt it, the attempt is made (attempt-delivery.ts) and reported to
+ * `batch.onAttempt`, then settled (settle-delivery.ts), which ends the lease.
  * Resolves when the record may be deleted from the queue (delivered, already delivered, or safely
- * in the DLQ); throws {@link RetryableDeliveryError} after hiding the message for the
- * backoff delay, so the batch reports it as a failure and SQS offers it again. A second copy of a
- * message in the same batch waits for the first one's outcome.
+ * in the DLQ, or put back behind another copy's lease); throws {@link RetryableDeliveryError}
+ * after hiding the message for the backoff delay, so the batch reports it as a failure and SQS
+ * offers it again. A second copy of a message in the same batch waits for the first one's outcome.
  */
 export async function forwardMessage(
   message: ReceivedMessage,
@@ -108,7 +58,7 @@ export async function forwardMessage(
 ): Promise<ForwardOutcome> {
   const earlier = batch.inFlight.get(message.key);
   const run = (async () => {
-    const earlierOutcome = earlier ? await earlier.catch(() => undefined) : undefined;
+    const earlierOutcome = earlier ? await earlier.catch(() => 'failed' as const) : undefined;
     return forwardOnce(message, deps, batch, earlierOutcome);
   })();
   batch.inFlight.set(message.key, run);
@@ -119,14 +69,15 @@ async function forwardOnce(
   message: ReceivedMessage,
   deps: ForwarderDeps,
   batch: BatchState,
-  earlierOutcome: ForwardOutcome | undefined,
+  earlierOutcome: ForwardOutcome | 'failed' | undefined,
 ): Promise<ForwardOutcome> {
   const { envelope } = message;
   const receiveCount = await receivesAsAttempts(message, deps);
   const number = envelope.priorAttempts + receiveCount;
   const fingerprint = fingerprintOf(envelope);
-  const admission = admit(message, fingerprint, batch.records, earlierOutcome);
+  const admission = await takeLease(message, fingerprint, deps, earlierOutcome);
   if (admission.kind === 'unknown') return notAttempted(message, admission.reason, receiveCount, deps);
+  if (admission.kind === 'leased') return waitForLease(message, admission.until, deps);
   if (admission.kind !== 'attempt') return settleRefusal(message, admission, number, deps);
 
   const attempt = await attemptDelivery(envelope, number, deps);
@@ -137,7 +88,8 @@ async function forwardOnce(
     message,
     fingerprint,
     receiveCount,
-    ...(admission.stored ? { stored: admission.stored } : {}),
+    stored: admission.stored,
+    holder: admission.holder,
   };
   return settleDelivery(settling, attempt, deps);
 }

@@ -35,7 +35,7 @@ export interface ForwarderDeps {
   readonly queue: MessageQueue;
   readonly deadLetters: MessageQueue;
   readonly backend: Backend;
-  /** Status records: read once per batch (idempotency), written once per attempt. */
+  /** Status records: leased before each attempt (which reads them too), written with its result. */
   readonly records: MessageRecords;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -57,5 +57,8 @@ export interface ForwarderDeps {
   };
 }
 
-/** What became of one record once it may leave the queue (a record to be retried throws instead). */
-export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered';
+/**
+ * What became of one record once it may leave the queue (a record to be retried throws instead);
+ * `put-back`: another copy held the id's delivery lease, and a copy of this one waits in the queue.
+ */
+export type ForwardOutcome = 'delivered' | 'duplicate' | 'dead-lettered' | 'put-back';

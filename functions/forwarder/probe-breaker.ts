@@ -13,7 +13,8 @@ import { fingerprintOf } from '../../shared/message-record.js';
 import type { DeliveryResponse, ProbeSource } from '../../shared/ports.js';
 import { attemptDelivery } from './attempt-delivery.js';
 import { type BreakerDeps, isBackendFailure, putBack, switchDeliveries } from './circuit-breaker.js';
-import { admit, readBatchRecords, settleRefusal } from './forward-record.js';
+import { takeLease } from './delivery-lease.js';
+import { settleRefusal } from './forward-record.js';
 import type { ForwardOutcome } from './forwarder-deps.js';
 import { type ReceivedMessage, receivedMessage, receivesAsAttempts } from './received-message.js';
 import { settleDelivery } from './settle-delivery.js';
@@ -146,22 +147,40 @@ async function probeOnce(
   const receiveCount = await receivesAsAttempts(message, deps);
   const number = envelope.priorAttempts + receiveCount;
   const fingerprint = fingerprintOf(envelope);
-  const admission = admit(message, fingerprint, await readBatchRecords([message], deps.records));
-  if (admission.kind === 'unknown') return { outcome: 'not-delivered' };
+  const admission = await takeLease(message, fingerprint, deps);
+  // Unreadable, or another copy is being delivered: put back as the probe puts back a failure.
+  if (admission.kind === 'unknown' || admission.kind === 'leased') return { outcome: 'not-delivered' };
   if (admission.kind !== 'attempt') {
     return { outcome: await settleRefusal(message, admission, number, deps) };
   }
   const attempt = await attemptDelivery(envelope, number, deps);
-  if (attempt.kind === 'not-attempted') return { outcome: 'not-delivered' };
+  if (attempt.kind === 'not-attempted') {
+    await endLease(message, admission.holder, deps);
+    return { outcome: 'not-delivered' };
+  }
   const { response } = attempt;
-  if (attempt.verdict.kind === 'retryable') return { outcome: 'not-delivered', response };
-  const settling = {
-    message,
-    fingerprint,
-    receiveCount,
-    ...(admission.stored ? { stored: admission.stored } : {}),
-  };
+  if (attempt.verdict.kind === 'retryable') {
+    await endLease(message, admission.holder, deps);
+    return { outcome: 'not-delivered', response };
+  }
+  const settling = { message, fingerprint, receiveCount, stored: admission.stored, holder: admission.holder };
   return { outcome: await settleDelivery(settling, attempt, deps), response };
+}
+
+/**
+ * A try the probe puts back is not recorded, so its delivery lease is ended here: the copy put back
+ * must not wait behind it. A failure is logged; the lease then ends by itself.
+ */
+async function endLease(message: ReceivedMessage, holder: string, deps: BreakerDeps): Promise<void> {
+  try {
+    await deps.records.endLease(message.envelope, holder);
+  } catch (error) {
+    deps.logger.warn('probe could not end its delivery lease; it ends by itself', {
+      route: deps.settings.route,
+      messageId: message.envelope.id,
+      error: describeError(error),
+    });
+  }
 }
 
 function describeResponse(response: DeliveryResponse | undefined): string | undefined {

@@ -26,8 +26,10 @@ export interface Settling {
   readonly fingerprint: string;
   /** Attempts on this queue so far, this receive's included (received-message.ts). */
   readonly receiveCount: number;
-  /** The status record as it was before the attempt. */
+  /** The status record as the delivery lease returned it, before the attempt. */
   readonly stored?: StoredMessageRecord;
+  /** The lease's holder (delivery-lease.ts): the result write ends the lease. */
+  readonly holder?: string;
 }
 
 /**
@@ -49,12 +51,14 @@ export async function settleDelivery(
     fingerprint: settling.fingerprint,
     entry: attemptEntry(attempt),
     ...(stored?.state === 'dead-lettered' ? { redriven: true } : {}),
+    ...(settling.holder === undefined ? {} : { holder: settling.holder }),
   };
 
   if (verdict.kind === 'delivered') {
     const written = await recordBestEffort({ ...update, outcome: { kind: 'delivered' } }, deps);
     if (written === 'conflict') {
-      // Another copy was delivered at the very same moment (both read "not delivered").
+      // Another copy was recorded delivered first: only when this attempt outlived its lease (a
+      // stalled run) or another copy's holder died between its POST and its result write.
       logger.warn('delivered twice at the same moment: another copy was recorded first', {
         event: LOG_EVENT.DELIVERED_CONCURRENTLY,
         ...context,

@@ -10,7 +10,7 @@ import { isFifoQueue } from '../../shared/ordering.js';
 import type { DeliveryResponse } from '../../shared/ports.js';
 import { type FailureHint, failureCounter, hasBreaker, holdBatch, readBreaker } from './circuit-breaker.js';
 import { processFifoBatch } from './fifo-batch.js';
-import { type BatchState, forwardMessage, newBatchState, readBatchRecords } from './forward-record.js';
+import { type BatchState, forwardMessage, newBatchState } from './forward-record.js';
 import type { ForwarderDeps, ForwardOutcome } from './forwarder-deps.js';
 import { type ReceivedMessage, receivedMessage } from './received-message.js';
 
@@ -18,11 +18,13 @@ const OUTCOME_METRIC: Record<ForwardOutcome, (typeof METRIC)[keyof typeof METRIC
   delivered: METRIC.DELIVERED,
   duplicate: METRIC.DUPLICATES_SUPPRESSED,
   'dead-lettered': METRIC.DEAD_LETTERED,
+  'put-back': METRIC.COPIES_PUT_BACK,
 };
 
 /**
- * SQS event → each record decoded once → the batch's status records read in one BatchGetItem →
- * {@link forwardMessage} per record, in parallel, answering with the failed records only
+ * SQS event → each record decoded once → the route's breaker read (when it has one) →
+ * {@link forwardMessage} per record, in parallel (each takes its record's delivery lease, which is
+ * also its idempotency read), answering with the failed records only
  * (ReportBatchItemFailures) so delivered ones are deleted and failed ones come back after their
  * backoff.
  */
@@ -56,11 +58,8 @@ export function createForwarderHandler(
       if (!message) throw new Error(`record ${record.messageId} is not in this batch`);
       return message;
     };
-    // The breaker's item is read beside the batch's records, so it adds no round trip.
-    const [records, breaker] = await Promise.all([
-      readBatchRecords([...messages.values()], deps.records),
-      breakerDeps ? readBreaker(breakerDeps) : undefined,
-    ]);
+    // Read before any lease is taken: a batch the breaker holds back takes none.
+    const breaker = breakerDeps ? await readBreaker(breakerDeps) : undefined;
     if (breakerDeps && breaker && isTripped(breaker)) {
       try {
         const { held, ...response } = await holdBatch([...messages.values()], breakerDeps, breaker);
@@ -77,7 +76,7 @@ export function createForwarderHandler(
       metrics.addMetric(METRIC.ATTEMPT_DURATION, MetricUnit.Milliseconds, durationMs);
       await countFailure?.(response);
     };
-    const batch = newBatchState(records, onAttempt);
+    const batch = newBatchState(onAttempt);
     if (isFifoQueue(event.Records[0]?.eventSourceARN ?? '')) {
       try {
         return await forwardFifoBatch(

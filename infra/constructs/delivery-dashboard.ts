@@ -81,7 +81,11 @@ export function routeWidgets(
     }),
     new GraphWidget({
       title: `${name}: delivery`,
-      left: [m(METRIC.DELIVERED, 'delivered'), m(METRIC.DUPLICATES_SUPPRESSED, 'duplicates suppressed')],
+      left: [
+        m(METRIC.DELIVERED, 'delivered'),
+        m(METRIC.DUPLICATES_SUPPRESSED, 'duplicates suppressed'),
+        m(METRIC.COPIES_PUT_BACK, 'copies put back (another copy leased)'),
+      ],
       right: [m(METRIC.ATTEMPTS_FAILED, 'attempts failed'), m(METRIC.DEAD_LETTERED, 'dead-lettered')],
       width: 6,
     }),

@@ -180,16 +180,16 @@ export class DeliveryRoute extends Construct {
     // Backoff: the forwarder sets the visibility of a record it failed to deliver.
     this.queue.grant(forwarder, 'sqs:ChangeMessageVisibility');
     this.deadLetterQueue.grantSendMessages(forwarder);
-    // One BatchGetItem per batch (idempotency), one UpdateItem per attempt; an ordered route's
-    // forwarder also reads a message's skip count (a consistent GetItem, dynamodb-skip-ledger.ts) on
-    // every receive after its first, and writes it (UpdateItem). The table only: it has no indexes.
+    // A copy that finds another copy of its id holding the delivery lease goes back to its own queue
+    // as a fresh copy (SendMessage with DelaySeconds); an ordered route's is hidden instead, in place.
+    if (!route.ordering) this.queue.grant(forwarder, 'sqs:SendMessage');
+    // Two UpdateItems per attempt: the delivery lease before it (which returns the record, so it is
+    // the idempotency read too) and the result after it; an ordered route's forwarder also reads a
+    // message's skip count (a consistent GetItem, dynamodb-skip-ledger.ts) on every receive after its
+    // first, and writes it (UpdateItem). The table only: it has no indexes.
     Grant.addToPrincipal({
       grantee: forwarder,
-      actions: [
-        'dynamodb:BatchGetItem',
-        'dynamodb:UpdateItem',
-        ...(route.ordering ? ['dynamodb:GetItem'] : []),
-      ],
+      actions: ['dynamodb:UpdateItem', ...(route.ordering ? ['dynamodb:GetItem'] : [])],
       resourceArns: [props.messageTable.tableArn],
     });
     if (this.signingSecret) {
@@ -228,7 +228,7 @@ export class DeliveryRoute extends Construct {
 
     if (route.breaker) {
       this.breaker = new RouteBreaker(this, 'Breaker', {
-        route: { name: route.name, breaker: route.breaker },
+        route: { name: route.name, breaker: route.breaker, ordering: route.ordering },
         forwarder,
         queue: this.queue,
         eventSourceMapping: mapping,

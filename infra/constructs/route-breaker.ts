@@ -24,7 +24,12 @@ export const BREAKER_PROBE_RATE = Duration.minutes(1);
 /** Properties of a {@link RouteBreaker}. */
 export interface RouteBreakerProps {
   /** The route's name and breaker settings (the routes file's `breaker`). */
-  readonly route: { readonly name: string; readonly breaker: BreakerSettings };
+  readonly route: {
+    readonly name: string;
+    readonly breaker: BreakerSettings;
+    /** Present on an ordered route, whose forwarder has no send on its queue of its own. */
+    readonly ordering?: unknown;
+  };
   /** The route's forwarder: it counts failures, holds records back, and is the probe too. */
   readonly forwarder: DeliveryFunction;
   /** The route's delivery queue: records held back or probed go back into it. */
@@ -63,8 +68,9 @@ export class RouteBreaker extends Construct {
       resourceArns: [messageTable.tableArn],
     });
     // Held and probed records go back to their own queue as fresh copies (SendMessage with
-    // DelaySeconds). Receive and Delete, which the probe also uses, come with the event source.
-    queue.grant(forwarder, 'sqs:SendMessage');
+    // DelaySeconds; an unordered route's forwarder has it already, for copies put back behind a
+    // delivery lease). Receive and Delete, which the probe also uses, come with the event source.
+    if (route.ordering) queue.grant(forwarder, 'sqs:SendMessage');
 
     this.switchPolicy = new Policy(this, 'SwitchPolicy', {
       roles: forwarder.role ? [forwarder.role] : [],

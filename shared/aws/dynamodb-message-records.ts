@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -8,23 +7,20 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MessageEnvelope } from '../envelope.js';
 import type { StoredMessageRecord } from '../message-record.js';
 import {
   type AttemptUpdate,
   type ClaimResult,
   type Clock,
+  type LeaseRequest,
+  type LeaseResult,
   type MessageRecords,
   type RecordKey,
-  recordKeyOf,
   systemClock,
 } from '../ports.js';
 import { MESSAGE_TABLE } from '../tables.js';
-
-/** DynamoDB's limit on keys per BatchGetItem. */
-const BATCH_GET_LIMIT = 100;
-/** BatchGetItem may leave keys unprocessed under throttling; ask again this many times. */
-const UNPROCESSED_RETRIES = 3;
 
 const KEY = { messageId: MESSAGE_TABLE.partitionKey, route: MESSAGE_TABLE.sortKey } as const;
 
@@ -87,8 +83,10 @@ export class DynamoDbMessageRecords implements MessageRecords {
         new DeleteCommand({
           TableName: this.tableName,
           Key: this.keyOf(envelope),
-          // Only the untouched record this ingest created: never one a forwarder already wrote to.
-          ConditionExpression: 'fingerprint = :fp AND #state = :queued AND acceptedAt = :at',
+          // Only the untouched record this ingest created: never one a forwarder already wrote to
+          // or holds a lease on.
+          ConditionExpression:
+            'fingerprint = :fp AND #state = :queued AND acceptedAt = :at AND attribute_not_exists(leaseHolder)',
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: { ':fp': fingerprint, ':queued': 'queued', ':at': envelope.receivedAt },
         }),
@@ -167,30 +165,72 @@ export class DynamoDbMessageRecords implements MessageRecords {
     return (output.Items ?? []) as StoredMessageRecord[];
   }
 
-  async getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>> {
-    const found = new Map<string, StoredMessageRecord>();
-    // BatchGetItem refuses duplicate keys; a batch can hold two copies of one message.
-    const unique = [...new Map(keys.map((key) => [recordKeyOf(key), this.key(key)])).values()];
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let pending: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > UNPROCESSED_RETRIES) {
-          throw new Error(`${pending.length} record reads stayed unprocessed in ${this.tableName}`);
-        }
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
-        const output = await this.client.send(
-          new BatchGetCommand({
-            // Strongly consistent: a record marked delivered a moment ago must be seen as such.
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        for (const item of (output.Responses?.[this.tableName] ?? []) as StoredMessageRecord[]) {
-          found.set(recordKeyOf({ route: item.route, messageId: item.messageId }), item);
-        }
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
+  async lease(request: LeaseRequest): Promise<LeaseResult> {
+    const { envelope, fingerprint, holder } = request;
+    try {
+      const output = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(envelope),
+          // A record the ingest could not write is created with what the message carries.
+          UpdateExpression: [
+            'SET leaseUntil = :until, leaseHolder = :holder',
+            'fingerprint = if_not_exists(fingerprint, :fp)',
+            'acceptedAt = if_not_exists(acceptedAt, :acceptedAt)',
+            '#store = if_not_exists(#store, :queue)',
+            '#state = if_not_exists(#state, :queued)',
+            'attempts = if_not_exists(attempts, :none)',
+            `${MESSAGE_TABLE.ttlAttribute} = if_not_exists(${MESSAGE_TABLE.ttlAttribute}, :expiresAt)`,
+          ].join(', '),
+          ConditionExpression: [
+            'attribute_not_exists(deliveredAt)',
+            '(attribute_not_exists(fingerprint) OR fingerprint = :fp)',
+            // ISO 8601 times in UTC compare as strings.
+            '(attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseHolder = :holder)',
+          ].join(' AND '),
+          ExpressionAttributeNames: { '#state': 'state', '#store': 'store' },
+          ExpressionAttributeValues: {
+            ':until': request.until.toISOString(),
+            ':now': request.now.toISOString(),
+            ':holder': holder,
+            ':fp': fingerprint,
+            ':acceptedAt': envelope.receivedAt,
+            ':queue': 'queue',
+            ':queued': 'queued',
+            ':none': [],
+            ':expiresAt': this.expiresAt(),
+          },
+          // The record comes back either way, so the lease is also the idempotency read: as written
+          // when taken, as it stood when refused (no extra read; a refused conditional write costs
+          // the same write units as a taken one).
+          // https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateItem.html
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { kind: 'leased', record: output.Attributes as StoredMessageRecord };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || !error.Item) throw error;
+      // The document client converts results, not the item an exception carries.
+      return { kind: 'refused', record: unmarshall(error.Item) as StoredMessageRecord };
     }
-    return found;
+  }
+
+  async endLease(envelope: MessageEnvelope, holder: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.keyOf(envelope),
+          UpdateExpression: 'REMOVE leaseUntil, leaseHolder',
+          ConditionExpression: 'leaseHolder = :holder',
+          ExpressionAttributeValues: { ':holder': holder },
+        }),
+      );
+    } catch (error) {
+      // Ended already, or taken over by another copy after it ran out: nothing of this holder's left.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'> {
@@ -235,19 +275,45 @@ export class DynamoDbMessageRecords implements MessageRecords {
       set.push('redrivenAt = if_not_exists(redrivenAt, :redrivenAt)');
       values[':redrivenAt'] = update.entry.at;
     }
-    try {
-      await this.client.send(
+    // Never over a delivered record, and never over another body's record.
+    const condition =
+      'attribute_not_exists(deliveredAt) AND (attribute_not_exists(fingerprint) OR fingerprint = :fp)';
+    const write = (endLease: boolean) =>
+      this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.keyOf(envelope),
-          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          // Never over a delivered record, and never over another body's record.
-          ConditionExpression:
-            'attribute_not_exists(deliveredAt) AND (attribute_not_exists(fingerprint) OR fingerprint = :fp)',
+          UpdateExpression: `SET ${set.join(', ')}${
+            endLease || remove.length
+              ? ` REMOVE ${[...remove, ...(endLease ? ['leaseUntil', 'leaseHolder'] : [])].join(', ')}`
+              : ''
+          }`,
+          // The lease is ended only by its holder: one that outlived it may have been taken over.
+          ConditionExpression: endLease
+            ? `${condition} AND (attribute_not_exists(leaseHolder) OR leaseHolder = :holder)`
+            : condition,
           ExpressionAttributeNames: { '#state': 'state', '#store': 'store' },
-          ExpressionAttributeValues: values,
+          ExpressionAttributeValues: endLease ? { ...values, ':holder': update.holder } : values,
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+    try {
+      await write(update.holder !== undefined);
+      return 'recorded';
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const found = error.Item ? (unmarshall(error.Item) as StoredMessageRecord) : undefined;
+      const takenOver =
+        update.holder !== undefined &&
+        found !== undefined &&
+        found.deliveredAt === undefined &&
+        found.fingerprint === update.fingerprint;
+      if (!takenOver) return 'conflict';
+    }
+    // Another copy holds the lease now (this attempt outlived its own): the attempt is recorded and
+    // the other copy's lease left as it is.
+    try {
+      await write(false);
       return 'recorded';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';

@@ -59,7 +59,7 @@ describe('circuit breaker on AWS (two routes, one with a breaker)', () => {
     breaker = guarded.breaker as RouteBreaker;
   });
 
-  it("grants the breaker route's forwarder exactly the breaker item read, its own queue's send, the mapping list and an update of its own mapping only", () => {
+  it("grants the breaker route's forwarder exactly the breaker item read, the mapping list and an update of its own mapping only", () => {
     // Act
     const grants = grantsOf(template, guarded.forwarderFunction);
 
@@ -68,7 +68,6 @@ describe('circuit breaker on AWS (two routes, one with a breaker)', () => {
       sorted([
         ...forwarderGrants(guarded, stack.messageTable),
         `dynamodb:GetItem on ${idOf(stack.messageTable)}`,
-        `sqs:SendMessage on ${idOf(guarded.queue)}`,
         'lambda:ListEventSourceMappings on *',
         `lambda:UpdateEventSourceMapping on arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:event-source-mapping:${idOf(guarded.eventSourceMapping)}`,
       ]),

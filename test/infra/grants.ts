@@ -81,10 +81,11 @@ export function forwarderGrants(route: DeliveryRoute, messageTable: ITable): str
     `sqs:ChangeMessageVisibility on ${queue}`,
     `sqs:GetQueueAttributes on ${queue}`,
     `sqs:GetQueueUrl on ${queue}`,
+    // An unordered route's copy put back behind another copy's delivery lease.
+    ...(route.route.ordering ? [] : [`sqs:SendMessage on ${queue}`]),
     `sqs:SendMessage on ${dlq}`,
     `sqs:GetQueueAttributes on ${dlq}`,
     `sqs:GetQueueUrl on ${dlq}`,
-    `dynamodb:BatchGetItem on ${messages}`,
     `dynamodb:UpdateItem on ${messages}`,
     // An ordered route's forwarder reads a message's skip count.
     ...(route.route.ordering ? [`dynamodb:GetItem on ${messages}`] : []),

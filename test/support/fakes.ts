@@ -13,6 +13,8 @@ import {
   type FailoverItem,
   type FailoverStore,
   type KeyState,
+  type LeaseRequest,
+  type LeaseResult,
   type MessageQueue,
   type MessageRecords,
   type OrderedFailoverStore,
@@ -231,7 +233,7 @@ export class InMemoryMessageRecords implements MessageRecords {
   readonly updates: AttemptUpdate[] = [];
   /** Thrown by every call when set. */
   error: Error | undefined;
-  getManyCalls = 0;
+  leaseCalls = 0;
 
   private check(): void {
     if (this.error) throw this.error;
@@ -287,15 +289,44 @@ export class InMemoryMessageRecords implements MessageRecords {
     return this.records.get(recordKeyOf(key));
   }
 
-  async getMany(keys: readonly RecordKey[]): Promise<Map<string, StoredMessageRecord>> {
-    this.getManyCalls++;
+  async lease(request: LeaseRequest): Promise<LeaseResult> {
+    this.leaseCalls++;
     this.check();
-    const found = new Map<string, StoredMessageRecord>();
-    for (const key of keys) {
-      const record = this.records.get(recordKeyOf(key));
-      if (record) found.set(recordKeyOf(key), record);
+    const key = this.keyOf(request.envelope);
+    const record = this.records.get(key);
+    const leased =
+      record?.leaseUntil !== undefined &&
+      record.leaseHolder !== request.holder &&
+      record.leaseUntil > request.now.toISOString();
+    if (
+      record &&
+      (record.deliveredAt !== undefined || record.fingerprint !== request.fingerprint || leased)
+    ) {
+      return { kind: 'refused', record };
     }
-    return found;
+    const taken: StoredMessageRecord = {
+      ...(record ?? {
+        messageId: request.envelope.id,
+        route: request.envelope.route,
+        fingerprint: request.fingerprint,
+        acceptedAt: request.envelope.receivedAt,
+        store: 'queue' as const,
+        state: 'queued' as const,
+        attempts: [],
+      }),
+      leaseUntil: request.until.toISOString(),
+      leaseHolder: request.holder,
+    };
+    this.records.set(key, taken);
+    return { kind: 'leased', record: taken };
+  }
+
+  async endLease(envelope: MessageEnvelope, holder: string): Promise<void> {
+    this.check();
+    const record = this.records.get(this.keyOf(envelope));
+    if (record?.leaseHolder !== holder) return;
+    const { leaseUntil: _until, leaseHolder: _holder, ...rest } = record;
+    this.records.set(this.keyOf(envelope), rest);
   }
 
   async recordAttempt(update: AttemptUpdate): Promise<'recorded' | 'conflict'> {
@@ -308,7 +339,8 @@ export class InMemoryMessageRecords implements MessageRecords {
     }
     const { outcome } = update;
     const now = update.entry.at;
-    const { nextAttemptAt: _next, ...base } = record ?? {
+    const ours = update.holder !== undefined && record?.leaseHolder === update.holder;
+    const { nextAttemptAt: _next, ...kept } = record ?? {
       messageId: update.envelope.id,
       route: update.envelope.route,
       fingerprint: update.fingerprint,
@@ -317,6 +349,8 @@ export class InMemoryMessageRecords implements MessageRecords {
       state: 'queued' as const,
       attempts: [],
     };
+    const { leaseUntil: _until, leaseHolder: _holder, ...unleased } = kept;
+    const base = ours ? unleased : kept;
     this.records.set(key, {
       ...base,
       state: outcome.kind,

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { forwardMessage, newBatchState, readBatchRecords } from '../../functions/forwarder/forward-record.js';
+import { forwardMessage, newBatchState } from '../../functions/forwarder/forward-record.js';
 import type { ForwarderDeps } from '../../functions/forwarder/forwarder-deps.js';
 import { receivedMessage } from '../../functions/forwarder/received-message.js';
 import type { MessageEnvelope } from '../../shared/envelope.js';
@@ -50,16 +50,12 @@ describe('forwardMessage', () => {
     ...overrides,
   });
 
-  /** One invocation's worth: reads the records of these envelopes as the handler does, then forwards one. */
+  /** One invocation's worth: forwards one received copy of the envelope in a batch of its own. */
   const forward = async (
     envelope: MessageEnvelope,
     options: Parameters<typeof anSqsRecord>[1] = {},
     overrides: Partial<ForwarderDeps> = {},
-  ) => {
-    const message = received(envelope, options);
-    const batch = newBatchState(await readBatchRecords([message], records));
-    return forwardMessage(message, deps(overrides), batch);
-  };
+  ) => forwardMessage(received(envelope, options), deps(overrides), newBatchState());
 
   /** A received SQS record of `envelope`, decoded as the batch adapter decodes it. */
   const received = (envelope: MessageEnvelope, options: Parameters<typeof anSqsRecord>[1] = {}) =>
@@ -189,7 +185,7 @@ describe('forwardMessage', () => {
     // Prepare
     const envelope = anEnvelope();
     const copies = [received(envelope, { messageId: 'copy-1' }), received(envelope, { messageId: 'copy-2' })];
-    const batch = newBatchState(await readBatchRecords(copies, records));
+    const batch = newBatchState();
 
     // Act
     const outcomes = await Promise.all(copies.map((copy) => forwardMessage(copy, deps(), batch)));
@@ -386,13 +382,15 @@ describe('forwardMessage', () => {
   });
 
   it('still delivers, and says so, when the record cannot be written after the delivery', async () => {
-    // Prepare: reads work, the write after delivery fails
+    // Prepare: the lease is taken, the write after delivery fails
     const message = received(anEnvelope());
-    const batch = newBatchState(await readBatchRecords([message], records));
-    records.error = new Error('ProvisionedThroughputExceeded');
+    backend = new ScriptedBackend(() => {
+      records.error = new Error('ProvisionedThroughputExceeded');
+      return answer;
+    });
 
     // Act
-    const outcome = await forwardMessage(message, deps(), batch);
+    const outcome = await forwardMessage(message, deps(), newBatchState());
 
     // Assess
     expect(outcome).toBe('delivered');

@@ -65,7 +65,7 @@ describe('forwarder handler', () => {
     expect(responseB).toEqual({ batchItemFailures: [] });
   });
 
-  it('reads the status records of a whole batch in one call', async () => {
+  it("takes each record's delivery lease once, which is also its idempotency read", async () => {
     // Prepare
     const records = new InMemoryMessageRecords();
     const handler = handlerWith({ post: async () => ({ kind: 'answered', status: 204 }) }, records);
@@ -78,7 +78,7 @@ describe('forwarder handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(records.getManyCalls).toBe(1);
+    expect(records.leaseCalls).toBe(3);
     expect(records.updates.map((u) => u.outcome.kind)).toEqual(['delivered', 'delivered', 'delivered']);
   });
 });
