@@ -30,7 +30,7 @@ export const LOCAL_ENV = {
   AWS_ENDPOINT_URL_SQS: 'AWS_ENDPOINT_URL_SQS',
   /** DynamoDB's endpoint when it differs. */
   AWS_ENDPOINT_URL_DYNAMODB: 'AWS_ENDPOINT_URL_DYNAMODB',
-  /** Folder where a running local stack publishes its routes. @default gd-local-<user> in the temporary directory */
+  /** Folder where a running local stack publishes its routes. @default gd-local-<user id> in the temporary directory */
   LOCAL_STATE_DIR: 'LOCAL_STATE_DIR',
 } as const;
 
@@ -103,7 +103,9 @@ export const localPrefix = (env: Env): string => env[LOCAL_ENV.LOCAL_PREFIX]?.tr
 
 /** Where running local stacks publish what they run (`LOCAL_STATE_DIR`, or a folder of the user's own). */
 export function localStateDir(env: Env): string {
-  return env[LOCAL_ENV.LOCAL_STATE_DIR]?.trim() || join(tmpdir(), `gd-local-${userInfo().username}`);
+  // The user's id where there is one: a container's user may have no name (userInfo() then throws).
+  const owner = process.getuid?.() ?? userInfo().username;
+  return env[LOCAL_ENV.LOCAL_STATE_DIR]?.trim() || join(tmpdir(), `gd-local-${owner}`);
 }
 
 /**
