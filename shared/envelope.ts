@@ -28,6 +28,11 @@ export interface MessageEnvelope {
   readonly queueAttempts?: number;
   /** When the message first arrived on its current queue, when a re-sent copy keeps it (ISO 8601). */
   readonly queuedAt?: string;
+  /**
+   * On a copy redriven from the DLQ: when the dead letter it was moved from was dead-lettered (ISO
+   * 8601), kept by every move and put-back. A copy without it was never dead-lettered itself.
+   */
+  readonly deadLetteredAt?: string;
   /** W3C `traceparent` fixed at ingest (the client's, or a new trace); absent on hand-sent messages. */
   readonly traceparent?: string;
   /** W3C `tracestate` the client sent with its `traceparent`. */
@@ -99,6 +104,9 @@ export function toMessageAttributes(
   if (!deadLetter && envelope.queueAttempts)
     attributes[ATTR.QUEUE_ATTEMPTS] = numberAttr(envelope.queueAttempts);
   if (!deadLetter && envelope.queuedAt) attributes[ATTR.QUEUED_AT] = stringAttr(envelope.queuedAt);
+  // A redriven copy put back keeps the mark of the dead letter it came from.
+  if (!deadLetter && envelope.deadLetteredAt)
+    attributes[ATTR.DEAD_LETTERED_AT] = stringAttr(envelope.deadLetteredAt);
   if (deadLetter) {
     // SQS string attributes must not be empty and count towards the 256 KiB limit: keep reasons short.
     attributes[ATTR.DEAD_LETTER_REASON] = stringAttr(deadLetter.reason.slice(0, 512) || 'unknown');
@@ -133,6 +141,7 @@ function envelopeFrom(
   const attempts = Number(read(ATTR.ATTEMPTS) ?? 0);
   const queueAttempts = Number(read(ATTR.QUEUE_ATTEMPTS) ?? 0);
   const queuedAt = read(ATTR.QUEUED_AT);
+  const deadLetteredAt = read(ATTR.DEAD_LETTERED_AT);
   return {
     // A message without our attributes (sent by hand from the console, say) still gets a stable id:
     // SQS's own id, which stays the same for every receive of that message.
@@ -144,6 +153,7 @@ function envelopeFrom(
     priorAttempts: Number.isInteger(attempts) && attempts >= 0 ? attempts : 0,
     ...(Number.isInteger(queueAttempts) && queueAttempts > 0 ? { queueAttempts } : {}),
     ...(queuedAt ? { queuedAt } : {}),
+    ...(deadLetteredAt ? { deadLetteredAt } : {}),
     ...decodeTrace(read(ATTR.TRACE_CONTEXT)),
     ...(orderingKey === undefined ? {} : { orderingKey }),
   };

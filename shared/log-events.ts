@@ -23,7 +23,10 @@ export const LOG_EVENT = {
   PARKED_BEHIND_KEY: 'parked-behind-key',
   /** Forwarder: the backend answered 2xx. */
   DELIVERED: 'delivered',
-  /** Forwarder: the id was delivered before (its status record says so); this copy was dropped. */
+  /**
+   * Forwarder: the id was delivered before, or has its dead letter and this copy is not its redrive
+   * (its status record says so); this copy was dropped.
+   */
   DUPLICATE_SUPPRESSED: 'duplicate-suppressed',
   /**
    * Forwarder: another copy of the id holds its delivery lease (it is being attempted); this copy was

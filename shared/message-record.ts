@@ -64,6 +64,11 @@ export interface StoredMessageRecord extends MessageRecord {
   readonly leaseUntil?: string;
   /** The SQS message id of the copy holding the lease (its later receives hold it too). */
   readonly leaseHolder?: string;
+  /**
+   * The dead letter (its dead-lettered-at) whose redriven copy was last attempted: another redriven
+   * copy of the id, from an older dead letter, is a duplicate of it.
+   */
+  readonly redriveOf?: string;
 }
 
 /** The backend's answer is kept up to this many bytes per attempt (the start of its body). */

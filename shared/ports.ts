@@ -114,6 +114,8 @@ export interface AttemptUpdate {
   readonly outcome: AttemptOutcome;
   /** The record said dead-lettered before this attempt: the message was redriven. */
   readonly redriven?: boolean;
+  /** With `redriven`: the dead letter the attempted copy was redriven from (its dead-lettered-at). */
+  readonly redriveOf?: string;
   /** The lease the attempt was made under ({@link LeaseRequest.holder}): the write ends it. */
   readonly holder?: string;
 }
@@ -157,8 +159,9 @@ export interface MessageRecords {
   get(key: RecordKey): Promise<StoredMessageRecord | undefined>;
   /**
    * Takes the delivery lease on a message's record with one conditional write: only if the record
-   * is not delivered, is this body's, and no live lease of another copy holds it (a record the
-   * ingest could not write is created). The lease ends with {@link recordAttempt}, or by itself.
+   * is not delivered, is this body's, no live lease of another copy holds it, and, for a copy that
+   * was never dead-lettered itself, the id is not dead-lettered (a record the ingest could not write
+   * is created). The lease ends with {@link recordAttempt}, or by itself.
    */
   lease(request: LeaseRequest): Promise<LeaseResult>;
   /** Ends a lease without recording an attempt (a probe's try put back as it was); only its holder's. */

@@ -31,6 +31,11 @@ export type Admission =
   | { readonly kind: 'attempt'; readonly stored: StoredMessageRecord; readonly holder: string }
   /** The id was delivered before (`deliveredAt`): this copy is a duplicate. */
   | { readonly kind: 'delivered-before'; readonly deliveredAt: string }
+  /**
+   * The id has its dead letter (`deadLetteredAt`), and this copy is not its redrive: a second copy
+   * of a dead-lettered id, or a redriven copy of an older dead letter of it. A duplicate.
+   */
+  | { readonly kind: 'dead-lettered-before'; readonly deadLetteredAt: string }
   /** The id's record belongs to another body. */
   | { readonly kind: 'key-reused'; readonly stored: StoredMessageRecord }
   /** Another copy holds the lease until `until` (ISO 8601): it is being attempted now. */
@@ -45,7 +50,7 @@ export type Admission =
 export async function takeLease(
   message: ReceivedMessage,
   fingerprint: string,
-  deps: Pick<ForwarderDeps, 'records' | 'clock' | 'settings'>,
+  deps: Pick<ForwarderDeps, 'records' | 'clock' | 'settings' | 'logger'>,
   earlier?: ForwardOutcome | 'failed',
 ): Promise<Admission> {
   const now = deps.clock.now();
@@ -63,7 +68,21 @@ export async function takeLease(
     return { kind: 'unknown', reason: `status record unavailable: ${describeError(error)}` };
   }
   const { record } = result;
-  if (result.kind === 'leased') return { kind: 'attempt', stored: record, holder };
+  if (result.kind === 'leased') {
+    if (!isOlderRedrive(message, record)) return { kind: 'attempt', stored: record, holder };
+    // Not to be attempted after all: the lease goes at once, so other copies need not wait for it
+    // (if it cannot, it ends by itself).
+    try {
+      await deps.records.endLease(message.envelope, holder);
+    } catch (error) {
+      deps.logger.warn('delivery lease not ended; it ends by itself', {
+        messageId: message.envelope.id,
+        route: message.envelope.route,
+        error: describeError(error),
+      });
+    }
+    return { kind: 'dead-lettered-before', deadLetteredAt: message.envelope.deadLetteredAt ?? '' };
+  }
   if (record.fingerprint !== undefined && record.fingerprint !== fingerprint) {
     return { kind: 'key-reused', stored: record };
   }
@@ -75,8 +94,23 @@ export async function takeLease(
   ) {
     return { kind: 'leased', until: record.leaseUntil };
   }
+  if (record.state === 'dead-lettered' && message.envelope.deadLetteredAt === undefined) {
+    return { kind: 'dead-lettered-before', deadLetteredAt: record.deadLetteredAt ?? 'before' };
+  }
   // Refused for a reason gone by the time the record was returned (a lease that ended in between).
   return { kind: 'unknown', reason: 'the delivery lease was refused by a record that has since changed' };
+}
+
+/**
+ * A redriven copy whose dead letter is not the id's latest: another redriven copy of the id (from
+ * the dead letter the record names in `redriveOf`) was attempted after this copy was dead-lettered.
+ * Its own attempts come after its mark too, but its mark is then the record's `redriveOf`. Records
+ * written before `redriveOf` existed name none, and their redrives are attempted as they were.
+ */
+function isOlderRedrive(message: ReceivedMessage, record: StoredMessageRecord): boolean {
+  const mark = message.envelope.deadLetteredAt;
+  if (mark === undefined || record.redriveOf === undefined || record.redriveOf === mark) return false;
+  return (record.attempts ?? []).some((attempt) => attempt.at > mark);
 }
 
 /**

@@ -27,13 +27,22 @@ export function newBatchState(onAttempt?: BatchState['onAttempt']): BatchState {
 /** Settles a message its record says not to attempt: a duplicate is dropped, a reused key's copy handled. */
 export async function settleRefusal(
   message: ReceivedMessage,
-  admission: Extract<Admission, { kind: 'delivered-before' | 'key-reused' }>,
+  admission: Extract<Admission, { kind: 'delivered-before' | 'dead-lettered-before' | 'key-reused' }>,
   attempt: number,
   deps: ForwarderDeps,
 ): Promise<ForwardOutcome> {
   const { envelope } = message;
   const context = { messageId: envelope.id, route: envelope.route, attempt };
   if (admission.kind === 'key-reused') return keyReusedCopy(envelope, admission.stored, deps);
+  if (admission.kind === 'dead-lettered-before') {
+    // The id's dead letter waits in the DLQ (or was redriven): one dead letter per id and route.
+    deps.logger.info('duplicate suppressed: already dead-lettered', {
+      event: LOG_EVENT.DUPLICATE_SUPPRESSED,
+      ...context,
+      deadLetteredAt: admission.deadLetteredAt,
+    });
+    return 'duplicate';
+  }
   deps.logger.info('duplicate suppressed: already delivered', {
     event: LOG_EVENT.DUPLICATE_SUPPRESSED,
     ...context,

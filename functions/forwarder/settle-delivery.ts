@@ -50,7 +50,10 @@ export async function settleDelivery(
     envelope,
     fingerprint: settling.fingerprint,
     entry: attemptEntry(attempt),
-    ...(stored?.state === 'dead-lettered' ? { redriven: true } : {}),
+    // The record said dead-lettered: this copy is the redrive, and its dead letter the one redriven.
+    ...(stored?.state === 'dead-lettered'
+      ? { redriven: true, ...(envelope.deadLetteredAt ? { redriveOf: envelope.deadLetteredAt } : {}) }
+      : {}),
     ...(settling.holder === undefined ? {} : { holder: settling.holder }),
   };
 

@@ -187,9 +187,14 @@ export class DynamoDbMessageRecords implements MessageRecords {
             '(attribute_not_exists(fingerprint) OR fingerprint = :fp)',
             // ISO 8601 times in UTC compare as strings.
             '(attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseHolder = :holder)',
+            // A copy that was never dead-lettered is a second copy of an id that has its dead letter.
+            ...(envelope.deadLetteredAt === undefined
+              ? ['(attribute_not_exists(#state) OR #state <> :deadLettered)']
+              : []),
           ].join(' AND '),
           ExpressionAttributeNames: { '#state': 'state', '#store': 'store' },
           ExpressionAttributeValues: {
+            ...(envelope.deadLetteredAt === undefined ? { ':deadLettered': 'dead-lettered' } : {}),
             ':until': request.until.toISOString(),
             ':now': request.now.toISOString(),
             ':holder': holder,
@@ -274,6 +279,10 @@ export class DynamoDbMessageRecords implements MessageRecords {
     if (update.redriven) {
       set.push('redrivenAt = if_not_exists(redrivenAt, :redrivenAt)');
       values[':redrivenAt'] = update.entry.at;
+    }
+    if (update.redriveOf !== undefined) {
+      set.push('redriveOf = :redriveOf');
+      values[':redriveOf'] = update.redriveOf;
     }
     // Never over a delivered record, and never over another body's record.
     const condition =

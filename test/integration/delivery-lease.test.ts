@@ -3,9 +3,10 @@ import { DeleteMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { leaseSeconds } from '../../functions/forwarder/delivery-lease.js';
 import { createDocumentClient } from '../../shared/aws/clients.js';
+import { redriveDeadLetters } from '../../shared/aws/dead-letter-redrive.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
-import type { MessageEnvelope } from '../../shared/envelope.js';
+import { ATTR, type MessageEnvelope } from '../../shared/envelope.js';
 import { fingerprintOf } from '../../shared/message-record.js';
 import { LoopbackBackend } from '../support/loopback-backend.js';
 import { createTestRoute, type TestRoute } from '../support/test-route.js';
@@ -179,5 +180,39 @@ describe.concurrent('delivery lease: one delivery per id', () => {
       const record = await route.record(messageId);
       expect(record?.state).toBe('delivered');
       expect(record?.attempts.map((attempt) => attempt.attempt)).toEqual([1]);
+    }));
+});
+
+describe('dead letters: one per id and route', () => {
+  it('dead-letters a second copy of a dead-lettered id as a duplicate, and delivers the redrive once', () =>
+    withBackend(async (backend, target) => {
+      // Prepare: two copies of one message; the backend refuses it (422), one copy at a time
+      const route = await createTestRoute({
+        target,
+        route: { batchSize: 1, timeoutSeconds: TIMEOUT_SECONDS },
+      });
+      backend.fallback = { status: 422 };
+      const { messageId } = JSON.parse((await route.post(MESSAGE)).body);
+      await queueTwoCopies(route);
+
+      // Act
+      const first = await route.forwardOnce();
+      const second = await route.forwardOnce();
+      const deadLetters = await route.deadLetters();
+      backend.fallback = { status: 200 };
+      await redriveDeadLetters(route.sqs, { dlqUrl: route.queues.dlqUrl, queueUrl: route.queues.queueUrl });
+      await forwardUntilEmpty(route, 8_000);
+
+      // Assess
+      expect([first, second]).toEqual([
+        { received: 1, deleted: 1, failed: 0 },
+        { received: 1, deleted: 1, failed: 0 },
+      ]);
+      expect(deadLetters.map((letter) => letter.MessageAttributes?.[ATTR.MESSAGE_ID]?.StringValue)).toEqual([
+        messageId,
+      ]);
+      expect(backend.requests.map((request) => request.headers['x-delivery-attempt'])).toEqual(['1', '2']);
+      expect(await route.deadLetters()).toEqual([]);
+      expect((await route.record(messageId))?.state).toBe('delivered');
     }));
 });

@@ -298,9 +298,14 @@ export class InMemoryMessageRecords implements MessageRecords {
       record?.leaseUntil !== undefined &&
       record.leaseHolder !== request.holder &&
       record.leaseUntil > request.now.toISOString();
+    const copyOfDeadLetter =
+      record?.state === 'dead-lettered' && request.envelope.deadLetteredAt === undefined;
     if (
       record &&
-      (record.deliveredAt !== undefined || record.fingerprint !== request.fingerprint || leased)
+      (record.deliveredAt !== undefined ||
+        record.fingerprint !== request.fingerprint ||
+        leased ||
+        copyOfDeadLetter)
     ) {
       return { kind: 'refused', record };
     }
@@ -358,6 +363,7 @@ export class InMemoryMessageRecords implements MessageRecords {
       ...(outcome.kind === 'retrying' ? { nextAttemptAt: outcome.nextAttemptAt } : {}),
       ...(outcome.kind === 'delivered' ? { deliveredAt: now } : {}),
       ...(outcome.kind === 'dead-lettered' ? { deadLetteredAt: now, reason: outcome.reason } : {}),
+      ...(update.redriveOf === undefined ? {} : { redriveOf: update.redriveOf }),
     });
     return 'recorded';
   }

@@ -316,12 +316,54 @@ describe('forwardMessage', () => {
     await forward(envelope);
     answer = { kind: 'answered', status: 200 };
 
-    // Act
-    const outcome = await forward({ ...envelope, priorAttempts: 1 });
+    // Act: the dead letter's copy, moved back with its attributes (its dead-lettered-at among them)
+    const outcome = await forward({
+      ...envelope,
+      priorAttempts: 1,
+      deadLetteredAt: '2025-01-02T03:05:01.000Z',
+    });
 
     // Assess
     expect(outcome).toBe('delivered');
     expect(records.updates.map((u) => u.redriven ?? false)).toEqual([false, true]);
+    expect(recordOf(envelope)?.redriveOf).toBe('2025-01-02T03:05:01.000Z');
+  });
+
+  it('dead-letters an id once: a second copy that was never dead-lettered itself is dropped as a duplicate', async () => {
+    // Prepare: the first copy answered 422 and dead-lettered
+    const envelope = anEnvelope();
+    answer = { kind: 'answered', status: 422 };
+    await forward(envelope, { messageId: 'copy-1' });
+
+    // Act
+    const second = await forward(envelope, { messageId: 'copy-2' });
+
+    // Assess
+    expect(second).toBe('duplicate');
+    expect(backend.requests).toHaveLength(1);
+    expect(deadLetters.sent).toHaveLength(1);
+    expect(logs.entries()).toContainEqual(
+      expect.objectContaining({ message: 'duplicate suppressed: already dead-lettered' }),
+    );
+  });
+
+  it('drops the redriven copy of an older dead letter once a later dead letter of the id was redriven', async () => {
+    // Prepare: two dead letters of one id (left by a crash), the later one redriven and tried
+    const envelope = anEnvelope({ priorAttempts: 1 });
+    const older = { ...envelope, deadLetteredAt: '2025-01-02T03:00:00.000Z' };
+    const later = { ...envelope, deadLetteredAt: '2025-01-02T03:04:00.000Z' };
+    answer = { kind: 'answered', status: 422 };
+    await forward(anEnvelope(), { messageId: 'first' });
+    await forward(later, { messageId: 'later' });
+
+    // Act
+    const outcome = await forward(older, { messageId: 'older' });
+
+    // Assess: the later redrive was tried (and dead-lettered again); the older copy was not
+    expect(outcome).toBe('duplicate');
+    expect(backend.requests).toHaveLength(2);
+    expect(deadLetters.sent).toHaveLength(2);
+    expect(recordOf(envelope)?.leaseHolder).toBeUndefined();
   });
 
   it(`keeps no response after attempt ${MAX_ATTEMPTS_WITH_RESPONSE}, so a record stays within an item`, async () => {
