@@ -3,6 +3,7 @@ import type { JourneyLog } from './journey-log.js';
 import { LOCAL_ENV, serviceEndpoints } from './local-stack-contract.js';
 import { type EmbeddedAwsEndpoint, startMotoServer } from './moto-server.js';
 import { assertPortFree } from './runner-settings.js';
+import { startStrictAwsLayer } from './strict-aws.js';
 
 /** Where the local stack's AWS calls go, and the moto server started for them if one was. */
 export interface LocalAwsEndpoints {
@@ -29,8 +30,21 @@ export async function startAwsEndpoints(
   const givenEndpoint = env[LOCAL_ENV.AWS_ENDPOINT_URL]?.trim();
   if (!givenEndpoint) {
     await assertPortFree(awsPort);
-    moto = await startMotoServer({ ...(awsPort === 0 ? {} : { port: awsPort }), detached: true });
-    log.note('aws', `started moto_server on ${moto.endpoint} (in memory: its queues go when it stops)`);
+    // moto on a port of its own, behind the strict layer on `awsPort`: the layer gives AWS's SQS
+    // answers where moto differs (strict-aws.ts), so gd --local and the functions see them alike.
+    const server = await startMotoServer({ detached: true });
+    const strict = await startStrictAwsLayer(server.endpoint, awsPort);
+    moto = {
+      endpoint: strict.endpoint,
+      stop: async () => {
+        await strict.stop();
+        await server.stop();
+      },
+    };
+    log.note(
+      'aws',
+      `started moto_server on ${moto.endpoint}, behind AWS's SQS rules (in memory: its queues go when it stops)`,
+    );
   }
   const awsEndpoint = givenEndpoint || (moto?.endpoint ?? '');
   const { sqs: sqsEndpoint, dynamoDb: dynamoDbEndpoint } = serviceEndpoints(env, awsEndpoint);

@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startMotoServer } from '../../local/moto-server.js';
+import { startStrictAwsLayer } from '../../local/strict-aws.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -9,7 +10,8 @@ declare module 'vitest' {
 
 /**
  * Integration tests run against a real AWS API emulator: AWS_ENDPOINT_URL when set (LocalStack,
- * or a moto already running), otherwise a moto server started here for this run and stopped after.
+ * or a moto already running), otherwise a moto server started here for this run and stopped after,
+ * behind the strict layer (local/strict-aws.ts) that gives AWS's SQS answers where moto differs.
  */
 export default async function setup(project: TestProject) {
   process.env.AWS_REGION ??= 'us-east-1';
@@ -21,6 +23,10 @@ export default async function setup(project: TestProject) {
     return;
   }
   const moto = await startMotoServer();
-  project.provide('awsEndpoint', moto.endpoint);
-  return () => moto.stop();
+  const strict = await startStrictAwsLayer(moto.endpoint);
+  project.provide('awsEndpoint', strict.endpoint);
+  return async () => {
+    await strict.stop();
+    await moto.stop();
+  };
 }
