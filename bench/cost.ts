@@ -172,7 +172,8 @@ export function estimateCost(
 
   // The cost table. Forwarder side, the same for every ingest path: its SQS requests (receive,
   // delete, visibility changes), invocations and duration, its status-record writes, and its reads of
-  // the records (one strongly consistent read of a < 4 KB item per message: 1 RRU, or 1 RCU-second).
+  // the records when it makes any (one strongly consistent read of a < 4 KB item per message: 1 RRU,
+  // or 1 RCU-second; none since the delivery lease, whose write returns the record).
   const forwarderWrites = MILLION * forwarder.dynamoDbWritesPerMessage;
   const forwarderReads =
     sumOf(forwarder.attemptsPerMessage, (name) => DYNAMODB_READ_COMMANDS.has(name)) > 0 ? MILLION : 0;
