@@ -56,6 +56,10 @@ export function addStackOutputs(stack: GuaranteedDeliveryStack, apiCloudWatchRol
     value: stack.archive.bucket.bucketName,
     description: 'Messages archived before SQS retention (gd archive list, gd redrive --from-archive)',
   });
+  new CfnOutput(stack, STACK_OUTPUT.PAYLOAD_BUCKET_NAME, {
+    value: stack.payloads.bucket.bucketName,
+    description: 'Bodies over 250,000 bytes, one object per message (gd dlq show --save)',
+  });
   new CfnOutput(stack, STACK_OUTPUT.ROUTE_NAMES, {
     value: stack.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
   });

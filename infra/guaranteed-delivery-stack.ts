@@ -26,8 +26,9 @@ import { DeliveryIngest } from './constructs/delivery-ingest.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
 import { DeliveryRoute } from './constructs/delivery-route.js';
 import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
-import { MessageArchive } from './constructs/message-archive.js';
+import { ARCHIVE_EXPIRATION_DAYS, MessageArchive } from './constructs/message-archive.js';
 import { OperatorPolicies } from './constructs/operator-policies.js';
+import { PayloadBucket } from './constructs/payload-bucket.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 import { addStackOutputs } from './guaranteed-delivery-outputs.js';
 import {
@@ -52,6 +53,8 @@ export class GuaranteedDeliveryStack extends Stack {
    * dead-lettering and the drainer, read by the lookup; the forwarders' idempotency record too.
    */
   public readonly messageTable: Table;
+  /** Bodies over the claim-check threshold, one object each, under their route's prefix. */
+  public readonly payloads: PayloadBucket;
   /** One per configured route, in configuration order. */
   public readonly routes: readonly DeliveryRoute[];
   /** The one ingest of every route, behind the API's `/{proxy+}` resource. */
@@ -148,6 +151,12 @@ export class GuaranteedDeliveryStack extends Stack {
     autoScaleTable(this.messageTable, billing);
 
     const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
+    // A large body is kept as long as anything may refer to it: its status record, or an archived
+    // message that `gd redrive --from-archive` may still restore.
+    this.payloads = new PayloadBucket(this, 'Payloads', {
+      expirationDays: Math.max(config.recordRetentionDays, ARCHIVE_EXPIRATION_DAYS),
+      recordRetentionDays: config.recordRetentionDays,
+    });
     // What every function is told: the tables, and how the routes' queues are named and reached
     // (each function derives a route's queue URL from its name: nothing here grows with the routes).
     this.namePrefix = resourcePrefix(this.stackName);
@@ -160,6 +169,7 @@ export class GuaranteedDeliveryStack extends Stack {
         urlBase: `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`,
       },
       logPayloads: false,
+      payloadBucket: this.payloads.bucket.bucketName,
     };
     this.ingest = new DeliveryIngest(this, 'Ingest', {
       routes: config.routes,
@@ -168,6 +178,7 @@ export class GuaranteedDeliveryStack extends Stack {
       namePrefix: this.namePrefix,
       failoverTable: this.failoverTable,
       messageTable: this.messageTable,
+      payloads: this.payloads,
     });
     // One log group for every forwarder: its streams carry each function's name.
     this.forwarderLogGroup = new LogGroup(this, 'ForwarderLogs', {
@@ -181,6 +192,7 @@ export class GuaranteedDeliveryStack extends Stack {
           bindings,
           namePrefix: this.namePrefix,
           messageTable: this.messageTable,
+          payloads: this.payloads,
           forwarderLogGroup: this.forwarderLogGroup,
           queueRetention: Duration.seconds(operations.retention.queueRetentionSeconds),
         }),
@@ -235,6 +247,7 @@ export class GuaranteedDeliveryStack extends Stack {
       failoverTable: this.failoverTable,
       drainerFunction: this.drainerFunction,
       archiveBucket: this.archive.bucket,
+      payloadBucket: this.payloads.bucket,
       ...(this.continuingDelivery ? { continuingDelivery: this.continuingDelivery } : {}),
       ...(apiKeyId ? { apiKeyId } : {}),
     });

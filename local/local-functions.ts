@@ -24,6 +24,8 @@ export interface LocalBindingsOptions {
   /** The URL of any queue provisioned under the prefix: the others' URLs differ only by name. */
   readonly queueUrl: string;
   readonly tables: Tables;
+  /** The payload bucket (bodies over the claim-check threshold). @default - none: such bodies get 413 */
+  readonly payloadBucket?: string;
   /** @default false */
   readonly logPayloads?: boolean;
   /** @default MESSAGE_TABLE.defaultRetentionDays */
@@ -43,6 +45,7 @@ export function localStackBindings(options: LocalBindingsOptions): StackBindings
     recordRetentionSeconds: (options.recordRetentionDays ?? MESSAGE_TABLE.defaultRetentionDays) * 86_400,
     queues: { namePrefix: options.prefix, urlBase: queueUrlBase(options.queueUrl) },
     logPayloads: options.logPayloads ?? false,
+    ...(options.payloadBucket ? { payloadBucket: options.payloadBucket } : {}),
     ...(options.secretCacheSeconds === undefined ? {} : { secretCacheSeconds: options.secretCacheSeconds }),
   };
 }

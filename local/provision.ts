@@ -22,7 +22,12 @@ import {
 import { queueArn } from '../shared/aws/sqs-message-queue.js';
 import type { RouteConfig } from '../shared/config/routes.js';
 import { DLQ_RETENTION_SECONDS, deliveryQueueSettings, HIGH_THROUGHPUT_FIFO } from '../shared/queues.js';
-import { localArchiveBucketName, localTableNames, queueNames } from '../shared/resource-names.js';
+import {
+  localArchiveBucketName,
+  localPayloadBucketName,
+  localTableNames,
+  queueNames,
+} from '../shared/resource-names.js';
 import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/tables.js';
 
 /**
@@ -165,7 +170,15 @@ export async function provisionTables(dynamoDb: DynamoDBClient, prefix: string):
 
 /** The archive bucket (messages nearing retention); an existing one is reused. */
 export async function provisionArchiveBucket(s3: S3Client, prefix: string): Promise<string> {
-  const bucket = localArchiveBucketName(prefix);
+  return createBucket(s3, localArchiveBucketName(prefix));
+}
+
+/** The payload bucket (bodies over the claim-check threshold); an existing one is reused. */
+export async function provisionPayloadBucket(s3: S3Client, prefix: string): Promise<string> {
+  return createBucket(s3, localPayloadBucketName(prefix));
+}
+
+async function createBucket(s3: S3Client, bucket: string): Promise<string> {
   try {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (error) {

@@ -69,6 +69,7 @@ export function startRouteForwarder(options: RouteForwarderOptions): RouteForwar
     sqsEndpoint: endpoints.sqsEndpoint,
     dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
     secretsManagerEndpoint: endpoints.awsEndpoint,
+    s3Endpoint: endpoints.awsEndpoint,
     logger: log.logger('forwarder'),
     ...(route.breaker ? { deliveries: new QueueTagSwitch(pollerSqs, queues.queueUrl) } : {}),
   });

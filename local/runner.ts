@@ -25,6 +25,7 @@ import { LOCAL_ENV } from './local-stack-contract.js';
 import type { EmbeddedAwsEndpoint } from './moto-server.js';
 import {
   provisionArchiveBucket,
+  provisionPayloadBucket,
   provisionRouteQueues,
   provisionTables,
   type RouteQueues,
@@ -76,6 +77,8 @@ export interface LocalStack {
   readonly tables: Tables;
   /** The archive bucket (messages nearing retention). */
   readonly archiveBucket: string;
+  /** The payload bucket (bodies over the claim-check threshold). */
+  readonly payloadBucket: string;
   /** The default route's backend URL. */
   readonly backendTarget: string;
   /** Present when CATERING_SERVICE_EP was unset. */
@@ -143,11 +146,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       s3.destroy();
     });
     let archiveBucket: string;
+    let payloadBucket: string;
     let tables: Tables;
     const queuesByRoute = new Map<string, RouteQueues>();
     try {
       tables = await provisionTables(dynamoDb, settings.prefix);
       archiveBucket = await provisionArchiveBucket(s3, settings.prefix);
+      payloadBucket = await provisionPayloadBucket(s3, settings.prefix);
       for (const route of config.routes) {
         queuesByRoute.set(
           route.name,
@@ -175,6 +180,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       prefix: settings.prefix,
       queueUrl: (queuesByRoute.values().next().value as RouteQueues).queueUrl,
       tables,
+      payloadBucket,
       logPayloads: env[USER_ENV.LOG_PAYLOADS] === 'true',
       recordRetentionDays: config.recordRetentionDays,
       ...(cacheSeconds
@@ -192,7 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     log.note(
       'provisioned',
-      `tables ${tables.failoverTable}, ${tables.messageTable}; archive bucket ${archiveBucket}`,
+      `tables ${tables.failoverTable}, ${tables.messageTable}; archive bucket ${archiveBucket}; payload bucket ${payloadBucket}`,
     );
 
     // The forwarders, each behind its emulated event source mapping.
@@ -224,7 +230,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     // One ingest for every route, as on AWS behind the API's `/{proxy+}` resource.
     const ingest = createIngestHandler(
-      createIngestDeps(ingestConfig({ stack }, routeTable), { ...endpoints, logger: log.logger('ingest') }),
+      createIngestDeps(ingestConfig({ stack }, routeTable), {
+        ...endpoints,
+        s3Endpoint: awsEndpoint,
+        logger: log.logger('ingest'),
+      }),
     );
 
     // The drainer and the archiver on their schedules (EventBridge rules on AWS).
@@ -284,6 +294,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       routes,
       tables,
       archiveBucket,
+      payloadBucket,
       backendTarget,
       ...(demoBackend ? { demoBackend } : {}),
       readyLine,

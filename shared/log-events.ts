@@ -15,6 +15,10 @@ export const LOG_EVENT = {
   FAILOVER_DUPLICATE: 'failover-duplicate',
   /** Ingest: neither store acknowledged the write; the client gets 503. */
   NOT_STORED: 'not-stored',
+  /** Ingest: a body over the claim-check threshold could not be written to S3; the client gets 503. */
+  PAYLOAD_NOT_WRITTEN: 'payload-not-written',
+  /** Forwarder: a large body could not be sent: its object is missing or its SHA-256 differs (`reason`). */
+  PAYLOAD_REFUSED: 'payload-refused',
   /** Ingest: the client's Idempotency-Key is taken by another body; the client gets 409. */
   KEY_REUSED: 'key-reused',
   /** Ingest, forwarder, drainer: a message's status record could not be written; the message goes on. */

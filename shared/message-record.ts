@@ -38,6 +38,8 @@ export interface MessageRecord {
   /** When the ingest accepted the message (ISO 8601). */
   readonly acceptedAt: string;
   readonly store: AcceptedStore;
+  /** The body's size in bytes as received (a large one's too, kept in the payload bucket). */
+  readonly bodyBytes?: number;
   readonly attempts: readonly AttemptEntry[];
   /** When the next attempt is due, while the state is `retrying`. */
   readonly nextAttemptAt?: string;
@@ -102,6 +104,7 @@ export function toRecordView(stored: StoredMessageRecord): MessageRecord {
     state: stored.state,
     acceptedAt: stored.acceptedAt,
     store: stored.store,
+    bodyBytes: stored.bodyBytes,
     attempts: (stored.attempts ?? []).map((attempt) =>
       definedFields({
         attempt: attempt.attempt,

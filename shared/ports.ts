@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { BreakerState } from './circuit-breaker.js';
 import type { DeadLetterInfo, MessageEnvelope } from './envelope.js';
 import type { AttemptEntry, StoredMessageRecord } from './message-record.js';
+import type { PayloadReference } from './payloads.js';
 
 /**
  * The small interfaces the core logic depends on. Adapters for SQS, DynamoDB and HTTP implement
@@ -259,6 +260,28 @@ export interface DeliverySwitch {
   start(concurrency?: number): Promise<void>;
   /** Sets how many batches may run at once; undefined = the route's own `concurrency` again. */
   limit(concurrency: number | undefined): Promise<void>;
+}
+
+/** Where the ingest writes a body over the claim-check threshold before it stores the message. */
+export interface PayloadStore {
+  /** Writes the body's exact bytes under the reference's key; resolves only once S3 acknowledged them. */
+  put(reference: PayloadReference, body: Uint8Array | string, contentType: string): Promise<void>;
+}
+
+/**
+ * What the forwarder's fetch of a large body came to: its bytes; `missing` (no object under the key:
+ * it was deleted or expired, and waiting will not bring it back); or `unavailable` (S3 failed: network,
+ * timeout, 5xx, throttling, denied; it may answer later).
+ */
+export type PayloadFetch =
+  | { readonly kind: 'found'; readonly bytes: Uint8Array }
+  | { readonly kind: 'missing'; readonly reason: string }
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** Where the forwarder reads a large body from. */
+export interface PayloadSource {
+  /** Never throws: a failure is a {@link PayloadFetch} with its reason. */
+  fetch(reference: PayloadReference): Promise<PayloadFetch>;
 }
 
 /** What the forwarder sends to a backend. */

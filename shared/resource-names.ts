@@ -113,3 +113,8 @@ export function localSigningSecretName(prefix: string, routeName: string): strin
 export function localArchiveBucketName(prefix: string): string {
   return `${prefix.toLowerCase().replaceAll('_', '-')}-archive`;
 }
+
+/** Physical name of the local payload bucket (bodies over the claim-check threshold). */
+export function localPayloadBucketName(prefix: string): string {
+  return `${prefix.toLowerCase().replaceAll('_', '-')}-payloads`;
+}

@@ -1,3 +1,6 @@
+import { writeFile } from 'node:fs/promises';
+import type { MessageEnvelope } from '../../shared/envelope.js';
+import { payloadReferenceOf, resolveBody } from '../../shared/payloads.js';
 import { OperationFailedError } from '../errors.js';
 import { type Column, formatTable, type Output, printJson } from '../output.js';
 import { type DeadLetter, peekMessages, toDeadLetter } from '../stack/queue-inspection.js';
@@ -67,9 +70,11 @@ export interface DlqShowOptions {
   /** The message id (Idempotency-Key) or SQS's message id of the dead letter. */
   readonly id: string;
   readonly route?: string;
+  /** Write the body's exact bytes to this file instead of printing it. */
+  readonly save?: string;
 }
 
-/** `gd dlq show <id>`: one dead letter in full, body included. */
+/** `gd dlq show <id>`: one dead letter in full, body included (a large one fetched from the payload bucket). */
 export async function dlqShowCommand(
   stack: StackTarget,
   options: DlqShowOptions,
@@ -84,8 +89,30 @@ export async function dlqShowCommand(
     });
     const letter = messages.map((message) => toDeadLetter(route.name, message)).find(matches);
     if (!letter) continue;
+    const reference = payloadReferenceOf(letter.body);
+    const body = await resolveBody(letterEnvelope(letter), stack.payloads);
+    if (options.save !== undefined) {
+      if (body.kind !== 'body')
+        throw new OperationFailedError(`body of ${letter.id} not saved: ${body.reason}`);
+      await writeFile(options.save, body.body, 'utf8');
+    }
+    const bodyBytes = reference?.size ?? Buffer.byteLength(letter.body);
+    const shown = {
+      ...letter,
+      bodyBytes,
+      ...(reference ? { payloadKey: reference.key } : {}),
+      history: messageCommandLine(letter.id, letter.route),
+    };
     if (options.json) {
-      printJson(output, { ...letter, history: messageCommandLine(letter.id, letter.route) });
+      const { body: _reference, ...rest } = shown;
+      printJson(output, {
+        ...rest,
+        ...(options.save !== undefined
+          ? { savedTo: options.save }
+          : body.kind === 'body'
+            ? { body: body.body }
+            : { bodyUnavailable: body.reason }),
+      });
       return 0;
     }
     const field = (name: string, value: string | number | undefined) =>
@@ -100,9 +127,17 @@ export async function dlqShowCommand(
     field('received', letter.receivedAt);
     field('receive count', `${letter.receiveCount} (peeks by gd count too)`);
     field('content type', letter.contentType);
+    field('body bytes', bodyBytes);
+    if (reference) field('payload', `${reference.key} (sha256 ${reference.sha256})`);
     field('history', messageCommandLine(letter.id, letter.route));
-    output.out('body:');
-    output.out(prettyBody(letter.body));
+    if (options.save !== undefined) {
+      field('body', `saved to ${options.save}`);
+    } else if (body.kind === 'body') {
+      output.out('body:');
+      output.out(prettyBody(body.body));
+    } else {
+      field('body', `not available: ${body.reason}`);
+    }
     return 0;
   }
   throw new OperationFailedError(
@@ -116,4 +151,16 @@ function prettyBody(body: string): string {
   } catch {
     return body;
   }
+}
+
+/** The envelope parts {@link resolveBody} reads, from a dead letter. */
+function letterEnvelope(letter: DeadLetter): MessageEnvelope {
+  return {
+    id: letter.id,
+    route: letter.route,
+    body: letter.body,
+    contentType: letter.contentType ?? 'application/json',
+    receivedAt: letter.receivedAt ?? '',
+    priorAttempts: 0,
+  };
 }

@@ -109,13 +109,25 @@ CloudWatch's ApproximateAgeOfOldestMessage and needs no peek.`,
     name: 'dlq show',
     summary: 'one dead letter in full, body included',
     arguments: [['<id>', "the message id (Idempotency-Key, as dlq list shows it) or SQS's message id"]],
-    options: [option('--route <R>', "look only in this route's DLQ")],
+    options: [
+      option('--route <R>', "look only in this route's DLQ"),
+      option('--save <FILE>', "write the body's exact bytes to FILE instead of printing it"),
+    ],
     checkArguments: (args) => {
       if (args.length !== 1 || !args[0])
         throw new UsageError('dlq show takes one message id: gd dlq show <id>');
     },
     run: ({ stack, output }, options, [id = '']) =>
-      dlqShowCommand(stack, { json: json(options), id, route: route(options) }, output),
+      dlqShowCommand(
+        stack,
+        {
+          json: json(options),
+          id,
+          route: route(options),
+          ...(typeof options.save === 'string' ? { save: options.save } : {}),
+        },
+        output,
+      ),
   },
   {
     name: 'message',

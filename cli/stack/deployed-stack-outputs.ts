@@ -33,6 +33,8 @@ export interface DeployedStackOutputs {
   readonly drainerFunctionName: string;
   /** Absent on a stack deployed before the archive existed. */
   readonly archiveBucketName?: string;
+  /** Absent on a stack deployed before large bodies went by S3. */
+  readonly payloadBucketName?: string;
   readonly routes: readonly DeployedRoute[];
 }
 
@@ -55,6 +57,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     .filter((name) => name !== '');
   const apiKeyId = optional(STACK_OUTPUT.API_KEY_ID);
   const archiveBucketName = optional(STACK_OUTPUT.ARCHIVE_BUCKET_NAME);
+  const payloadBucketName = optional(STACK_OUTPUT.PAYLOAD_BUCKET_NAME);
   const parsed: DeployedStackOutputs = {
     apiUrl: read(STACK_OUTPUT.API_URL),
     ...(apiKeyId ? { apiKeyId } : {}),
@@ -62,6 +65,7 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     messageTableName: read(STACK_OUTPUT.MESSAGE_TABLE_NAME),
     drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
     ...(archiveBucketName ? { archiveBucketName } : {}),
+    ...(payloadBucketName ? { payloadBucketName } : {}),
     routes: routeNames.map((name) => {
       const key = (output: RouteOutput) => routeOutputKey(name, output);
       const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));

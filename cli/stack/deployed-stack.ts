@@ -25,6 +25,7 @@ import {
 import { updateMappingWhenSettled } from '../../shared/aws/event-source-mapping-switch.js';
 import { cloudWatchQueueAge } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
+import { S3PayloadStore } from '../../shared/aws/s3-payload-store.js';
 import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
 import { isTripped } from '../../shared/circuit-breaker.js';
 import { DEFAULT_STACK_NAME } from '../../shared/config/stack-outputs.js';
@@ -64,6 +65,7 @@ class DeployedStack implements StackTarget {
   readonly failoverTableName: string;
   readonly messageTableName: string;
   readonly archive?: S3ArchiveStore;
+  readonly payloads?: S3PayloadStore;
 
   constructor(
     readonly description: string,
@@ -86,6 +88,7 @@ class DeployedStack implements StackTarget {
     this.failoverTableName = outputs.failoverTableName;
     this.messageTableName = outputs.messageTableName;
     if (outputs.archiveBucketName) this.archive = new S3ArchiveStore(clients.s3, outputs.archiveBucketName);
+    if (outputs.payloadBucketName) this.payloads = new S3PayloadStore(clients.s3, outputs.payloadBucketName);
   }
 
   get secretsManager(): SecretsManagerClient {

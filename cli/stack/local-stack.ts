@@ -29,6 +29,7 @@ import {
 } from '../../shared/aws/clients.js';
 import { peekOldestAgeSeconds } from '../../shared/aws/queue-age.js';
 import { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
+import { S3PayloadStore } from '../../shared/aws/s3-payload-store.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import { isTripped } from '../../shared/circuit-breaker.js';
 import { type Env, USER_ENV } from '../../shared/config/env-names.js';
@@ -39,6 +40,7 @@ import { describeError } from '../../shared/errors.js';
 import { isFifoQueue } from '../../shared/ordering.js';
 import {
   localArchiveBucketName,
+  localPayloadBucketName,
   localSigningSecretName,
   localTableNames,
   queueNames,
@@ -73,6 +75,7 @@ class LocalStack implements StackTarget {
     readonly messageTableName: string,
     private readonly recordRetentionSeconds: number,
     readonly archive: S3ArchiveStore,
+    readonly payloads: S3PayloadStore,
     private readonly prefix: string,
     private readonly endpoints: ReturnType<typeof localEndpoints>,
     /** The environment `gd` was given: the source of the credentials and of the operations settings. */
@@ -258,6 +261,7 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
       };
     }),
   );
+  const s3 = createS3Client({ endpoint: endpoints.base, region, credentials });
   return new LocalStack(
     `local stack '${prefix}' at ${endpoints.base}`,
     routes,
@@ -266,10 +270,8 @@ export async function openLocalStack(env: Env): Promise<StackTarget> {
     localTableNames(prefix).failoverTable,
     localTableNames(prefix).messageTable,
     config.recordRetentionDays * 86_400,
-    new S3ArchiveStore(
-      createS3Client({ endpoint: endpoints.base, region, credentials }),
-      localArchiveBucketName(prefix),
-    ),
+    new S3ArchiveStore(s3, localArchiveBucketName(prefix)),
+    new S3PayloadStore(s3, localPayloadBucketName(prefix)),
     prefix,
     endpoints,
     env,

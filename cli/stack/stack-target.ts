@@ -5,6 +5,7 @@ import type { DrainReport } from '../../functions/drainer/drain-failover.js';
 import type { S3ArchiveStore } from '../../shared/aws/s3-archive-store.js';
 import type { BreakerSettings, BreakerState } from '../../shared/circuit-breaker.js';
 import type { DeadLetterFilter } from '../../shared/dead-letter-filter.js';
+import type { PayloadSource } from '../../shared/ports.js';
 import { UsageError } from '../errors.js';
 import type { Progress } from '../progress-bar.js';
 import type { KeepTryingOutcome } from './continuing-delivery-rounds.js';
@@ -126,6 +127,8 @@ export interface StackTarget {
   readonly messageTableName: string;
   /** Where messages nearing retention were archived; undefined for a stack deployed without it. */
   readonly archive?: S3ArchiveStore;
+  /** Where bodies over the claim-check threshold are (`gd dlq show`); undefined for a stack without it. */
+  readonly payloads?: PayloadSource;
   /** Age of the oldest message on the route's delivery queue; `peek` allows a receive locally. */
   oldestMessageAge(route: RouteTarget, options: { peek: boolean }): Promise<OldestAge>;
   /**

@@ -1,10 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { MessageEnvelope } from '../../shared/envelope.js';
 import { SecretUnavailableError } from '../../shared/errors.js';
+import { resolveBody } from '../../shared/payloads.js';
 import type { DeliveryResponse } from '../../shared/ports.js';
 import { attemptHeaders } from './attempt-headers.js';
 import { classifyResponse, type Verdict } from './classify-response.js';
 import type { ForwarderDeps } from './forwarder-deps.js';
+
 import { resolveHeaders } from './route-headers.js';
 
 /** What one try to deliver a message came to. */
@@ -22,7 +24,9 @@ export type Attempt =
    * The backend was not called: a secret the request needs (signing, a header) could not be read.
    * A signed route never sends unsigned, nor a route without a header it names.
    */
-  | { readonly kind: 'not-attempted'; readonly reason: string };
+  | { readonly kind: 'not-attempted'; readonly reason: string }
+  /** The backend was not called: the message's large body is missing or altered (resolve-body.ts). */
+  | { readonly kind: 'refused'; readonly reason: string };
 
 /** An attempt that reached the backend (or timed out on it). */
 export type Attempted = Extract<Attempt, { kind: 'attempted' }>;
@@ -33,11 +37,16 @@ export type Attempted = Extract<Attempt, { kind: 'attempted' }>;
  * (settle-delivery.ts), which a caller does or not (a breaker's probe puts a failed try back instead).
  */
 export async function attemptDelivery(
-  envelope: MessageEnvelope,
+  stored: MessageEnvelope,
   number: number,
-  deps: Pick<ForwarderDeps, 'backend' | 'clock' | 'settings' | 'signing' | 'secrets'>,
+  deps: Pick<ForwarderDeps, 'backend' | 'clock' | 'settings' | 'signing' | 'secrets' | 'payloads'>,
 ): Promise<Attempt> {
   const { settings } = deps;
+  // A large body is fetched and checked first; signatures then cover the very bytes sent.
+  const resolved = await resolveBody(stored, deps.payloads);
+  if (resolved.kind === 'unavailable') return { kind: 'not-attempted', reason: resolved.reason };
+  if (resolved.kind === 'refused') return { kind: 'refused', reason: resolved.reason };
+  const envelope = resolved.body === stored.body ? stored : { ...stored, body: resolved.body };
   const started = deps.clock.now();
   let headers: Record<string, string>;
   try {

@@ -6,6 +6,7 @@ import { attemptDelivery } from './attempt-delivery.js';
 import { type Admission, takeLease, waitForLease } from './delivery-lease.js';
 import type { ForwarderDeps, ForwardOutcome } from './forwarder-deps.js';
 import { type ReceivedMessage, receivesAsAttempts } from './received-message.js';
+import { deadLetterUnsendable } from './resolve-body.js';
 import { deadLetter, notAttempted, type Settling, settleDelivery } from './settle-delivery.js';
 
 /** Per-invocation state shared by the records of one batch. */
@@ -90,9 +91,8 @@ async function forwardOnce(
   if (admission.kind !== 'attempt') return settleRefusal(message, admission, number, deps);
 
   const attempt = await attemptDelivery(envelope, number, deps);
-  // A secret the request needs is unreadable: wait for it (the reason names it).
+  // A secret the request needs, or a large body, is unreadable: wait for it (the reason names it).
   if (attempt.kind === 'not-attempted') return notAttempted(message, attempt.reason, receiveCount, deps);
-  await batch.onAttempt?.(attempt.durationMs, attempt.response);
   const settling: Settling = {
     message,
     fingerprint,
@@ -100,6 +100,8 @@ async function forwardOnce(
     stored: admission.stored,
     holder: admission.holder,
   };
+  if (attempt.kind === 'refused') return deadLetterUnsendable(settling, number, attempt.reason, deps);
+  await batch.onAttempt?.(attempt.durationMs, attempt.response);
   return settleDelivery(settling, attempt, deps);
 }
 

@@ -3,12 +3,14 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import {
   createDocumentClient,
   createDynamoDbClient,
+  createS3Client,
   createSecretsManagerClient,
   createSqsClient,
 } from '../../shared/aws/clients.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbSkipLedger } from '../../shared/aws/dynamodb-skip-ledger.js';
+import { S3PayloadStore } from '../../shared/aws/s3-payload-store.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import type { Env } from '../../shared/config/env-names.js';
 import {
@@ -34,6 +36,8 @@ export interface ForwarderConfig extends ForwarderSettings {
   readonly dlqUrl: string;
   readonly messageTableName: string;
   readonly recordRetentionSeconds: number;
+  /** The payload bucket, where large bodies are (shared/payloads.ts); undefined when there is none. */
+  readonly payloadBucket?: string;
   /** The route's signing secret (name or ARN); undefined for an unsigned route. */
   readonly signingSecretId?: string;
   /** Seconds the container keeps the secret before reading it again. */
@@ -56,6 +60,7 @@ export function forwarderConfig(document: unknown): ForwarderConfig {
     ...queueUrls(stack.queues, route),
     messageTableName: stack.messageTable,
     recordRetentionSeconds: stack.recordRetentionSeconds,
+    ...(stack.payloadBucket ? { payloadBucket: stack.payloadBucket } : {}),
     targetUrl: route.target,
     timeoutSeconds: route.timeoutSeconds,
     maxAttempts: route.maxAttempts,
@@ -79,6 +84,8 @@ export interface ForwarderOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;
   readonly secretsManagerEndpoint?: string;
+  /** Where the payload bucket is (an emulator's S3). */
+  readonly s3Endpoint?: string;
   readonly logger?: Logger;
   readonly backend?: Backend;
   /** What a circuit breaker stops deliveries with; on AWS, the function's event source mapping. */
@@ -132,6 +139,14 @@ export function createForwarderDeps(
     logger: overrides.logger ?? createLogger(SERVICE.FORWARDER),
     clock: systemClock,
     settings: config,
+    ...(config.payloadBucket
+      ? {
+          payloads: new S3PayloadStore(
+            createS3Client({ endpoint: overrides.s3Endpoint }),
+            config.payloadBucket,
+          ),
+        }
+      : {}),
     // Created once per container; the provider's cache spares a Secrets Manager call per delivery.
     ...secretDeps(config, overrides),
     // An ordered route's queue is FIFO: records skipped behind a failed one are counted apart.

@@ -8,6 +8,7 @@ import type {
   DeliverySwitch,
   MessageQueue,
   MessageRecords,
+  PayloadSource,
   ProbeSource,
   SkipLedger,
 } from '../../shared/ports.js';
@@ -44,6 +45,8 @@ export interface ForwarderDeps {
   readonly signing?: SigningKeys;
   /** Reads the secrets that header values reference; absent when none does. */
   readonly secrets?: SecretReader;
+  /** The payload bucket, where bodies over the claim-check threshold are; absent when there is none. */
+  readonly payloads?: PayloadSource;
   /** On an ordered (FIFO) route: receives in which a record was skipped, not attempted. */
   readonly skips?: SkipLedger;
   /**

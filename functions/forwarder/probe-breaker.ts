@@ -17,6 +17,7 @@ import { takeLease } from './delivery-lease.js';
 import { settleRefusal } from './forward-record.js';
 import type { ForwardOutcome } from './forwarder-deps.js';
 import { type ReceivedMessage, receivedMessage, receivesAsAttempts } from './received-message.js';
+import { deadLetterUnsendable } from './resolve-body.js';
 import { settleDelivery } from './settle-delivery.js';
 
 /** Whether an invocation is the probe schedule's rather than SQS's. */
@@ -158,12 +159,16 @@ async function probeOnce(
     await endLease(message, admission.holder, deps);
     return { outcome: 'not-delivered' };
   }
+  const settling = { message, fingerprint, receiveCount, stored: admission.stored, holder: admission.holder };
+  // A missing or altered large body says nothing of the backend: dead-lettered, as the forwarder does.
+  if (attempt.kind === 'refused') {
+    return { outcome: await deadLetterUnsendable(settling, number, attempt.reason, deps) };
+  }
   const { response } = attempt;
   if (attempt.verdict.kind === 'retryable') {
     await endLease(message, admission.holder, deps);
     return { outcome: 'not-delivered', response };
   }
-  const settling = { message, fingerprint, receiveCount, stored: admission.stored, holder: admission.holder };
   return { outcome: await settleDelivery(settling, attempt, deps), response };
 }
 

@@ -15,6 +15,7 @@ import {
   storeEnvelope,
   storeInFailover,
 } from './accept-message.js';
+import { checkLargeBody, PAYLOAD_NOT_STORED_ERROR } from './claim-check.js';
 import { parseBatchRequest } from './parse-batch.js';
 import type { IngestRequest } from './parse-request.js';
 import { parseRequest } from './parse-request.js';
@@ -91,11 +92,24 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
     toStore.set(envelope.id, { envelope, positions: [position] });
   });
 
+  // Large bodies to S3 first, all at once; an entry whose body S3 did not take is not stored (503).
+  const checked = await Promise.all(
+    [...toStore.values()].map(async ({ envelope, positions }) => ({
+      id: envelope.id,
+      positions,
+      envelope: await checkLargeBody(envelope, deps),
+    })),
+  );
   const stored = await storeAll(
-    [...toStore.values()].map((item) => item.envelope),
+    checked.flatMap((item) => (item.envelope ? [item.envelope] : [])),
     deps,
   );
-  for (const { envelope, positions } of toStore.values()) {
+  for (const { id, envelope, positions } of checked) {
+    if (!envelope) {
+      const result = notStoredResult(id, PAYLOAD_NOT_STORED_ERROR);
+      for (const position of positions) results[position] = result;
+      continue;
+    }
     const store = stored.get(envelope.id);
     if (store === 'key-reused') {
       const result: BatchResult = { status: 409, ...keyReusedError(envelope.id) };
@@ -105,15 +119,15 @@ export async function acceptBatch(request: IngestRequest, deps: IngestDeps): Pro
     if (store) logAccepted(envelope, store, deps);
     const result: BatchResult = store
       ? { messageId: envelope.id, store }
-      : {
-          status: 503,
-          error: NOT_STORED_ERROR,
-          messageId: envelope.id,
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        };
+      : notStoredResult(envelope.id, NOT_STORED_ERROR);
     for (const position of positions) results[position] = result;
   }
   return { response: batchResponse(results), results };
+}
+
+/** A batch entry's result when it was not stored (503, as a single POST's answer). */
+function notStoredResult(messageId: string, error: string): BatchResult {
+  return { status: 503, error, messageId, retryAfterSeconds: RETRY_AFTER_SECONDS };
 }
 
 /**

@@ -4,13 +4,16 @@ import { describeError } from '../../shared/errors.js';
 import { errorResponse, type HttpResponse, jsonResponse } from '../../shared/http-response.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import { fingerprintOf } from '../../shared/message-record.js';
+import { bodyBytesOf } from '../../shared/payloads.js';
 import type {
   Clock,
   FailoverStore,
   MessageQueue,
   MessageRecords,
   OrderedFailoverStore,
+  PayloadStore,
 } from '../../shared/ports.js';
+import { checkLargeBody, PAYLOAD_NOT_STORED_ERROR } from './claim-check.js';
 import { type IngestRequest, type IngestRules, parseRequest } from './parse-request.js';
 import { type AcceptanceRecord, recordAcceptance } from './record-acceptance.js';
 
@@ -24,6 +27,8 @@ export interface IngestDeps {
   readonly clock: Clock;
   readonly newId: () => string;
   readonly rules: IngestRules;
+  /** The payload bucket, for bodies over the claim-check threshold (claim-check.ts); absent: none is larger. */
+  readonly payloads?: PayloadStore;
   /** The failover table's ordered side; present on an ordered route. */
   readonly ordered?: OrderedFailoverStore;
   /** Log message bodies too. Off by default: payloads may hold personal data. */
@@ -170,7 +175,7 @@ export function logAccepted(envelope: MessageEnvelope, store: StoreName, deps: I
     messageId: envelope.id,
     route: envelope.route,
     store,
-    bytes: Buffer.byteLength(envelope.body),
+    bytes: bodyBytesOf(envelope),
     ...(deps.logPayloads ? { body: envelope.body } : {}),
   });
 }
@@ -199,6 +204,19 @@ export interface AcceptResult {
   readonly outcome: AcceptOutcome;
 }
 
+/**
+ * The 503 of a message not stored. The id goes back: a write that timed out may still have landed in
+ * a store, and a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.
+ */
+function notStoredResponse(messageId: string, error: string): HttpResponse {
+  return errorResponse(
+    503,
+    error,
+    { messageId, retryAfterSeconds: RETRY_AFTER_SECONDS },
+    { 'retry-after': String(RETRY_AFTER_SECONDS) },
+  );
+}
+
 /** The whole ingest: validate, store, answer 202 (durable), 4xx (bad input) or 503 (nothing stored). */
 export async function acceptMessage(request: IngestRequest, deps: IngestDeps): Promise<AcceptResult> {
   const parsed = parseRequest(request, deps.rules, deps.newId, deps.clock.now());
@@ -206,21 +224,20 @@ export async function acceptMessage(request: IngestRequest, deps: IngestDeps): P
     logRejected(parsed.response, deps);
     return { response: parsed.response, outcome: 'rejected' };
   }
-  const { envelope } = parsed;
+  // A large body goes to S3 first: a message is never stored without its body.
+  const envelope = await checkLargeBody(parsed.envelope, deps);
+  if (!envelope) {
+    return {
+      response: notStoredResponse(parsed.envelope.id, PAYLOAD_NOT_STORED_ERROR),
+      outcome: 'not-stored',
+    };
+  }
   const store = await storeEnvelope(envelope, deps);
   if (store === 'key-reused') {
     return { response: jsonResponse(409, keyReusedError(envelope.id)), outcome: 'rejected' };
   }
   if (!store) {
-    // The id goes back even on a 503: a write that timed out may still have landed in a store, and
-    // a client that retries with `Idempotency-Key: <messageId>` then gets one message, not two.
-    const response = errorResponse(
-      503,
-      NOT_STORED_ERROR,
-      { messageId: envelope.id, retryAfterSeconds: RETRY_AFTER_SECONDS },
-      { 'retry-after': String(RETRY_AFTER_SECONDS) },
-    );
-    return { response, outcome: 'not-stored' };
+    return { response: notStoredResponse(envelope.id, NOT_STORED_ERROR), outcome: 'not-stored' };
   }
   logAccepted(envelope, store, deps);
   return { response: jsonResponse(202, { messageId: envelope.id, store }), outcome: store };

@@ -5,12 +5,15 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   createDocumentClient,
   createDynamoDbClient,
+  createS3Client,
   createSqsClient,
   FAST_FAILOVER_TIMEOUTS,
+  PAYLOAD_WRITE_TIMEOUTS,
 } from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { DynamoDbOrderedFailover } from '../../shared/aws/dynamodb-ordered-failover.js';
+import { S3PayloadStore } from '../../shared/aws/s3-payload-store.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import type { Env } from '../../shared/config/env-names.js';
 import {
@@ -25,6 +28,7 @@ import { readRouteTable, routeTableFromAsset } from '../../shared/config/route-t
 import { ConfigurationError } from '../../shared/errors.js';
 import { createLogger } from '../../shared/logger.js';
 import { SERVICE } from '../../shared/metrics.js';
+import { CLAIM_CHECK_THRESHOLD_BYTES } from '../../shared/payloads.js';
 import { systemClock } from '../../shared/ports.js';
 import { queueUrls } from '../../shared/resource-names.js';
 import {
@@ -91,6 +95,8 @@ export function loadBodySchema(route: Pick<RouteIntake, 'name' | 'schema'>): Bod
 export interface DepsOverrides {
   readonly sqsEndpoint?: string;
   readonly dynamoDbEndpoint?: string;
+  /** Where the payload bucket is (an emulator's S3). */
+  readonly s3Endpoint?: string;
   readonly logger?: Logger;
 }
 
@@ -122,6 +128,14 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
     clock: systemClock,
     newId: randomUUID,
     logPayloads: stack.logPayloads,
+    ...(stack.payloadBucket
+      ? {
+          payloads: new S3PayloadStore(
+            createS3Client({ timeouts: PAYLOAD_WRITE_TIMEOUTS, endpoint: overrides.s3Endpoint }),
+            stack.payloadBucket,
+          ),
+        }
+      : {}),
   };
   const ordered = new DynamoDbOrderedFailover(documents, stack.failoverTable);
   const built = new Map<string, IngestDeps>();
@@ -137,7 +151,10 @@ export function createIngestDeps(config: IngestConfig, overrides: DepsOverrides 
           ...(route.ordering ? { ordered } : {}),
           rules: {
             route: route.name,
-            maxBodyBytes: route.maxBodyBytes,
+            // Without a payload bucket no body larger than the stores take can be kept.
+            maxBodyBytes: stack.payloadBucket
+              ? route.maxBodyBytes
+              : Math.min(route.maxBodyBytes, CLAIM_CHECK_THRESHOLD_BYTES),
             schemaName: schemaNameOf(route),
             schema: loadBodySchema(route),
             ...(route.ordering ? { ordering: route.ordering } : {}),

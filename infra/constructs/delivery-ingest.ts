@@ -7,6 +7,7 @@ import type { RouteConfig } from '../../shared/config/routes.js';
 import { queueNamePatterns } from '../../shared/resource-names.js';
 import type { DeliveryApi, IngestEndpoints } from './delivery-api.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
+import type { PayloadBucket } from './payload-bucket.js';
 import { grantOnQueuePatterns } from './queue-patterns.js';
 import { routeTableAsset } from './route-table.js';
 
@@ -25,14 +26,19 @@ export interface DeliveryIngestProps {
   /** The message table: status records. */
   readonly messageTable: ITable;
   /**
+   * Where bodies over the claim-check threshold go; the ingest may only put, under its routes' prefixes.
+   * @default - none: such bodies are refused with 413
+   */
+  readonly payloads?: PayloadBucket;
+  /**
    * Memory in MB.
    * @default 256
    */
   readonly memorySize?: number;
   /**
-   * Timeout. Its SDK clients give up within about two seconds per store, so this is headroom for a
-   * cold start, well under API Gateway's 29 s integration limit.
-   * @default Duration.seconds(10)
+   * Timeout. Its SDK clients give up within about two seconds per store, and a large body's S3 write
+   * within about seven, so this is headroom for a cold start, well under API Gateway's 29 s limit.
+   * @default Duration.seconds(15)
    */
   readonly timeout?: Duration;
 }
@@ -55,7 +61,7 @@ export class DeliveryIngest extends Construct {
       name: 'ingest',
       description: `Accepts messages for ${props.routes.length} route(s) into their delivery queues`,
       memorySize: props.memorySize ?? DEFAULT_MEMORY_MB,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout: props.timeout ?? Duration.seconds(15),
       assetFiles: routeTableAsset(props.routes),
     });
     this.ingestFunction = ingest;
@@ -87,6 +93,10 @@ export class DeliveryIngest extends Construct {
       actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resourceArns: [props.messageTable.tableArn],
     });
+    props.payloads?.grantPutPayloads(
+      ingest,
+      props.routes.map((route) => route.name),
+    );
     this.endpoints = props.api.addIngest(ingest);
   }
 }

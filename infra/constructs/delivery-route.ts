@@ -23,6 +23,7 @@ import { forwarderFunctionName, queueNames } from '../../shared/resource-names.j
 import { GENERATED_SECRET_LENGTH } from '../../shared/signing/signing-secret-value.js';
 import { definedOnly } from './defined-props.js';
 import { DEFAULT_MEMORY_MB, DeliveryFunction } from './delivery-function.js';
+import type { PayloadBucket } from './payload-bucket.js';
 import { RouteBreaker } from './route-breaker.js';
 import { grantSecretKeysDecrypt } from './secret-key-grants.js';
 
@@ -59,6 +60,11 @@ export interface DeliveryRouteProps {
   readonly namePrefix: string;
   /** The message table: status records, written by the forwarder. */
   readonly messageTable: ITable;
+  /**
+   * Where bodies over the claim-check threshold are; the forwarder may only get, under its route's prefix.
+   * @default - none
+   */
+  readonly payloads?: PayloadBucket;
   /**
    * The log group the forwarder writes to (all forwarders share one; their streams carry the
    * function's name).
@@ -206,6 +212,8 @@ export class DeliveryRoute extends Construct {
     [...headerSecrets].forEach((secretId, index) => {
       existingSecret(this, `HeaderSecret${index}`, secretId).grantRead(forwarder);
     });
+    // A large body is fetched before each attempt (shared/payloads.ts).
+    props.payloads?.grantReadPayloads(forwarder, [route.name]);
     // Those of its secrets (header or signing) encrypted with a customer-managed key: kms:Decrypt on it.
     grantSecretKeysDecrypt(forwarder, route);
 

@@ -22,6 +22,8 @@ export interface OperatorPoliciesProps {
   readonly failoverTable: ITable;
   readonly drainerFunction: IFunction;
   readonly archiveBucket: IBucket;
+  /** Large bodies: `gd dlq show` prints or saves a dead letter's. @default - none */
+  readonly payloadBucket?: IBucket;
   /** @default - no state machines to start or follow */
   readonly continuingDelivery?: ContinuingDelivery;
   /** The API key's id, when the API requires keys (`gd send` reads its value). @default - none */
@@ -60,7 +62,7 @@ export class OperatorPolicies extends Construct {
     );
 
     this.readOnly = new ManagedPolicy(this, 'ReadOnly', {
-      description: `gd's read-only commands on stack ${stack.stackName}: status, dlq list/show, message, archive list`,
+      description: `gd's read-only commands on stack ${stack.stackName}: status, dlq list/show (large bodies too), message, archive list`,
       statements: [
         new PolicyStatement({
           // gd finds the stack by name through its outputs.
@@ -87,6 +89,15 @@ export class OperatorPolicies extends Construct {
         // ApproximateAgeOfOldestMessage: CloudWatch's GetMetricData has no resource-level permissions.
         new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
         new PolicyStatement({ actions: ['s3:ListBucket'], resources: [props.archiveBucket.bucketArn] }),
+        // dlq show prints (or saves) a dead letter's large body.
+        ...(props.payloadBucket
+          ? [
+              new PolicyStatement({
+                actions: ['s3:GetObject'],
+                resources: [props.payloadBucket.arnForObjects('*')],
+              }),
+            ]
+          : []),
         ...(stateMachines.length > 0
           ? [
               new PolicyStatement({
@@ -194,6 +205,13 @@ export class OperatorPolicies extends Construct {
             "gd reaches every route's queues: this stack's, by the names they share (<prefix>_q_<route>, <prefix>_dlq_<route>), and no others.",
         });
       }
+    }
+    if (props.payloadBucket) {
+      Validations.of(this.readOnly).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId(props.payloadBucket)}.Arn>/*]`,
+        reason:
+          "gd dlq show reads a dead letter's large body, keyed by route, message id and SHA-256 when accepted, in this bucket only.",
+      });
     }
     Validations.of(this.operator).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(props.archiveBucket)}.Arn>/*]`,

@@ -29,6 +29,16 @@ export const FAST_FAILOVER_TIMEOUTS: ClientTimeouts = {
   maxAttempts: 2,
 };
 
+/**
+ * For a large body's S3 write at ingest: up to 5 MB in one PutObject, so a longer request than a
+ * store's small write; still bounded, so that a silent S3 is a 503 within about nine seconds.
+ */
+export const PAYLOAD_WRITE_TIMEOUTS: ClientTimeouts = {
+  connectionTimeoutMs: 400,
+  requestTimeoutMs: 4_000,
+  maxAttempts: 2,
+};
+
 /** For background work (forwarder bookkeeping, drainer): patient but still bounded. */
 export const BACKGROUND_TIMEOUTS: ClientTimeouts = {
   connectionTimeoutMs: 1_000,

@@ -10,6 +10,7 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { MessageEnvelope } from '../envelope.js';
 import type { StoredMessageRecord } from '../message-record.js';
+import { bodyBytesOf } from '../payloads.js';
 import {
   type AttemptUpdate,
   type ClaimResult,
@@ -58,6 +59,7 @@ export class DynamoDbMessageRecords implements MessageRecords {
             acceptedAt: envelope.receivedAt,
             store: 'queue',
             state: 'queued',
+            bodyBytes: bodyBytesOf(envelope),
             attempts: [],
             [MESSAGE_TABLE.ttlAttribute]: this.expiresAt(),
           },

@@ -45,6 +45,11 @@ export const stackBindingsSchema = z.strictObject({
     .default(MESSAGE_TABLE.defaultRetentionDays * 86_400),
   /** How the routes' queues are named and reached. */
   queues: queueNamingSchema,
+  /**
+   * The payload bucket: bodies over the claim-check threshold, one object each under its route's
+   * prefix (shared/payloads.ts). Absent: such bodies are refused with 413, nothing to keep them in.
+   */
+  payloadBucket: z.string().min(1).optional(),
   /** `true` logs message bodies too (off: payloads may hold personal data). */
   logPayloads: z.boolean().default(false),
   /** Seconds a forwarder keeps a secret (signing, header values) before reading it again. */

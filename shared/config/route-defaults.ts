@@ -1,3 +1,5 @@
+import { DEFAULT_MAX_BODY_BYTES } from '../payloads.js';
+
 // Kept apart from the zod schema so that a function needing only the defaults, such as the
 // forwarder, does not bundle zod: a smaller bundle is a faster cold start.
 
@@ -23,8 +25,8 @@ export const ROUTE_DEFAULTS = {
   batchSize: 10,
   /** Seconds one delivery attempt may take. */
   timeoutSeconds: 10,
-  /** Largest accepted body, in bytes. */
-  maxBodyBytes: 250_000,
+  /** Largest accepted body, in bytes (bodies over 250,000 go by S3: shared/payloads.ts). */
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
 } as const;
 
 /** The body schema of a route that names none: any well-formed JSON document. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { MAX_RECEIVE_COUNT } from '../aws-limits.js';
+import { LAMBDA_SYNC_PAYLOAD_BYTES, MAX_RECEIVE_COUNT } from '../aws-limits.js';
+import { CLAIM_CHECK_THRESHOLD_BYTES, MAX_BODY_BYTES_LIMIT } from '../payloads.js';
 import { orderedMaxReceiveCount } from '../queues.js';
 import { BODY_SCHEMA_NAMES } from '../schemas/body-schemas.js';
 import { headerValueSchema } from './header-value-schema.js';
@@ -47,6 +48,9 @@ function isReservedHeader(name: string): boolean {
   const lower = name.toLowerCase();
   return (RESERVED_HEADERS as readonly string[]).includes(lower) || lower.startsWith('webhook-');
 }
+
+/** Why a route's body limit cannot be larger: the request's event must fit one Lambda invocation. */
+const MAX_BODY_BYTES_ERROR = `use a whole number of bytes from 1 to ${MAX_BODY_BYTES_LIMIT}: Lambda takes at most ${LAMBDA_SYNC_PAYLOAD_BYTES} bytes per synchronous invocation, the request's whole event included, whichever front door passes it`;
 
 /** What a `schema` should look like. */
 const SCHEMA_FORMS = `use one of ${BODY_SCHEMA_NAMES.join(', ')}, or the path of a .json JSON Schema file`;
@@ -122,12 +126,19 @@ const routeShape = {
     .default(ROUTE_DEFAULTS.timeoutSeconds)
     .describe('Seconds one delivery attempt may take.'),
   /**
-   * Largest accepted body. 250,000 bytes keeps a message, with its attributes, inside both the SQS
-   * message limit (256 KiB) and the DynamoDB item limit (400 KB) so failover can always hold it.
+   * Largest accepted body. A body over CLAIM_CHECK_THRESHOLD_BYTES goes by S3 (shared/payloads.ts),
+   * so the stores do not bound it; Lambda's synchronous invocation payload, which holds the whole
+   * request, does: no larger body can reach the ingest through either front door.
    */
-  maxBodyBytes: wholeNumber(1, 250_000, ' of bytes')
+  maxBodyBytes: z
+    .number({ error: MAX_BODY_BYTES_ERROR })
+    .int({ error: MAX_BODY_BYTES_ERROR })
+    .min(1, { error: MAX_BODY_BYTES_ERROR })
+    .max(MAX_BODY_BYTES_LIMIT, { error: MAX_BODY_BYTES_ERROR })
     .default(ROUTE_DEFAULTS.maxBodyBytes)
-    .describe('Largest accepted request body, in bytes (at most 250000).'),
+    .describe(
+      `Largest accepted request body, in bytes (at most ${MAX_BODY_BYTES_LIMIT}: Lambda's 6 MB invocation payload less the rest of the request's event); bodies over ${CLAIM_CHECK_THRESHOLD_BYTES} go by S3.`,
+    ),
   /** Standard Webhooks signatures on every delivery attempt (signing-option.ts); absent = unsigned. */
   signing: signingOptionSchema
     .optional()

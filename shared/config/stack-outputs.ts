@@ -30,6 +30,8 @@ export const STACK_OUTPUT = {
   RESOURCE_PREFIX: 'ResourcePrefix',
   /** The archive bucket of messages taken off queues before SQS retention; absent on older stacks. */
   ARCHIVE_BUCKET_NAME: 'ArchiveBucketName',
+  /** The payload bucket of bodies over the claim-check threshold; absent on older stacks. */
+  PAYLOAD_BUCKET_NAME: 'PayloadBucketName',
   /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
   ROUTE_NAMES: 'RouteNames',
   /** Managed policy with what gd's read-only commands need (status, dlq list/show, message, archive list). */

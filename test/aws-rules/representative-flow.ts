@@ -105,6 +105,7 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
         createIngestDeps(ingestConfig(readConfigDocument(ingestEnv), options.routeTable), {
           sqsEndpoint: endpoint,
           dynamoDbEndpoint: endpoint,
+          s3Endpoint: endpoint,
           logger,
         }),
       ),
@@ -129,6 +130,8 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
     };
     expectStatus('first POST', 202, await post(ingest, `${route.name}-a`));
     expectStatus('second POST', 202, await post(ingest, `${route.name}-b`));
+    // A body over the claim-check threshold: put into the payload bucket, got back by the forwarder.
+    expectStatus('large body', 202, await post(ingest, `${route.name}-large`, { text: 'x'.repeat(300_000) }));
     expectStatus('reused key, other body', 409, await post(ingest, `${route.name}-a`, { other: true }));
     expectStatus('POST while SQS refuses', 202, await post(refused, `${route.name}-failover`));
     expectStatus(
@@ -166,6 +169,7 @@ export async function runRepresentativeFlow(options: FlowOptions): Promise<void>
         sqsEndpoint: endpoint,
         dynamoDbEndpoint: endpoint,
         secretsManagerEndpoint: endpoint,
+        s3Endpoint: endpoint,
         logger,
         ...(forwarderConfig.breaker
           ? {

@@ -5,12 +5,19 @@ import { runCli } from '../../cli/cli.js';
 import { collectStatus, type RouteStatus } from '../../cli/commands/status.js';
 import { memoryOutput } from '../../cli/output.js';
 import { openLocalStack } from '../../cli/stack/local-stack.js';
-import { provisionRouteQueues, provisionTables } from '../../local/provision.js';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import { provisionPayloadBucket, provisionRouteQueues, provisionTables } from '../../local/provision.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createS3Client,
+  createSqsClient,
+} from '../../shared/aws/clients.js';
 import { DynamoDbFailoverStore } from '../../shared/aws/dynamodb-failover-store.js';
+import { S3PayloadStore } from '../../shared/aws/s3-payload-store.js';
 import { SqsMessageQueue } from '../../shared/aws/sqs-message-queue.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ATTR, type DeadLetterInfo, type MessageEnvelope } from '../../shared/envelope.js';
+import { payloadKey, referenceBody, sha256Hex } from '../../shared/payloads.js';
 
 /**
  * A local stack for the CLI on the test emulator: the default route's queues and the tables,
@@ -33,6 +40,10 @@ export async function createCliFixture() {
   const dynamoDb = createDynamoDbClient({ endpoint });
   const queues = await provisionRouteQueues(sqs, prefix, route);
   const tables = await provisionTables(dynamoDb, prefix);
+  const payloads = new S3PayloadStore(
+    createS3Client({ endpoint }),
+    await provisionPayloadBucket(createS3Client({ endpoint }), prefix),
+  );
   const stack = await openLocalStack(env);
 
   const envelope = (id: string): MessageEnvelope => ({
@@ -57,6 +68,17 @@ export async function createCliFixture() {
     /** A dead letter as the forwarder writes it: with its reason, attempts and last status. */
     deadLetter: (id: string, info: DeadLetterInfo) =>
       new SqsMessageQueue(sqs, queues.dlqUrl).send(envelope(id), info),
+    /** A dead letter whose body went by claim check: the object in the payload bucket, the reference queued. */
+    async largeDeadLetter(id: string, body: string, info: DeadLetterInfo) {
+      const sha256 = sha256Hex(body);
+      const reference = { key: payloadKey(route.name, id, sha256), size: Buffer.byteLength(body), sha256 };
+      await payloads.put(reference, body, 'application/json');
+      await new SqsMessageQueue(sqs, queues.dlqUrl).send(
+        { ...envelope(id), body: referenceBody(reference) },
+        info,
+      );
+      return reference;
+    },
     /** A message parked in the failover table. */
     failover: (id: string) =>
       new DynamoDbFailoverStore(createDocumentClient(dynamoDb), tables.failoverTable).put(envelope(id)),

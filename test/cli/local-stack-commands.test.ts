@@ -1,5 +1,8 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ListQueueTagsCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/cli.js';
@@ -10,6 +13,7 @@ import { redriveCommand } from '../../cli/commands/redrive.js';
 import { memoryOutput } from '../../cli/output.js';
 import { openLocalStack } from '../../cli/stack/local-stack.js';
 import { PAUSE_TAG } from '../../local/local-stack-contract.js';
+import { sha256Hex } from '../../shared/payloads.js';
 import { queueNames } from '../../shared/resource-names.js';
 import { type CliFixture, createCliFixture } from './cli-fixture.js';
 
@@ -143,6 +147,30 @@ describe('gd against the local stack', () => {
       receiveCount: 2,
     });
     expect(await fixture.status()).toMatchObject({ dlqDepth: 2 });
+  });
+
+  it("shows a dead letter's large body from the payload bucket, and saves its exact bytes", async () => {
+    // Prepare
+    const body = JSON.stringify({ text: 'x'.repeat(400_000) });
+    const reference = await fixture.largeDeadLetter('large-1', body, {
+      reason: 'backend answered 422',
+      attempts: 1,
+    });
+    const file = join(await mkdtemp(join(tmpdir(), 'gd-dlq-')), 'body.json');
+
+    // Act
+    const shown = await fixture.run(['dlq', 'show', 'large-1']);
+    const saved = await fixture.run(['dlq', 'show', 'large-1', '--save', file]);
+
+    // Assess
+    expect(shown.code).toBe(0);
+    expect(shown.out).toContain(`body bytes:     ${body.length}`);
+    expect(shown.out).toContain(`payload:        ${reference.key}`);
+    expect(shown.out).toContain('x'.repeat(1000));
+    expect(saved.code).toBe(0);
+    expect(saved.out).toContain(`body:           saved to ${file}`);
+    expect(sha256Hex(await readFile(file))).toBe(reference.sha256);
+    await rm(dirname(file), { recursive: true });
   });
 
   it('fails to show an id that is not in the DLQ, with exit code 1', async () => {

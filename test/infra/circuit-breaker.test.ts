@@ -66,7 +66,7 @@ describe('circuit breaker on AWS (two routes, one with a breaker)', () => {
     // Assess
     expect(grants).toEqual(
       sorted([
-        ...forwarderGrants(guarded, stack.messageTable),
+        ...forwarderGrants(guarded, stack.messageTable, stack.payloads.bucket),
         `dynamodb:GetItem on ${idOf(stack.messageTable)}`,
         'lambda:ListEventSourceMappings on *',
         `lambda:UpdateEventSourceMapping on arn:AWS::Partition:lambda:AWS::Region:AWS::AccountId:event-source-mapping:${idOf(guarded.eventSourceMapping)}`,
@@ -84,7 +84,7 @@ describe('circuit breaker on AWS (two routes, one with a breaker)', () => {
     // Assess
     expect(guarded.breaker).toBeDefined();
     expect(plain.breaker).toBeUndefined();
-    expect(grants).toEqual(sorted(forwarderGrants(plain, stack.messageTable)));
+    expect(grants).toEqual(sorted(forwarderGrants(plain, stack.messageTable, stack.payloads.bucket)));
     expect(JSON.stringify(rules)).not.toContain(JSON.stringify(plainArn));
     const configured = asyncConfigs.map((config) => JSON.stringify(config.Properties.FunctionName));
     expect(configured).toContain(JSON.stringify({ Ref: idOf(guarded.forwarderFunction) }));

@@ -1,6 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { expect } from 'vitest';
 import type { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import type { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
@@ -67,10 +68,10 @@ export function sorted(values: string[]): string[] {
 
 /**
  * What every forwarder may do: consume and delay its own queue, dead-letter to its own DLQ, read and
- * update the status records (and, on an ordered route, read skip counts). A signing secret, header
+ * update the status records (and, on an ordered route, read skip counts), get its route's large bodies. A signing secret, header
  * secrets and a circuit breaker add to it.
  */
-export function forwarderGrants(route: DeliveryRoute, messageTable: ITable): string[] {
+export function forwarderGrants(route: DeliveryRoute, messageTable: ITable, payloads: IBucket): string[] {
   const queue = idOf(route.queue);
   const dlq = idOf(route.deadLetterQueue);
   const messages = idOf(messageTable);
@@ -89,5 +90,7 @@ export function forwarderGrants(route: DeliveryRoute, messageTable: ITable): str
     `dynamodb:UpdateItem on ${messages}`,
     // An ordered route's forwarder reads a message's skip count.
     ...(route.route.ordering ? [`dynamodb:GetItem on ${messages}`] : []),
+    // Its large bodies, under its own route's prefix only.
+    `s3:GetObject on ${idOf(payloads)}/${route.route.name}/*`,
   ];
 }

@@ -48,6 +48,9 @@ describe('least privilege (two routes)', () => {
         `dynamodb:GetItem on ${idOf(stack.messageTable)}`,
         `dynamodb:UpdateItem on ${idOf(stack.messageTable)}`,
         `dynamodb:DeleteItem on ${idOf(stack.messageTable)}`,
+        // Large bodies: put only, under each route's prefix.
+        `s3:PutObject on ${idOf(stack.payloads.bucket)}/catering/*`,
+        `s3:PutObject on ${idOf(stack.payloads.bucket)}/order-events/*`,
       ]),
     );
   });
@@ -60,7 +63,7 @@ describe('least privilege (two routes)', () => {
       // Assess
       expect(grants).toEqual(
         sorted([
-          ...forwarderGrants(route, stack.messageTable),
+          ...forwarderGrants(route, stack.messageTable, stack.payloads.bucket),
           // Its own route's signing secret, read only; the unsigned route's forwarder has none.
           ...(route.signingSecret
             ? [

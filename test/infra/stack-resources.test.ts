@@ -54,6 +54,39 @@ const PHYSICAL_NAME_PROPERTY: Record<string, string> = {
   'AWS::KMS::Alias': 'AliasName',
 };
 
+/** What every bucket of the stack is: encrypted with S3-managed keys, no public access. */
+const PRIVATE_ENCRYPTED = {
+  BucketEncryption: {
+    ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+  },
+  PublicAccessBlockConfiguration: {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  },
+};
+
+/** A bucket policy that denies every request without TLS (enforceSSL). */
+const SSL_ONLY = {
+  Statement: expect.arrayContaining([
+    expect.objectContaining({
+      Effect: 'Deny',
+      Action: 's3:*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    }),
+  ]),
+};
+
+/** A bucket's resource and its bucket policy, by the bucket's logical id. */
+function bucketAndPolicy(template: Template, id: string) {
+  const bucket = resourcesOf(template, 'AWS::S3::Bucket')[id];
+  const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
+    (candidate) => (candidate.Properties.Bucket as { Ref: string }).Ref === id,
+  );
+  return { bucket, policy };
+}
+
 describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   let stack: GuaranteedDeliveryStack;
   let template: Template;
@@ -326,6 +359,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           recordRetentionSeconds: 30 * 86_400,
           queues: { namePrefix: 'TestDelivery', urlBase: 'https://sqs.@Region.@URLSuffix/@AccountId/' },
           logPayloads: false,
+          payloadBucket: `@Ref(${idOf(stack.payloads.bucket)})`,
         });
       }
     });
@@ -564,23 +598,12 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
     it('archives to a bucket that is encrypted, SSL-only, private, versioned and expires what it holds', () => {
       // Act
       const id = idOf(stack.archive.bucket);
-      const bucket = resourcesOf(template, 'AWS::S3::Bucket')[id];
-      const policy = Object.values(resourcesOf(template, 'AWS::S3::BucketPolicy')).find(
-        (candidate) => (candidate.Properties.Bucket as { Ref: string }).Ref === id,
-      );
+      const { bucket, policy } = bucketAndPolicy(template, id);
 
       // Assess
       expect(bucket?.DeletionPolicy).toBe('Retain');
       expect(bucket?.Properties).toMatchObject({
-        BucketEncryption: {
-          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
-        },
-        PublicAccessBlockConfiguration: {
-          BlockPublicAcls: true,
-          BlockPublicPolicy: true,
-          IgnorePublicAcls: true,
-          RestrictPublicBuckets: true,
-        },
+        ...PRIVATE_ENCRYPTED,
         VersioningConfiguration: { Status: 'Enabled' },
         LifecycleConfiguration: {
           Rules: [
@@ -593,16 +616,33 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           ],
         },
       });
-      expect(policy?.Properties.PolicyDocument).toMatchObject({
-        Statement: expect.arrayContaining([
-          expect.objectContaining({
-            Effect: 'Deny',
-            Action: 's3:*',
-            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-          }),
-        ]),
-      });
+      expect(policy?.Properties.PolicyDocument).toMatchObject(SSL_ONLY);
       expect(template.findOutputs('*').ArchiveBucketName?.Value).toEqual({ Ref: id });
+    });
+
+    it('keeps large bodies in a bucket that is encrypted, SSL-only, private, unversioned and expires them no sooner than the archive', () => {
+      // Act
+      const id = idOf(stack.payloads.bucket);
+      const { bucket, policy } = bucketAndPolicy(template, id);
+
+      // Assess
+      expect(bucket?.DeletionPolicy).toBe('Retain');
+      expect(bucket?.Properties).toMatchObject({
+        ...PRIVATE_ENCRYPTED,
+        // Records are kept 30 days by default, archived messages 365: a body outlives both.
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              Status: 'Enabled',
+              ExpirationInDays: 365,
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            },
+          ],
+        },
+      });
+      expect(bucket?.Properties.VersioningConfiguration).toBeUndefined();
+      expect(policy?.Properties.PolicyDocument).toMatchObject(SSL_ONLY);
+      expect(template.findOutputs('*').PayloadBucketName?.Value).toEqual({ Ref: id });
     });
 
     it('runs the archiver hourly on both queues of each route, archiving 2 days before retention (a standard DLQ walked by when its dead letters first arrived), with an alarm a day earlier', () => {

@@ -14,9 +14,19 @@ import { createIngestDeps, mapIngestDeps } from '../../functions/ingest/ingest-c
 import { apiGatewayEvent, lambdaContext, scheduledEvent } from '../../local/aws-events.js';
 import { QueueTagSwitch } from '../../local/breaker-switch.js';
 import { localFunctionConfigs } from '../../local/local-functions.js';
-import { provisionRouteQueues, provisionTables, type Tables } from '../../local/provision.js';
+import {
+  provisionPayloadBucket,
+  provisionRouteQueues,
+  provisionTables,
+  type Tables,
+} from '../../local/provision.js';
 import { pollOnce } from '../../local/sqs-poller.js';
-import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
+import {
+  createDocumentClient,
+  createDynamoDbClient,
+  createS3Client,
+  createSqsClient,
+} from '../../shared/aws/clients.js';
 import { DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { DynamoDbMessageRecords } from '../../shared/aws/dynamodb-message-records.js';
 import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
@@ -36,6 +46,8 @@ export interface TestRouteOptions {
   readonly ingestSqsEndpoint?: string;
   /** Where the ingest sends DynamoDB calls. */
   readonly ingestDynamoDbEndpoint?: string;
+  /** Where the ingest sends S3 calls (the payload bucket's). */
+  readonly ingestS3Endpoint?: string;
   /** Where the drainer sends SQS calls. */
   readonly drainerSqsEndpoint?: string;
   /** Changes the ingest's deps before its handler is built (e.g. a queue on a client with an injected fault). */
@@ -64,13 +76,21 @@ export async function createTestRoute(options: TestRouteOptions) {
   const dynamoDb = createDynamoDbClient({ endpoint });
   const queues = await provisionRouteQueues(sqs, prefix, route);
   const tables = options.tables ?? (await provisionTables(dynamoDb, prefix));
+  const s3 = createS3Client({ endpoint });
+  const payloadBucket = await provisionPayloadBucket(s3, prefix);
   const records = new DynamoDbMessageRecords(
     createDocumentClient(dynamoDb),
     tables.messageTable,
     86_400 * 30,
   );
 
-  const configs = localFunctionConfigs({ prefix, queueUrl: queues.queueUrl, tables, routes: [route] });
+  const configs = localFunctionConfigs({
+    prefix,
+    queueUrl: queues.queueUrl,
+    tables,
+    payloadBucket,
+    routes: [route],
+  });
   const logs = {
     ingest: recordingLogger('ingest'),
     forwarder: recordingLogger('forwarder'),
@@ -80,6 +100,7 @@ export async function createTestRoute(options: TestRouteOptions) {
   const ingestRoutes = createIngestDeps(configs.ingest, {
     sqsEndpoint: options.ingestSqsEndpoint ?? endpoint,
     dynamoDbEndpoint: options.ingestDynamoDbEndpoint ?? endpoint,
+    s3Endpoint: options.ingestS3Endpoint ?? endpoint,
     logger: logs.ingest.logger,
   });
   const ingest = createIngestHandler(
@@ -89,6 +110,7 @@ export async function createTestRoute(options: TestRouteOptions) {
     sqsEndpoint: endpoint,
     dynamoDbEndpoint: endpoint,
     secretsManagerEndpoint: endpoint,
+    s3Endpoint: endpoint,
     logger: logs.forwarder.logger,
     deliveries: options.deliveries ?? new QueueTagSwitch(sqs, queues.queueUrl),
   });
@@ -125,6 +147,9 @@ export async function createTestRoute(options: TestRouteOptions) {
     tables,
     sqs,
     dynamoDb,
+    /** An S3 client on the emulator, and the route's payload bucket. */
+    s3,
+    payloadBucket,
     logs,
     /** POSTs through the real ingest handler with an API Gateway proxy event. */
     async post(body: unknown, headers: Record<string, string> = {}): Promise<APIGatewayProxyResult> {

@@ -131,7 +131,7 @@ describe('the route table of the functions that serve every route', () => {
 
     // Assess
     expect(config.routes.map((r) => [r.name, r.path, r.maxBodyBytes])).toEqual([
-      ['catering', '/catering/register', 250_000],
+      ['catering', '/catering/register', 5_000_000],
       ['order-events', '/orders/events', 100_000],
     ]);
     expect(schemaNameOf(config.routes[0] ?? {})).toBe('catering-registration');

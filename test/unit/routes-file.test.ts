@@ -226,8 +226,8 @@ describe('routes file (DELIVERY_CONFIG)', () => {
     ],
     [
       'maxBodyBytes',
-      { maxBodyBytes: 300_000 },
-      "field 'maxBodyBytes': use a whole number of bytes from 1 to 250000 (got 300000)",
+      { maxBodyBytes: 6_300_000 },
+      "field 'maxBodyBytes': use a whole number of bytes from 1 to 6225920: Lambda takes at most 6291456 bytes per synchronous invocation, the request's whole event included, whichever front door passes it (got 6300000)",
     ],
   ])(
     'fails on a bad %s, naming the file, the route, the field, the value and the fix',
