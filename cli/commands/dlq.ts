@@ -47,21 +47,55 @@ export async function dlqListCommand(
     const messages = await peekMessages(stack.sqs, route.dlqUrl, { limit: options.limit - letters.length });
     letters.push(...messages.map((message) => toDeadLetter(route.name, message)));
   }
+  const rows = onePerId(letters);
   if (options.json) {
     // Bodies can be large and personal; `dlq show` prints one on purpose.
     printJson(
       output,
-      letters.map(({ body: _body, ...letter }) => letter),
+      rows.map(({ letter: { body: _body, ...letter }, copies }) => ({
+        ...letter,
+        ...(copies > 1 ? { copies } : {}),
+      })),
     );
     return 0;
   }
-  if (letters.length === 0) {
+  if (rows.length === 0) {
     output.out('No dead letters.');
     return 0;
   }
-  output.out(formatTable(DEAD_LETTER_COLUMNS, letters));
+  output.out(
+    formatTable(
+      DEAD_LETTER_COLUMNS,
+      rows.map((row) => row.letter),
+    ),
+  );
+  const extra = letters.length - rows.length;
+  if (extra > 0) {
+    output.err(
+      `${extra} further copie(s) of listed ids not shown: a redrive delivers an id once, and drops its other copies.`,
+    );
+  }
   output.err(PEEK_NOTE);
   return 0;
+}
+
+/**
+ * One row per id and route: the copy dead-lettered last, with how many copies of the id the DLQ
+ * holds (a second copy of an id is a duplicate; the forwarder drops it when it is redriven).
+ */
+function onePerId(letters: readonly DeadLetter[]): { letter: DeadLetter; copies: number }[] {
+  const rows = new Map<string, { letter: DeadLetter; copies: number }>();
+  for (const letter of letters) {
+    const key = `${letter.route} ${letter.id}`;
+    const row = rows.get(key);
+    if (!row) {
+      rows.set(key, { letter, copies: 1 });
+      continue;
+    }
+    const later = (letter.deadLetteredAt ?? '') > (row.letter.deadLetteredAt ?? '');
+    rows.set(key, { letter: later ? letter : row.letter, copies: row.copies + 1 });
+  }
+  return [...rows.values()];
 }
 
 /** `gd dlq show`'s options. */

@@ -173,6 +173,19 @@ describe('gd against the local stack', () => {
     await rm(dirname(file), { recursive: true });
   });
 
+  it('lists an id with two copies in the DLQ once, saying how many copies it has', async () => {
+    // Prepare: two dead letters of one id (two copies dead-lettered before either was recorded)
+    await fixture.deadLetter('dead-1', { reason: 'backend answered 422', attempts: 1, lastStatus: 422 });
+    await fixture.deadLetter('dead-1', { reason: 'backend answered 422', attempts: 1, lastStatus: 422 });
+    const list = memoryOutput();
+
+    // Act
+    await dlqListCommand(fixture.stack, { json: true, limit: 20 }, list.output);
+
+    // Assess
+    expect(list.json()).toEqual([expect.objectContaining({ id: 'dead-1', copies: 2 })]);
+  });
+
   it('fails to show an id that is not in the DLQ, with exit code 1', async () => {
     // Act
     const result = await fixture.run(['dlq', 'show', 'no-such-id']);
