@@ -117,6 +117,27 @@ export const PRICES = {
     ],
     note: 'Retried invocations are invocations too; the endpoint must answer within 5 s.',
   },
+  s3PutPerThousand: {
+    usd: 0.005,
+    per: '1,000 PUT requests, S3 Standard',
+    confirmedBy: 'secondary',
+    sources: ['https://aws.amazon.com/s3/pricing/ (stored copy without the figure)'],
+    note: 'The published us-east-1 price, not confirmed from a stored copy here: unconfirmed.',
+  },
+  s3GetPerThousand: {
+    usd: 0.0004,
+    per: '1,000 GET requests, S3 Standard',
+    confirmedBy: 'secondary',
+    sources: ['https://aws.amazon.com/s3/pricing/ (stored copy without the figure)'],
+    note: 'The published us-east-1 price, not confirmed from a stored copy here: unconfirmed.',
+  },
+  s3StandardGbMonth: {
+    usd: 0.023,
+    per: 'GB-month of S3 Standard storage (first 50 TB)',
+    confirmedBy: 'secondary',
+    sources: ['https://aws.amazon.com/s3/pricing/ (stored copy without the figure)'],
+    note: 'The published us-east-1 price, not confirmed from a stored copy here: unconfirmed.',
+  },
 } as const satisfies Record<string, Price>;
 
 /**

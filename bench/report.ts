@@ -5,6 +5,7 @@ import type { DrainResult } from './drain.js';
 import type { FailoverCase, FailoverResult } from './failover.js';
 import type { ForwarderResult } from './forwarder.js';
 import type { IngestResult } from './ingest.js';
+import { type LargePayloadResult, largePayloadRows } from './large-payloads.js';
 import type { OrderingResult } from './ordering.js';
 import type { LatencySummary } from './stats.js';
 
@@ -18,6 +19,7 @@ export interface BenchResults {
   cost?: CostResult;
   ordering?: OrderingResult;
   claimAndSend?: ClaimAndSendResult;
+  largePayloads?: LargePayloadResult;
   errors: Record<string, string>;
 }
 
@@ -152,6 +154,7 @@ export function renderTable(r: BenchResults): string {
       'what starting both at once would save per POST; the ingest claims, then sends',
     ]);
   }
+  if (r.largePayloads) rows.push(...largePayloadRows(r.largePayloads));
   for (const [figure, error] of Object.entries(r.errors)) rows.push([figure, `FAILED: ${error}`, '', '', '']);
   const header = ['figure', 'measured', 'reference (same run)', 'ratio', 'note'];
   const escapeCell = (cell: string) => cell.replaceAll('|', '\\|');

@@ -12,16 +12,22 @@ import { benchDrain } from './drain.js';
 import { benchFailover } from './failover.js';
 import { benchForwarder } from './forwarder.js';
 import { benchIngest } from './ingest.js';
+import {
+  benchLargePayloads,
+  LARGE_PAYLOAD_SIZES,
+  payloadCosts,
+  renderPayloadCostTable,
+} from './large-payloads.js';
 import { benchOrdering } from './ordering.js';
 import { PRICES, PRICES_AS_OF, PRICES_REGION } from './prices.js';
 import { type BenchResults, renderCostTable, renderTable } from './report.js';
 
 /**
- * `npm run bench`: runs the eight figures against the local moto server it starts (or AWS_ENDPOINT_URL),
+ * `npm run bench`: runs the nine figures against the local moto server it starts (or AWS_ENDPOINT_URL),
  * prints a Markdown table on stdout (progress on stderr) and writes bench/results/<timestamp>.json.
  *
  * Environment: BENCH_QUICK=1 (small counts, a smoke run), BENCH_ONLY=ingest,failover,drain,forwarder,
- * cold-start,ordering,claim-and-send (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
+ * cold-start,ordering,claim-and-send,large-payloads (a subset; cost needs ingest, drain and forwarder), BENCH_DRAIN_ITEMS, BENCH_DRAIN_ROUNDS,
  * BENCH_SILENT_CAP_MS.
  */
 
@@ -36,6 +42,7 @@ const FIGURES = [
   'cold-start',
   'ordering',
   'claim-and-send',
+  'large-payloads',
 ] as const;
 
 process.env.AWS_REGION ??= 'us-east-1';
@@ -104,6 +111,7 @@ try {
   results.coldStart = await figure('cold-start', () => benchColdStart(ctx));
   results.ordering = await figure('ordering', () => benchOrdering(ctx));
   results.claimAndSend = await figure('claim-and-send', () => benchClaimAndSend(ctx));
+  results.largePayloads = await figure('large-payloads', () => benchLargePayloads(ctx));
   if (results.ingest && results.drain && results.forwarder) {
     results.cost = estimateCost(results.ingest, results.forwarder, results.drain);
   }
@@ -116,9 +124,13 @@ clearTimeout(watchdog);
 
 const durationS = Number(((performance.now() - t0) / 1000).toFixed(1));
 const table = renderTable(results);
-const costTable = results.cost
-  ? `\n\nCost per million delivered (us-east-1, every promise on):\n\n${renderCostTable(results.cost)}`
-  : '';
+const costTable =
+  (results.cost
+    ? `\n\nCost per million delivered (us-east-1, every promise on):\n\n${renderCostTable(results.cost)}`
+    : '') +
+  (results.largePayloads
+    ? `\n\nAdded cost per million large messages (S3, us-east-1):\n\n${renderPayloadCostTable(payloadCosts(LARGE_PAYLOAD_SIZES))}`
+    : '');
 process.stdout.write(
   `\nBenchmarks ${started.toISOString()} — ${machine.nproc} cores, ${machine.memoryGiB} GiB, node ${machine.node}, ${durationS} s${isQuick() ? ' (BENCH_QUICK: indicative only)' : ''}\n\n${table}${costTable}\n\n`,
 );
