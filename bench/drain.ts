@@ -4,9 +4,12 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { type DrainerDeps, drainFailover } from '../functions/drainer/drain-failover.js';
 import { createDrainerDeps } from '../functions/drainer/drainer-config.js';
+import { startMotoServer } from '../local/moto-server.js';
+import { provisionTables } from '../local/provision.js';
 import { createDocumentClient, createDynamoDbClient, createSqsClient } from '../shared/aws/clients.js';
 import { DynamoDbFailoverStore, toStoredItem } from '../shared/aws/dynamodb-failover-store.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
+import { DEFAULT_DRAIN_CONCURRENCY } from '../shared/drain-budget.js';
 import { toMessageAttributes } from '../shared/envelope.js';
 import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
 import { benchEnvelope, createBenchRoute, keepQueueShallow, mutedLogger, purge } from './bench-route.js';
@@ -26,6 +29,10 @@ export interface DrainRound {
 
 export interface DrainResult {
   readonly itemsPerRound: number;
+  /** SendMessageBatch calls in flight, the drainer's and the reference's. */
+  readonly concurrency: number;
+  /** Whether the tables had a moto of their own (AWS runs SQS and DynamoDB apart). */
+  readonly separateDynamoDb: boolean;
   readonly rounds: DrainRound[];
   readonly medianDrainMsgPerSec: number;
   readonly medianRawMsgPerSec: number;
@@ -46,19 +53,40 @@ const MAX_RUNS = 5;
  * Figure 3: drain N failover items (default 10,000) with the real drainFailover, its deps built as
  * createDrainerDeps builds them (same client factory and settings) on clients carrying a call
  * counter; then, as the reference, send the same N messages with raw SendMessageBatch calls in tens,
- * one after the other as the drainer does, through a client with the same settings.
+ * as many in flight as the drainer keeps (BENCH_DRAIN_CONCURRENCY, default the drainer's), through
+ * a client with the same settings.
  */
 export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
+  // AWS runs SQS and DynamoDB apart; one moto process serving both would make the drainer's
+  // DynamoDB calls (queries, record marks, deletes) take the CPU its SendMessageBatch calls need,
+  // which the reference does not pay. So the tables live on a moto of their own, unless the run
+  // was given an endpoint or BENCH_DRAIN_SHARED_EMULATOR=1.
+  const ownDynamoDb =
+    process.env.AWS_ENDPOINT_URL || process.env.BENCH_DRAIN_SHARED_EMULATOR === '1'
+      ? undefined
+      : await startMotoServer();
+  try {
+    return await drainAgainst(ctx, ownDynamoDb?.endpoint);
+  } finally {
+    await ownDynamoDb?.stop();
+  }
+}
+
+async function drainAgainst(ctx: BenchContext, ownTablesEndpoint: string | undefined): Promise<DrainResult> {
   const items = Number(process.env.BENCH_DRAIN_ITEMS ?? (ctx.quick ? 1_000 : 10_000));
   const roundCount = ctx.quick ? 1 : Number(process.env.BENCH_DRAIN_ROUNDS ?? 1);
+  const concurrency = Number(process.env.BENCH_DRAIN_CONCURRENCY ?? DEFAULT_DRAIN_CONCURRENCY);
   const bench = await createBenchRoute(ctx.endpoint);
+  const tablesEndpoint = ownTablesEndpoint ?? ctx.endpoint;
+  if (ownTablesEndpoint)
+    await provisionTables(createDynamoDbClient({ endpoint: tablesEndpoint }), bench.prefix);
   const config = bench.configs.drainer;
   const counter = new AwsCallCounter();
   const sqs = counter.attach(createSqsClient({ endpoint: ctx.endpoint }));
-  const dynamoDb = counter.attach(createDynamoDbClient({ endpoint: ctx.endpoint }));
+  const dynamoDb = counter.attach(createDynamoDbClient({ endpoint: tablesEndpoint }));
   const base = createDrainerDeps(config, {
     sqsEndpoint: ctx.endpoint,
-    dynamoDbEndpoint: ctx.endpoint,
+    dynamoDbEndpoint: tablesEndpoint,
     logger: mutedLogger('drainer'),
   });
   const queue = new SqsMessageQueue(sqs, bench.queues.queueUrl);
@@ -67,7 +95,12 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
     failover: new DynamoDbFailoverStore(createDocumentClient(dynamoDb), config.stack.failoverTable),
     queueFor: (route) => (route === bench.route.name ? queue : undefined),
   };
-  const loader = createDocumentClient(createDynamoDbClient({ endpoint: ctx.endpoint }));
+  // What the record marks cost here (one UpdateItem per message): BENCH_DRAIN_WITHOUT_RECORD_MARKS=1 skips them.
+  if (process.env.BENCH_DRAIN_WITHOUT_RECORD_MARKS === '1')
+    (deps as { records: Pick<DrainerDeps['records'], 'markDrained'> }).records = {
+      markDrained: async () => {},
+    };
+  const loader = createDocumentClient(createDynamoDbClient({ endpoint: tablesEndpoint }));
   const rawSqs = createSqsClient({ endpoint: ctx.endpoint });
   keepQueueShallow(sqs, bench.sqs, bench.queues.queueUrl);
   keepQueueShallow(rawSqs, bench.sqs, bench.queues.queueUrl);
@@ -97,7 +130,8 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
     // before the drain and half after, so the reference brackets the drain in time on a noisy machine.
     const sendRaw = async (from: number, to: number) => {
       const r0 = performance.now();
-      for (let start = from; start < to; start += 10) {
+      await runConcurrently(Math.ceil((to - from) / 10), concurrency, async (batch) => {
+        const start = from + batch * 10;
         await rawSqs.send(
           new SendMessageBatchCommand({
             QueueUrl: bench.queues.queueUrl,
@@ -108,7 +142,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
             })),
           }),
         );
-      }
+      });
       return performance.now() - r0;
     };
     const half = Math.floor(items / 20) * 10;
@@ -127,6 +161,7 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
         deadline: Date.now() + RUN_BUDGET_MS,
         owner: `bench-${runId}-${runs}`,
         leaseSeconds: RUN_BUDGET_MS / 1000 + 10,
+        concurrency,
       });
       moved += report.moved;
       if (report.moved === 0) break;
@@ -160,6 +195,8 @@ export async function benchDrain(ctx: BenchContext): Promise<DrainResult> {
     names.reduce((total, name) => total + (last?.attempts[name] ?? 0), 0) / Math.max(1, last?.moved ?? 1);
   return {
     itemsPerRound: items,
+    concurrency,
+    separateDynamoDb: ownTablesEndpoint !== undefined,
     rounds,
     medianDrainMsgPerSec: median(rounds.map((r) => r.moved / (r.drainMs / 1000))),
     medianRawMsgPerSec: median(rounds.map((r) => r.items / (r.rawMs / 1000))),

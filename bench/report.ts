@@ -73,9 +73,9 @@ export function renderTable(r: BenchResults): string {
   if (drain) {
     const round = drain.rounds[0];
     rows.push([
-      `3 Drain ${drain.itemsPerRound} failover items`,
+      `3 Drain ${drain.itemsPerRound} failover items, ${drain.concurrency} batches in flight`,
       `${round ? ms(round.drainMs) : 'n/a'}, ${rate(drain.medianDrainMsgPerSec)}; ${drain.medianAttemptsPerMessage.toFixed(3)} AWS calls/msg`,
-      `raw SendMessageBatch ×10, sequential: ${rate(drain.medianRawMsgPerSec)}`,
+      `raw SendMessageBatch ×10, ${drain.concurrency} in flight: ${rate(drain.medianRawMsgPerSec)}`,
       ratio(drain.medianRatio),
       `calls/msg: SQS ${drain.perMessage.sqs.toFixed(3)}, DDB query ${drain.perMessage.dynamoDbReads.toFixed(4)}, DDB write ${drain.perMessage.dynamoDbWrites.toFixed(3)} (target < 0.3)`,
     ]);

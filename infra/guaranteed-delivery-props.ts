@@ -80,6 +80,11 @@ export interface GuaranteedDeliveryStackProps extends StackProps {
    */
   readonly drainTimeBudgetSeconds?: number;
   /**
+   * SendMessageBatch calls the drainer keeps in flight per run (1 to 32).
+   * @default 8
+   */
+  readonly drainConcurrency?: number;
+  /**
    * Retention of the API access log group (function log groups keep theirs from DeliveryFunction).
    * @default RetentionDays.ONE_MONTH
    */

@@ -206,6 +206,7 @@ export class GuaranteedDeliveryStack extends Stack {
       routes: config.routes,
       intervalSeconds: drainInterval,
       timeBudgetSeconds: drainBudget,
+      ...(settings.drainConcurrency === undefined ? {} : { concurrency: settings.drainConcurrency }),
     });
     this.drainerFunction = drainer.drainerFunction;
     this.drainSchedule = drainer.drainSchedule;

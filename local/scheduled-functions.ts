@@ -41,7 +41,7 @@ export function startDrainerSchedule(options: {
       dynamoDbEndpoint: endpoints.dynamoDbEndpoint,
       logger: log.logger('drainer'),
     }),
-    config.timeBudgetSeconds,
+    config,
   );
   let failing = false;
   return startSchedule(options.intervalSeconds * 1000, async () => {

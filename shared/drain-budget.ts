@@ -8,3 +8,13 @@ export const DEFAULT_DRAIN_TIME_BUDGET_SECONDS = 50;
  * the deletes and the lease release. The stack validates against it and the drainer's config too.
  */
 export const MAX_DRAIN_TIME_BUDGET_SECONDS = MAX_LAMBDA_TIMEOUT_SECONDS - 60;
+
+/**
+ * SendMessageBatch calls one drainer run keeps in flight unless the stack says otherwise: enough to
+ * hide a call's round trip behind the others' (about 8 × 10 messages per round trip), few enough
+ * for a 256 MB function holding each shard's current and next index page.
+ */
+export const DEFAULT_DRAIN_CONCURRENCY = 8;
+
+/** Ceiling of the drainer's concurrency: the stack and the drainer's config validate against it. */
+export const MAX_DRAIN_CONCURRENCY = 32;

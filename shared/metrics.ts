@@ -45,6 +45,8 @@ export const METRIC = {
   DRAINED: 'FailoverDrained',
   /** Drainer: items still in the failover table after a run (SQS refused them, or time ran out). */
   FAILOVER_LEFT: 'FailoverLeft',
+  /** Drainer: seconds it would take to empty the failover table at the last run's pace (drain-estimate.ts). */
+  DRAIN_ESTIMATE: 'FailoverDrainEstimate',
 } as const;
 
 /** One of {@link METRIC}'s names. */
@@ -69,6 +71,7 @@ export const METRIC_SERVICE: Readonly<Record<MetricName, ServiceName>> = {
   [METRIC.HELD_BY_BREAKER]: SERVICE.FORWARDER,
   [METRIC.DRAINED]: SERVICE.DRAINER,
   [METRIC.FAILOVER_LEFT]: SERVICE.DRAINER,
+  [METRIC.DRAIN_ESTIMATE]: SERVICE.DRAINER,
 };
 
 /**

@@ -25,6 +25,8 @@ export interface BatchSendResult {
 
 /** One SQS queue (a route's delivery queue or its DLQ). */
 export interface MessageQueue {
+  /** A FIFO queue: it keeps a group's order only across calls sent one after another. */
+  readonly fifo?: boolean;
   /** Writes one message; resolves only once SQS acknowledged it. */
   send(envelope: MessageEnvelope, deadLetter?: DeadLetterInfo): Promise<void>;
   /**

@@ -35,7 +35,7 @@ import { isTripped } from '../../shared/circuit-breaker.js';
 import { type Env, USER_ENV } from '../../shared/config/env-names.js';
 import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
+import { DEFAULT_DRAIN_CONCURRENCY, DEFAULT_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
 import { describeError } from '../../shared/errors.js';
 import { isFifoQueue } from '../../shared/ordering.js';
 import {
@@ -158,6 +158,7 @@ class LocalStack implements StackTarget {
           ...(isFifoQueue(route.queueUrl) ? { ordering: true } : {}),
         })),
         timeBudgetSeconds: DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
+        concurrency: DEFAULT_DRAIN_CONCURRENCY,
       },
       {
         sqsEndpoint: this.endpoints.sqs,

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SQS_BATCH_LIMIT } from '../../shared/aws/sqs-batch-sender.js';
+import { DEFAULT_DRAIN_CONCURRENCY } from '../../shared/drain-budget.js';
 import { describeError } from '../../shared/errors.js';
 import { LOG_EVENT } from '../../shared/log-events.js';
 import type {
@@ -11,6 +12,10 @@ import type {
   OrderedFailoverStore,
 } from '../../shared/ports.js';
 import { OrderedDrain } from './ordered-drain.js';
+import { SendPipeline } from './send-pipeline.js';
+
+/** Failover items read per index page; each shard's next page is read while this one is sent. */
+const DEFAULT_DRAIN_PAGE_SIZE = 100;
 
 /** The drainer's ports: the failover table, the status records, the queues, a logger and a clock. */
 export interface DrainerDeps {
@@ -33,8 +38,10 @@ export interface DrainOptions {
   readonly owner: string;
   /** How long the lease lasts if this drainer dies without giving it back. */
   readonly leaseSeconds: number;
-  /** Failover items read per index page. */
+  /** Failover items read per index page (DEFAULT_DRAIN_PAGE_SIZE). */
   readonly pageSize?: number;
+  /** SendMessageBatch calls in flight at once (DEFAULT_DRAIN_CONCURRENCY). */
+  readonly concurrency?: number;
 }
 
 /** What one drainer run did; the handler turns it into metrics and `gd drain` prints it. */
@@ -55,18 +62,22 @@ export interface DrainReport {
    * a batch because it failed (never because it refused entries for themselves).
    */
   readonly stoppedEarly?: 'lease-held' | 'queue-unavailable' | 'time-budget';
+  /**
+   * When the run ran out of time: the storedAt (epoch ms) of the first item it read and of the
+   * oldest item it left, the span of the backlog it got through (drain-estimate.ts).
+   */
+  readonly progress?: { readonly firstStoredAt: number; readonly oldestLeftStoredAt: number };
 }
-
-/** Failover deletes are written in BatchWriteItem-sized groups. */
-const DELETE_BATCH = 25;
 
 /**
  * Moves failover items back to their delivery queues, oldest first, ten at a time per route (the
- * queue splits them further by bytes, see SqsMessageQueue.sendBatch). An item is deleted only after
- * SQS confirmed it (so a crash in between re-sends it, and the forwarder's idempotency makes that
- * harmless). An item SQS refuses for itself stays in the table and the run goes on; the run stops as
- * soon as SQS takes nothing of a batch because it is unavailable, or the time budget is spent. Runs
- * only while it holds the single-drainer lease.
+ * queue splits them further by bytes, see SqsMessageQueue.sendBatch), with up to `concurrency`
+ * batches in flight (send-pipeline.ts): the deletes, the record marks and the next index pages
+ * overlap the sends. An item is deleted only after SQS confirmed it (so a crash in between re-sends
+ * it, and the forwarder's idempotency makes that harmless). An item SQS refuses for itself stays in
+ * the table and the run goes on; the run stops as soon as SQS takes nothing of a batch because it is
+ * unavailable, or the time budget is spent. Ordered routes' items go through {@link OrderedDrain},
+ * one key at a time in sequence. Runs only while it holds the single-drainer lease.
  */
 export async function drainFailover(deps: DrainerDeps, options: DrainOptions): Promise<DrainReport> {
   const { failover, logger, clock } = deps;
@@ -74,73 +85,28 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     logger.info('another drainer holds the lease; skipping this run', { event: LOG_EVENT.DRAIN_LEASE_HELD });
     return { moved: 0, failed: 0, refused: 0, unroutable: 0, stoppedEarly: 'lease-held' };
   }
-  let moved = 0;
-  let failed = 0;
-  let refused = 0;
   let unroutable = 0;
   let stoppedEarly: DrainReport['stoppedEarly'];
   const pending = new Map<string, FailoverItem[]>();
-  /** Items SQS confirmed, to delete (by the key each was read with: ids are per route). */
-  const confirmed: FailoverItem[] = [];
   const unknownRoutes = new Set<string>();
+  const pipeline = new SendPipeline(deps, options.concurrency ?? DEFAULT_DRAIN_CONCURRENCY);
   const ordered = deps.ordered
     ? new OrderedDrain({ ordered: deps.ordered, queueFor: deps.queueFor, logger })
     : undefined;
   const now = () => clock.now().getTime();
-
-  const deleteConfirmed = async (all: boolean) => {
-    while (confirmed.length >= DELETE_BATCH || (all && confirmed.length > 0)) {
-      const items = confirmed.splice(0, DELETE_BATCH);
-      await failover.delete(items);
-      moved += items.length;
-    }
-  };
-
-  /** Sends one route's buffered items; false when SQS is unavailable (it took none, for its own reasons). */
-  const flush = async (route: string, queue: MessageQueue): Promise<boolean> => {
-    const items = pending.get(route) ?? [];
-    pending.delete(route);
-    if (items.length === 0) return true;
-    const result = await queue.sendBatch(items.map((item) => item.envelope));
-    // One route's items, so an id names one message among them.
-    const sent = new Set(result.sent);
-    const taken = items.filter((item) => sent.has(item.envelope.id));
-    confirmed.push(...taken);
-    await deps.records.markDrained(taken.map((item) => item.envelope)).catch((error: unknown) =>
-      logger.warn('status records of drained messages not updated', {
-        event: LOG_EVENT.RECORD_NOT_WRITTEN,
-        route,
-        error: describeError(error),
-      }),
-    );
-    const unavailable = result.failed.filter((failure) => failure.fault === 'unavailable');
-    const refusals = result.failed.filter((failure) => failure.fault === 'refused');
-    failed += unavailable.length;
-    refused += refusals.length;
-    if (unavailable.length > 0) {
-      logger.warn('SQS unavailable; failover items stay for the next run', {
-        event: LOG_EVENT.DRAIN_SEND_FAILED,
-        route,
-        failed: unavailable.length,
-        firstReason: unavailable[0]?.reason,
-      });
-    }
-    if (refusals.length > 0) {
-      // Ids and SQS's reasons, never bodies: enough to find the items in the table.
-      logger.error('SQS refused failover items for themselves; they stay in the table', {
-        event: LOG_EVENT.DRAIN_REFUSED,
-        route,
-        refused: refusals.map(({ id, reason }) => ({ messageId: id, reason })),
-      });
-    }
-    await deleteConfirmed(false);
-    return result.sent.length > 0 || unavailable.length === 0;
-  };
+  let firstStoredAt: number | undefined;
+  let oldestLeft: number | undefined;
 
   try {
-    for await (const item of failover.oldest(options.pageSize ?? 100)) {
+    for await (const item of failover.oldest(options.pageSize ?? DEFAULT_DRAIN_PAGE_SIZE)) {
+      firstStoredAt ??= item.storedAt;
       if (clock.now().getTime() >= options.deadline) {
         stoppedEarly = 'time-budget';
+        oldestLeft = item.storedAt;
+        break;
+      }
+      if (pipeline.unavailable) {
+        stoppedEarly = 'queue-unavailable';
         break;
       }
       const route = item.envelope.route;
@@ -166,18 +132,19 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
       const buffer = pending.get(route) ?? [];
       buffer.push(item);
       pending.set(route, buffer);
-      if (buffer.length === SQS_BATCH_LIMIT && !(await flush(route, queue))) {
-        stoppedEarly = 'queue-unavailable';
-        break;
+      if (buffer.length === SQS_BATCH_LIMIT) {
+        pending.delete(route);
+        await pipeline.submit(route, queue, buffer);
       }
     }
     if (stoppedEarly !== 'queue-unavailable') {
-      for (const route of [...pending.keys()]) {
+      for (const [route, items] of pending) {
         const queue = deps.queueFor(route);
-        if (queue && !(await flush(route, queue))) stoppedEarly = 'queue-unavailable';
+        if (queue) await pipeline.submit(route, queue, items);
       }
     }
-    await deleteConfirmed(true);
+    await pipeline.finish();
+    if (pipeline.unavailable) stoppedEarly = 'queue-unavailable';
     if (ordered && stoppedEarly !== 'queue-unavailable') {
       if (!(await ordered.send(true, options.deadline, now))) stoppedEarly = 'queue-unavailable';
       else if (ordered.left > 0 && now() >= options.deadline) stoppedEarly ??= 'time-budget';
@@ -187,7 +154,7 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     logger.error('drain interrupted', {
       event: LOG_EVENT.DRAIN_INTERRUPTED,
       error: describeError(error),
-      movedBeforeError: moved,
+      movedBeforeError: pipeline.moved,
     });
     throw error;
   } finally {
@@ -198,6 +165,8 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
       }),
     );
   }
+  let { moved, failed } = pipeline;
+  const { refused } = pipeline;
   if (ordered) {
     moved += ordered.moved;
     failed += ordered.failed;
@@ -208,6 +177,9 @@ export async function drainFailover(deps: DrainerDeps, options: DrainOptions): P
     refused,
     unroutable,
     ...(stoppedEarly ? { stoppedEarly } : {}),
+    ...(oldestLeft === undefined || firstStoredAt === undefined
+      ? {}
+      : { progress: { firstStoredAt, oldestLeftStoredAt: oldestLeft } }),
   };
   if (moved > 0 || failed > 0 || refused > 0 || unroutable > 0)
     logger.info('drain finished', { event: LOG_EVENT.DRAIN_FINISHED, ...report });

@@ -29,12 +29,18 @@ export interface DrainerConfig {
   /** The routes (name, ordering): a failover item of any other route is left where it is. */
   readonly routes: readonly NamedRoute[];
   readonly timeBudgetSeconds: number;
+  /** SendMessageBatch calls in flight at once. */
+  readonly concurrency: number;
 }
 
 /** The drainer's configuration from its document and the route table; throws naming the field at fault. */
 export function drainerConfig(document: unknown, routeTable: unknown): DrainerConfig {
-  const { stack, timeBudgetSeconds } = parseConfigDocument(drainerDocumentSchema, document, 'drainer');
-  return { stack, timeBudgetSeconds, routes: readRouteTable(routeTable, 'drainer route table') };
+  const { stack, timeBudgetSeconds, concurrency } = parseConfigDocument(
+    drainerDocumentSchema,
+    document,
+    'drainer',
+  );
+  return { stack, timeBudgetSeconds, concurrency, routes: readRouteTable(routeTable, 'drainer route table') };
 }
 
 /** On Lambda: the document in FUNCTION_CONFIG, the route table from the asset. */

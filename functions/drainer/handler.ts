@@ -5,4 +5,4 @@ import { createDrainerHandler } from './schedule-adapter.js';
 const config = loadDrainerConfig(process.env);
 
 /** EventBridge schedule → drainFailover: failover table → delivery queues. */
-export const handler = createDrainerHandler(createDrainerDeps(config), config.timeBudgetSeconds);
+export const handler = createDrainerHandler(createDrainerDeps(config), config);

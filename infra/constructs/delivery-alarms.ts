@@ -143,6 +143,23 @@ export const FAILOVER_BACKLOG_ALARM: AlarmRow<{ readonly period: Duration }> = {
     'They are safe but not on their way. Check: npx gd status (failover backlog). Move them now: npx gd drain',
 };
 
+/** Above this the failover backlog would take more than an hour to drain at the drainer's pace. */
+export const DRAIN_ESTIMATE_ALARM_SECONDS = 3_600;
+
+/**
+ * The stack-wide alarm: at the pace of its last runs, the drainer would need more than an hour to
+ * empty the failover table (the estimate of functions/drainer/drain-estimate.ts, its maximum per
+ * period). Published only by runs that ran out of time, so a drain that keeps up stays silent.
+ */
+export const DRAIN_ESTIMATE_ALARM: AlarmRow<{ readonly period: Duration }> = {
+  metric: ({ period }) => deliveryMetric(METRIC.DRAIN_ESTIMATE, undefined, { period, statistic: 'Maximum' }),
+  threshold: () => DRAIN_ESTIMATE_ALARM_SECONDS,
+  description: () =>
+    'At the pace of its last run the failover drainer would need more than an hour to empty the failover table (a long SQS outage parked a large backlog). ' +
+    'The messages are safe, but they reach their backends late. Raise drainConcurrency (more SendMessageBatch calls in flight per run) or move them now: npx gd drain. ' +
+    'Check: npx gd status (failover backlog) and the drainer logs.',
+};
+
 /**
  * An alarm from a row: fires when one period's value is above the threshold. Missing data is not a
  * breach: the custom counters are only published when non-zero, and an idle queue reports nothing.

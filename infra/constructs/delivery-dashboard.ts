@@ -159,6 +159,12 @@ export function failoverWidgets(drainer: IFunction | undefined, period: Duration
         failoverMetric(METRIC.DRAINED, period, { label: 'drained to queues' }),
         failoverMetric(METRIC.FAILOVER_LEFT, period, { label: 'left after a run' }),
       ],
+      right: [
+        failoverMetric(METRIC.DRAIN_ESTIMATE, period, {
+          label: 'time to drain at the last pace (s)',
+          statistic: 'Maximum',
+        }),
+      ],
       width: 12,
     }),
   ];

@@ -11,7 +11,11 @@ import {
 } from '../../shared/metrics.js';
 
 /** The drainer publishes without a route: its metrics are stack-wide. */
-const STACK_WIDE_METRICS: ReadonlySet<MetricName> = new Set([METRIC.DRAINED, METRIC.FAILOVER_LEFT]);
+const STACK_WIDE_METRICS: ReadonlySet<MetricName> = new Set([
+  METRIC.DRAINED,
+  METRIC.FAILOVER_LEFT,
+  METRIC.DRAIN_ESTIMATE,
+]);
 
 /**
  * A custom metric of the functions with exactly the dimensions they emit: `service` always, `route`

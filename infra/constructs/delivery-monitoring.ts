@@ -23,6 +23,7 @@ import { definedOnly } from './defined-props.js';
 import {
   BREAKER_OPEN_ALARM,
   createRouteAlarms,
+  DRAIN_ESTIMATE_ALARM,
   FAILOVER_BACKLOG_ALARM,
   type MonitoredRoute,
   type RouteAlarms,
@@ -103,6 +104,8 @@ export class DeliveryMonitoring extends Construct {
   public readonly breakerAlarms: ReadonlyMap<string, Alarm>;
   /** The drainer left items in the failover table after a run. */
   public readonly failoverBacklogAlarm: Alarm;
+  /** The drainer would need more than an hour to empty the failover table at its pace. */
+  public readonly drainEstimateAlarm: Alarm;
   /** Every alarm, in creation order (for alarm status widgets or composite alarms). */
   public readonly alarms: readonly Alarm[];
   /** The flow of every route on one page. */
@@ -149,6 +152,10 @@ export class DeliveryMonitoring extends Construct {
       period: this.period,
     });
     alarms.push(this.failoverBacklogAlarm);
+    this.drainEstimateAlarm = thresholdAlarm(this, 'FailoverDrainEstimate', DRAIN_ESTIMATE_ALARM, {
+      period: this.period,
+    });
+    alarms.push(this.drainEstimateAlarm);
     this.alarms = alarms;
 
     if (this.alarmTopic) {

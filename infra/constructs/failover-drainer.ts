@@ -8,7 +8,7 @@ import { MAX_LAMBDA_TIMEOUT_SECONDS } from '../../shared/aws-limits.js';
 import { USER_ENV } from '../../shared/config/env-names.js';
 import type { StackBindings } from '../../shared/config/function-config.js';
 import type { RouteConfig } from '../../shared/config/routes.js';
-import { MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
+import { MAX_DRAIN_CONCURRENCY, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../../shared/drain-budget.js';
 import { ConfigurationError } from '../../shared/errors.js';
 import { queueNamePatterns } from '../../shared/resource-names.js';
 import { FAILOVER_TABLE } from '../../shared/tables.js';
@@ -40,6 +40,8 @@ export interface FailoverDrainerProps {
   readonly intervalSeconds: number;
   /** Seconds one run may work, from {@link drainTimeBudget}. */
   readonly timeBudgetSeconds: number;
+  /** SendMessageBatch calls in flight per run; the drainer's default (DEFAULT_DRAIN_CONCURRENCY) when absent. */
+  readonly concurrency?: number;
 }
 
 /** The drainer function and its schedule. */
@@ -72,6 +74,16 @@ export function drainTimeBudget(given: number | undefined, intervalSeconds: numb
   return budget;
 }
 
+/** The drainer's concurrency as given, checked against its bounds (the drainer checks it again). */
+export function validateDrainConcurrency(given: number | undefined): number | undefined {
+  if (given !== undefined && (!Number.isInteger(given) || given < 1 || given > MAX_DRAIN_CONCURRENCY)) {
+    throw new ConfigurationError(
+      `drainConcurrency must be a whole number from 1 to ${MAX_DRAIN_CONCURRENCY}, got ${given}`,
+    );
+  }
+  return given;
+}
+
 /** Adds the drainer (ids `Drainer`, `DrainSchedule`) to `scope`, with only the grants it needs. */
 export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps): FailoverDrainer {
   const drainer = new DeliveryFunction(scope, 'Drainer', {
@@ -85,7 +97,13 @@ export function addFailoverDrainer(scope: Construct, props: FailoverDrainerProps
     assetFiles: routeTableAsset(props.routes),
   });
   drainer.setConfigDocument(
-    { stack: props.bindings, timeBudgetSeconds: props.timeBudgetSeconds },
+    {
+      stack: props.bindings,
+      timeBudgetSeconds: props.timeBudgetSeconds,
+      ...(props.concurrency === undefined
+        ? {}
+        : { concurrency: validateDrainConcurrency(props.concurrency) }),
+    },
     'the drainer',
   );
   // Exact ARNs rather than Table.grant, which would add `<table>/index/*` to every action:

@@ -199,9 +199,13 @@ export class DynamoDbFailoverStore implements FailoverStore {
   }
 }
 
+/**
+ * One shard's index pages, oldest first. As soon as a page arrives the next one is asked for, so
+ * the drainer sends one page while the next is on its way (at most two pages held per shard).
+ */
 class ShardReader {
   private buffer: FailoverItem[] = [];
-  private next: Record<string, unknown> | undefined;
+  private ahead: Promise<Awaited<ReturnType<DynamoDbFailoverStore['queryShard']>>> | undefined;
   private exhausted = false;
 
   constructor(
@@ -217,10 +221,15 @@ class ShardReader {
   async peek(): Promise<FailoverItem | undefined> {
     // A page can come back empty yet not be the last one, so keep reading until items or the end.
     while (this.buffer.length === 0 && !this.exhausted) {
-      const page = await this.store.queryShard(this.shard, this.pageSize, this.next);
+      const page = await (this.ahead ?? this.store.queryShard(this.shard, this.pageSize));
+      this.ahead = undefined;
       this.buffer = page.items;
-      this.next = page.next;
       this.exhausted = page.next === undefined;
+      if (page.next) {
+        this.ahead = this.store.queryShard(this.shard, this.pageSize, page.next);
+        // Awaited by the next peek; a failure surfaces there, not as an unhandled rejection.
+        this.ahead.catch(() => undefined);
+      }
     }
     return this.buffer[0];
   }

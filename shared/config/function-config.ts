@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { MAX_SQS_RETENTION_SECONDS, MIN_SQS_RETENTION_SECONDS } from '../aws-limits.js';
-import { DEFAULT_DRAIN_TIME_BUDGET_SECONDS, MAX_DRAIN_TIME_BUDGET_SECONDS } from '../drain-budget.js';
+import {
+  DEFAULT_DRAIN_CONCURRENCY,
+  DEFAULT_DRAIN_TIME_BUDGET_SECONDS,
+  MAX_DRAIN_CONCURRENCY,
+  MAX_DRAIN_TIME_BUDGET_SECONDS,
+} from '../drain-budget.js';
 import { ConfigurationError } from '../errors.js';
 import { MAX_QUEUE_RETENTION_SECONDS } from '../queues.js';
 import { type QueueNaming, queueNamingSchema } from '../resource-names.js';
@@ -89,6 +94,8 @@ export const drainerDocumentSchema = z.strictObject({
     .min(1)
     .max(MAX_DRAIN_TIME_BUDGET_SECONDS)
     .default(DEFAULT_DRAIN_TIME_BUDGET_SECONDS),
+  /** SendMessageBatch calls a run keeps in flight at once (send-pipeline.ts). */
+  concurrency: z.number().int().min(1).max(MAX_DRAIN_CONCURRENCY).default(DEFAULT_DRAIN_CONCURRENCY),
 });
 
 /** A drainer's document as written. */

@@ -283,10 +283,31 @@ describe('DeliveryMonitoring alarms', () => {
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     });
-    // 5 per route, 2 routes, plus the stack-wide one.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
-    expect(monitoring.alarms).toHaveLength(11);
+    // 5 per route, 2 routes, plus the two stack-wide ones.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    expect(monitoring.alarms).toHaveLength(12);
     expect(monitoring.routeAlarms.get('order-events')?.deadLetters).toBeDefined();
+  });
+
+  it('alarms once for the whole stack when the failover backlog would take over an hour to drain', () => {
+    // Prepare / Act
+    const { template, monitoring } = build();
+
+    // Assess
+    const props = alarmProps(
+      template,
+      'At the pace of its last run the failover drainer would need more than an hour',
+    );
+    expect(props).toMatchObject({
+      Namespace: METRICS_NAMESPACE,
+      MetricName: METRIC.DRAIN_ESTIMATE,
+      Dimensions: [{ Name: 'service', Value: 'drainer' }],
+      Statistic: 'Maximum',
+      Threshold: 3_600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(monitoring.alarms).toContain(monitoring.drainEstimateAlarm);
   });
 
   it('alarm dimensions match the EMF that Powertools writes for the functions', () => {
@@ -352,8 +373,8 @@ describe('DeliveryMonitoring circuit breaker alarm', () => {
     expect(dimensions.map((d) => d.Name).sort()).toEqual([...emitted].sort());
     for (const d of dimensions) expect(emf[0]?.[d.Name]).toBe(d.Value);
     expect([...monitoring.breakerAlarms.keys()]).toEqual(['order-events']);
-    // 5 per route, 2 routes, the stack-wide one, and the breaker's.
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 12);
+    // 5 per route, 2 routes, the two stack-wide ones, and the breaker's.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 13);
     expect(monitoring.alarms).toContain(monitoring.breakerAlarms.get('order-events'));
   });
 });
@@ -375,7 +396,7 @@ describe('DeliveryMonitoring notifications', () => {
     const template = Template.fromStack(stack);
     const topicRef = { Ref: stack.getLogicalId(topic.node.defaultChild as never) };
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(6);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.OKActions).toEqual([topicRef]);

@@ -559,9 +559,10 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
       const outputs = template.findOutputs('*');
 
-      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog,
+      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog
+      // + drain over an hour,
       // and two "nearing retention" per route (delivery queue, DLQ)
-      expect(alarms).toHaveLength(8);
+      expect(alarms).toHaveLength(9);
       expect(stack.monitoring.dashboard).toBeDefined();
       expect(outputs.DashboardName?.Value).toEqual({ Ref: idOf(stack.monitoring.dashboard) });
       // No ALARM_EMAIL in the default configuration: no topic to notify.
