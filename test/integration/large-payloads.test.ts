@@ -181,6 +181,22 @@ describe('large bodies by claim check', () => {
     expect(await route.deadLetters()).toHaveLength(1);
   });
 
+  it('retries, never dead-letters, a message whose object S3 could not serve (S3 down at delivery)', async () => {
+    // Prepare
+    const route = await createTestRoute({ target, forwarderS3Endpoint: await refusingEndpoint() });
+    await route.post(MEDIUM, { 'Idempotency-Key': 's3-down-at-delivery' });
+
+    // Act
+    await route.forwardOnce();
+
+    // Assess
+    expect(backend.requests).toHaveLength(0);
+    expect(await route.deadLetters()).toHaveLength(0);
+    expect(await route.queueCounts()).toEqual({ visible: 0, inFlight: 1 });
+    const failed = route.logs.forwarder.entries().find((entry) => entry.event === 'attempt-failed');
+    expect(String(failed?.reason)).toContain('payload unavailable');
+  });
+
   it('rejects with 503 and Retry-After when S3 is down at ingest, storing nothing', async () => {
     // Prepare
     const route = await createTestRoute({ target, ingestS3Endpoint: await refusingEndpoint() });

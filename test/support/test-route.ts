@@ -48,6 +48,8 @@ export interface TestRouteOptions {
   readonly ingestDynamoDbEndpoint?: string;
   /** Where the ingest sends S3 calls (the payload bucket's). */
   readonly ingestS3Endpoint?: string;
+  /** Where the forwarder sends S3 calls (the payload bucket's). */
+  readonly forwarderS3Endpoint?: string;
   /** Where the drainer sends SQS calls. */
   readonly drainerSqsEndpoint?: string;
   /** Changes the ingest's deps before its handler is built (e.g. a queue on a client with an injected fault). */
@@ -110,7 +112,7 @@ export async function createTestRoute(options: TestRouteOptions) {
     sqsEndpoint: endpoint,
     dynamoDbEndpoint: endpoint,
     secretsManagerEndpoint: endpoint,
-    s3Endpoint: endpoint,
+    s3Endpoint: options.forwarderS3Endpoint ?? endpoint,
     logger: logs.forwarder.logger,
     deliveries: options.deliveries ?? new QueueTagSwitch(sqs, queues.queueUrl),
   });
