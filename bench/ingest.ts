@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createIngestHandler } from '../functions/ingest/api-gateway-adapter.js';
 import { createIngestDeps, mapIngestDeps } from '../functions/ingest/ingest-config.js';
@@ -13,7 +15,7 @@ import { DynamoDbFailoverStore } from '../shared/aws/dynamodb-failover-store.js'
 import { DynamoDbMessageRecords } from '../shared/aws/dynamodb-message-records.js';
 import { SqsMessageQueue } from '../shared/aws/sqs-message-queue.js';
 import { batchPath } from '../shared/config/batch-ingest.js';
-import { toMessageAttributes } from '../shared/envelope.js';
+import { type MessageEnvelope, toMessageAttributes } from '../shared/envelope.js';
 import { AwsCallCounter, type CallCounts } from './aws-call-counter.js';
 import {
   benchEnvelope,
@@ -48,6 +50,13 @@ export interface IngestResult {
   readonly rawSendMessage: IngestVariantResult;
   /** Median over rounds of handler rate / raw rate measured back to back. */
   readonly medianRatio: number;
+  /**
+   * The design's floor: per message the status-record claim (the conditional PutItem the ingest
+   * writes) and then the SendMessage, raw, as the ingest issues them, same concurrency.
+   */
+  readonly floor: IngestVariantResult;
+  /** Median over rounds of handler rate / floor rate. */
+  readonly medianFloorRatio: number;
   /** AWS HTTP attempts per accepted message, through the handler (queue, failover and status record). */
   readonly awsAttemptsPerMessage: number;
   /** The same, by command (SendMessage, PutItem, ...). */
@@ -120,8 +129,13 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     mutedMetrics('ingest'),
   );
   const rawSqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint });
+  const floorSqs = createSqsClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint });
+  const floorDynamoDb = createDocumentClient(
+    createDynamoDbClient({ timeouts: FAST_FAILOVER_TIMEOUTS, endpoint: ctx.endpoint }),
+  );
   keepQueueShallow(handlerSqs, bench.sqs, queueUrl);
   keepQueueShallow(rawSqs, bench.sqs, queueUrl);
+  keepQueueShallow(floorSqs, bench.sqs, queueUrl);
 
   const eventsFor = (round: number, count: number): APIGatewayProxyEvent[] =>
     // Built before timing: making the event is API Gateway's work, not the function's.
@@ -166,9 +180,49 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
     });
   };
 
+  const runFloor = async (round: number, count: number, outcomes: Record<string, number>) => {
+    const envelopes = Array.from({ length: count }, (_, i) =>
+      benchEnvelope(bench.route.name, round * perRound + i, `floor-${randomUUID().slice(0, 8)}`),
+    );
+    return runConcurrently(count, INGEST_CONCURRENCY, async (i) => {
+      const envelope = envelopes[i] as MessageEnvelope;
+      try {
+        // The item DynamoDbMessageRecords.claim writes, with its condition; then the send.
+        await floorDynamoDb.send(
+          new PutCommand({
+            TableName: config.stack.messageTable,
+            Item: {
+              route: envelope.route,
+              messageId: envelope.id,
+              fingerprint: 'f',
+              acceptedAt: envelope.receivedAt,
+              store: 'queue',
+              state: 'queued',
+              bodyBytes: envelope.body.length,
+              attempts: [],
+              expiresAt: Math.floor(Date.now() / 1000) + config.stack.recordRetentionSeconds,
+            },
+            ConditionExpression: 'attribute_not_exists(messageId)',
+          }),
+        );
+        await floorSqs.send(
+          new SendMessageCommand({
+            QueueUrl: queueUrl,
+            MessageBody: envelope.body,
+            MessageAttributes: toMessageAttributes(envelope),
+          }),
+        );
+        outcomes.ok = (outcomes.ok ?? 0) + 1;
+      } catch {
+        outcomes.error = (outcomes.error ?? 0) + 1;
+      }
+    });
+  };
+
   // Warm-up (not measured): connections, JIT, moto's first-call costs.
   await runHandler(eventsFor(1000, 48), {});
   await runRaw(1000, 48, {});
+  await runFloor(1000, 48, {});
 
   const handlerRates: number[] = [];
   const rawRates: number[] = [];
@@ -177,12 +231,17 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
   const rawLatencies: number[] = [];
   const handlerOutcomes: Record<string, number> = {};
   const rawOutcomes: Record<string, number> = {};
+  const floorRates: number[] = [];
+  const floorRatios: number[] = [];
+  const floorLatencies: number[] = [];
+  const floorOutcomes: Record<string, number> = {};
   counter.reset();
   for (let round = 0; round < rounds; round++) {
     // Alternate which goes first, so neither always runs on a just-purged (or fuller) queue.
-    const order = round % 2 === 0 ? ['handler', 'raw'] : ['raw', 'handler'];
+    const order = round % 2 === 0 ? ['handler', 'raw', 'floor'] : ['floor', 'raw', 'handler'];
     let handlerRate = 0;
     let rawRate = 0;
+    let floorRate = 0;
     for (const which of order) {
       await purge(bench.sqs, queueUrl);
       if (which === 'handler') {
@@ -190,12 +249,18 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
         const run = await runHandler(events, handlerOutcomes);
         handlerRate = perRound / (run.wallMs / 1000);
         handlerLatencies.push(...run.latenciesMs);
-      } else {
+      } else if (which === 'raw') {
         const run = await runRaw(round, perRound, rawOutcomes);
         rawRate = perRound / (run.wallMs / 1000);
         rawLatencies.push(...run.latenciesMs);
+      } else {
+        const run = await runFloor(round, perRound, floorOutcomes);
+        floorRate = perRound / (run.wallMs / 1000);
+        floorLatencies.push(...run.latenciesMs);
       }
     }
+    floorRates.push(floorRate);
+    floorRatios.push(handlerRate / floorRate);
     handlerRates.push(handlerRate);
     rawRates.push(rawRate);
     ratios.push(handlerRate / rawRate);
@@ -243,6 +308,8 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
   handlerSqs.destroy();
   handlerDynamoDb.destroy();
   rawSqs.destroy();
+  floorSqs.destroy();
+  floorDynamoDb.destroy();
   return {
     concurrency: INGEST_CONCURRENCY,
     messagesPerRound: perRound,
@@ -260,6 +327,13 @@ export async function benchIngest(ctx: BenchContext): Promise<IngestResult> {
       outcomes: rawOutcomes,
     },
     medianRatio: median(ratios),
+    floor: {
+      ratesPerRound: floorRates,
+      medianRate: median(floorRates),
+      latency: summarize(floorLatencies),
+      outcomes: floorOutcomes,
+    },
+    medianFloorRatio: median(floorRatios),
     awsAttemptsPerMessage: accepted > 0 ? singleTotal / accepted : Number.NaN,
     attemptsPerMessage: singleAttempts,
     sequential: summarize(sequential.latenciesMs),
