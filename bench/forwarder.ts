@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createForwarderDeps } from '../functions/forwarder/forwarder-config.js';
 import { FetchBackend } from '../functions/forwarder/http-backend.js';
@@ -30,6 +31,8 @@ export interface ForwarderRound {
   readonly messages: number;
   readonly forwarderMsgPerSec: number;
   readonly bareMsgPerSec: number;
+  /** The bare loop that also reads-and-claims and writes each message's status record. */
+  readonly floorMsgPerSec: number;
   readonly invocations: number;
   readonly medianInvocationMs: number;
 }
@@ -46,6 +49,9 @@ export interface ForwarderResult {
   readonly ratioToIdeal: number;
   /** Median over rounds of forwarder / bare poll loop, measured back to back. */
   readonly ratioToBare: number;
+  readonly medianFloorMsgPerSec: number;
+  /** Median over rounds of forwarder / the design's floor (bare loop with the record read and write). */
+  readonly ratioToFloor: number;
   /** HTTP attempts per delivered message, by command (SQS and DynamoDB), over all rounds. */
   readonly attemptsPerMessage: CallCounts;
   readonly totalAttemptsPerMessage: number;
@@ -109,6 +115,46 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
           timeoutMs: config.timeoutSeconds * 1000,
         }),
       ),
+    );
+    return { batchItemFailures: [] };
+  };
+
+  // The design's floor: the bare loop plus, per record, the status-record read-and-claim before the
+  // POST (one UpdateItem returning the record, as the delivery lease does) and the result write.
+  const floorSqs = createSqsClient({ endpoint: ctx.endpoint });
+  const floorRecords = createDocumentClient(createDynamoDbClient({ endpoint: ctx.endpoint }));
+  const recordKey = (record: SQSEvent['Records'][number]) => ({
+    messageId: record.messageAttributes?.['message-id']?.stringValue ?? record.messageId,
+    route: bench.route.name,
+  });
+  const floor: SqsBatchHandler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    await Promise.all(
+      event.Records.map(async (record) => {
+        await floorRecords.send(
+          new UpdateCommand({
+            TableName: config.messageTableName,
+            Key: recordKey(record),
+            UpdateExpression: 'SET leaseUntil = :until',
+            ExpressionAttributeValues: { ':until': Date.now() + 60_000 },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        await bareBackend.post({
+          url: config.targetUrl,
+          body: record.body,
+          headers: { 'content-type': 'application/json' },
+          timeoutMs: config.timeoutSeconds * 1000,
+        });
+        await floorRecords.send(
+          new UpdateCommand({
+            TableName: config.messageTableName,
+            Key: recordKey(record),
+            UpdateExpression: 'SET #state = :state REMOVE leaseUntil',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':state': 'delivered' },
+          }),
+        );
+      }),
     );
     return { batchItemFailures: [] };
   };
@@ -183,6 +229,7 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
   // Warm-up: connections, JIT, the message table's first writes.
   await runPollers(forwarder, sqs, 40);
   await runPollers(bare, bareSqs, 40);
+  await runPollers(floor, floorSqs, 40);
   counter.reset();
 
   const results: ForwarderRound[] = [];
@@ -200,12 +247,14 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
       bareRun = await runPollers(bare, bareSqs, perRound);
       real = await runPollers(forwarder, sqs, perRound);
     }
+    const floorRun = await runPollers(floor, floorSqs, perRound);
     delivered += real.deleted;
     invocations += real.durations.length;
     const round_: ForwarderRound = {
       messages: perRound,
       forwarderMsgPerSec: real.deleted / (real.wallMs / 1000),
       bareMsgPerSec: bareRun.deleted / (bareRun.wallMs / 1000),
+      floorMsgPerSec: floorRun.deleted / (floorRun.wallMs / 1000),
       invocations: real.durations.length,
       medianInvocationMs: median(real.durations),
     };
@@ -216,6 +265,8 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
   }
   sqs.destroy();
   bareSqs.destroy();
+  floorSqs.destroy();
+  floorRecords.destroy();
   dynamoDb.destroy();
   await backend.close();
 
@@ -234,6 +285,8 @@ export async function benchForwarder(ctx: BenchContext): Promise<ForwarderResult
     medianBareMsgPerSec: median(results.map((r) => r.bareMsgPerSec)),
     ratioToIdeal: medianMsgPerSec / idealMsgPerSec,
     ratioToBare: median(results.map((r) => r.forwarderMsgPerSec / r.bareMsgPerSec)),
+    medianFloorMsgPerSec: median(results.map((r) => r.floorMsgPerSec)),
+    ratioToFloor: median(results.map((r) => r.forwarderMsgPerSec / r.floorMsgPerSec)),
     attemptsPerMessage: perMessage,
     totalAttemptsPerMessage: counter.totalAttempts() / Math.max(1, delivered),
     dynamoDbWritesPerMessage: counter.writeAttempts() / Math.max(1, delivered),
