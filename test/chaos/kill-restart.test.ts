@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { queueCounts } from '../../shared/aws/sqs-message-queue.js';
 import {
   emulatorView,
   type RunnerProcess,
@@ -44,7 +45,18 @@ const BACKEND_DELAY_MS = 1_000;
 const VISIBILITY_SECONDS = 5;
 /** Bounds: the whole stream, and the wait for deliveries after it. */
 const STREAM_MS = 60_000;
-const SETTLE_MS = 30_000;
+/**
+ * A copy of an id whose delivery lease the killed runner held (a client's retry can make a second
+ * copy) is put back until that lease ends: the route's 3 s timeout plus the forwarder's 20 s margin
+ * (functions/forwarder/delivery-lease.ts). The wait after the stream outlasts it and a visibility.
+ */
+const SETTLE_MS = 45_000;
+/**
+ * The wait for the queue to empty: a record the restarted runner received before the test shortened
+ * its visibility again, and could not settle at once (a lease it found refused, say), is hidden for
+ * the runner's own 138 s; then a lease's 23 s, and a margin. Spent only when such a copy exists.
+ */
+const QUEUE_SETTLE_MS = (138 + 23 + 15) * 1000;
 
 describe('chaos: the runner killed and restarted mid-stream', () => {
   const backend = new LoopbackBackend();
@@ -64,12 +76,15 @@ describe('chaos: the runner killed and restarted mid-stream', () => {
       const env = await scenarioEnv({ CATERING_SERVICE_EP: target, TARGET_TIMEOUT_SECONDS: '3' });
       runners.push(await startRunnerProcess(env));
       const view = await emulatorView(env.LOCAL_PREFIX ?? '');
-      await view.sqs.send(
-        new SetQueueAttributesCommand({
-          QueueUrl: view.queueUrl,
-          Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) },
-        }),
-      );
+      // Each start provisions the queue with the runner's own visibility: shortened after each.
+      const shortenVisibility = () =>
+        view.sqs.send(
+          new SetQueueAttributesCommand({
+            QueueUrl: view.queueUrl,
+            Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) },
+          }),
+        );
+      await shortenVisibility();
       const apiUrl = `http://127.0.0.1:${env.PORT}`;
       const ledger = new ClientLedger();
       const acceptedAt = { beforeKill: 0, afterKill: 0 };
@@ -117,15 +132,20 @@ describe('chaos: the runner killed and restarted mid-stream', () => {
       const waitingAtKill = [...ledger.accepted].filter((id) => !deliveredBeforeKill.has(id)).length;
       await runners[0]?.crash();
       runners.push(await startRunnerProcess(env));
+      await shortenVisibility();
       const restartMs = Date.now() - crashedAt;
       await stream;
       const deliveredIds = () => deliveredOf(backend);
       await waitUntilDelivered(ledger, backend, SETTLE_MS);
-      // Records under way at the kill come back after their visibility timeout: wait for them too.
+      // Records under way at the kill come back after their visibility timeout, and copies put back
+      // until a lease ends after their delay: wait for both.
       const leftInQueue = await waitFor(
-        () => view.count(view.queueUrl),
+        async () => {
+          const { visible, inFlight, delayed } = await queueCounts(view.sqs, view.queueUrl);
+          return visible + inFlight + delayed;
+        },
         (n) => n === 0,
-        SETTLE_MS,
+        QUEUE_SETTLE_MS,
       );
       await sleep(1_000); // a second copy, if one were coming, has its chance to arrive
       const result = reconcile({
@@ -167,6 +187,6 @@ describe('chaos: the runner killed and restarted mid-stream', () => {
       expect(unexplainedRepeats).toEqual([]);
       expect(leftInQueue).toBe(0);
     },
-    STREAM_MS + SETTLE_MS + 30_000,
+    STREAM_MS + SETTLE_MS + QUEUE_SETTLE_MS + 30_000,
   );
 });
