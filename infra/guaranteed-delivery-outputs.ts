@@ -1,13 +1,7 @@
 import { CfnOutput } from 'aws-cdk-lib';
 import { FRONT_DOOR_HTTP_API } from '../shared/config/front-door.js';
-import {
-  breakerOutputValue,
-  ROUTE_NAMES_SEPARATOR,
-  ROUTE_OUTPUT,
-  type RouteOutput,
-  routeOutputKey,
-  STACK_OUTPUT,
-} from '../shared/config/stack-outputs.js';
+import { routeGroupId } from '../shared/config/route-groups.js';
+import { routeGroupOutputKey, STACK_OUTPUT } from '../shared/config/stack-outputs.js';
 import type { GuaranteedDeliveryStack } from './guaranteed-delivery-stack.js';
 
 /**
@@ -60,34 +54,16 @@ export function addStackOutputs(stack: GuaranteedDeliveryStack, apiCloudWatchRol
     value: stack.payloads.bucket.bucketName,
     description: 'Bodies over 250,000 bytes, one object per message (gd dlq show --save)',
   });
-  new CfnOutput(stack, STACK_OUTPUT.ROUTE_NAMES, {
-    value: stack.routes.map((r) => r.route.name).join(ROUTE_NAMES_SEPARATOR),
+  new CfnOutput(stack, STACK_OUTPUT.QUEUE_URL_BASE, {
+    value: stack.queueUrlBase,
+    description: "A route's queue URL is this followed by its queue's name",
   });
-  for (const route of stack.routes) {
-    const key = (output: RouteOutput) => routeOutputKey(route.route.name, output);
-    new CfnOutput(stack, key(ROUTE_OUTPUT.ROUTE_PATH), { value: route.route.path });
-    new CfnOutput(stack, key(ROUTE_OUTPUT.QUEUE_URL), { value: route.queue.queueUrl });
-    new CfnOutput(stack, key(ROUTE_OUTPUT.DLQ_URL), { value: route.deadLetterQueue.queueUrl });
-    new CfnOutput(stack, key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME), {
-      value: route.forwarderFunction.functionName,
+  // One output a group of routes (a stack has at most 200 outputs): gd reads them all in one DescribeStacks.
+  for (const [group, nested] of stack.routeGroups) {
+    new CfnOutput(stack, routeGroupOutputKey(group), {
+      value: nested.routesOutput,
+      description: `Routes of nested stack ${routeGroupId(group)} (name, path, event source mapping, breaker, signing secret)`,
     });
-    new CfnOutput(stack, key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID), {
-      value: route.eventSourceMapping.eventSourceMappingId,
-      description: 'Disable to pause delivery of the route, enable to resume',
-    });
-    if (route.signingSecretId) {
-      new CfnOutput(stack, key(ROUTE_OUTPUT.SIGNING_SECRET_ID), {
-        value: route.signingSecretId,
-        description:
-          'Signing secret of the route (gd signing show / rotate); the output holds its id, not its value',
-      });
-    }
-    if (route.route.breaker) {
-      new CfnOutput(stack, key(ROUTE_OUTPUT.BREAKER), {
-        value: breakerOutputValue(route.route.breaker),
-        description: 'Circuit breaker settings of the route (gd status shows its state)',
-      });
-    }
   }
   new CfnOutput(stack, STACK_OUTPUT.OPERATOR_READ_ONLY_POLICY_ARN, {
     value: stack.operatorPolicies.readOnly.managedPolicyArn,
@@ -101,11 +77,11 @@ export function addStackOutputs(stack: GuaranteedDeliveryStack, apiCloudWatchRol
   if (stack.monitoring.alarmTopic) {
     new CfnOutput(stack, STACK_OUTPUT.ALARM_TOPIC_ARN, { value: stack.monitoring.alarmTopic.topicArn });
   }
-  for (const workflow of stack.continuingDelivery?.routes ?? []) {
-    new CfnOutput(stack, routeOutputKey(workflow.name, ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN), {
-      value: workflow.stateMachine.stateMachineArn,
+  if (stack.continuingDelivery?.arnPrefix) {
+    new CfnOutput(stack, STACK_OUTPUT.CONTINUING_DELIVERY_ARN_PREFIX, {
+      value: stack.continuingDelivery.arnPrefix,
       description:
-        'Step Functions state machine that redrives the DLQ with growing waits (start: gd or console)',
+        "Each route's Step Functions state machine that redrives its DLQ with growing waits is this followed by the route's name (start: gd keep-trying)",
     });
   }
 }

@@ -1,3 +1,6 @@
+// Over 300 lines: the stack wires its parts in the order they depend on one another (tables, API,
+// ingest, the nested stacks of routes, drainer, monitoring, continuing delivery, archive, operator
+// policies), each built in infra/constructs/; its props and outputs are apart.
 import {
   type Acknowledgment,
   Aws,
@@ -13,6 +16,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { StackBindings } from '../shared/config/function-config.js';
 import { DEFAULT_OPERATIONS_CONFIG } from '../shared/config/operations.js';
+import { ROUTE_GROUP_COUNT, routeGroupId, routeGroupOf } from '../shared/config/route-groups.js';
 import { routeOutputPrefix } from '../shared/config/route-output-prefix.js';
 import { STACK_OUTPUT } from '../shared/config/stack-outputs.js';
 import { ConfigurationError } from '../shared/errors.js';
@@ -21,14 +25,15 @@ import { FAILOVER_TABLE, MESSAGE_TABLE } from '../shared/tables.js';
 import { ContinuingDelivery } from './constructs/continuing-delivery.js';
 import { definedOnly } from './constructs/defined-props.js';
 import { DeliveryApi } from './constructs/delivery-api.js';
-import type { DeliveryFunction } from './constructs/delivery-function.js';
+import { type DeliveryFunction, TRACING_CONTEXT } from './constructs/delivery-function.js';
 import { DeliveryIngest } from './constructs/delivery-ingest.js';
 import { DeliveryMonitoring } from './constructs/delivery-monitoring.js';
-import { DeliveryRoute } from './constructs/delivery-route.js';
+import type { DeliveryRoute } from './constructs/delivery-route.js';
 import { addFailoverDrainer, drainTimeBudget, validateDrainInterval } from './constructs/failover-drainer.js';
 import { ARCHIVE_EXPIRATION_DAYS, MessageArchive } from './constructs/message-archive.js';
 import { OperatorPolicies } from './constructs/operator-policies.js';
 import { PayloadBucket } from './constructs/payload-bucket.js';
+import { RouteGroup } from './constructs/route-group.js';
 import { autoScaleTable, tableCapacity, validateTableBilling } from './constructs/table-billing.js';
 import { addStackOutputs } from './guaranteed-delivery-outputs.js';
 import {
@@ -57,12 +62,16 @@ export class GuaranteedDeliveryStack extends Stack {
   public readonly payloads: PayloadBucket;
   /** One per configured route, in configuration order. */
   public readonly routes: readonly DeliveryRoute[];
+  /** The nested stacks of routes, by group number (shared/config/route-groups.ts); empty groups absent. */
+  public readonly routeGroups: ReadonlyMap<number, RouteGroup>;
   /** The one ingest of every route, behind the API's `/{proxy+}` resource. */
   public readonly ingest: DeliveryIngest;
   /** The log group every route's forwarder writes to. */
   public readonly forwarderLogGroup: LogGroup;
   /** Start of the derived names of the routes' queues and forwarders (shared/resource-names.ts). */
   public readonly namePrefix: string;
+  /** What a queue's URL starts with: `https://sqs.<region>.<domain>/<account>/`. */
+  public readonly queueUrlBase: string;
   /** Moves failover items back to their routes' queues. */
   public readonly drainerFunction: DeliveryFunction;
   /** The drainer's EventBridge schedule. */
@@ -91,8 +100,13 @@ export class GuaranteedDeliveryStack extends Stack {
     }
 
     super(scope, id, props);
+    const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
+    // Before any function joins the stack: every DeliveryFunction reads it (operations' TRACING).
+    this.node.setContext(TRACING_CONTEXT, operations.cost.tracing);
 
     this.api = new DeliveryApi(this, 'Api', {
+      detailedMetrics: operations.cost.apiDetailedMetrics,
+      tracing: operations.cost.tracing,
       frontDoor: config.frontDoor,
       apiKeyRequired: config.apiKeyRequired,
       stageThrottle: settings.stageThrottle,
@@ -150,7 +164,6 @@ export class GuaranteedDeliveryStack extends Stack {
     });
     autoScaleTable(this.messageTable, billing);
 
-    const operations = props.operations ?? DEFAULT_OPERATIONS_CONFIG;
     // A large body is kept as long as anything may refer to it: its status record, or an archived
     // message that `gd redrive --from-archive` may still restore.
     this.payloads = new PayloadBucket(this, 'Payloads', {
@@ -160,13 +173,14 @@ export class GuaranteedDeliveryStack extends Stack {
     // What every function is told: the tables, and how the routes' queues are named and reached
     // (each function derives a route's queue URL from its name: nothing here grows with the routes).
     this.namePrefix = resourcePrefix(this.stackName);
+    this.queueUrlBase = `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`;
     const bindings: StackBindings = {
       failoverTable: this.failoverTable.tableName,
       messageTable: this.messageTable.tableName,
       recordRetentionSeconds: config.recordRetentionDays * 86_400,
       queues: {
         namePrefix: this.namePrefix,
-        urlBase: `https://sqs.${Aws.REGION}.${Aws.URL_SUFFIX}/${Aws.ACCOUNT_ID}/`,
+        urlBase: this.queueUrlBase,
       },
       logPayloads: false,
       payloadBucket: this.payloads.bucket.bucketName,
@@ -185,10 +199,15 @@ export class GuaranteedDeliveryStack extends Stack {
       retention: settings.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.routes = config.routes.map(
-      (route, index) =>
-        new DeliveryRoute(this, `${outputIds[index]}Route`, {
-          route,
+    // The routes in nested stacks, each in the group its name gives it (docs/scaling.md).
+    const groups = new Map<number, RouteGroup>();
+    for (let group = 0; group < ROUTE_GROUP_COUNT; group++) {
+      const members = config.routes.filter((route) => routeGroupOf(route.name) === group);
+      if (members.length === 0) continue;
+      groups.set(
+        group,
+        new RouteGroup(this, routeGroupId(group), {
+          routes: members,
           bindings,
           namePrefix: this.namePrefix,
           messageTable: this.messageTable,
@@ -196,7 +215,13 @@ export class GuaranteedDeliveryStack extends Stack {
           forwarderLogGroup: this.forwarderLogGroup,
           queueRetention: Duration.seconds(operations.retention.queueRetentionSeconds),
         }),
+      );
+    }
+    this.routeGroups = groups;
+    const byName = new Map(
+      [...groups.values()].flatMap((group) => group.routes.map((r) => [r.route.name, r])),
     );
+    this.routes = config.routes.map((route) => byName.get(route.name) as DeliveryRoute);
 
     const drainer = addFailoverDrainer(this, {
       failoverTable: this.failoverTable,
@@ -213,7 +238,9 @@ export class GuaranteedDeliveryStack extends Stack {
 
     this.monitoring = new DeliveryMonitoring(this, 'Monitoring', {
       routes: this.routes,
-      apiStage: this.api.restStage, // per-method 5XXError: deployOptions.metricsEnabled is on
+      apiStage: this.api.restStage,
+      routeAlarms: operations.cost.routeAlarms,
+      namePrefix: this.namePrefix,
       drainerFunction: this.drainerFunction,
       alarmEmail: operations.alarmEmail,
       oldestMessageAgeThreshold: Duration.seconds(operations.oldestMessageAlarmSeconds),
@@ -230,6 +257,8 @@ export class GuaranteedDeliveryStack extends Stack {
             ? undefined
             : Schedule.rate(Duration.minutes(redrive.scheduleMinutes)),
         notificationTopic: this.monitoring.alarmTopic,
+        namePrefix: this.namePrefix,
+        tracing: operations.cost.tracing,
       });
     }
 
@@ -239,6 +268,7 @@ export class GuaranteedDeliveryStack extends Stack {
       namePrefix: this.namePrefix,
       retention: operations.retention,
       alarmTopic: this.monitoring.alarmTopic,
+      retentionAlarms: operations.cost.routeAlarms === 'all',
     });
 
     this.operatorPolicies = new OperatorPolicies(this, 'Operator', {

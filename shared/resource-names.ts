@@ -104,9 +104,22 @@ export function localTableNames(prefix: string) {
   return { failoverTable: `${prefix}-failover`, messageTable: `${prefix}-messages` };
 }
 
-/** Name of a signed route's secret in the local stack's Secrets Manager (the emulator's). */
-export function localSigningSecretName(prefix: string, routeName: string): string {
+/** Name of a signed route's generated secret, deployed (`<prefix>/<route>/signing`) and local alike. */
+export function signingSecretName(prefix: string, routeName: string): string {
   return `${prefix}/${routeName}/signing`;
+}
+
+/** Name of a signed route's secret in the local stack's Secrets Manager (the emulator's). */
+export const localSigningSecretName = signingSecretName;
+
+/** What matches every generated signing secret's ARN of a prefix (Secrets Manager adds `-` and 6 characters). */
+export function signingSecretPattern(prefix: string): string {
+  return `${prefix}/*/signing-??????`;
+}
+
+/** A route's continuing-delivery state machine (Step Functions names: at most 80 characters; 24 + 4 + 31). */
+export function continuingDeliveryName(prefix: string, routeName: string): string {
+  return `${prefix}_cd_${routeName}`;
 }
 
 /** Physical name of the local archive bucket (S3 names: lowercase, so the prefix is lowercased). */

@@ -101,9 +101,23 @@ const COLUMNS: readonly Column<RouteStatus>[] = [
   { header: 'FAILOVER', value: (row) => row.failoverBacklog, align: 'right' },
 ];
 
+/** More routes than fit one screen: without `--route`, `gd status` shows only those needing a look. */
+export const ONE_SCREEN_ROUTES = 20;
+
+/** Whether a route has anything to look at: waiting, in flight, dead letters, failover, paused or held. */
+export function needsALook(row: RouteStatus): boolean {
+  return (
+    row.paused ||
+    row.heldByBreaker === true ||
+    row.queueDepth + row.inFlight + row.dlqDepth + row.failoverBacklog > 0 ||
+    (row.breaker !== undefined && row.breaker.state !== 'closed')
+  );
+}
+
 /**
  * `gd status`: per route, queue depth, in flight, oldest age, DLQ depth, failover backlog, paused, and
- * a line per route with a circuit breaker.
+ * a line per route with a circuit breaker. Past {@link ONE_SCREEN_ROUTES} routes and without
+ * `--route`, the routes with nothing to look at are counted in one line instead of listed.
  */
 export async function statusCommand(
   stack: StackTarget,
@@ -116,14 +130,24 @@ export async function statusCommand(
     return 0;
   }
   output.out(status.stack);
-  output.out(formatTable(COLUMNS, status.routes));
+  const shown =
+    options.route === undefined && status.routes.length > ONE_SCREEN_ROUTES
+      ? status.routes.filter(needsALook)
+      : status.routes;
+  if (shown.length > 0) output.out(formatTable(COLUMNS, shown));
+  if (shown.length < status.routes.length) {
+    output.out(
+      `${status.routes.length - shown.length} of ${status.routes.length} routes idle (nothing waiting, in flight or dead-lettered; running): ` +
+        "gd status --route '<glob>' lists them, e.g. --route 'orders-*'",
+    );
+  }
   if (status.routes.some((row) => row.ageMethod === 'not-measured')) {
     output.out('OLDEST: not measured locally; --peek measures it (counts as a receive of up to 10 messages)');
   }
   if (status.routes.some((row) => row.ageMethod === 'cloudwatch')) {
     output.out("OLDEST: CloudWatch's ApproximateAgeOfOldestMessage, latest minute reported");
   }
-  for (const row of status.routes) {
+  for (const row of shown) {
     if (row.breaker) output.out(describeBreaker(row.route, row.breaker, row.paused));
   }
   if (status.unroutableFailover > 0) {

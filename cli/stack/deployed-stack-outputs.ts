@@ -1,13 +1,11 @@
 import type { Output as StackOutput } from '@aws-sdk/client-cloudformation';
 import {
-  parseBreakerOutput,
-  ROUTE_NAMES_SEPARATOR,
-  ROUTE_OUTPUT,
-  type RouteOutput,
-  routeOutputKey,
+  isRouteGroupOutputKey,
+  parseRouteGroupOutput,
   STACK_OUTPUT,
 } from '../../shared/config/stack-outputs.js';
 import { describeError } from '../../shared/errors.js';
+import { forwarderFunctionName, queueNames } from '../../shared/resource-names.js';
 import { StackAccessError } from '../errors.js';
 import type { RouteTarget } from './stack-target.js';
 
@@ -51,13 +49,25 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     const value = values.get(key)?.trim();
     return value ? value : undefined;
   };
-  const routeNames = read(STACK_OUTPUT.ROUTE_NAMES)
-    .split(ROUTE_NAMES_SEPARATOR)
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
+  const prefix = read(STACK_OUTPUT.RESOURCE_PREFIX);
+  const urlBase = read(STACK_OUTPUT.QUEUE_URL_BASE);
+  const continuingDeliveryPrefix = optional(STACK_OUTPUT.CONTINUING_DELIVERY_ARN_PREFIX);
   const apiKeyId = optional(STACK_OUTPUT.API_KEY_ID);
   const archiveBucketName = optional(STACK_OUTPUT.ARCHIVE_BUCKET_NAME);
   const payloadBucketName = optional(STACK_OUTPUT.PAYLOAD_BUCKET_NAME);
+  // One output a nested stack of routes; everything else of a route is derived from its name.
+  const entries = [...values]
+    .filter(([key]) => isRouteGroupOutputKey(key))
+    .flatMap(([key, value]) => {
+      const routes = parseRouteGroupOutput(value);
+      if (!routes) {
+        throw new StackAccessError(
+          `stack ${stackName}'s output ${key} is not a list of routes (got ${JSON.stringify(value.slice(0, 80))}); redeploy it with \`npm run deploy\``,
+        );
+      }
+      return routes;
+    })
+    .sort((a, b) => a.name.localeCompare(b.name));
   const parsed: DeployedStackOutputs = {
     apiUrl: read(STACK_OUTPUT.API_URL),
     ...(apiKeyId ? { apiKeyId } : {}),
@@ -66,28 +76,21 @@ export function parseStackOutputs(stackName: string, outputs: readonly StackOutp
     drainerFunctionName: read(STACK_OUTPUT.DRAINER_FUNCTION_NAME),
     ...(archiveBucketName ? { archiveBucketName } : {}),
     ...(payloadBucketName ? { payloadBucketName } : {}),
-    routes: routeNames.map((name) => {
-      const key = (output: RouteOutput) => routeOutputKey(name, output);
-      const continuingDeliveryArn = optional(key(ROUTE_OUTPUT.CONTINUING_DELIVERY_ARN));
-      const signingSecretId = optional(key(ROUTE_OUTPUT.SIGNING_SECRET_ID));
-      const breakerOutput = optional(key(ROUTE_OUTPUT.BREAKER));
-      const breaker = breakerOutput === undefined ? undefined : parseBreakerOutput(breakerOutput);
-      if (breakerOutput !== undefined && !breaker) {
-        throw new StackAccessError(
-          `stack ${stackName}'s output ${key(ROUTE_OUTPUT.BREAKER)} is not circuit breaker settings ` +
-            `(got ${JSON.stringify(breakerOutput)}); redeploy it with \`npm run deploy\``,
-        );
-      }
+    routes: entries.map((entry) => {
+      const named = { name: entry.name, ...(entry.ordered ? { ordering: true } : {}) };
+      const names = queueNames(prefix, named);
       return {
-        name,
-        path: read(key(ROUTE_OUTPUT.ROUTE_PATH)),
-        queueUrl: read(key(ROUTE_OUTPUT.QUEUE_URL)),
-        dlqUrl: read(key(ROUTE_OUTPUT.DLQ_URL)),
-        forwarderFunctionName: read(key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)),
-        eventSourceMappingId: read(key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)),
-        ...(signingSecretId ? { signingSecretId } : {}),
-        ...(continuingDeliveryArn ? { continuingDeliveryArn } : {}),
-        ...(breaker ? { breaker } : {}),
+        name: entry.name,
+        path: entry.path,
+        queueUrl: `${urlBase}${names.deliveryQueue}`,
+        dlqUrl: `${urlBase}${names.deadLetterQueue}`,
+        forwarderFunctionName: forwarderFunctionName(prefix, named),
+        eventSourceMappingId: entry.mapping,
+        ...(entry.signingSecret ? { signingSecretId: entry.signingSecret } : {}),
+        ...(continuingDeliveryPrefix
+          ? { continuingDeliveryArn: `${continuingDeliveryPrefix}${entry.name}` }
+          : {}),
+        ...(entry.breaker ? { breaker: entry.breaker } : {}),
       };
     }),
   };

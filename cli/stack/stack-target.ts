@@ -168,7 +168,22 @@ export function findRoute(stack: StackTarget, name: string): RouteTarget {
   return route;
 }
 
-/** The routes a command acts on: the one `--route` names, or all of them. */
+/**
+ * The routes a command acts on: all of them, the one `--route` names, or those its glob matches
+ * (`*` any characters, `?` one; a route name holds neither).
+ */
 export function selectRoutes(stack: StackTarget, name: string | undefined): readonly RouteTarget[] {
-  return name === undefined ? stack.routes : [findRoute(stack, name)];
+  if (name === undefined) return stack.routes;
+  if (!/[*?]/.test(name)) return [findRoute(stack, name)];
+  const pattern = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\-]/g, '\\$&')
+      .replaceAll('*', '.*')
+      .replaceAll('?', '.')}$`,
+  );
+  const matched = stack.routes.filter((route) => pattern.test(route.name));
+  if (matched.length === 0) {
+    throw new UsageError(`no route matches '${name}'; this stack has ${stack.routes.length} route(s)`);
+  }
+  return matched;
 }

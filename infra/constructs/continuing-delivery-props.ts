@@ -79,6 +79,20 @@ export interface ContinuingDeliveryProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * The stack's resource prefix. With it, every route's state machine is named from it
+   * (`<prefix>_cd_<route>`), is created beside its route (in the route's nested stack, when the route
+   * is a construct there) and runs as one role shared by all of them, granted on the routes' queues by
+   * their name patterns: one resource a route (two with a schedule) instead of four, and an operator
+   * policy that names them all by one pattern.
+   * @default - a role of each state machine's own, granted on its route's queues, in this construct
+   */
+  readonly namePrefix?: string;
+  /**
+   * Whether the state machines record X-Ray traces (billed per trace).
+   * @default true
+   */
+  readonly tracing?: boolean;
 }
 
 /** The waits of every round, in seconds, as validated. */

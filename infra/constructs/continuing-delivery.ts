@@ -1,7 +1,9 @@
-import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
+// Over 300 lines: the continuing-delivery state machine, state by state, with what it may do, reads as
+// one definition; its props (continuing-delivery-props.ts) and shared roles (-roles.ts) are apart.
+import { Aws, Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import { Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
-import type { Grant, IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Grant, IGrantable, Role } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import {
   Choice,
@@ -25,6 +27,7 @@ import { ACTIVE_MOVE_TASK_STATUSES } from '../../shared/aws/message-move-tasks.j
 import { COMPONENT, COMPONENT_TAG, ROUTE_TAG } from '../../shared/config/component-tags.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { ConfigurationError } from '../../shared/errors.js';
+import { continuingDeliveryName, queueNamePatterns } from '../../shared/resource-names.js';
 import {
   CONTINUING_DELIVERY_DEFAULTS,
   type ContinuingDeliveryProps,
@@ -33,6 +36,13 @@ import {
   type RedriveRoute,
   type WaitPlan,
 } from './continuing-delivery-props.js';
+import {
+  acknowledgeUntraced,
+  queuePatternArn,
+  scheduleTarget,
+  sharedScheduleRole,
+  sharedStateMachineRole,
+} from './continuing-delivery-roles.js';
 import { definedOnly } from './defined-props.js';
 
 /** The continuing-delivery workflow of one route. */
@@ -57,6 +67,11 @@ export class ContinuingDelivery extends Construct {
   public readonly routes: readonly ContinuingDeliveryRoute[];
   /** Execution logs of every route's state machine. */
   public readonly logGroup: LogGroup;
+  /** The role every state machine runs as, with {@link ContinuingDeliveryProps.namePrefix}. */
+  public readonly sharedRole?: Role;
+  /** A route's state machine ARN is this followed by its name, with {@link ContinuingDeliveryProps.namePrefix}. */
+  public readonly arnPrefix?: string;
+  private readonly scheduleRole?: Role;
 
   constructor(scope: Construct, id: string, props: ContinuingDeliveryProps) {
     super(scope, id);
@@ -67,16 +82,25 @@ export class ContinuingDelivery extends Construct {
       retention: settings.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    if (props.namePrefix !== undefined) {
+      this.arnPrefix = `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:stateMachine:${props.namePrefix}_cd_`;
+      this.sharedRole = sharedStateMachineRole(this, props.namePrefix, props.notificationTopic);
+      if (props.schedule) this.scheduleRole = sharedScheduleRole(this, props.namePrefix, this.arnPrefix);
+    }
     this.routes = props.routes.map((route) => {
-      const stateMachine = this.createStateMachine(route, plan, props);
+      // Beside its route (in the route's nested stack) when the role is shared.
+      const parent = this.sharedRole && route instanceof Construct ? route : this;
+      const stateMachine = this.createStateMachine(parent, route, plan, props);
       const rule = props.schedule
-        ? new Rule(this, `${routeOutputPrefix(route.route.name)}Schedule`, {
+        ? new Rule(parent, `${routeOutputPrefix(route.route.name)}Schedule`, {
             description: `Starts continuing delivery (DLQ redrive with growing waits) of route ${route.route.name}`,
             schedule: props.schedule,
             targets: [
-              new SfnStateMachine(stateMachine, {
-                input: RuleTargetInput.fromObject({ startedBy: 'schedule' }),
-              }),
+              this.scheduleRole
+                ? scheduleTarget(stateMachine, this.scheduleRole)
+                : new SfnStateMachine(stateMachine, {
+                    input: RuleTargetInput.fromObject({ startedBy: 'schedule' }),
+                  }),
             ],
           })
         : undefined;
@@ -104,6 +128,7 @@ export class ContinuingDelivery extends Construct {
   }
 
   private createStateMachine(
+    parent: Construct,
     route: RedriveRoute,
     plan: WaitPlan,
     props: ContinuingDeliveryProps,
@@ -111,7 +136,12 @@ export class ContinuingDelivery extends Construct {
     const name = route.route.name;
     const id = routeOutputPrefix(name);
     const dlq = route.deadLetterQueue;
-    const scope = new Construct(this, id);
+    const scope = new Construct(parent, parent === this ? id : 'ContinuingDelivery');
+    const shared = this.sharedRole !== undefined && props.namePrefix !== undefined;
+    // Shared role: the tasks name the DLQs by pattern, so its statements are the same for every route.
+    const dlqResource = shared
+      ? queuePatternArn(queueNamePatterns(props.namePrefix as string).deadLetterQueues)
+      : dlq.queueArn;
 
     const start = new Pass(scope, 'Start', {
       comment: 'Round 0 with the initial wait; the execution input is not used',
@@ -122,7 +152,7 @@ export class ContinuingDelivery extends Construct {
       service: 'sqs',
       action: 'getQueueAttributes',
       parameters: { QueueUrl: dlq.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] },
-      iamResources: [dlq.queueArn],
+      iamResources: [dlqResource],
       iamAction: 'sqs:GetQueueAttributes',
       resultSelector: { 'depth.$': 'States.StringToJson($.Attributes.ApproximateNumberOfMessages)' },
       resultPath: '$.dlq',
@@ -146,7 +176,7 @@ export class ContinuingDelivery extends Construct {
       service: 'sqs',
       action: 'startMessageMoveTask',
       parameters: moveParameters,
-      iamResources: [dlq.queueArn],
+      iamResources: [dlqResource],
       iamAction: 'sqs:StartMessageMoveTask',
       resultSelector: { 'taskHandle.$': '$.TaskHandle' },
       resultPath: '$.move',
@@ -160,7 +190,7 @@ export class ContinuingDelivery extends Construct {
       service: 'sqs',
       action: 'listMessageMoveTasks',
       parameters: { SourceArn: dlq.queueArn, MaxResults: 1 },
-      iamResources: [dlq.queueArn],
+      iamResources: [dlqResource],
       iamAction: 'sqs:ListMessageMoveTasks',
       resultSelector: { 'tasks.$': '$.Results' },
       resultPath: '$.moveTasks',
@@ -247,11 +277,19 @@ export class ContinuingDelivery extends Construct {
       comment: `Continuing delivery of route ${name}: redrive its DLQ with growing waits, at most ${plan.maxRounds} times`,
       definitionBody: DefinitionBody.fromChainable(start.next(countDeadLetters)),
       timeout: Duration.seconds(plan.worstCaseSeconds).plus(EXECUTION_MARGIN),
-      tracingEnabled: true,
+      tracingEnabled: props.tracing ?? true,
+      ...(shared && this.sharedRole
+        ? {
+            role: this.sharedRole,
+            stateMachineName: continuingDeliveryName(props.namePrefix as string, name),
+          }
+        : {}),
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
     Tags.of(stateMachine).add(COMPONENT_TAG, COMPONENT.CONTINUING_DELIVERY);
     Tags.of(stateMachine).add(ROUTE_TAG, name);
+    if (props.tracing === false) acknowledgeUntraced(stateMachine);
+    if (shared) return stateMachine;
     // The move task reads and deletes on the DLQ and sends to the queue with the caller's rights
     // (StartMessageMoveTask's documented permissions); nothing else of either queue.
     dlq.grant(stateMachine, 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes');

@@ -113,6 +113,18 @@ export interface DeliveryApiProps {
    */
   readonly apiCloudWatchRole?: boolean;
   /**
+   * API Gateway's detailed metrics (per method, billed as custom metrics: "Amazon API Gateway
+   * dimensions and metrics", https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html).
+   * The stage's own metrics are free and always there.
+   * @default false
+   */
+  readonly detailedMetrics?: boolean;
+  /**
+   * Active X-Ray tracing of the stage (billed per trace recorded).
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
    * The API's name. API Gateway's metrics (and the 5xx alarms on them) are keyed by it, so two
    * stacks in one account need different names.
    * @default - the stack name
@@ -214,8 +226,8 @@ export class DeliveryApi extends Construct {
         ...logging,
         throttlingRateLimit: props.stageThrottle.rateLimit,
         throttlingBurstLimit: props.stageThrottle.burstLimit,
-        tracingEnabled: true,
-        metricsEnabled: true,
+        tracingEnabled: props.tracing ?? false,
+        metricsEnabled: props.detailedMetrics ?? false,
       },
     });
     for (const { type, error, headers } of GATEWAY_RESPONSES) {

@@ -1,16 +1,29 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { IStage } from 'aws-cdk-lib/aws-apigateway';
 import {
+  AlarmStatusWidget,
+  Dashboard,
+  DashboardVariable,
+  DefaultValue,
   GraphWidget,
+  type IAlarm,
   type IMetric,
   type IWidget,
+  Metric,
   type MetricOptions,
   SingleValueWidget,
   TextWidget,
+  Values,
+  VariableInputType,
+  VariableType,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
 import { METRIC, type MetricName } from '../../shared/metrics.js';
+import { forwarderFunctionName, queueNames } from '../../shared/resource-names.js';
 import type { MonitoredRoute } from './delivery-alarms.js';
+import { overviewWidgets } from './delivery-dashboard-overview.js';
 import { deliveryMetric } from './delivery-metric.js';
 
 /**
@@ -31,8 +44,37 @@ export function routeWidgets(
   route: MonitoredRoute,
   apiStage: IStage | undefined,
   period: Duration,
+  prefix?: string,
 ): IWidget[] {
   const name = route.route.name;
+  // With the stack's prefix, the route's queues and forwarder by their derived names: no reference
+  // into the route's nested stack, and what the route selector swaps for another route's.
+  const derived = prefix === undefined ? undefined : queueNames(prefix, route.route);
+  const sqs = (queue: IQueue, queueName: string | undefined, metricName: string, label: string) =>
+    queueName === undefined
+      ? queue.metric(metricName, { period, statistic: 'Maximum', label })
+      : new Metric({
+          namespace: 'AWS/SQS',
+          metricName,
+          dimensionsMap: { QueueName: queueName },
+          period,
+          statistic: 'Maximum',
+          label,
+        });
+  const queue = (metricName: string, label: string) =>
+    sqs(route.queue, derived?.deliveryQueue, metricName, label);
+  const functionName = prefix === undefined ? undefined : forwarderFunctionName(prefix, route.route);
+  const fn = (metricName: string, statistic: string, label: string) =>
+    functionName === undefined
+      ? route.forwarderFunction.metric(metricName, { period, statistic, label })
+      : new Metric({
+          namespace: 'AWS/Lambda',
+          metricName,
+          dimensionsMap: { FunctionName: functionName },
+          period,
+          statistic,
+          label,
+        });
   const m = (metric: MetricName, label: string) => metricForRoute(period, metric, name, { label });
   const ingestRight: IMetric[] = [
     m(METRIC.REJECTED, '4xx rejected'),
@@ -44,7 +86,6 @@ export function routeWidgets(
       route.method.metricServerError(apiStage, { period, label: 'API 5XXError' }),
     );
   }
-  const fn = route.forwarderFunction;
   return [
     new TextWidget({ markdown: `## Route \`${name}\``, width: 24, height: 1 }),
     new GraphWidget({
@@ -59,24 +100,10 @@ export function routeWidgets(
     new GraphWidget({
       title: `${name}: delivery queue`,
       left: [
-        route.queue.metricApproximateNumberOfMessagesVisible({
-          period,
-          statistic: 'Maximum',
-          label: 'waiting',
-        }),
-        route.queue.metricApproximateNumberOfMessagesNotVisible({
-          period,
-          statistic: 'Maximum',
-          label: 'in flight',
-        }),
+        queue('ApproximateNumberOfMessagesVisible', 'waiting'),
+        queue('ApproximateNumberOfMessagesNotVisible', 'in flight'),
       ],
-      right: [
-        route.queue.metricApproximateAgeOfOldestMessage({
-          period,
-          statistic: 'Maximum',
-          label: 'oldest age (s)',
-        }),
-      ],
+      right: [queue('ApproximateAgeOfOldestMessage', 'oldest age (s)')],
       width: 6,
     }),
     new GraphWidget({
@@ -92,25 +119,23 @@ export function routeWidgets(
     new SingleValueWidget({
       title: `${name}: DLQ depth`,
       metrics: [
-        route.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period,
-          statistic: 'Maximum',
-          label: 'dead letters',
-        }),
+        sqs(
+          route.deadLetterQueue,
+          derived?.deadLetterQueue,
+          'ApproximateNumberOfMessagesVisible',
+          'dead letters',
+        ),
       ],
       width: 6,
       height: 3,
     }),
     new GraphWidget({
       title: `${name}: forwarder`,
-      left: [
-        fn.metricDuration({ period, statistic: 'p99', label: 'duration p99' }),
-        fn.metricDuration({ period, statistic: 'Average', label: 'duration avg' }),
-      ],
+      left: [fn('Duration', 'p99', 'duration p99'), fn('Duration', 'Average', 'duration avg')],
       right: [
-        fn.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
-        fn.metric('ConcurrentExecutions', { period, statistic: 'Maximum', label: 'concurrency' }),
-        fn.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
+        fn('Errors', 'Sum', 'errors'),
+        fn('ConcurrentExecutions', 'Maximum', 'concurrency'),
+        fn('Throttles', 'Sum', 'throttles'),
       ],
       width: 12,
     }),
@@ -179,4 +204,72 @@ export function failoverWidgets(drainer: IFunction | undefined, period: Duration
     );
   }
   return widgets;
+}
+
+/** An alarm status widget shows at most 100 alarms (CloudWatch's dashboard body structure). */
+export const MAX_ALARMS_PER_WIDGET = 100;
+
+/** What the dashboard is made of. */
+export interface DeliveryDashboardProps {
+  readonly routes: readonly MonitoredRoute[];
+  /** The alarms its status widget shows. */
+  readonly alarms: readonly IAlarm[];
+  /** Whether those are all the alarms (else the stack-wide ones: a widget holds 100). */
+  readonly allAlarmsShown: boolean;
+  readonly period: Duration;
+  readonly dashboardName?: string;
+  readonly apiStage?: IStage;
+  readonly drainer?: IFunction;
+  /** The stack's prefix: the overview of every route, and derived names in the route's widgets. */
+  readonly namePrefix?: string;
+}
+
+/**
+ * The dashboard: an overview of every route at once, then one set of per-route widgets with a
+ * route selector (a dashboard of one row a route would pass CloudWatch's widgets a dashboard long
+ * before 200 routes; picking a route replaces the first route's name wherever the per-route widgets
+ * hold it: its queues, forwarder and metrics), then failover.
+ */
+export function deliveryDashboard(scope: Construct, props: DeliveryDashboardProps): Dashboard {
+  const [first] = props.routes;
+  const selected = first?.route.name ?? '';
+  const dashboard = new Dashboard(scope, 'Dashboard', {
+    dashboardName: props.dashboardName,
+    defaultInterval: Duration.hours(3),
+    variables: first
+      ? [
+          new DashboardVariable({
+            id: 'route',
+            label: 'Route',
+            type: VariableType.PATTERN,
+            inputType: VariableInputType.SELECT,
+            value: selected,
+            values: Values.fromValues(...props.routes.map((route) => ({ value: route.route.name }))),
+            defaultValue: DefaultValue.value(selected),
+          }),
+        ]
+      : [],
+  });
+  dashboard.addWidgets(
+    new TextWidget({
+      markdown:
+        '# Guaranteed delivery\nAll routes first, then the route picked in **Route** above: ingest → queue → forwarder → backend. ' +
+        'Runbook: `npx gd status`, `npx gd dlq list --route R`, `npx gd redrive --route R`, `npx gd drain`.',
+      width: 24,
+      height: 2,
+    }),
+  );
+  dashboard.addWidgets(
+    new AlarmStatusWidget({
+      title: props.allAlarmsShown ? 'Alarms' : 'Alarms (stack-wide; every route alarm: CloudWatch > Alarms)',
+      alarms: [...props.alarms],
+      width: 24,
+      height: 4,
+    }),
+  );
+  if (props.namePrefix !== undefined)
+    dashboard.addWidgets(...overviewWidgets(props.namePrefix, props.period));
+  if (first) dashboard.addWidgets(...routeWidgets(first, props.apiStage, props.period, props.namePrefix));
+  dashboard.addWidgets(...failoverWidgets(props.drainer, props.period));
+  return dashboard;
 }

@@ -10,6 +10,12 @@ import { COMPONENT_TAG, ROUTE_TAG } from '../../shared/config/component-tags.js'
 import { ENV } from '../../shared/config/env-names.js';
 import { ConfigurationError } from '../../shared/errors.js';
 
+/**
+ * Context key (set on the stack) that turns active X-Ray tracing of every function on or off at once
+ * (operations' TRACING; active tracing is billed per trace recorded).
+ */
+export const TRACING_CONTEXT = 'guaranteed-delivery:tracing';
+
 /** The repository root: entries, the lock file and esbuild's working directory are all resolved from it. */
 const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -145,7 +151,8 @@ export class DeliveryFunction extends NodejsFunction {
       architecture: Architecture.ARM_64,
       memorySize,
       timeout: props.timeout ?? DEFAULT_TIMEOUT,
-      tracing: Tracing.ACTIVE,
+      // Active X-Ray only when the stack asks for it (TRACING=active): Lambda's default otherwise.
+      ...(scope.node.tryGetContext(TRACING_CONTEXT) === true ? { tracing: Tracing.ACTIVE } : {}),
       role,
       logGroup,
       ...(props.functionName ? { functionName: props.functionName } : {}),
@@ -192,6 +199,7 @@ export class DeliveryFunction extends NodejsFunction {
     if (props.route !== undefined) Tags.of(this).add(ROUTE_TAG, props.route, functionOnly);
     logGroup.grantWrite(role);
     // Scoped to this role; the infra tests pin every grant, so no other wildcard can hide behind it.
+    if (scope.node.tryGetContext(TRACING_CONTEXT) !== true) return;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

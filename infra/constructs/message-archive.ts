@@ -43,6 +43,13 @@ export interface MessageArchiveProps {
    * @default ARCHIVE_EXPIRATION_DAYS (365)
    */
   readonly expirationDays?: number;
+  /**
+   * Whether each queue gets its "nearing retention" alarm. Without them the route's dead-letter and
+   * oldest-message alarms fire long before (on any dead letter; after minutes of waiting), and the
+   * archiver archives all the same: two alarms a route saved (ROUTE_ALARMS=essential).
+   * @default true
+   */
+  readonly retentionAlarms?: boolean;
 }
 
 /**
@@ -149,7 +156,7 @@ export class MessageArchive extends Construct {
     });
 
     const alarms: Alarm[] = [];
-    for (const route of props.routes) {
+    for (const route of props.retentionAlarms === false ? [] : props.routes) {
       const name = route.route.name;
       // A DLQ's alarm is on the age CloudWatch reports, which on a standard DLQ counts from a dead
       // letter's move, not from its first arrival as its retention does (deadLetterThresholds).
@@ -166,8 +173,9 @@ export class MessageArchive extends Construct {
         },
       ];
       for (const { source, queue, thresholds } of watched) {
+        // Beside its route (in the route's nested stack): adding a route changes its own group only.
         const alarm = new Alarm(
-          this,
+          route,
           `${route.node.id}${source === 'delivery-queue' ? 'Queue' : 'Dlq'}NearingRetention`,
           {
             alarmDescription:

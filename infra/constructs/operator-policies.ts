@@ -4,7 +4,7 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { queueNamePatterns } from '../../shared/resource-names.js';
+import { queueNamePatterns, signingSecretPattern } from '../../shared/resource-names.js';
 import type { ContinuingDelivery } from './continuing-delivery.js';
 import type { DeliveryRoute } from './delivery-route.js';
 
@@ -54,12 +54,54 @@ export class OperatorPolicies extends Construct {
     const deadLetterQueues = patterns
       ? [patternArn(patterns.deadLetterQueues)]
       : props.routes.map((route) => route.deadLetterQueue.queueArn);
-    const mappings = props.routes.map((route) => route.eventSourceMapping.eventSourceMappingArn);
+    // With the prefix, nothing below grows with the routes: a managed policy holds at most 6,144
+    // characters ("IAM and AWS STS quotas"), which one ARN a route used up at about 17 routes.
+    // Mappings by the function they feed: Lambda's lambda:FunctionArn condition key applies to
+    // Get/Update/DeleteEventSourceMapping ("Resources and conditions for Lambda actions",
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+    const mappingStatement = (actions: string[]) =>
+      props.namePrefix
+        ? new PolicyStatement({
+            actions,
+            resources: [`arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-source-mapping:*`],
+            conditions: {
+              ArnLike: {
+                'lambda:FunctionArn': `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${props.namePrefix}_fwd_*`,
+              },
+            },
+          })
+        : new PolicyStatement({
+            actions,
+            resources: props.routes.map((route) => route.eventSourceMapping.eventSourceMappingArn),
+          });
     const tables = [props.messageTable.tableArn, props.failoverTable.tableArn];
-    const stateMachines = props.continuingDelivery?.routes.map((route) => route.stateMachine) ?? [];
-    const signingSecrets = props.routes.flatMap((route) =>
-      route.signingSecret ? [route.signingSecret.secretArn] : [],
-    );
+    const continuing = props.continuingDelivery;
+    const sharedMachines = continuing?.arnPrefix !== undefined;
+    const stateMachines = sharedMachines ? [] : (continuing?.routes.map((route) => route.stateMachine) ?? []);
+    const machineArns = sharedMachines
+      ? [`${continuing?.arnPrefix}*`]
+      : stateMachines.map((machine) => machine.stateMachineArn);
+    const executionArns = sharedMachines
+      ? [`arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${props.namePrefix}_cd_*:*`]
+      : stateMachines.map(
+          (machine) =>
+            `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${machine.stateMachineName}:*`,
+        );
+    // Generated signing secrets by their derived names; a secret the routes file names, as given.
+    const generatedSecrets =
+      props.namePrefix !== undefined && props.routes.some((r) => r.route.signing && !r.route.signing.secret);
+    const signingSecrets = [
+      ...(generatedSecrets
+        ? [
+            `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:${signingSecretPattern(props.namePrefix as string)}`,
+          ]
+        : []),
+      ...props.routes.flatMap((route) =>
+        route.signingSecret && (props.namePrefix === undefined || route.route.signing?.secret)
+          ? [route.signingSecret.secretArn]
+          : [],
+      ),
+    ];
 
     this.readOnly = new ManagedPolicy(this, 'ReadOnly', {
       description: `gd's read-only commands on stack ${stack.stackName}: status, dlq list/show (large bodies too), message, archive list`,
@@ -78,7 +120,7 @@ export class OperatorPolicies extends Construct {
           actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'],
           resources: deadLetterQueues,
         }),
-        new PolicyStatement({ actions: ['lambda:GetEventSourceMapping'], resources: mappings }),
+        mappingStatement(['lambda:GetEventSourceMapping']),
         // Status records and breaker items (message table), a message's failover item.
         new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: tables }),
         // gd message looks for an id still in the failover table through its age index.
@@ -98,16 +140,13 @@ export class OperatorPolicies extends Construct {
               }),
             ]
           : []),
-        ...(stateMachines.length > 0
+        ...(executionArns.length > 0
           ? [
               new PolicyStatement({
                 actions: ['states:DescribeExecution'],
                 // Pseudo parameters rather than stack.formatArn: the ARN (and so the acknowledged
                 // finding below) is the same whether or not the stack is bound to a region.
-                resources: stateMachines.map(
-                  (machine) =>
-                    `arn:${Aws.PARTITION}:states:${Aws.REGION}:${Aws.ACCOUNT_ID}:execution:${machine.stateMachineName}:*`,
-                ),
+                resources: executionArns,
               }),
             ]
           : []),
@@ -132,19 +171,14 @@ export class OperatorPolicies extends Construct {
         }),
         new PolicyStatement({ actions: ['sqs:SendMessage'], resources: queues }),
         // pause / resume: the route's event source mapping, and the pause noted on its breaker item.
-        new PolicyStatement({ actions: ['lambda:UpdateEventSourceMapping'], resources: mappings }),
+        mappingStatement(['lambda:UpdateEventSourceMapping']),
         new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [props.messageTable.tableArn] }),
         new PolicyStatement({
           actions: ['lambda:InvokeFunction'],
           resources: [props.drainerFunction.functionArn],
         }),
-        ...(stateMachines.length > 0
-          ? [
-              new PolicyStatement({
-                actions: ['states:StartExecution'],
-                resources: stateMachines.map((machine) => machine.stateMachineArn),
-              }),
-            ]
+        ...(machineArns.length > 0
+          ? [new PolicyStatement({ actions: ['states:StartExecution'], resources: machineArns })]
           : []),
         ...(signingSecrets.length > 0
           ? [
@@ -193,6 +227,34 @@ export class OperatorPolicies extends Construct {
           "Following gd keep-trying's executions: their names are made at start, under this state machine only.",
       })),
     );
+    if (props.namePrefix !== undefined) {
+      const prefix = props.namePrefix;
+      for (const policy of [this.readOnly, this.operator]) {
+        Validations.of(policy).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:event-source-mapping:*]',
+          reason: `Event source mapping ids are made at deploy time: only the mappings of this stack's forwarders (${prefix}_fwd_*), by the lambda:FunctionArn condition.`,
+        });
+      }
+      if (sharedMachines) {
+        Validations.of(this.readOnly).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${prefix}_cd_*:*]`,
+          reason:
+            "Following gd keep-trying's executions: their names are made at start, under this stack's state machines only.",
+        });
+        Validations.of(this.operator).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${prefix}_cd_*]`,
+          reason:
+            "gd keep-trying starts any route's continuing delivery: this stack's state machines, named <prefix>_cd_<route>.",
+        });
+      }
+      if (generatedSecrets) {
+        Validations.of(this.operator).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${signingSecretPattern(prefix)}]`,
+          reason:
+            "gd signing show and rotate: this stack's generated signing secrets, named <prefix>/<route>/signing.",
+        });
+      }
+    }
     Validations.of(this.readOnly).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${logicalId(props.failoverTable)}.Arn>/index/*]`,
       reason: "gd message finds an id still in the failover table through the table's indexes.",

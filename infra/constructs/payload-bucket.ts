@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -70,9 +70,24 @@ export class PayloadBucket extends Construct {
     return routes.map((route) => this.bucket.arnForObjects(`${payloadPrefix(route)}*`));
   }
 
-  /** s3:PutObject under each route's prefix: the ingest, which writes a body before storing its message. */
-  grantPutPayloads(grantee: IGrantable, routes: readonly string[]): Grant {
-    return this.grantUnderPrefixes(grantee, 's3:PutObject', routes);
+  /**
+   * s3:PutObject on every route's objects: the ingest, which serves every route and writes a body
+   * before storing its message. One statement, not one per route prefix, which would grow the
+   * ingest's policy with the routes past IAM's 6,144 characters of a managed policy (21,094 at 200
+   * routes; "IAM and AWS STS quotas", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+   */
+  grantPutPayloads(grantee: IGrantable): Grant {
+    const grant = Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: [this.bucket.arnForObjects('*')],
+    });
+    this.acknowledgeObjects(
+      grantee,
+      ['*'],
+      "One object per large body, keyed by route, message id and SHA-256; the ingest serves every route, so its grant is the bucket's objects.",
+    );
+    return grant;
   }
 
   /** s3:GetObject under each route's prefix: a route's forwarder, which sends its large bodies. */
@@ -82,21 +97,27 @@ export class PayloadBucket extends Construct {
 
   private grantUnderPrefixes(grantee: IGrantable, action: string, routes: readonly string[]): Grant {
     const grant = Grant.addToPrincipal({ grantee, actions: [action], resourceArns: this.objectsOf(routes) });
-    this.acknowledgePerObject(grantee, routes);
+    this.acknowledgeObjects(
+      grantee,
+      routes.map((route) => `${payloadPrefix(route)}*`),
+      'One object per large body, keyed by route, message id and SHA-256: the keys are not known in advance; the grant names the route prefix.',
+    );
     return grant;
   }
 
-  /** cdk-nag's finding on each route prefix's wildcard, acknowledged on the grantee's role. */
-  private acknowledgePerObject(grantee: IGrantable, routes: readonly string[]): void {
+  /** cdk-nag's finding on each object wildcard (`<bucket>/<pattern>`), acknowledged on the grantee's role. */
+  private acknowledgeObjects(grantee: IGrantable, patterns: readonly string[], reason: string): void {
     const principal = grantee.grantPrincipal;
     if (!(principal instanceof Construct)) return;
+    // As cdk-nag names the bucket in the grantee's template: the bucket's Arn attribute in its own
+    // stack, the parameter CDK passes it as in a nested stack (a route's forwarder in its group).
     const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as never);
+    const inOwnStack = Stack.of(principal) === Stack.of(this);
+    const bucket = inOwnStack
+      ? `${bucketId}.Arn`
+      : `referenceto${Names.nodeUniqueId((this.bucket.node.defaultChild as Construct).node)}Arn`;
     Validations.of(principal).acknowledge(
-      ...routes.map((route) => ({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${payloadPrefix(route)}*]`,
-        reason:
-          'One object per large body, keyed by route, message id and SHA-256: the keys are not known in advance; the grant names the route prefix.',
-      })),
+      ...patterns.map((pattern) => ({ id: `AwsSolutions-IAM5[Resource::<${bucket}>/${pattern}]`, reason })),
     );
   }
 }

@@ -31,7 +31,31 @@ export const OPS_ENV = {
   ARCHIVE_MARGIN_SECONDS: 'ARCHIVE_MARGIN_SECONDS',
   /** How often the archiver looks for messages nearing retention, in seconds (AWS: whole minutes). */
   ARCHIVE_INTERVAL_SECONDS: 'ARCHIVE_INTERVAL_SECONDS',
+  /** Which alarms each route gets: `essential` (dead letters, oldest message), `all` or `none`. */
+  ROUTE_ALARMS: 'ROUTE_ALARMS',
+  /** `true` turns on API Gateway's detailed (per-method) metrics, billed as custom metrics. */
+  API_DETAILED_METRICS: 'API_DETAILED_METRICS',
+  /** `active` records X-Ray traces in the functions, the API stage and the state machines. */
+  TRACING: 'TRACING',
 } as const;
+
+/**
+ * The alarms of each route (docs/front-door-and-billing.md, "What a route costs"): an alarm costs per
+ * month whether or not it ever fires. `essential` keeps the two that say a message is stuck (dead
+ * letters, the oldest waiting message); the stack-wide alarms cover the rest for every route at once.
+ */
+export const ROUTE_ALARM_LEVELS = ['essential', 'all', 'none'] as const;
+export type RouteAlarmLevel = (typeof ROUTE_ALARM_LEVELS)[number];
+
+/** The parts of a deployment that cost money per route or per request, and their defaults. */
+export interface CostOptions {
+  /** @default 'essential' */
+  readonly routeAlarms: RouteAlarmLevel;
+  /** @default false */
+  readonly apiDetailedMetrics: boolean;
+  /** @default false */
+  readonly tracing: boolean;
+}
 
 /** Longest wait a round may use: a week keeps ten rounds well inside Step Functions' one-year limit. */
 export const MAX_REDRIVE_WAIT_SECONDS = 7 * 24 * 3600;
@@ -105,6 +129,7 @@ export interface OperationsConfig {
   readonly oldestMessageAlarmSeconds: number;
   readonly continuingDelivery: ContinuingDeliveryConfig;
   readonly retention: RetentionConfig;
+  readonly cost: CostOptions;
 }
 
 /** What {@link loadOperationsConfig} returns when no variable is set. */
@@ -122,6 +147,7 @@ export const DEFAULT_OPERATIONS_CONFIG: OperationsConfig = {
     archiveMarginSeconds: 2 * 86_400,
     archiveIntervalSeconds: 3600,
   },
+  cost: { routeAlarms: 'essential', apiDetailedMetrics: false, tracing: false },
 };
 
 /** Whole numbers in a variable: `'10'` → 10; anything else is left for zod to reject with the raw value. */
@@ -157,6 +183,19 @@ const envSchema = z.object({
   ).optional(),
   [OPS_ENV.ARCHIVE_MARGIN_SECONDS]: wholeNumber(1, MAX_SQS_RETENTION_SECONDS).optional(),
   [OPS_ENV.ARCHIVE_INTERVAL_SECONDS]: wholeNumber(1, 86_400).optional(),
+  [OPS_ENV.ROUTE_ALARMS]: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(ROUTE_ALARM_LEVELS, { error: `must be one of ${ROUTE_ALARM_LEVELS.join(', ')}` }))
+    .optional(),
+  [OPS_ENV.API_DETAILED_METRICS]: booleanText.optional(),
+  [OPS_ENV.TRACING]: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['active', 'off'], { error: "must be 'active' or 'off'" }))
+    .optional(),
 });
 
 /**
@@ -215,9 +254,15 @@ export function loadOperationsConfig(env: Env): OperationsConfig {
       `${OPS_ENV.ARCHIVE_INTERVAL_SECONDS} (${retention.archiveIntervalSeconds}) must be less than ${OPS_ENV.ARCHIVE_MARGIN_SECONDS} (${retention.archiveMarginSeconds}): a message could expire between two archiver runs`,
     );
   }
+  const costDefaults = DEFAULT_OPERATIONS_CONFIG.cost;
   return {
     alarmEmail: values.ALARM_EMAIL,
     retention,
+    cost: {
+      routeAlarms: values.ROUTE_ALARMS ?? costDefaults.routeAlarms,
+      apiDetailedMetrics: values.API_DETAILED_METRICS ?? costDefaults.apiDetailedMetrics,
+      tracing: values.TRACING === undefined ? costDefaults.tracing : values.TRACING === 'active',
+    },
     oldestMessageAlarmSeconds:
       values.OLDEST_MESSAGE_ALARM_SECONDS ?? DEFAULT_OPERATIONS_CONFIG.oldestMessageAlarmSeconds,
     continuingDelivery,

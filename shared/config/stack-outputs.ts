@@ -1,5 +1,5 @@
+import { z } from 'zod';
 import type { BreakerSettings } from '../circuit-breaker.js';
-import { routeOutputPrefix } from './route-output-prefix.js';
 
 /**
  * The deployed stack's contract with `gd`: its default name and the CloudFormation output keys
@@ -32,8 +32,13 @@ export const STACK_OUTPUT = {
   ARCHIVE_BUCKET_NAME: 'ArchiveBucketName',
   /** The payload bucket of bodies over the claim-check threshold; absent on older stacks. */
   PAYLOAD_BUCKET_NAME: 'PayloadBucketName',
-  /** The route names, joined by {@link ROUTE_NAMES_SEPARATOR}; each has the {@link ROUTE_OUTPUT} keys. */
-  ROUTE_NAMES: 'RouteNames',
+  /**
+   * Start of every route's continuing-delivery state machine ARN (the route's name follows); only
+   * when the stack has continuing delivery (AUTO_REDRIVE is not false).
+   */
+  CONTINUING_DELIVERY_ARN_PREFIX: 'ContinuingDeliveryArnPrefix',
+  /** What a queue's URL starts with (`https://sqs.<region>.<domain>/<account>/`): its name follows. */
+  QUEUE_URL_BASE: 'QueueUrlBase',
   /** Managed policy with what gd's read-only commands need (status, dlq list/show, message, archive list). */
   OPERATOR_READ_ONLY_POLICY_ARN: 'OperatorReadOnlyPolicyArn',
   /** Managed policy with what gd's state-changing commands need on top of the read-only one. */
@@ -43,50 +48,59 @@ export const STACK_OUTPUT = {
   ALARM_TOPIC_ARN: 'AlarmTopicArn',
 } as const;
 
-/** Separator of the route names in the {@link STACK_OUTPUT.ROUTE_NAMES} output. */
-export const ROUTE_NAMES_SEPARATOR = ',';
+/**
+ * The routes are not one output each (a stack has at most 200 outputs, "CloudFormation quotas"): each
+ * nested stack of routes (shared/config/route-groups.ts) writes its routes as one JSON output of this
+ * key, and the stack repeats it as an output named after the group (`RouteGroup07`). Queue URLs and
+ * the forwarder's name are derived from {@link STACK_OUTPUT.RESOURCE_PREFIX} and the route's name.
+ */
+export const ROUTE_GROUP_OUTPUT = 'Routes';
 
-/** Per-route output keys, each written after the route's {@link routeOutputPrefix} (`CateringQueueUrl`). */
-export const ROUTE_OUTPUT = {
-  ROUTE_PATH: 'RoutePath',
-  QUEUE_URL: 'QueueUrl',
-  DLQ_URL: 'DlqUrl',
-  FORWARDER_FUNCTION_NAME: 'ForwarderFunctionName',
-  /** Disabled to pause the route's deliveries, enabled to resume them. */
-  EVENT_SOURCE_MAPPING_ID: 'EventSourceMappingId',
-  /** Only when the stack has continuing delivery (AUTO_REDRIVE is not false). */
-  CONTINUING_DELIVERY_ARN: 'ContinuingDeliveryArn',
+/** The start of {@link routeGroupOutputKey}'s keys. */
+const ROUTE_GROUP_OUTPUT_PREFIX = 'RouteGroup';
+
+/** The output key of a group's routes in the stack: `RouteGroup07`. */
+export function routeGroupOutputKey(group: number): string {
+  return `${ROUTE_GROUP_OUTPUT_PREFIX}${String(group).padStart(2, '0')}`;
+}
+
+/** Whether an output key is one of {@link routeGroupOutputKey}'s. */
+export function isRouteGroupOutputKey(key: string): boolean {
+  return new RegExp(`^${ROUTE_GROUP_OUTPUT_PREFIX}\\d{2}$`).test(key);
+}
+
+/** One route of a group's output. */
+export interface DeployedRouteEntry {
+  readonly name: string;
+  readonly path: string;
+  /** The event source mapping's id: disabled to pause the route's deliveries, enabled to resume them. */
+  readonly mapping: string;
+  /** Present on an ordered route (FIFO queues, `.fifo` at the end of their names). */
+  readonly ordered?: true;
+  /** Only for a route with a circuit breaker: `gd status` shows it, `gd pause` notes the pause on it. */
+  readonly breaker?: BreakerSettings;
   /** Only for a signed route: its signing secret's ARN (or the name it was given), not its value. */
-  SIGNING_SECRET_ID: 'SigningSecretId',
-  /**
-   * Only for a route with a circuit breaker: its settings, {@link breakerOutputValue}. `gd status` shows
-   * the breaker of these routes, and `gd pause` / `gd resume` record the operator's pause for its probe.
-   */
-  BREAKER: 'Breaker',
-} as const;
-
-/** One of {@link ROUTE_OUTPUT}'s keys. */
-export type RouteOutput = (typeof ROUTE_OUTPUT)[keyof typeof ROUTE_OUTPUT];
-
-/** The output key of one route's value: `('order-events', ROUTE_OUTPUT.QUEUE_URL)` → `OrderEventsQueueUrl`. */
-export function routeOutputKey(routeName: string, key: RouteOutput): string {
-  return `${routeOutputPrefix(routeName)}${key}`;
+  readonly signingSecret?: string;
 }
 
-/** The value of a route's {@link ROUTE_OUTPUT.BREAKER} output: its settings as JSON. */
-export function breakerOutputValue(settings: BreakerSettings): string {
-  return JSON.stringify({ failures: settings.failures, probeSeconds: settings.probeSeconds });
-}
+const positive = z.number().int().positive();
+const deployedRouteEntrySchema = z.object({
+  name: z.string().min(1),
+  path: z.string().startsWith('/'),
+  mapping: z.string().min(1),
+  ordered: z.literal(true).optional(),
+  breaker: z.object({ failures: positive, probeSeconds: positive }).optional(),
+  signingSecret: z.string().min(1).optional(),
+});
 
-/** Reads a {@link ROUTE_OUTPUT.BREAKER} output back; undefined when it is not such a value. */
-export function parseBreakerOutput(value: string): BreakerSettings | undefined {
+/** Reads a group's routes output back; undefined when it is not such a value. */
+export function parseRouteGroupOutput(value: string): DeployedRouteEntry[] | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
     return undefined;
   }
-  const { failures, probeSeconds } = (parsed ?? {}) as Record<string, unknown>;
-  const positive = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0;
-  return positive(failures) && positive(probeSeconds) ? { failures, probeSeconds } : undefined;
+  const result = z.array(deployedRouteEntrySchema).safeParse(parsed);
+  return result.success ? (result.data as DeployedRouteEntry[]) : undefined;
 }

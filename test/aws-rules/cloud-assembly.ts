@@ -80,7 +80,11 @@ export function synthesizeRoutesFile(document: unknown, env: Env = {}): Synthesi
   try {
     const { app } = createDeliveryApp(
       { CATERING_SERVICE_EP: TEST_TARGET, DELIVERY_CONFIG: routesFile, ...env },
-      { context: testContext(), outdir: join(outdir, 'cdk.out') },
+      // Asset metadata, as the CDK CLI asks for it: it names each nested stack's template file.
+      {
+        context: { ...testContext(), 'aws:cdk:enable-asset-metadata': true },
+        outdir: join(outdir, 'cdk.out'),
+      },
     );
     const assembly = app.synth();
     const templates = assemblyTemplates(assembly.directory, assembly.stacks);

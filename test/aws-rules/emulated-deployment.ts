@@ -163,6 +163,16 @@ export async function deployToEmulator(
       names,
       stackName: top.name,
       secretArn: (name) => secretArns.get(name),
+      mappingFunctionArn(uuid) {
+        for (const { template, id, resource } of names.resources('AWS::Lambda::EventSourceMapping')) {
+          if (String(names.resolve({ Ref: id }, template)) !== uuid) continue;
+          const name = String(names.resolve(resource.Properties?.FunctionName, template));
+          return name.startsWith('arn:')
+            ? name
+            : `arn:${names.partition}:lambda:${names.target.region}:${names.target.account}:function:${name}`;
+        }
+        return undefined;
+      },
       environmentOf(principal) {
         for (const { template, resource } of names.resources('AWS::Lambda::Function')) {
           const props = names.resolve(resource.Properties ?? {}, template) as Record<string, unknown>;

@@ -13,12 +13,16 @@ export interface IamRequest {
   readonly resource: string;
   /** Why this request exists when it is not the call's own (e.g. "StartMessageMoveTask reads the source"). */
   readonly implied?: string;
+  /** Context keys the service sets for this request (beyond the account's and TLS). */
+  readonly context?: Record<string, string>;
 }
 
 /** Names the emulator gave that the call's input does not carry (a secret's ARN suffix). */
 export interface ResourceDirectory {
   /** The full ARN of a secret named `name` (Secrets Manager appends a random suffix). */
   secretArn(name: string): string | undefined;
+  /** The ARN of the function an event source mapping (by its UUID) feeds. */
+  mappingFunctionArn(uuid: string): string | undefined;
 }
 
 /** An error for a call the mapping does not know: every new call must be added here, not passed by. */
@@ -155,11 +159,18 @@ export function iamRequestsOf(
       switch (call.operation) {
         case 'GetEventSourceMapping':
         case 'UpdateEventSourceMapping':
-        case 'DeleteEventSourceMapping':
-          return one(
-            `lambda:${call.operation}`,
-            `arn:aws:lambda:${region}:${account}:event-source-mapping:${str('UUID')}`,
-          );
+        case 'DeleteEventSourceMapping': {
+          // Lambda sets lambda:FunctionArn to the mapping's function on these three actions
+          // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html).
+          const functionArn = directory.mappingFunctionArn(str('UUID'));
+          return [
+            {
+              action: `lambda:${call.operation}`,
+              resource: `arn:aws:lambda:${region}:${account}:event-source-mapping:${str('UUID')}`,
+              ...(functionArn ? { context: { 'lambda:FunctionArn': functionArn } } : {}),
+            },
+          ];
+        }
         case 'Invoke': {
           const name = str('FunctionName');
           return one(

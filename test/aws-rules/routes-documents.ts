@@ -45,3 +45,40 @@ export function routesDocument(
     ...settings,
   };
 }
+
+/**
+ * A routes file of `count` routes with every option of the routes schema mixed in: the shapes above
+ * in turn, and across them body schemas, retry schedules, attempts, statuses, concurrency, batch
+ * sizes, timeouts, body limits, static headers, secrets encrypted with a customer-managed key and an
+ * existing signing secret, each on every few routes, so that no two neighbours look alike.
+ */
+export function mixedRoutesDocument(count: number, settings: Record<string, unknown> = {}) {
+  const routes = Array.from({ length: count }, (_, index) => {
+    const shape = ROUTE_SHAPES[index % ROUTE_SHAPES.length] as RouteShape;
+    const route = routeOfShape(shape, index);
+    const extra: Record<string, unknown> = {};
+    if (index % 3 === 0) extra.schema = 'json-object';
+    if (index % 4 === 1) extra.retry = { schedule: [5, 30, 120, 600] };
+    if (index % 4 === 2) extra.retry = { baseSeconds: 2, maxSeconds: 900 };
+    if (index % 7 === 3 && index % 4 !== 1) extra.maxAttempts = 25;
+    if (index % 6 === 4) extra.nonRetryableStatuses = [400, 404, 410, 422];
+    if (index % 5 === 2) extra.concurrency = 50;
+    if (shape !== 'ordered' && index % 8 === 5) extra.batchSize = 1;
+    if (index % 9 === 6) extra.timeoutSeconds = 120;
+    if (index % 10 === 7) extra.maxBodyBytes = 250_000;
+    if (shape === 'plain' && index % 2 === 1) extra.headers = { 'x-tenant': `tenant-${index}` };
+    if (shape === 'secret-headers' && index % 3 === 1) {
+      extra.headers = {
+        authorization: {
+          secret: `backend-token-${index}`,
+          field: 'token',
+          prefix: 'Bearer ',
+          kmsKey: 'arn:aws:kms:ap-southeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+        },
+      };
+    }
+    if (shape === 'signed' && index % 2 === 0) extra.signing = { secret: `existing/signing/${index}` };
+    return { ...route, ...extra };
+  });
+  return { routes, ...settings };
+}

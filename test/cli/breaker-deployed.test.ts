@@ -13,7 +13,7 @@ import { provisionRouteQueues, provisionTables } from '../../local/provision.js'
 import { createDynamoDbClient, createSqsClient } from '../../shared/aws/clients.js';
 import { BREAKER_PARTITION, DynamoDbBreakerStore } from '../../shared/aws/dynamodb-breaker-store.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
-import { ROUTE_OUTPUT, routeOutputKey, STACK_OUTPUT } from '../../shared/config/stack-outputs.js';
+import { routeGroupOutputKey } from '../../shared/config/stack-outputs.js';
 import { MESSAGE_TABLE } from '../../shared/tables.js';
 import {
   type EmulatedRoute,
@@ -218,17 +218,15 @@ describe('gd and a circuit breaker, deployed stack', () => {
 });
 
 describe('breaker output of a deployed stack', () => {
-  it('fails on a breaker output that is not breaker settings, naming the output', () => {
+  it('fails on a routes output whose breaker is not breaker settings, naming the output', () => {
     // Prepare
-    const outputs: Output[] = [
-      { OutputKey: STACK_OUTPUT.ROUTE_NAMES, OutputValue: 'catering' },
-      { OutputKey: routeOutputKey('catering', ROUTE_OUTPUT.BREAKER), OutputValue: '{"failures":0}' },
-    ];
+    const value = JSON.stringify([{ name: 'catering', path: '/c', mapping: 'm', breaker: { failures: 0 } }]);
+    const outputs: Output[] = [{ OutputKey: routeGroupOutputKey(3), OutputValue: value }];
 
     // Act / Assess
     expect(() => parseStackOutputs('Odd', outputs)).toThrow(StackAccessError);
     expect(() => parseStackOutputs('Odd', outputs)).toThrow(
-      `stack Odd's output CateringBreaker is not circuit breaker settings (got "{\\"failures\\":0}")`,
+      "stack Odd's output RouteGroup03 is not a list of routes",
     );
   });
 });

@@ -24,7 +24,6 @@ import { renderProgressBar } from '../../cli/progress-bar.js';
 import { openDeployedStack } from '../../cli/stack/deployed-stack.js';
 import { parseStackOutputs } from '../../cli/stack/deployed-stack-outputs.js';
 import { redriveRoute } from '../../cli/stack/redrive-route.js';
-import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 
 /** Outputs of a two-route stack, in the keys infra/ publishes (the contract `gd` reads). */
 function stackOutputs(): Output[] {
@@ -34,48 +33,69 @@ function stackOutputs(): Output[] {
     FailoverTableName: 'gd-failover',
     MessageTableName: 'gd-messages',
     DrainerFunctionName: 'gd-drainer',
-    RouteNames: 'catering, order-events',
+    ResourcePrefix: 'gd',
+    QueueUrlBase: 'https://sqs.eu-west-1.amazonaws.com/111111111111/',
+    ContinuingDeliveryArnPrefix: 'arn:aws:states:eu-west-1:111111111111:stateMachine:gd_cd_',
+    // Each nested stack of routes lists its own; gd lists them all, by name.
+    RouteGroup07: JSON.stringify([
+      {
+        name: 'order-events',
+        path: '/order-events/register',
+        mapping: 'order-events-esm-uuid',
+        ordered: true,
+      },
+    ]),
+    RouteGroup02: JSON.stringify([
+      {
+        name: 'catering',
+        path: '/catering/register',
+        mapping: 'catering-esm-uuid',
+        signingSecret: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:gd/catering/signing-AbCdEf',
+      },
+    ]),
   };
-  for (const [prefix, name] of [
-    ['Catering', 'catering'],
-    ['OrderEvents', 'order-events'],
-  ] as const) {
-    outputs[`${prefix}RoutePath`] = `/${name}/register`;
-    outputs[`${prefix}QueueUrl`] = `https://sqs.eu-west-1.amazonaws.com/111111111111/${name}-delivery`;
-    outputs[`${prefix}DlqUrl`] = `https://sqs.eu-west-1.amazonaws.com/111111111111/${name}-dlq`;
-    outputs[`${prefix}ForwarderFunctionName`] = `${name}-forwarder`;
-    outputs[`${prefix}EventSourceMappingId`] = `${name}-esm-uuid`;
-    outputs[`${prefix}IngestFunctionName`] = `${name}-ingest`;
-  }
-  // Only catering has continuing delivery here, as if a second route's had been left out.
-  outputs.CateringContinuingDeliveryArn =
-    'arn:aws:states:eu-west-1:111111111111:stateMachine:catering-redrive';
   return Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
 }
 
 describe('deployed stack outputs', () => {
-  it('reads the routes and their resources from the outputs', () => {
+  it("reads the routes from the groups' outputs and derives their queues, forwarder and state machine", () => {
     // Act
     const parsed = parseStackOutputs('GuaranteedDelivery', stackOutputs());
 
     // Assess
-    expect(routeOutputPrefix('order-events')).toBe('OrderEvents');
     expect(parsed).toMatchObject({
       apiUrl: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/',
       apiKeyId: 'key-id-1',
       failoverTableName: 'gd-failover',
       drainerFunctionName: 'gd-drainer',
     });
-    expect(parsed.routes.map((route) => [route.name, route.path, route.eventSourceMappingId])).toEqual([
-      ['catering', '/catering/register', 'catering-esm-uuid'],
-      ['order-events', '/order-events/register', 'order-events-esm-uuid'],
+    expect(parsed.routes).toEqual([
+      {
+        name: 'catering',
+        path: '/catering/register',
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/gd_q_catering',
+        dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/gd_dlq_catering',
+        forwarderFunctionName: 'gd_fwd_catering',
+        eventSourceMappingId: 'catering-esm-uuid',
+        signingSecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:gd/catering/signing-AbCdEf',
+        continuingDeliveryArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:gd_cd_catering',
+      },
+      {
+        name: 'order-events',
+        path: '/order-events/register',
+        queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/gd_q_order-events.fifo',
+        dlqUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/gd_dlq_order-events.fifo',
+        forwarderFunctionName: 'gd_fwd_order-events',
+        eventSourceMappingId: 'order-events-esm-uuid',
+        continuingDeliveryArn: 'arn:aws:states:eu-west-1:111111111111:stateMachine:gd_cd_order-events',
+      },
     ]);
   });
 
   it('fails naming every output a stack lacks', () => {
     // Prepare
     const outputs = stackOutputs().filter(
-      (output) => output.OutputKey !== 'FailoverTableName' && output.OutputKey !== 'OrderEventsDlqUrl',
+      (output) => output.OutputKey !== 'FailoverTableName' && output.OutputKey !== 'QueueUrlBase',
     );
 
     // Act
@@ -83,7 +103,7 @@ describe('deployed stack outputs', () => {
 
     // Assess
     expect(parse).toThrow(StackAccessError);
-    expect(parse).toThrow('stack Old lacks the output(s) FailoverTableName, OrderEventsDlqUrl;');
+    expect(parse).toThrow('stack Old lacks the output(s) QueueUrlBase, FailoverTableName;');
   });
 });
 
@@ -241,7 +261,7 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
         ],
       });
       const stack = await openDeployedStack({ region: 'eu-west-1', followIntervalSeconds: 0.01 });
-      const executionArn = 'arn:aws:states:eu-west-1:111111111111:execution:catering-redrive:gd-1';
+      const executionArn = 'arn:aws:states:eu-west-1:111111111111:execution:gd_cd_catering:gd-1';
       sfn.on(StartExecutionCommand).resolves({ executionArn, startDate: new Date() });
       sfn
         .on(DescribeExecutionCommand)
@@ -256,12 +276,24 @@ describe('deployed stack (AWS APIs mocked where no emulator has them)', () => {
         follow: true,
         onUpdate: (line) => updates.push(line),
       });
-      const withoutMachine = stack.keepTrying(orders, { follow: true });
+      cloudFormation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'GuaranteedDelivery',
+            CreationTime: new Date(),
+            StackStatus: 'UPDATE_COMPLETE',
+            // Deployed with AUTO_REDRIVE=false: no state machines, so no ARN prefix.
+            Outputs: stackOutputs().filter((output) => output.OutputKey !== 'ContinuingDeliveryArnPrefix'),
+          },
+        ],
+      });
+      const withoutMachines = await openDeployedStack({ region: 'eu-west-1' });
+      const withoutMachine = withoutMachines.keepTrying(orders, { follow: true });
 
       // Assess
       expect(outcome).toEqual({ status: 'SUCCEEDED', executionArn });
       expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.stateMachineArn).toBe(
-        'arn:aws:states:eu-west-1:111111111111:stateMachine:catering-redrive',
+        'arn:aws:states:eu-west-1:111111111111:stateMachine:gd_cd_catering',
       );
       expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
       expect(updates).toEqual([`catering: started ${executionArn}`]);

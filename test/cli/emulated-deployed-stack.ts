@@ -10,13 +10,12 @@ import { inject } from 'vitest';
 import { openDeployedStack } from '../../cli/stack/deployed-stack.js';
 import type { BreakerSettings } from '../../shared/circuit-breaker.js';
 import {
-  breakerOutputValue,
-  ROUTE_OUTPUT,
-  type RouteOutput,
-  routeOutputKey,
+  type DeployedRouteEntry,
+  routeGroupOutputKey,
   STACK_OUTPUT,
 } from '../../shared/config/stack-outputs.js';
 import type { DeliverySwitch } from '../../shared/ports.js';
+import { queueUrlBase } from '../../shared/resource-names.js';
 
 /**
  * A deployed stack for `gd` whose queues and tables are on the test emulator: CloudFormation's
@@ -82,17 +81,26 @@ export async function openEmulatedDeployedStack(
     [STACK_OUTPUT.FAILOVER_TABLE_NAME]: tables.failoverTable,
     [STACK_OUTPUT.MESSAGE_TABLE_NAME]: tables.messageTable,
     [STACK_OUTPUT.DRAINER_FUNCTION_NAME]: 'gd-drainer',
-    [STACK_OUTPUT.ROUTE_NAMES]: routes.map((route) => route.name).join(','),
   };
-  for (const route of routes) {
-    const key = (output: RouteOutput) => routeOutputKey(route.name, output);
-    outputs[key(ROUTE_OUTPUT.ROUTE_PATH)] = `/${route.name}`;
-    outputs[key(ROUTE_OUTPUT.QUEUE_URL)] = route.queueUrl;
-    outputs[key(ROUTE_OUTPUT.DLQ_URL)] = route.dlqUrl;
-    outputs[key(ROUTE_OUTPUT.FORWARDER_FUNCTION_NAME)] = `${route.name}-forwarder`;
-    outputs[key(ROUTE_OUTPUT.EVENT_SOURCE_MAPPING_ID)] = mappingId(route.name);
-    if (route.breaker) outputs[key(ROUTE_OUTPUT.BREAKER)] = breakerOutputValue(route.breaker);
+  // The queues were made with the local stack's derived names (<prefix>_q_<route>): the same prefix
+  // and URL base as a deployed stack's outputs give them.
+  const [first] = routes;
+  if (first) {
+    const queueName = first.queueUrl.slice(queueUrlBase(first.queueUrl).length);
+    outputs[STACK_OUTPUT.RESOURCE_PREFIX] = queueName.slice(0, queueName.indexOf(`_q_${first.name}`));
+    outputs[STACK_OUTPUT.QUEUE_URL_BASE] = queueUrlBase(first.queueUrl);
   }
+  // Two groups, as a deployed stack spreads its routes over several.
+  routes.forEach((route, index) => {
+    const key = routeGroupOutputKey(index % 2);
+    const entry: DeployedRouteEntry = {
+      name: route.name,
+      path: `/${route.name}`,
+      mapping: mappingId(route.name),
+      ...(route.breaker ? { breaker: route.breaker } : {}),
+    };
+    outputs[key] = JSON.stringify([...JSON.parse(outputs[key] ?? '[]'), entry]);
+  });
   const cloudFormation = mockClient(CloudFormationClient);
   cloudFormation.on(DescribeStacksCommand).resolves({
     Stacks: [

@@ -119,7 +119,12 @@ describe('the alarm topic (ALARM_EMAIL set)', () => {
           breaker: { failures: 3, probeSeconds: 60 },
         },
       ]),
-      operations: { ...DEFAULT_OPERATIONS_CONFIG, alarmEmail: 'oncall@example.com' },
+      // Every alarm a route can have (ROUTE_ALARMS=all), the breaker's included.
+      operations: {
+        ...DEFAULT_OPERATIONS_CONFIG,
+        alarmEmail: 'oncall@example.com',
+        cost: { ...DEFAULT_OPERATIONS_CONFIG.cost, routeAlarms: 'all' },
+      },
     }));
     topicId = idOf(stack.monitoring.alarmTopic as never);
     const policies = Object.values(resourcesOf(template, 'AWS::SNS::TopicPolicy')).filter((policy) =>

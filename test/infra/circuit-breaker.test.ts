@@ -53,7 +53,12 @@ describe('circuit breaker on AWS (two routes, one with a breaker)', () => {
     ]);
     ({ stack, template } = synthStack({
       config,
-      operations: { ...DEFAULT_OPERATIONS_CONFIG, alarmEmail: 'oncall@example.com' },
+      // Every alarm a route can have (ROUTE_ALARMS=all), the breaker's included.
+      operations: {
+        ...DEFAULT_OPERATIONS_CONFIG,
+        alarmEmail: 'oncall@example.com',
+        cost: { ...DEFAULT_OPERATIONS_CONFIG.cost, routeAlarms: 'all' },
+      },
     }));
     [guarded, plain] = stack.routes as [DeliveryRoute, DeliveryRoute];
     breaker = guarded.breaker as RouteBreaker;

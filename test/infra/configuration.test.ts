@@ -6,6 +6,7 @@ import { DeliveryFunction } from '../../infra/constructs/delivery-function.js';
 import { DeliveryRoute } from '../../infra/constructs/delivery-route.js';
 import { API_LOGGING } from '../../infra/guaranteed-delivery-outputs.js';
 import { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
+import { loadOperationsConfig } from '../../shared/config/operations.js';
 import { routeOutputPrefix } from '../../shared/config/route-output-prefix.js';
 import { DEFAULT_ROUTE, loadDeliveryConfig } from '../../shared/config/routes.js';
 import { ConfigurationError } from '../../shared/errors.js';
@@ -101,7 +102,7 @@ describe('configuration switches', () => {
             ResourcePath: '/*',
             LoggingLevel: 'ERROR',
             DataTraceEnabled: false,
-            MetricsEnabled: true,
+            MetricsEnabled: false,
             ThrottlingRateLimit: 100,
             ThrottlingBurstLimit: 200,
           },
@@ -231,5 +232,82 @@ describe('configuration switches', () => {
 
     // Assess
     expect(names).toEqual(['Catering', 'OrderEvents', 'A1B2']);
+  });
+
+  describe('what costs per route or per request (docs/front-door-and-billing.md)', () => {
+    const synthWith = (env: Record<string, string>) =>
+      synthStack({
+        config: loadDeliveryConfig(userEnv(), [
+          ORDERS_ROUTE,
+          {
+            ...ORDERS_ROUTE,
+            name: 'billing',
+            path: '/billing/events',
+            breaker: { failures: 3, probeSeconds: 60 },
+          },
+        ]),
+        operations: loadOperationsConfig(env),
+      });
+    const alarmCount = (template: Template) =>
+      Object.keys(resourcesOf(template, 'AWS::CloudWatch::Alarm')).length;
+
+    it('gives each route its two essential alarms by default, every alarm with ROUTE_ALARMS=all, none with none', () => {
+      // Act
+      const essential = synthWith({}).template;
+      const all = synthWith({ ROUTE_ALARMS: 'all' });
+      const none = synthWith({ ROUTE_ALARMS: 'none' }).template;
+
+      // Assess: + the two stack-wide alarms (failover backlog, drain over an hour) each time
+      expect(alarmCount(essential)).toBe(2 * 2 + 2);
+      // Five each, two "nearing retention" each, the breaker route's breaker alarm.
+      expect(alarmCount(all.template)).toBe(2 * 7 + 1 + 2);
+      expect(alarmCount(none)).toBe(2);
+      const retention = all.stack.archive.alarms.map(
+        (alarm) => resourcesOf(all.template, 'AWS::CloudWatch::Alarm')[idOf(alarm)]?.Properties,
+      );
+      expect(retention).toHaveLength(4);
+      for (const alarm of retention) {
+        expect(alarm).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 86_400 });
+      }
+    });
+
+    it('records X-Ray traces and detailed API metrics only when asked to', () => {
+      // Act
+      const off = synthWith({}).template;
+      const on = synthWith({ TRACING: 'active', API_DETAILED_METRICS: 'true' }).template;
+
+      // Assess
+      const tracing = (template: Template) => [
+        ...Object.values(resourcesOf(template, 'AWS::Lambda::Function')).map(
+          (fn) => (fn.Properties.TracingConfig as { Mode?: string } | undefined)?.Mode ?? 'PassThrough',
+        ),
+        ...Object.values(resourcesOf(template, 'AWS::StepFunctions::StateMachine')).map((machine) =>
+          (machine.Properties.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled
+            ? 'Active'
+            : 'PassThrough',
+        ),
+        ...Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map((stage) =>
+          stage.Properties.TracingEnabled ? 'Active' : 'PassThrough',
+        ),
+      ];
+      const metrics = (template: Template) =>
+        Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage')).map(
+          (stage) => (stage.Properties.MethodSettings as { MetricsEnabled?: boolean }[])[0]?.MetricsEnabled,
+        );
+      expect(new Set(tracing(off))).toEqual(new Set(['PassThrough']));
+      expect(new Set(tracing(on))).toEqual(new Set(['Active']));
+      expect(metrics(off)).toEqual([false]);
+      expect(metrics(on)).toEqual([true]);
+    });
+
+    it('refuses a cost option it does not know, naming the variable and the choices', () => {
+      // Act / Assess
+      expect(() => loadOperationsConfig({ ROUTE_ALARMS: 'some' })).toThrow(
+        "ROUTE_ALARMS must be one of essential, all, none, got 'some'",
+      );
+      expect(() => loadOperationsConfig({ TRACING: 'on' })).toThrow(
+        "TRACING must be 'active' or 'off', got 'on'",
+      );
+    });
   });
 });

@@ -451,6 +451,9 @@ describe('loadOperationsConfig', () => {
       QUEUE_RETENTION_SECONDS: '86400',
       ARCHIVE_MARGIN_SECONDS: '7200',
       ARCHIVE_INTERVAL_SECONDS: '600',
+      ROUTE_ALARMS: ' All ',
+      API_DETAILED_METRICS: 'true',
+      TRACING: 'active',
     };
 
     // Act
@@ -468,6 +471,7 @@ describe('loadOperationsConfig', () => {
         maxRounds: 4,
       },
       retention: { queueRetentionSeconds: 86_400, archiveMarginSeconds: 7200, archiveIntervalSeconds: 600 },
+      cost: { routeAlarms: 'all', apiDetailedMetrics: true, tracing: true },
     });
   });
 

@@ -50,14 +50,13 @@ export function grantsOf(template: Template, fn: IFunction): string[] {
   return [...new Set(pairs)].sort();
 }
 
-/** What DeliveryFunction gives every function: its own log group and X-Ray. */
-export function baseline(fn: DeliveryFunction): string[] {
+/** What DeliveryFunction gives every function: its own log group, and X-Ray when tracing is active. */
+export function baseline(fn: DeliveryFunction, options: { tracing?: boolean } = {}): string[] {
   const logGroup = idOf(fn.functionLogGroup);
   return [
     `logs:CreateLogStream on ${logGroup}`,
     `logs:PutLogEvents on ${logGroup}`,
-    'xray:PutTelemetryRecords on *',
-    'xray:PutTraceSegments on *',
+    ...(options.tracing ? ['xray:PutTelemetryRecords on *', 'xray:PutTraceSegments on *'] : []),
   ];
 }
 

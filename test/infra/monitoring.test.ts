@@ -69,7 +69,7 @@ interface Built {
 
 function build(
   props: Partial<DeliveryMonitoringProps> = {},
-  options: { api?: boolean; nag?: boolean; breaker?: boolean } = {},
+  options: { api?: boolean; nag?: boolean; breaker?: boolean; breakerFirst?: boolean } = {},
 ): Built {
   const app = new App();
   const stack = new Stack(app, 'OpsTest', { env: { account: '111122223333', region: 'eu-west-1' } });
@@ -88,6 +88,7 @@ function build(
       standInRoute(stack, 'catering'),
       standInRoute(stack, 'order-events', undefined, options.breaker ? BREAKER : undefined),
     ];
+    if (options.breakerFirst) routes.reverse();
   }
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const monitoring = new DeliveryMonitoring(stack, 'Monitoring', { routes, apiStage, ...props });
@@ -454,13 +455,26 @@ describe('DeliveryMonitoring notifications', () => {
 });
 
 describe('DeliveryMonitoring dashboard', () => {
-  it("shows each route's flow: ingest, queue, delivery, DLQ, forwarder, a breaker where there is one, and the failover", () => {
-    // Prepare / Act
-    const { template } = build({}, { breaker: true });
+  it("shows a route's flow (ingest, queue, delivery, DLQ, forwarder, a breaker where there is one) for the route picked, and the failover", () => {
+    // Prepare / Act: the breaker route first, so it is the one shown until another is picked.
+    const { template } = build({}, { breaker: true, breakerFirst: true });
 
     // Assess
     const body = dashboardBody(template);
-    for (const route of ['catering', 'order-events']) {
+    // One set of per-route widgets and a selector of every route: it swaps the first route's name.
+    expect(JSON.parse(body).variables).toEqual([
+      {
+        type: 'pattern',
+        pattern: 'order-events',
+        inputType: 'select',
+        id: 'route',
+        label: 'Route',
+        defaultValue: 'order-events',
+        values: [{ value: 'order-events' }, { value: 'catering' }],
+      },
+    ]);
+    expect(body).not.toContain('"title":"catering:');
+    for (const route of ['order-events']) {
       for (const title of [
         'ingest',
         'delivery queue',
@@ -491,7 +505,6 @@ describe('DeliveryMonitoring dashboard', () => {
     }
     expect(body).toContain('"route","order-events"');
     expect(body).toContain('"title":"order-events: circuit breaker"');
-    expect(body).not.toContain('"title":"catering: circuit breaker"');
     expect(body).toContain('Failover: drained / left');
   });
 

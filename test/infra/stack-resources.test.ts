@@ -8,7 +8,9 @@ import { API_LOGGING } from '../../infra/guaranteed-delivery-outputs.js';
 import type { GuaranteedDeliveryStack } from '../../infra/guaranteed-delivery-stack.js';
 import { ENV } from '../../shared/config/env-names.js';
 import { routeTableOf } from '../../shared/config/route-document.js';
+import { routeGroupOf } from '../../shared/config/route-groups.js';
 import { loadDeliveryConfig } from '../../shared/config/routes.js';
+import { isRouteGroupOutputKey, routeGroupOutputKey } from '../../shared/config/stack-outputs.js';
 import {
   DLQ_RETENTION_SECONDS,
   deliveryQueueSettings,
@@ -146,6 +148,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           `${idOf(catering.queue)}.QueueName`,
           `${idOf(catering.deadLetterQueue)}.QueueName`,
           `${idOf(catering.forwarderFunction)}.FunctionName`,
+          `${idOf(stack.continuingDelivery?.stateMachineFor('catering') as IConstruct)}.StateMachineName`,
         ].sort(),
       );
     });
@@ -206,7 +209,10 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
 
       // Assess
       expect(resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[id]).toBeDefined();
-      template.hasOutput('CateringEventSourceMappingId', { Value: { Ref: id } });
+      // In its group's routes output (a JSON list, the mapping's id joined in).
+      const groups = Object.entries(template.findOutputs('*')).filter(([key]) => isRouteGroupOutputKey(key));
+      expect(groups).toHaveLength(1);
+      expect(JSON.stringify(groups[0]?.[1].Value)).toContain(JSON.stringify({ Ref: id }));
     });
   });
 
@@ -296,7 +302,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   });
 
   describe('functions', () => {
-    it('runs every function on nodejs24.x, arm64, with active tracing and source maps', () => {
+    it('runs every function on nodejs24.x, arm64, with source maps and no X-Ray unless TRACING=active', () => {
       // Act
       const functions = Object.values(resourcesOf(template, 'AWS::Lambda::Function'));
 
@@ -308,9 +314,9 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           Architectures: ['arm64'],
           Handler: 'index.handler',
           MemorySize: 256,
-          TracingConfig: { Mode: 'Active' },
           Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
         });
+        expect(fn.Properties.TracingConfig).toBeUndefined();
       }
     });
 
@@ -436,7 +442,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(permissions).toHaveLength(1);
     });
 
-    it('serves stage v1 with JSON access logs, throttling and tracing', () => {
+    it('serves stage v1 with JSON access logs and throttling, without tracing or detailed metrics by default', () => {
       // Act
       const stages = Object.values(resourcesOf(template, 'AWS::ApiGateway::Stage'));
 
@@ -444,7 +450,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(stages).toHaveLength(1);
       expect(stages[0]?.Properties).toMatchObject({
         StageName: 'v1',
-        TracingEnabled: true,
+        TracingEnabled: false,
         AccessLogSetting: {
           DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] },
           Format: expect.stringContaining('"requestId":"$context.requestId"'),
@@ -522,26 +528,20 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           'FailoverTableName',
           'MessageTableName',
           'DrainerFunctionName',
-          'RouteNames',
-          'CateringRoutePath',
-          'CateringQueueUrl',
-          'CateringDlqUrl',
-          'CateringForwarderFunctionName',
-          'CateringEventSourceMappingId',
           'IngestFunctionName',
           'ResourcePrefix',
+          'QueueUrlBase',
+          'ContinuingDeliveryArnPrefix',
+          routeGroupOutputKey(routeGroupOf('catering')),
         ]),
       );
-      expect(outputs.RouteNames?.Value).toBe('catering');
-      expect(outputs.CateringRoutePath?.Value).toBe('/catering/register');
+      // Nothing per route: one output a nested stack of routes.
+      expect(Object.keys(outputs).filter((key) => key.startsWith('Catering'))).toEqual([]);
       const [apiKeyId] = Object.keys(resourcesOf(template, 'AWS::ApiGateway::ApiKey'));
       expect(outputs.ApiKeyId?.Value).toEqual({ Ref: apiKeyId });
       expect(outputs.FailoverTableName?.Value).toEqual({ Ref: idOf(stack.failoverTable) });
       expect(outputs.MessageTableName?.Value).toEqual({ Ref: idOf(stack.messageTable) });
       expect(outputs.DrainerFunctionName?.Value).toEqual({ Ref: idOf(stack.drainerFunction) });
-      expect(outputs.CateringQueueUrl?.Value).toEqual({ Ref: idOf(catering.queue) });
-      expect(outputs.CateringDlqUrl?.Value).toEqual({ Ref: idOf(catering.deadLetterQueue) });
-      expect(outputs.CateringForwarderFunctionName?.Value).toEqual({ Ref: idOf(catering.forwarderFunction) });
       expect(outputs.IngestFunctionName?.Value).toEqual({ Ref: idOf(stack.ingest.ingestFunction) });
       expect(outputs.ResourcePrefix?.Value).toBe('TestDelivery');
       expect(outputs.ApiUrl?.Value['Fn::Join'][1]).toEqual(
@@ -554,22 +554,21 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
   });
 
   describe('operations', () => {
-    it('alarms on every route and the failover backlog, and shows them on a dashboard', () => {
+    it('alarms on every route (the essential two by default) and the failover backlog, and shows them on a dashboard', () => {
       // Act
       const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
       const outputs = template.findOutputs('*');
 
-      // Assess: five per route (DLQ, oldest message, forwarder errors, ingest 5xx, failover writes) + backlog
-      // + drain over an hour,
-      // and two "nearing retention" per route (delivery queue, DLQ)
-      expect(alarms).toHaveLength(9);
+      // Assess: dead letters and the oldest message per route (ROUTE_ALARMS=essential) + the backlog
+      // + drain over an hour
+      expect(alarms).toHaveLength(4);
       expect(stack.monitoring.dashboard).toBeDefined();
       expect(outputs.DashboardName?.Value).toEqual({ Ref: idOf(stack.monitoring.dashboard) });
       // No ALARM_EMAIL in the default configuration: no topic to notify.
       expect(outputs.AlarmTopicArn).toBeUndefined();
     });
 
-    it('deploys the continuing-delivery state machine per route without a schedule by default', () => {
+    it('deploys the continuing-delivery state machine per route, named from the prefix, without a schedule by default', () => {
       // Act
       const machines = resourcesOf(template, 'AWS::StepFunctions::StateMachine');
       const outputs = template.findOutputs('*');
@@ -578,9 +577,12 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       // Assess
       expect(Object.keys(machines)).toHaveLength(1);
       expect(workflow?.name).toBe('catering');
-      expect(outputs.CateringContinuingDeliveryArn?.Value).toEqual({
-        Ref: idOf(workflow?.stateMachine as IConstruct),
-      });
+      expect(machines[idOf(workflow?.stateMachine as IConstruct)]?.Properties.StateMachineName).toBe(
+        'TestDelivery_cd_catering',
+      );
+      expect(JSON.stringify(outputs.ContinuingDeliveryArnPrefix?.Value)).toContain(
+        ':stateMachine:TestDelivery_cd_',
+      );
       const schedules = Object.values(resourcesOf(template, 'AWS::Events::Rule'));
       expect(schedules).toHaveLength(2); // the drainer's and the archiver's
     });
@@ -646,7 +648,7 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
       expect(template.findOutputs('*').PayloadBucketName?.Value).toEqual({ Ref: id });
     });
 
-    it('runs the archiver hourly on both queues of each route, archiving 2 days before retention (a standard DLQ walked by when its dead letters first arrived), with an alarm a day earlier', () => {
+    it('runs the archiver hourly on both queues of each route, archiving 2 days before retention, with no extra alarm by default', () => {
       // Act
       const rule = resourcesOf(template, 'AWS::Events::Rule')[idOf(stack.archive.schedule)];
       const document = configDocumentOf(template, idOf(stack.archive.archiverFunction));
@@ -677,10 +679,9 @@ describe('GuaranteedDeliveryStack resources (default configuration)', () => {
           walkAfterSeconds: 5 * 86_400,
         },
       ]);
-      expect(alarms).toEqual([
-        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 86_400 }),
-        expect.objectContaining({ MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 4 * 86_400 }),
-      ]);
+      // The "nearing retention" alarms come with ROUTE_ALARMS=all (the dead-letter and oldest-message
+      // alarms fire long before); configuration.test.ts checks them.
+      expect(alarms).toEqual([]);
     });
   });
 });
