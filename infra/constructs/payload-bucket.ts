@@ -61,7 +61,7 @@ export class PayloadBucket extends Construct {
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Only the ingest (put), the forwarders (get) and operators (gd) touch the bucket, through IAM, each under its route prefix; CloudTrail S3 data events are the audit trail where one is needed.',
+        'Only the ingest (put, serving every route), the forwarders (get, each under its route prefix) and operators (gd) touch the bucket, through IAM; CloudTrail S3 data events are the audit trail where one is needed.',
     });
   }
 
@@ -92,11 +92,11 @@ export class PayloadBucket extends Construct {
 
   /** s3:GetObject under each route's prefix: a route's forwarder, which sends its large bodies. */
   grantReadPayloads(grantee: IGrantable, routes: readonly string[]): Grant {
-    return this.grantUnderPrefixes(grantee, 's3:GetObject', routes);
-  }
-
-  private grantUnderPrefixes(grantee: IGrantable, action: string, routes: readonly string[]): Grant {
-    const grant = Grant.addToPrincipal({ grantee, actions: [action], resourceArns: this.objectsOf(routes) });
+    const grant = Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: this.objectsOf(routes),
+    });
     this.acknowledgeObjects(
       grantee,
       routes.map((route) => `${payloadPrefix(route)}*`),
